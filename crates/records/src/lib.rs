@@ -1,0 +1,131 @@
+//! netcap's record types and the `.ncap.zst` file format.
+//!
+//! The types are generated from `proto/netcap.proto`. A record file is a zstd
+//! stream (possibly several concatenated frames) of varint-length-delimited
+//! protobuf messages: a [`Header`] first, then records of one type
+//! (docs/format.md).
+
+mod reader;
+mod writer;
+
+use prost_reflect::{DescriptorPool, MessageDescriptor};
+use std::sync::LazyLock;
+
+pub use reader::{ReadError, RecordReader};
+pub use writer::{FrameCompressor, RecordFileWriter, WriteError};
+
+#[allow(clippy::all, missing_docs)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/netcap.rs"));
+}
+pub use generated::*;
+
+/// Version of `proto/netcap.proto` this build writes; bumped when a field's
+/// meaning changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Extension of record files: `<Type>.ncap.zst`.
+pub const FILE_EXTENSION: &str = ".ncap.zst";
+
+/// Descriptors of every message in the schema, for generic (reflective) access.
+pub static DESCRIPTOR_POOL: LazyLock<DescriptorPool> = LazyLock::new(|| {
+    DescriptorPool::decode(include_bytes!(concat!(env!("OUT_DIR"), "/descriptor_set.bin")).as_ref())
+        // The bytes were produced by our own build script from our own schema.
+        .expect("embedded descriptor set is valid")
+});
+
+/// Record types with their message names, in enum order. Built from the
+/// schema so that adding a record type to the proto is all it takes.
+static RECORD_TYPES: LazyLock<Vec<(RecordType, MessageDescriptor)>> = LazyLock::new(|| {
+    let enum_desc = DESCRIPTOR_POOL
+        .get_enum_by_name("netcap.RecordType")
+        .expect("schema defines netcap.RecordType");
+    let mut types = Vec::new();
+    for value in enum_desc.values() {
+        let Some(suffix) = value.name().strip_prefix("RECORD_TYPE_") else {
+            continue;
+        };
+        let Ok(record_type) = RecordType::try_from(value.number()) else {
+            continue;
+        };
+        if record_type == RecordType::Unspecified {
+            continue;
+        }
+        let message = DESCRIPTOR_POOL
+            .all_messages()
+            .find(|m| m.package_name() == "netcap" && m.name().to_ascii_uppercase() == suffix)
+            .unwrap_or_else(|| panic!("schema has no message for {}", value.name()));
+        types.push((record_type, message));
+    }
+    types
+});
+
+impl RecordType {
+    /// Every record type (not `Unspecified`), in schema order.
+    pub fn all() -> impl Iterator<Item = RecordType> {
+        RECORD_TYPES.iter().map(|(t, _)| *t)
+    }
+
+    /// The message name of this record type, e.g. "TCP" or "IPv4".
+    pub fn name(self) -> &'static str {
+        self.descriptor().map(|d| d.name()).unwrap_or("Unspecified")
+    }
+
+    /// Descriptor of the message this record type's files hold.
+    pub fn descriptor(self) -> Option<&'static MessageDescriptor> {
+        RECORD_TYPES
+            .iter()
+            .find(|(t, _)| *t == self)
+            .map(|(_, d)| d)
+    }
+
+    /// Looks a record type up by its message name, ignoring case.
+    pub fn from_name(name: &str) -> Option<RecordType> {
+        RECORD_TYPES
+            .iter()
+            .find(|(_, d)| d.name().eq_ignore_ascii_case(name))
+            .map(|(t, _)| *t)
+    }
+
+    /// File name of this record type's stream: `<Type>.ncap.zst`.
+    pub fn file_name(self) -> String {
+        format!("{}{}", self.name(), FILE_EXTENSION)
+    }
+
+    /// Position in [`RecordType::all`], for per-type arrays.
+    pub fn index(self) -> usize {
+        RECORD_TYPES
+            .iter()
+            .position(|(t, _)| *t == self)
+            .unwrap_or(0)
+    }
+
+    /// Number of record types.
+    pub fn count() -> usize {
+        RECORD_TYPES.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost_reflect::ReflectMessage;
+
+    #[test]
+    fn every_record_type_has_a_message_with_timestamp_and_frame() {
+        assert!(RecordType::count() >= 10);
+        for t in RecordType::all() {
+            let d = t.descriptor().unwrap();
+            assert!(
+                d.get_field_by_name("timestamp_ns").is_some(),
+                "{}",
+                d.name()
+            );
+            assert!(d.get_field_by_name("frame").is_some(), "{}", d.name());
+            assert_eq!(RecordType::from_name(&t.name().to_lowercase()), Some(t));
+        }
+        assert_eq!(RecordType::Ipv4.name(), "IPv4");
+        assert_eq!(RecordType::Tcp.file_name(), "TCP.ncap.zst");
+        assert_eq!(Tcp::default().descriptor().full_name(), "netcap.TCP");
+    }
+}

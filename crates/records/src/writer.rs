@@ -1,0 +1,150 @@
+//! Writing `.ncap.zst` files.
+//!
+//! Records are compressed in independent, complete zstd frames (one per batch
+//! of records), and each frame goes to the file in a single write. A process
+//! killed at any moment therefore leaves a file whose every complete frame is
+//! readable; compression can run on any thread, since frames concatenate.
+
+use crate::Header;
+use prost::Message;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Error writing a record file; names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("zstd compression failed: {0}")]
+    Compress(io::Error),
+}
+
+/// Magic number of netcap's end marker: a zstd skippable frame (which every
+/// zstd decoder ignores), so readers can tell a finished file from one whose
+/// writer was interrupted at a frame boundary.
+pub(crate) const END_MARKER_MAGIC: u32 = 0x184D_2A5E;
+pub(crate) const END_MARKER_TAG: &[u8; 8] = b"NCAPEND\0";
+/// Size of the whole end-marker frame.
+pub(crate) const END_MARKER_LEN: usize = 24;
+
+/// The end-marker frame: magic, content size 16, tag, record count (LE).
+pub(crate) fn end_marker(records: u64) -> [u8; END_MARKER_LEN] {
+    let mut frame = [0u8; END_MARKER_LEN];
+    frame[0..4].copy_from_slice(&END_MARKER_MAGIC.to_le_bytes());
+    frame[4..8].copy_from_slice(&16u32.to_le_bytes());
+    frame[8..16].copy_from_slice(END_MARKER_TAG);
+    frame[16..24].copy_from_slice(&records.to_le_bytes());
+    frame
+}
+
+/// Compresses buffers of length-delimited records into complete zstd frames.
+pub struct FrameCompressor {
+    inner: zstd::bulk::Compressor<'static>,
+}
+
+impl FrameCompressor {
+    /// A compressor at zstd `level`; frames carry a content checksum so that
+    /// corruption is detected on reading.
+    pub fn new(level: i32) -> Result<Self, WriteError> {
+        let mut inner = zstd::bulk::Compressor::new(level).map_err(WriteError::Compress)?;
+        inner
+            .set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true))
+            .map_err(WriteError::Compress)?;
+        Ok(FrameCompressor { inner })
+    }
+
+    /// Compresses `records` (already length-delimited) into one frame,
+    /// appended to `out`.
+    pub fn compress_into(&mut self, records: &[u8], out: &mut Vec<u8>) -> Result<(), WriteError> {
+        let bound = zstd::zstd_safe::compress_bound(records.len());
+        out.reserve(bound);
+        self.inner
+            .compress_to_buffer(records, out)
+            .map_err(WriteError::Compress)?;
+        Ok(())
+    }
+
+    /// Compresses `records` into a new frame.
+    pub fn compress(&mut self, records: &[u8]) -> Result<Vec<u8>, WriteError> {
+        let mut out = Vec::new();
+        self.compress_into(records, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// One `<Type>.ncap.zst` file: the header frame, then whatever frames follow.
+pub struct RecordFileWriter {
+    path: PathBuf,
+    file: File,
+    bytes_written: u64,
+}
+
+impl RecordFileWriter {
+    /// Creates (truncates) `path` and writes `header` as its first frame.
+    pub fn create(
+        path: &Path,
+        header: &Header,
+        compressor: &mut FrameCompressor,
+    ) -> Result<Self, WriteError> {
+        let file = File::create(path).map_err(|source| WriteError::Io {
+            path: path.into(),
+            source,
+        })?;
+        let mut writer = RecordFileWriter {
+            path: path.into(),
+            file,
+            bytes_written: 0,
+        };
+        let frame = compressor.compress(&header.encode_length_delimited_to_vec())?;
+        writer.write_frame(&frame)?;
+        Ok(writer)
+    }
+
+    /// Appends one complete zstd frame (from [`FrameCompressor`]).
+    pub fn write_frame(&mut self, frame: &[u8]) -> Result<(), WriteError> {
+        // Unbuffered on purpose: each frame reaches the kernel whole, so a
+        // killed process leaves only complete frames behind.
+        self.file
+            .write_all(frame)
+            .map_err(|source| WriteError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+        self.bytes_written += frame.len() as u64;
+        Ok(())
+    }
+
+    /// Compresses and appends length-delimited `records` as one frame.
+    pub fn write_records(
+        &mut self,
+        records: &[u8],
+        compressor: &mut FrameCompressor,
+    ) -> Result<(), WriteError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let frame = compressor.compress(records)?;
+        self.write_frame(&frame)
+    }
+
+    /// Compressed bytes written so far, header included.
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes_written
+    }
+
+    /// Path of the file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes the end marker, flushes the file to stable storage and closes
+    /// it. `records` is the number of records written after the header.
+    pub fn finish(mut self, records: u64) -> Result<(), WriteError> {
+        self.write_frame(&end_marker(records))?;
+        self.file.sync_data().map_err(|source| WriteError::Io {
+            path: self.path,
+            source,
+        })
+    }
+}

@@ -1,0 +1,1 @@
+// End-to-end CLI tests: one integration-test binary.
