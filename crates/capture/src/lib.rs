@@ -1,1 +1,121 @@
+//! Capture: read packets from a file or an interface, decode them on all
+//! cores, and write one `.ncap.zst` stream per record type.
+//!
+//! Data flows one way: a source thread cuts the packet stream into numbered
+//! batches; workers decode and compress batches independently; the writer
+//! puts the compressed frames into the files in batch order. Batch
+//! boundaries depend only on the input, so the files are the same whatever
+//! the number of workers.
 
+mod batch;
+mod file_source;
+mod live_source;
+mod output;
+mod pipeline;
+
+use netcap_decoder::{DecodeConfig, DecodeStats};
+use netcap_records::RecordType;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::time::Duration;
+
+pub use file_source::InputError;
+pub use live_source::LiveOptions;
+
+/// Where packets come from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A pcap or pcapng file (format detected from its magic number).
+    File(PathBuf),
+    /// A pcap or pcapng stream on standard input.
+    Stdin,
+    /// A network interface, through libpcap.
+    Live(LiveOptions),
+}
+
+impl Input {
+    /// How the input is named in headers and messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Input::File(path) => path.display().to_string(),
+            Input::Stdin => "-".into(),
+            Input::Live(live) => format!("iface:{}", live.interface),
+        }
+    }
+}
+
+/// Everything a capture run needs.
+#[derive(Debug, Clone)]
+pub struct CaptureConfig {
+    pub input: Input,
+    /// Directory for the `<Type>.ncap.zst` files (created if missing).
+    pub out_dir: PathBuf,
+    pub decode: DecodeConfig,
+    /// Decode threads.
+    pub workers: usize,
+    /// zstd level for record frames.
+    pub compression_level: i32,
+    /// Producer string for headers, e.g. "netcap 0.1.0".
+    pub producer: String,
+}
+
+/// Counters a progress display may read while the capture runs.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub packets: AtomicU64,
+    /// Bytes of the input consumed so far (file inputs).
+    pub input_bytes: AtomicU64,
+    /// Total input size if known (regular files), else 0.
+    pub input_size: AtomicU64,
+}
+
+/// Lets the caller stop a capture early (SIGINT, SIGTERM): the pipeline
+/// then drains, writes everything read so far and closes every file.
+pub type StopFlag = Arc<AtomicBool>;
+
+/// What a capture did.
+#[derive(Debug, Default)]
+pub struct CaptureSummary {
+    pub packets: u64,
+    /// Captured bytes of all packets.
+    pub bytes: u64,
+    /// Records written per type, for types that got any.
+    pub records: Vec<(RecordType, u64)>,
+    pub decode: DecodeStats,
+    /// Files written, in record-type order.
+    pub files: Vec<PathBuf>,
+    pub elapsed: Duration,
+    /// Set if the input ended in damage (truncated or corrupt); every packet
+    /// before it was decoded and written.
+    pub input_error: Option<InputError>,
+    /// Packets libpcap reported as dropped (live captures).
+    pub dropped: Option<u64>,
+}
+
+/// A capture that could not run, or could not write its output.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("{0}")]
+    Live(String),
+    #[error(transparent)]
+    Write(#[from] netcap_records::WriteError),
+    #[error("{path}: {source}")]
+    OutputDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("worker thread failed: {0}")]
+    Worker(String),
+}
+
+/// Runs a capture to the end of the input (or until `stop` is set).
+pub fn run(
+    config: &CaptureConfig,
+    progress: &Progress,
+    stop: &StopFlag,
+) -> Result<CaptureSummary, CaptureError> {
+    pipeline::run(config, progress, stop)
+}

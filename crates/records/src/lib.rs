@@ -20,6 +20,16 @@ mod generated {
 }
 pub use generated::*;
 
+// prost derives Rust names from the proto names mechanically ("ICMPv4" becomes
+// `IcmPv4`); these aliases give every record the name of its `RecordType`.
+pub type Dot1q = Dot1Q;
+pub type Ipv4 = IPv4;
+pub type Ipv4Option = IPv4Option;
+pub type Ipv6 = IPv6;
+pub type Ipv6ExtensionHeader = IPv6ExtensionHeader;
+pub type Icmpv4 = IcmPv4;
+pub type Icmpv6 = IcmPv6;
+
 /// Version of `proto/netcap.proto` this build writes; bumped when a field's
 /// meaning changes.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -1,0 +1,315 @@
+//! pcap and pcapng input, format detected by magic number, from any reader.
+
+use crate::Progress;
+use crate::batch::SourceInfo;
+use crate::pipeline::BatchSender;
+use netcap_decoder::PacketMeta;
+use pcap_parser::pcapng::Block;
+use pcap_parser::traits::PcapNGPacketBlock;
+use pcap_parser::{PcapBlockOwned, PcapError};
+use std::io::{self, Read};
+use std::sync::atomic::Ordering;
+
+/// Read buffer; grown for larger records up to [`MAX_RECORD`].
+const INITIAL_BUFFER: usize = 1 << 20;
+/// Largest packet record accepted. libpcap rejects records above 256 KiB in
+/// pcap files; pcapng has no limit, so allow generous jumbo/TSO captures and
+/// treat anything larger as corruption.
+const MAX_RECORD: usize = 16 << 20;
+/// The largest caplen libpcap accepts in a pcap file when the header's
+/// snaplen is smaller (its MAXIMUM_SNAPLEN).
+const PCAP_MAX_CAPLEN: u32 = 262_144;
+/// libpcap's mask for the link type in a pcap header; the upper bits carry
+/// FCS information.
+const LINKTYPE_MASK: u32 = 0x0000_ffff;
+/// Marks packets whose pcapng interface is undefined: no decoder has it.
+const UNDEFINED_INTERFACE: u32 = u32::MAX;
+
+/// The input could not be read, or ended in damage.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{name}: {source}")]
+    Open { name: String, source: io::Error },
+    #[error("{name}: not a pcap or pcapng file ({detail})")]
+    NotCapture { name: String, detail: String },
+    #[error(
+        "{name}: truncated at byte {offset}: the input ends inside the record of frame {frame}; the {complete} packets before it were decoded",
+        complete = .frame - 1
+    )]
+    Truncated {
+        name: String,
+        offset: u64,
+        frame: u64,
+    },
+    #[error(
+        "{name}: corrupt at byte {offset} (frame {frame}): {reason}; the {complete} packets before it were decoded",
+        complete = .frame - 1
+    )]
+    Corrupt {
+        name: String,
+        offset: u64,
+        frame: u64,
+        reason: String,
+    },
+}
+
+/// Counts bytes as they are read, for progress.
+struct CountingReader<'p, R> {
+    inner: R,
+    progress: &'p Progress,
+}
+
+impl<R: Read> Read for CountingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress
+            .input_bytes
+            .fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A pcapng interface: link type and timestamp units.
+#[derive(Clone, Copy)]
+struct Interface {
+    link_type: u32,
+    /// Timestamp units per second (10^6 by default).
+    units_per_second: u64,
+    offset_seconds: i64,
+}
+
+/// Reads every packet of `input` into `sender`. Returns `Ok(Some(e))` when
+/// the input ends in damage after some packets, `Err` when it cannot be
+/// read as a capture at all.
+pub(crate) fn read_capture<R: Read + Send>(
+    name: &str,
+    input: R,
+    sender: &mut BatchSender,
+    progress: &Progress,
+) -> Result<Option<InputError>, InputError> {
+    let counting = CountingReader {
+        inner: input,
+        progress,
+    };
+    let mut reader = match pcap_parser::create_reader(INITIAL_BUFFER, counting) {
+        Ok(r) => r,
+        Err(PcapError::Eof) => {
+            return Err(InputError::NotCapture {
+                name: name.into(),
+                detail: "empty input".into(),
+            });
+        }
+        Err(PcapError::ReadError) => {
+            return Err(InputError::Open {
+                name: name.into(),
+                source: io::Error::other("read failed"),
+            });
+        }
+        Err(e) => {
+            return Err(InputError::NotCapture {
+                name: name.into(),
+                detail: format!("{e:?}"),
+            });
+        }
+    };
+    let mut state = ReadState {
+        name,
+        offset: 0,
+        frame: 0,
+        buffer: INITIAL_BUFFER,
+        pcap: None,
+        interfaces: Vec::new(),
+    };
+    loop {
+        if sender.stopped() {
+            return Ok(None);
+        }
+        match reader.next() {
+            Ok((len, block)) => {
+                if let Err(damage) = state.block(block, sender) {
+                    return Ok(Some(damage));
+                }
+                state.offset += len as u64;
+                reader.consume(len);
+            }
+            Err(PcapError::Eof) => return Ok(None),
+            Err(PcapError::Incomplete(_)) => {
+                if reader.refill().is_err() {
+                    return Ok(Some(state.corrupt("read error")));
+                }
+            }
+            Err(PcapError::BufferTooSmall) => {
+                if state.buffer >= MAX_RECORD || !reader.grow(state.buffer * 2) {
+                    return Ok(Some(
+                        state.corrupt(&format!("record larger than {} MiB", MAX_RECORD >> 20)),
+                    ));
+                }
+                state.buffer *= 2;
+                if reader.refill().is_err() {
+                    return Ok(Some(state.corrupt("read error")));
+                }
+            }
+            Err(PcapError::UnexpectedEof) => {
+                return Ok(Some(InputError::Truncated {
+                    name: name.into(),
+                    offset: state.offset,
+                    frame: state.frame + 1,
+                }));
+            }
+            Err(e) => {
+                let reason = match e {
+                    PcapError::NomError(_, kind) => format!("unparsable block ({kind:?})"),
+                    PcapError::OwnedNomError(_, kind) => format!("unparsable block ({kind:?})"),
+                    other => format!("{other:?}"),
+                };
+                return Ok(Some(state.corrupt(&reason)));
+            }
+        }
+    }
+}
+
+struct ReadState<'n> {
+    name: &'n str,
+    /// Byte offset of the next block in the input.
+    offset: u64,
+    /// Frames seen so far (the 1-based number of the last one).
+    frame: u64,
+    buffer: usize,
+    /// Legacy pcap: link type, nanosecond timestamps, snaplen.
+    pcap: Option<(u32, bool, u32)>,
+    /// pcapng: interfaces of the current section.
+    interfaces: Vec<Interface>,
+}
+
+impl ReadState<'_> {
+    fn corrupt(&self, reason: &str) -> InputError {
+        InputError::Corrupt {
+            name: self.name.into(),
+            offset: self.offset,
+            frame: self.frame + 1,
+            reason: reason.into(),
+        }
+    }
+
+    fn block(
+        &mut self,
+        block: PcapBlockOwned<'_>,
+        sender: &mut BatchSender,
+    ) -> Result<(), InputError> {
+        match block {
+            PcapBlockOwned::LegacyHeader(header) => {
+                let link_type = (header.network.0 as u32) & LINKTYPE_MASK;
+                self.pcap = Some((link_type, header.is_nanosecond_precision(), header.snaplen));
+                sender.set_info(SourceInfo {
+                    link_types: vec![link_type],
+                    snaplen: header.snaplen,
+                });
+            }
+            PcapBlockOwned::Legacy(packet) => {
+                let (link_type, nanos, snaplen) = self.pcap.unwrap_or((0, false, 0));
+                if packet.caplen > snaplen.max(PCAP_MAX_CAPLEN) {
+                    return Err(self.corrupt(&format!(
+                        "record declares {} captured bytes, more than the snaplen {snaplen} allows",
+                        packet.caplen
+                    )));
+                }
+                self.frame += 1;
+                let frac_ns = if nanos {
+                    i64::from(packet.ts_usec)
+                } else {
+                    i64::from(packet.ts_usec) * 1000
+                };
+                let meta = PacketMeta {
+                    frame: self.frame,
+                    timestamp_ns: i64::from(packet.ts_sec) * 1_000_000_000 + frac_ns,
+                    link_type,
+                    wire_length: packet.origlen,
+                };
+                sender.push(meta, packet.data);
+            }
+            PcapBlockOwned::NG(Block::SectionHeader(_)) => self.interfaces.clear(),
+            PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
+                self.interfaces.push(Interface {
+                    link_type: (idb.linktype.0 as u32) & LINKTYPE_MASK,
+                    units_per_second: idb.ts_resolution().unwrap_or(1_000_000),
+                    offset_seconds: idb.ts_offset(),
+                });
+                let mut info = SourceInfo::clone(sender.info());
+                info.link_types
+                    .push((idb.linktype.0 as u32) & LINKTYPE_MASK);
+                info.snaplen = info.snaplen.max(idb.snaplen);
+                sender.set_info(info);
+            }
+            PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
+                self.frame += 1;
+                let interface = self.interfaces.get(epb.if_id as usize).copied();
+                let ts = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+                let meta = PacketMeta {
+                    frame: self.frame,
+                    timestamp_ns: interface.map(|i| timestamp_ns(ts, i)).unwrap_or(0),
+                    link_type: interface
+                        .map(|i| i.link_type)
+                        .unwrap_or(UNDEFINED_INTERFACE),
+                    wire_length: epb.origlen,
+                };
+                sender.push(meta, epb.packet_data());
+            }
+            PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
+                self.frame += 1;
+                // A simple packet block belongs to the first interface and has no time.
+                let interface = self.interfaces.first().copied();
+                let meta = PacketMeta {
+                    frame: self.frame,
+                    timestamp_ns: 0,
+                    link_type: interface
+                        .map(|i| i.link_type)
+                        .unwrap_or(UNDEFINED_INTERFACE),
+                    wire_length: spb.origlen,
+                };
+                sender.push(meta, spb.packet_data());
+            }
+            PcapBlockOwned::NG(_) => {}
+        }
+        Ok(())
+    }
+}
+
+/// Converts a pcapng timestamp in interface units to Unix nanoseconds,
+/// saturating instead of overflowing on absurd values.
+fn timestamp_ns(ts: u64, interface: Interface) -> i64 {
+    let units = u128::from(interface.units_per_second.max(1));
+    let nanos = u128::from(ts) * 1_000_000_000 / units;
+    let offset = i128::from(interface.offset_seconds) * 1_000_000_000;
+    (nanos as i128 + offset).clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pcapng_timestamps_in_any_resolution() {
+        let micro = Interface {
+            link_type: 1,
+            units_per_second: 1_000_000,
+            offset_seconds: 0,
+        };
+        assert_eq!(timestamp_ns(1_500_000, micro), 1_500_000_000);
+        let nano = Interface {
+            units_per_second: 1_000_000_000,
+            ..micro
+        };
+        assert_eq!(timestamp_ns(42, nano), 42);
+        let binary = Interface {
+            units_per_second: 1 << 10,
+            offset_seconds: 10,
+            ..micro
+        };
+        assert_eq!(timestamp_ns(512, binary), 10_500_000_000);
+        let absurd = Interface {
+            units_per_second: 1,
+            ..micro
+        };
+        assert_eq!(timestamp_ns(u64::MAX, absurd), i64::MAX);
+    }
+}

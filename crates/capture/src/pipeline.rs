@@ -1,0 +1,284 @@
+//! The capture pipeline: source → workers (decode, compress) → ordered writer.
+
+use crate::batch::{Batch, SourceInfo};
+use crate::output::Output;
+use crate::{
+    CaptureConfig, CaptureError, CaptureSummary, Input, Progress, StopFlag, file_source,
+    live_source,
+};
+use crossbeam_channel::{Receiver, Sender, bounded};
+use netcap_decoder::{DecodeConfig, DecodeStats, Decoder, PacketMeta, RecordBuffers};
+use netcap_records::{FrameCompressor, RecordType, WriteError};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// A batch decoded and compressed: one zstd frame per record type present.
+pub(crate) struct EncodedBatch {
+    pub seq: u64,
+    pub packets: u64,
+    pub bytes: u64,
+    pub frames: Vec<EncodedFrame>,
+    pub stats: DecodeStats,
+    pub info: Arc<SourceInfo>,
+}
+
+pub(crate) struct EncodedFrame {
+    pub record_type: RecordType,
+    pub records: u64,
+    pub frame: Vec<u8>,
+}
+
+/// The source's end of the pipeline: collects packets into batches and
+/// numbers them.
+pub(crate) struct BatchSender<'p> {
+    current: Batch,
+    next_seq: u64,
+    tx: Option<Sender<Batch>>,
+    recycled: Receiver<Batch>,
+    info: Arc<SourceInfo>,
+    stop: &'p AtomicBool,
+    /// Set when a later stage has failed and stopped taking batches.
+    broken: &'p AtomicBool,
+    progress: &'p Progress,
+}
+
+impl BatchSender<'_> {
+    pub fn push(&mut self, meta: PacketMeta, bytes: &[u8]) {
+        self.current.push(meta, bytes);
+        self.progress.packets.fetch_add(1, Ordering::Relaxed);
+        if self.current.is_full() {
+            self.flush();
+        }
+    }
+
+    /// Hands the current batch on, if it has packets.
+    pub fn flush(&mut self) {
+        if self.current.is_empty() {
+            return;
+        }
+        let fresh = self.recycled.try_recv().unwrap_or_default();
+        let mut batch = std::mem::replace(&mut self.current, fresh);
+        batch.seq = self.next_seq;
+        batch.info = self.info.clone();
+        self.next_seq += 1;
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
+        if !sent {
+            self.broken.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// True once the capture should end: stop requested or pipeline broken.
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed) || self.broken.load(Ordering::Relaxed)
+    }
+
+    pub fn pending(&self) -> usize {
+        self.current.packets.len()
+    }
+
+    pub fn info(&self) -> &Arc<SourceInfo> {
+        &self.info
+    }
+
+    pub fn set_info(&mut self, info: SourceInfo) {
+        self.info = Arc::new(info);
+    }
+
+    fn close(&mut self) {
+        self.flush();
+        self.tx = None;
+    }
+}
+
+pub(crate) fn run(
+    config: &CaptureConfig,
+    progress: &Progress,
+    stop: &StopFlag,
+) -> Result<CaptureSummary, CaptureError> {
+    let started = Instant::now();
+    // Open the input first: a bad path or interface must fail before any
+    // output file is touched.
+    let opened = open_input(config, progress)?;
+    let mut output = Output::create(config)?;
+    let workers = config.workers.max(1);
+    let (batch_tx, batch_rx) = bounded::<Batch>(workers * 2);
+    let (encoded_tx, encoded_rx) = bounded::<EncodedBatch>(workers * 2);
+    let (recycle_tx, recycle_rx) = bounded::<Batch>(workers * 4);
+    let broken = AtomicBool::new(false);
+
+    let (source_result, worker_results, writer_result) = std::thread::scope(|scope| {
+        let worker_handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let (rx, tx, recycle) = (batch_rx.clone(), encoded_tx.clone(), recycle_tx.clone());
+                let decode = config.decode.clone();
+                let level = config.compression_level;
+                scope.spawn(move || worker(rx, tx, recycle, decode, level))
+            })
+            .collect();
+        drop((batch_rx, encoded_tx, recycle_tx));
+        let writer_handle = scope.spawn(|| {
+            let result = write_in_order(encoded_rx, &mut output);
+            if result.is_err() {
+                broken.store(true, Ordering::Relaxed);
+            }
+            result
+        });
+
+        let mut sender = BatchSender {
+            current: Batch::default(),
+            next_seq: 0,
+            tx: Some(batch_tx),
+            recycled: recycle_rx,
+            info: Arc::new(SourceInfo::default()),
+            stop,
+            broken: &broken,
+            progress,
+        };
+        let source_result = read_input(opened, config, &mut sender, progress);
+        sender.close();
+        let worker_results: Vec<_> = worker_handles.into_iter().map(|h| h.join()).collect();
+        (source_result, worker_results, writer_handle.join())
+    });
+
+    let mut totals = match writer_result {
+        Ok(result) => result?,
+        Err(_) => return Err(CaptureError::Worker("writer panicked".into())),
+    };
+    for result in worker_results {
+        match result {
+            Ok(result) => result?,
+            Err(_) => return Err(CaptureError::Worker("decoder panicked".into())),
+        }
+    }
+    let (input_error, dropped) = source_result?;
+    let (records, files) = output.finish()?;
+    totals.records = records;
+    totals.files = files;
+    totals.input_error = input_error;
+    totals.dropped = dropped;
+    totals.elapsed = started.elapsed();
+    Ok(totals)
+}
+
+enum OpenedInput {
+    File(std::fs::File),
+    Stdin,
+    Live(pcap::Capture<pcap::Active>),
+}
+
+fn open_input(config: &CaptureConfig, progress: &Progress) -> Result<OpenedInput, CaptureError> {
+    Ok(match &config.input {
+        Input::File(path) => {
+            let name = path.display().to_string();
+            let file = std::fs::File::open(path)
+                .map_err(|source| file_source::InputError::Open { name, source })?;
+            if let Ok(meta) = file.metadata() {
+                progress.input_size.store(meta.len(), Ordering::Relaxed);
+            }
+            OpenedInput::File(file)
+        }
+        Input::Stdin => OpenedInput::Stdin,
+        Input::Live(options) => OpenedInput::Live(live_source::open(options)?),
+    })
+}
+
+type SourceOutcome = (Option<file_source::InputError>, Option<u64>);
+
+fn read_input(
+    opened: OpenedInput,
+    config: &CaptureConfig,
+    sender: &mut BatchSender<'_>,
+    progress: &Progress,
+) -> Result<SourceOutcome, CaptureError> {
+    let name = config.input.describe();
+    match (opened, &config.input) {
+        (OpenedInput::File(file), _) => {
+            let reader = std::io::BufReader::with_capacity(1 << 20, file);
+            Ok((
+                file_source::read_capture(&name, reader, sender, progress)?,
+                None,
+            ))
+        }
+        (OpenedInput::Stdin, _) => Ok((
+            file_source::read_capture(&name, std::io::stdin(), sender, progress)?,
+            None,
+        )),
+        (OpenedInput::Live(capture), Input::Live(options)) => {
+            Ok((None, live_source::read_live(capture, options, sender)?))
+        }
+        (OpenedInput::Live(_), _) => Err(CaptureError::Live(
+            "live capture opened for a non-live input".into(),
+        )),
+    }
+}
+
+/// Decodes and compresses batches until the source closes.
+fn worker(
+    batches: Receiver<Batch>,
+    encoded: Sender<EncodedBatch>,
+    recycle: Sender<Batch>,
+    decode: DecodeConfig,
+    level: i32,
+) -> Result<(), WriteError> {
+    let mut decoder = Decoder::new(decode);
+    let mut buffers = RecordBuffers::new();
+    let mut compressor = FrameCompressor::new(level)?;
+    for mut batch in batches {
+        buffers.clear();
+        for (meta, data) in batch.iter() {
+            decoder.decode(meta, data, &mut buffers);
+        }
+        let mut frames = Vec::new();
+        for record_type in RecordType::all() {
+            let records = buffers.count(record_type);
+            if records > 0 {
+                let frame = compressor.compress(buffers.bytes(record_type))?;
+                frames.push(EncodedFrame {
+                    record_type,
+                    records,
+                    frame,
+                });
+            }
+        }
+        let result = EncodedBatch {
+            seq: batch.seq,
+            packets: batch.packets.len() as u64,
+            bytes: batch.data.len() as u64,
+            frames,
+            stats: decoder.take_stats(),
+            info: batch.info.clone(),
+        };
+        batch.clear();
+        let _ = recycle.try_send(batch);
+        if encoded.send(result).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Writes batches in sequence order, whatever order workers finish them in.
+fn write_in_order(
+    encoded: Receiver<EncodedBatch>,
+    output: &mut Output,
+) -> Result<CaptureSummary, CaptureError> {
+    let mut summary = CaptureSummary::default();
+    let mut waiting = BTreeMap::new();
+    let mut next = 0u64;
+    for batch in encoded {
+        waiting.insert(batch.seq, batch);
+        while let Some(batch) = waiting.remove(&next) {
+            output.write(&batch)?;
+            summary.packets += batch.packets;
+            summary.bytes += batch.bytes;
+            summary.decode.merge(&batch.stats);
+            next += 1;
+        }
+    }
+    if !waiting.is_empty() {
+        return Err(CaptureError::Worker(format!("batch {next} never arrived")));
+    }
+    Ok(summary)
+}

@@ -1,0 +1,236 @@
+//! Network layer: ARP, IPv4 (with options) and IPv6 (with its
+//! extension-header chain).
+
+use crate::format::{write_ipv4, write_ipv6, write_mac, write_proto_addr};
+use crate::{Layer, PacketContext, transport};
+use etherparse::{ArpPacketSlice, Ipv6ExtensionSlice, LaxIpv4Slice, LaxIpv6Slice};
+use netcap_records::{Ipv4Option, Ipv6ExtensionHeader, RecordType};
+
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_ARP: u16 = 0x0806;
+const ETHERTYPE_IPV6: u16 = 0x86dd;
+
+pub(crate) fn by_ether_type(
+    cx: &mut PacketContext<'_>,
+    data: &[u8],
+    ether_type: u16,
+    offset: usize,
+) {
+    match ether_type {
+        ETHERTYPE_IPV4 => ipv4(cx, data, offset),
+        ETHERTYPE_IPV6 => ipv6(cx, data, offset),
+        ETHERTYPE_ARP => arp(cx, data, offset),
+        _ => {}
+    }
+}
+
+/// Raw IP: the version nibble says which.
+pub(crate) fn raw_ip(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
+    match data.get(offset).map(|b| b >> 4) {
+        Some(4) => ipv4(cx, data, offset),
+        Some(6) => ipv6(cx, data, offset),
+        Some(v) => cx.error(
+            Layer::Link,
+            offset,
+            format_args!("raw IP packet with version {v}"),
+        ),
+        None => cx.error(Layer::Link, offset, "empty raw IP packet"),
+    }
+}
+
+fn arp(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
+    let packet = match ArpPacketSlice::from_slice(&data[offset..]) {
+        Ok(p) => p,
+        Err(e) => return cx.error(Layer::Arp, offset, e),
+    };
+    if !cx.wants(RecordType::Arp) {
+        return;
+    }
+    let r = &mut cx.scratch.arp;
+    r.timestamp_ns = cx.meta.timestamp_ns;
+    r.frame = cx.meta.frame;
+    r.hw_type = u32::from(packet.hw_addr_type().0);
+    r.proto_type = u32::from(packet.proto_addr_type().0);
+    r.hw_size = u32::from(packet.hw_addr_size());
+    r.proto_size = u32::from(packet.proto_addr_size());
+    r.operation = u32::from(packet.operation().0);
+    write_mac(&mut r.src_hw_addr, packet.sender_hw_addr());
+    write_proto_addr(&mut r.src_proto_addr, packet.sender_protocol_addr());
+    write_mac(&mut r.dst_hw_addr, packet.target_hw_addr());
+    write_proto_addr(&mut r.dst_proto_addr, packet.target_protocol_addr());
+    cx.out.push(RecordType::Arp, &cx.scratch.arp);
+}
+
+pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
+    let Some(bytes) = data.get(offset..) else {
+        return cx.error(Layer::Ipv4, offset, "no IPv4 header");
+    };
+    let (slice, auth_error) = match LaxIpv4Slice::from_slice(bytes) {
+        Ok(s) => s,
+        Err(e) => return cx.error(Layer::Ipv4, offset, e),
+    };
+    let header = slice.header();
+    let header_len = header.slice().len();
+    write_ipv4(&mut cx.scratch.src_ip, header.source());
+    write_ipv4(&mut cx.scratch.dst_ip, header.destination());
+    let payload = slice.payload();
+    if cx.wants(RecordType::Ipv4) {
+        let r = &mut cx.scratch.ipv4;
+        r.timestamp_ns = cx.meta.timestamp_ns;
+        r.frame = cx.meta.frame;
+        r.src_ip.clone_from(&cx.scratch.src_ip);
+        r.dst_ip.clone_from(&cx.scratch.dst_ip);
+        r.version = u32::from(header.version());
+        r.header_length = header_len as u32;
+        r.dscp = u32::from(header.dcp().value());
+        r.ecn = u32::from(header.ecn().value());
+        r.total_length = u32::from(header.total_len());
+        r.id = u32::from(header.identification());
+        // The flags are the top 3 bits of bytes 6-7.
+        r.flags = u32::from(header.slice()[6] >> 5);
+        r.fragment_offset = u32::from(header.fragments_offset().value()) * 8;
+        r.ttl = u32::from(header.ttl());
+        r.protocol = u32::from(header.protocol().0);
+        r.checksum = u32::from(header.header_checksum());
+        ipv4_options(&mut r.options, header.options());
+        // Bytes after the header that the capture holds, within total_length.
+        let end = usize::from(header.total_len()).clamp(header_len, bytes.len());
+        r.payload_length = (end - header_len) as u32;
+        let payload_bytes = &bytes[header_len..end];
+        crate::set_payload(&mut r.payload, payload_bytes, cx.config.payloads);
+        cx.out.push(RecordType::Ipv4, &cx.scratch.ipv4);
+    }
+    if let Some(e) = auth_error {
+        return cx.error(Layer::Ipv4, offset + header_len, e);
+    }
+    // Later fragments carry no transport header.
+    if header.fragments_offset().value() != 0 {
+        return;
+    }
+    let transport_offset = offset_in(data, payload.payload);
+    transport::decode(
+        cx,
+        payload.ip_number.0,
+        payload.payload,
+        transport_offset,
+        false,
+    );
+}
+
+/// Splits IPv4 options into (type, length, data) without trusting lengths.
+fn ipv4_options(dst: &mut Vec<Ipv4Option>, mut options: &[u8]) {
+    dst.clear();
+    while let Some(&kind) = options.first() {
+        const EOL: u8 = 0;
+        const NOP: u8 = 1;
+        if kind == EOL || kind == NOP {
+            dst.push(Ipv4Option {
+                r#type: u32::from(kind),
+                length: 1,
+                data: Vec::new(),
+            });
+            options = &options[1..];
+            if kind == EOL {
+                break;
+            }
+            continue;
+        }
+        let declared = options.get(1).copied().map(usize::from).unwrap_or(0);
+        // A length below 2 or past the end is malformed: keep what is left.
+        let len = if (2..=options.len()).contains(&declared) {
+            declared
+        } else {
+            options.len()
+        };
+        dst.push(Ipv4Option {
+            r#type: u32::from(kind),
+            length: declared as u32,
+            data: options.get(2..len).unwrap_or_default().to_vec(),
+        });
+        options = &options[len..];
+    }
+}
+
+pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
+    let Some(bytes) = data.get(offset..) else {
+        return cx.error(Layer::Ipv6, offset, "no IPv6 header");
+    };
+    let (slice, ext_error) = match LaxIpv6Slice::from_slice(bytes) {
+        Ok(s) => s,
+        Err(e) => return cx.error(Layer::Ipv6, offset, e),
+    };
+    let header = slice.header();
+    write_ipv6(&mut cx.scratch.src_ip, header.source());
+    write_ipv6(&mut cx.scratch.dst_ip, header.destination());
+    let payload = slice.payload();
+    let mut first_fragment = true;
+    if cx.wants(RecordType::Ipv6) {
+        let r = &mut cx.scratch.ipv6;
+        r.timestamp_ns = cx.meta.timestamp_ns;
+        r.frame = cx.meta.frame;
+        r.src_ip.clone_from(&cx.scratch.src_ip);
+        r.dst_ip.clone_from(&cx.scratch.dst_ip);
+        r.version = u32::from(header.version());
+        r.traffic_class = u32::from(header.traffic_class());
+        r.flow_label = header.flow_label().value();
+        r.payload_length = u32::from(header.payload_length());
+        r.next_header = u32::from(header.next_header().0);
+        r.hop_limit = u32::from(header.hop_limit());
+        r.extension_headers.clear();
+        r.fragmented = false;
+        r.fragment_offset = 0;
+        r.more_fragments = false;
+        r.fragment_id = 0;
+        let mut ext_type = header.next_header().0;
+        for ext in slice.extensions().clone().into_iter() {
+            let (len, next) = match &ext {
+                Ipv6ExtensionSlice::HopByHop(h)
+                | Ipv6ExtensionSlice::Routing(h)
+                | Ipv6ExtensionSlice::DestinationOptions(h) => (h.slice().len(), h.next_header().0),
+                Ipv6ExtensionSlice::Fragment(f) => {
+                    r.fragmented = true;
+                    r.fragment_offset = u32::from(f.fragment_offset().value()) * 8;
+                    r.more_fragments = f.more_fragments();
+                    r.fragment_id = f.identification();
+                    (f.slice().len(), f.next_header().0)
+                }
+                Ipv6ExtensionSlice::Authentication(a) => (a.slice().len(), a.next_header().0),
+            };
+            r.extension_headers.push(Ipv6ExtensionHeader {
+                r#type: u32::from(ext_type),
+                length: len as u32,
+                next_header: u32::from(next),
+            });
+            ext_type = next;
+        }
+        r.transport_protocol = u32::from(payload.ip_number.0);
+        first_fragment = r.fragment_offset == 0;
+        crate::set_payload(&mut r.payload, payload.payload, cx.config.payloads);
+        cx.out.push(RecordType::Ipv6, &cx.scratch.ipv6);
+    } else {
+        for ext in slice.extensions().clone().into_iter() {
+            if let Ipv6ExtensionSlice::Fragment(f) = ext {
+                first_fragment = f.fragment_offset().value() == 0;
+            }
+        }
+    }
+    if let Some((e, _)) = ext_error {
+        return cx.error(Layer::Ipv6, offset + 40, e);
+    }
+    if !first_fragment {
+        return;
+    }
+    let transport_offset = offset_in(data, payload.payload);
+    transport::decode(
+        cx,
+        payload.ip_number.0,
+        payload.payload,
+        transport_offset,
+        true,
+    );
+}
+
+/// Offset of `part` inside `whole` (`part` is a sub-slice of `whole`).
+fn offset_in(whole: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize)
+}
