@@ -81,9 +81,7 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
     let workers = match args.workers {
         Some(0) => bail!("-workers must be at least 1"),
         Some(n) => n,
-        None => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     };
     let config = CaptureConfig {
         input,
@@ -106,8 +104,7 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
     let progress = Progress::default();
     let done = AtomicBool::new(false);
     let summary = std::thread::scope(|scope| {
-        let bar = (!quiet && std::io::stderr().is_terminal())
-            .then(|| scope.spawn(|| show_progress(&progress, &done)));
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| scope.spawn(|| show_progress(&progress, &done)));
         let result = netcap_capture::run(&config, &progress, &stop);
         done.store(true, Ordering::Relaxed);
         if let Some(handle) = bar {
@@ -133,10 +130,7 @@ fn decode_config(args: &CaptureArgs) -> anyhow::Result<DecodeConfig> {
             .map(|name| {
                 RecordType::from_name(name).with_context(|| {
                     let valid: Vec<_> = RecordType::all().map(|t| t.name()).collect();
-                    format!(
-                        "unknown record type {name:?}; valid types: {}",
-                        valid.join(", ")
-                    )
+                    format!("unknown record type {name:?}; valid types: {}", valid.join(", "))
                 })
             })
             .collect()
@@ -149,8 +143,7 @@ fn decode_config(args: &CaptureArgs) -> anyhow::Result<DecodeConfig> {
         let wanted = if include.is_empty() {
             record_type != RecordType::Error || args.errors.unwrap_or(false)
         } else {
-            include.contains(&record_type)
-                || (record_type == RecordType::Error && args.errors.unwrap_or(false))
+            include.contains(&record_type) || (record_type == RecordType::Error && args.errors.unwrap_or(false))
         };
         config.set(record_type, wanted && !exclude.contains(&record_type));
     }
@@ -170,10 +163,7 @@ fn show_progress(progress: &Progress, done: &AtomicBool) {
     bar.set_draw_target(ProgressDrawTarget::stderr());
     while !done.load(Ordering::Relaxed) {
         bar.set_position(progress.input_bytes.load(Ordering::Relaxed));
-        bar.set_message(format!(
-            "{} packets",
-            progress.packets.load(Ordering::Relaxed)
-        ));
+        bar.set_message(format!("{} packets", progress.packets.load(Ordering::Relaxed)));
         std::thread::sleep(Duration::from_millis(100));
     }
     bar.finish_and_clear();
@@ -181,38 +171,22 @@ fn show_progress(progress: &Progress, done: &AtomicBool) {
 
 fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupted: bool) {
     let seconds = summary.elapsed.as_secs_f64();
-    let rate = if seconds > 0.0 {
-        summary.packets as f64 / seconds
-    } else {
-        0.0
-    };
+    let rate = if seconds > 0.0 { summary.packets as f64 / seconds } else { 0.0 };
     eprintln!(
         "netcap: {} {} packets ({}) from {} in {:.2}s: {:.0} packets/s{}",
-        if interrupted {
-            "stopped after"
-        } else {
-            "decoded"
-        },
+        if interrupted { "stopped after" } else { "decoded" },
         summary.packets,
         HumanBytes(summary.bytes),
         config.input.describe(),
         seconds,
         rate,
-        summary
-            .dropped
-            .map(|d| format!(", {d} dropped by the kernel"))
-            .unwrap_or_default(),
+        summary.dropped.map(|d| format!(", {d} dropped by the kernel")).unwrap_or_default(),
     );
     if summary.records.is_empty() {
         eprintln!("  no records written");
     }
     for ((record_type, count), path) in summary.records.iter().zip(&summary.files) {
-        eprintln!(
-            "  {:<10} {:>12} records  {}",
-            record_type.name(),
-            count,
-            path.display()
-        );
+        eprintln!("  {:<10} {:>12} records  {}", record_type.name(), count, path.display());
     }
     let errors: Vec<String> = Layer::ALL
         .iter()

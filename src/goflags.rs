@@ -34,10 +34,7 @@ pub fn rewrite(command: &Command, args: Vec<OsString>) -> Vec<OsString> {
             out.push(token);
             continue;
         }
-        let Some(body) = text
-            .strip_prefix('-')
-            .filter(|b| b.len() > 1 && !b.starts_with('-'))
-        else {
+        let Some(body) = text.strip_prefix('-').filter(|b| b.len() > 1 && !b.starts_with('-')) else {
             out.push(token);
             continue;
         };
@@ -49,16 +46,14 @@ pub fn rewrite(command: &Command, args: Vec<OsString>) -> Vec<OsString> {
             out.push(format!("--{body}").into());
             continue;
         }
-        let Some(arg) = current.get_arguments().find(|a| {
-            a.get_long() == Some(name)
-                || a.get_all_aliases()
-                    .is_some_and(|aliases| aliases.contains(&name))
-        }) else {
+        let Some(arg) = current
+            .get_arguments()
+            .find(|a| a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|aliases| aliases.contains(&name)))
+        else {
             out.push(token);
             continue;
         };
-        let needs_value = arg.get_action().takes_values()
-            && arg.get_num_args().is_some_and(|n| n.min_values() > 0);
+        let needs_value = arg.get_action().takes_values() && arg.get_num_args().is_some_and(|n| n.min_values() > 0);
         match tokens.peek() {
             // As in Go, the token after a value-taking flag is its value,
             // even if it starts with a dash.
@@ -83,40 +78,22 @@ mod tests {
     fn rewritten(args: &str) -> String {
         let args = args.split(' ').map(OsString::from).collect();
         let out = rewrite(&Cli::command(), args);
-        out.iter()
-            .map(|s| s.to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join(" ")
+        out.iter().map(|s| s.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
     }
 
     #[test]
     fn go_style_flags_become_gnu_style() {
-        assert_eq!(
-            rewritten("netcap dump -read x -csv"),
-            "netcap dump --read=x --csv"
-        );
-        assert_eq!(
-            rewritten("netcap dump --read x --csv"),
-            "netcap dump --read x --csv"
-        );
-        assert_eq!(
-            rewritten("netcap dump -read=x -csv=false"),
-            "netcap dump --read=x --csv=false"
-        );
-        assert_eq!(
-            rewritten("netcap dump -read -odd"),
-            "netcap dump --read=-odd"
-        );
+        assert_eq!(rewritten("netcap dump -read x -csv"), "netcap dump --read=x --csv");
+        assert_eq!(rewritten("netcap dump --read x --csv"), "netcap dump --read x --csv");
+        assert_eq!(rewritten("netcap dump -read=x -csv=false"), "netcap dump --read=x --csv=false");
+        assert_eq!(rewritten("netcap dump -read -odd"), "netcap dump --read=-odd");
         assert_eq!(
             rewritten("netcap capture -read a.pcap -out o -workers 2"),
             "netcap capture --read=a.pcap --out=o --workers=2"
         );
         assert_eq!(rewritten("netcap capture -h"), "netcap capture -h");
         assert_eq!(rewritten("netcap -help"), "netcap --help");
-        assert_eq!(
-            rewritten("netcap dump -read x -- -csv"),
-            "netcap dump --read=x -- -csv"
-        );
+        assert_eq!(rewritten("netcap dump -read x -- -csv"), "netcap dump --read=x -- -csv");
         // Unknown names are left for clap to report.
         assert_eq!(rewritten("netcap dump -bogus"), "netcap dump -bogus");
     }
@@ -131,8 +108,7 @@ mod tests {
             "netcap capture -iface lo -bpf tcp -promisc=false -snaplen 96",
         ] {
             let argv: Vec<OsString> = args.split(' ').map(OsString::from).collect();
-            Cli::try_parse_from(rewrite(&Cli::command(), argv))
-                .unwrap_or_else(|e| panic!("{args}: {e}"));
+            Cli::try_parse_from(rewrite(&Cli::command(), argv)).unwrap_or_else(|e| panic!("{args}: {e}"));
         }
     }
 

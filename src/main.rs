@@ -63,9 +63,5 @@ fn main() -> ExitCode {
 
 /// Splits comma-separated list values (`-include TCP,UDP -include DNS`).
 fn split_list(values: &[String]) -> impl Iterator<Item = &str> {
-    values
-        .iter()
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|s| !s.is_empty())
 }

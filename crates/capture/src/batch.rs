@@ -41,9 +41,7 @@ impl Batch {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&PacketMeta, &[u8])> {
-        self.packets
-            .iter()
-            .map(|(meta, start, len)| (meta, &self.data[*start..*start + *len]))
+        self.packets.iter().map(|(meta, start, len)| (meta, &self.data[*start..*start + *len]))
     }
 
     pub fn clear(&mut self) {

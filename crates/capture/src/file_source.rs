@@ -36,21 +36,12 @@ pub enum InputError {
         "{name}: truncated at byte {offset}: the input ends inside the record of frame {frame}; the {complete} packets before it were decoded",
         complete = .frame - 1
     )]
-    Truncated {
-        name: String,
-        offset: u64,
-        frame: u64,
-    },
+    Truncated { name: String, offset: u64, frame: u64 },
     #[error(
         "{name}: corrupt at byte {offset} (frame {frame}): {reason}; the {complete} packets before it were decoded",
         complete = .frame - 1
     )]
-    Corrupt {
-        name: String,
-        offset: u64,
-        frame: u64,
-        reason: String,
-    },
+    Corrupt { name: String, offset: u64, frame: u64, reason: String },
 }
 
 /// Counts bytes as they are read, for progress.
@@ -62,11 +53,40 @@ struct CountingReader<'p, R> {
 impl<R: Read> Read for CountingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.progress
-            .input_bytes
-            .fetch_add(n as u64, Ordering::Relaxed);
+        self.progress.input_bytes.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
+}
+
+/// Magic numbers of the formats read: pcap (microsecond and nanosecond, both
+/// byte orders) and pcapng (section header block type, the same both ways).
+const MAGICS: [[u8; 4]; 5] = [
+    [0xd4, 0xc3, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0xc3, 0xd4],
+    [0x4d, 0x3c, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0x3c, 0x4d],
+    [0x0a, 0x0d, 0x0d, 0x0a],
+];
+
+/// Bytes read ahead before parsing: pcap-parser parses the file header from
+/// its first read, which on a pipe may otherwise return only a few bytes.
+const PREFIX_LEN: usize = 64 << 10;
+
+/// Reads the start of the input and checks its magic number, so that a file
+/// of another kind is named as such before anything else happens.
+fn read_prefix(name: &str, input: &mut impl Read) -> Result<Vec<u8>, InputError> {
+    let mut prefix = Vec::with_capacity(PREFIX_LEN);
+    input
+        .take(PREFIX_LEN as u64)
+        .read_to_end(&mut prefix)
+        .map_err(|source| InputError::Open { name: name.into(), source })?;
+    let detail = match prefix.get(..4) {
+        _ if prefix.is_empty() => "empty input".to_string(),
+        Some(magic) if MAGICS.iter().any(|m| m == magic) => return Ok(prefix),
+        Some(m) => format!("unknown magic number {:02x}{:02x}{:02x}{:02x}", m[0], m[1], m[2], m[3]),
+        None => format!("input ends after {} bytes", prefix.len()),
+    };
+    Err(InputError::NotCapture { name: name.into(), detail })
 }
 
 /// A pcapng interface: link type and timestamp units.
@@ -87,39 +107,22 @@ pub(crate) fn read_capture<R: Read + Send>(
     sender: &mut BatchSender,
     progress: &Progress,
 ) -> Result<Option<InputError>, InputError> {
-    let counting = CountingReader {
-        inner: input,
-        progress,
-    };
-    let mut reader = match pcap_parser::create_reader(INITIAL_BUFFER, counting) {
+    let mut input = CountingReader { inner: input, progress };
+    let prefix = read_prefix(name, &mut input)?;
+    let input = io::Cursor::new(prefix).chain(input);
+    let mut reader = match pcap_parser::create_reader(INITIAL_BUFFER, input) {
         Ok(r) => r,
-        Err(PcapError::Eof) => {
-            return Err(InputError::NotCapture {
-                name: name.into(),
-                detail: "empty input".into(),
-            });
+        Err(PcapError::Incomplete(_) | PcapError::UnexpectedEof | PcapError::Eof) => {
+            return Err(InputError::NotCapture { name: name.into(), detail: "the file header is incomplete".into() });
         }
         Err(PcapError::ReadError) => {
-            return Err(InputError::Open {
-                name: name.into(),
-                source: io::Error::other("read failed"),
-            });
+            return Err(InputError::Open { name: name.into(), source: io::Error::other("read failed") });
         }
         Err(e) => {
-            return Err(InputError::NotCapture {
-                name: name.into(),
-                detail: format!("{e:?}"),
-            });
+            return Err(InputError::NotCapture { name: name.into(), detail: format!("bad file header: {e:?}") });
         }
     };
-    let mut state = ReadState {
-        name,
-        offset: 0,
-        frame: 0,
-        buffer: INITIAL_BUFFER,
-        pcap: None,
-        interfaces: Vec::new(),
-    };
+    let mut state = ReadState { name, offset: 0, frame: 0, buffer: INITIAL_BUFFER, pcap: None, interfaces: Vec::new() };
     loop {
         if sender.stopped() {
             return Ok(None);
@@ -140,9 +143,7 @@ pub(crate) fn read_capture<R: Read + Send>(
             }
             Err(PcapError::BufferTooSmall) => {
                 if state.buffer >= MAX_RECORD || !reader.grow(state.buffer * 2) {
-                    return Ok(Some(
-                        state.corrupt(&format!("record larger than {} MiB", MAX_RECORD >> 20)),
-                    ));
+                    return Ok(Some(state.corrupt(&format!("record larger than {} MiB", MAX_RECORD >> 20))));
                 }
                 state.buffer *= 2;
                 if reader.refill().is_err() {
@@ -191,19 +192,12 @@ impl ReadState<'_> {
         }
     }
 
-    fn block(
-        &mut self,
-        block: PcapBlockOwned<'_>,
-        sender: &mut BatchSender,
-    ) -> Result<(), InputError> {
+    fn block(&mut self, block: PcapBlockOwned<'_>, sender: &mut BatchSender) -> Result<(), InputError> {
         match block {
             PcapBlockOwned::LegacyHeader(header) => {
                 let link_type = (header.network.0 as u32) & LINKTYPE_MASK;
                 self.pcap = Some((link_type, header.is_nanosecond_precision(), header.snaplen));
-                sender.set_info(SourceInfo {
-                    link_types: vec![link_type],
-                    snaplen: header.snaplen,
-                });
+                sender.set_info(SourceInfo { link_types: vec![link_type], snaplen: header.snaplen });
             }
             PcapBlockOwned::Legacy(packet) => {
                 let (link_type, nanos, snaplen) = self.pcap.unwrap_or((0, false, 0));
@@ -214,11 +208,7 @@ impl ReadState<'_> {
                     )));
                 }
                 self.frame += 1;
-                let frac_ns = if nanos {
-                    i64::from(packet.ts_usec)
-                } else {
-                    i64::from(packet.ts_usec) * 1000
-                };
+                let frac_ns = if nanos { i64::from(packet.ts_usec) } else { i64::from(packet.ts_usec) * 1000 };
                 let meta = PacketMeta {
                     frame: self.frame,
                     timestamp_ns: i64::from(packet.ts_sec) * 1_000_000_000 + frac_ns,
@@ -235,8 +225,7 @@ impl ReadState<'_> {
                     offset_seconds: idb.ts_offset(),
                 });
                 let mut info = SourceInfo::clone(sender.info());
-                info.link_types
-                    .push((idb.linktype.0 as u32) & LINKTYPE_MASK);
+                info.link_types.push((idb.linktype.0 as u32) & LINKTYPE_MASK);
                 info.snaplen = info.snaplen.max(idb.snaplen);
                 sender.set_info(info);
             }
@@ -247,9 +236,7 @@ impl ReadState<'_> {
                 let meta = PacketMeta {
                     frame: self.frame,
                     timestamp_ns: interface.map(|i| timestamp_ns(ts, i)).unwrap_or(0),
-                    link_type: interface
-                        .map(|i| i.link_type)
-                        .unwrap_or(UNDEFINED_INTERFACE),
+                    link_type: interface.map(|i| i.link_type).unwrap_or(UNDEFINED_INTERFACE),
                     wire_length: epb.origlen,
                 };
                 sender.push(meta, epb.packet_data());
@@ -261,9 +248,7 @@ impl ReadState<'_> {
                 let meta = PacketMeta {
                     frame: self.frame,
                     timestamp_ns: 0,
-                    link_type: interface
-                        .map(|i| i.link_type)
-                        .unwrap_or(UNDEFINED_INTERFACE),
+                    link_type: interface.map(|i| i.link_type).unwrap_or(UNDEFINED_INTERFACE),
                     wire_length: spb.origlen,
                 };
                 sender.push(meta, spb.packet_data());
@@ -289,27 +274,13 @@ mod tests {
 
     #[test]
     fn pcapng_timestamps_in_any_resolution() {
-        let micro = Interface {
-            link_type: 1,
-            units_per_second: 1_000_000,
-            offset_seconds: 0,
-        };
+        let micro = Interface { link_type: 1, units_per_second: 1_000_000, offset_seconds: 0 };
         assert_eq!(timestamp_ns(1_500_000, micro), 1_500_000_000);
-        let nano = Interface {
-            units_per_second: 1_000_000_000,
-            ..micro
-        };
+        let nano = Interface { units_per_second: 1_000_000_000, ..micro };
         assert_eq!(timestamp_ns(42, nano), 42);
-        let binary = Interface {
-            units_per_second: 1 << 10,
-            offset_seconds: 10,
-            ..micro
-        };
+        let binary = Interface { units_per_second: 1 << 10, offset_seconds: 10, ..micro };
         assert_eq!(timestamp_ns(512, binary), 10_500_000_000);
-        let absurd = Interface {
-            units_per_second: 1,
-            ..micro
-        };
+        let absurd = Interface { units_per_second: 1, ..micro };
         assert_eq!(timestamp_ns(u64::MAX, absurd), i64::MAX);
     }
 }

@@ -103,19 +103,12 @@ pub enum CaptureError {
     #[error(transparent)]
     Write(#[from] netcap_records::WriteError),
     #[error("{path}: {source}")]
-    OutputDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    OutputDir { path: PathBuf, source: std::io::Error },
     #[error("worker thread failed: {0}")]
     Worker(String),
 }
 
 /// Runs a capture to the end of the input (or until `stop` is set).
-pub fn run(
-    config: &CaptureConfig,
-    progress: &Progress,
-    stop: &StopFlag,
-) -> Result<CaptureSummary, CaptureError> {
+pub fn run(config: &CaptureConfig, progress: &Progress, stop: &StopFlag) -> Result<CaptureSummary, CaptureError> {
     pipeline::run(config, progress, stop)
 }

@@ -49,12 +49,9 @@ pub(crate) fn open(options: &LiveOptions) -> Result<pcap::Capture<pcap::Active>,
         .precision(pcap::Precision::Nano);
     let mut capture = inactive.open().map_err(live)?;
     if !options.bpf.is_empty() {
-        capture.filter(&options.bpf, true).map_err(|e| {
-            CaptureError::Live(format!(
-                "{}: filter {:?}: {e}",
-                options.interface, options.bpf
-            ))
-        })?;
+        capture
+            .filter(&options.bpf, true)
+            .map_err(|e| CaptureError::Live(format!("{}: filter {:?}: {e}", options.interface, options.bpf)))?;
     }
     Ok(capture)
 }
@@ -67,10 +64,7 @@ pub(crate) fn read_live(
     sender: &mut BatchSender,
 ) -> Result<Option<u64>, CaptureError> {
     let link_type = capture.get_datalink().0 as u32;
-    sender.set_info(SourceInfo {
-        link_types: vec![link_type],
-        snaplen: options.snaplen,
-    });
+    sender.set_info(SourceInfo { link_types: vec![link_type], snaplen: options.snaplen });
     let mut frame = 0u64;
     let mut batch_started = Instant::now();
     while !sender.stopped() {
@@ -98,8 +92,5 @@ pub(crate) fn read_live(
             sender.flush();
         }
     }
-    Ok(capture
-        .stats()
-        .ok()
-        .map(|s| u64::from(s.dropped) + u64::from(s.if_dropped)))
+    Ok(capture.stats().ok().map(|s| u64::from(s.dropped) + u64::from(s.if_dropped)))
 }

@@ -19,19 +19,13 @@ pub(crate) struct Output {
 impl Output {
     pub fn create(config: &CaptureConfig) -> Result<Self, CaptureError> {
         let dir = config.out_dir.clone();
-        let dir_error = |source| CaptureError::OutputDir {
-            path: dir.clone(),
-            source,
-        };
+        let dir_error = |source| CaptureError::OutputDir { path: dir.clone(), source };
         std::fs::create_dir_all(&dir).map_err(dir_error)?;
         // Files of an earlier run would pass for this run's output.
         for record_type in RecordType::all() {
             let stale = dir.join(record_type.file_name());
             if stale.exists() {
-                std::fs::remove_file(&stale).map_err(|source| CaptureError::OutputDir {
-                    path: stale,
-                    source,
-                })?;
+                std::fs::remove_file(&stale).map_err(|source| CaptureError::OutputDir { path: stale, source })?;
             }
         }
         let created_ns = SystemTime::now()
@@ -63,19 +57,12 @@ impl Output {
                 slot => {
                     let mut header = self.header.clone();
                     header.record_type = frame.record_type as i32;
-                    header.message_type = frame
-                        .record_type
-                        .descriptor()
-                        .map(|d| d.full_name().to_string())
-                        .unwrap_or_default();
+                    header.message_type =
+                        frame.record_type.descriptor().map(|d| d.full_name().to_string()).unwrap_or_default();
                     header.link_types = batch.info.link_types.clone();
                     header.snaplen = batch.info.snaplen;
                     let path = self.dir.join(frame.record_type.file_name());
-                    slot.insert(RecordFileWriter::create(
-                        &path,
-                        &header,
-                        &mut self.compressor,
-                    )?)
+                    slot.insert(RecordFileWriter::create(&path, &header, &mut self.compressor)?)
                 }
             };
             file.write_frame(&frame.frame)?;

@@ -2,10 +2,7 @@
 
 use crate::batch::{Batch, SourceInfo};
 use crate::output::Output;
-use crate::{
-    CaptureConfig, CaptureError, CaptureSummary, Input, Progress, StopFlag, file_source,
-    live_source,
-};
+use crate::{CaptureConfig, CaptureError, CaptureSummary, Input, Progress, StopFlag, file_source, live_source};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use netcap_decoder::{DecodeConfig, DecodeStats, Decoder, PacketMeta, RecordBuffers};
 use netcap_records::{FrameCompressor, RecordType, WriteError};
@@ -172,8 +169,7 @@ fn open_input(config: &CaptureConfig, progress: &Progress) -> Result<OpenedInput
     Ok(match &config.input {
         Input::File(path) => {
             let name = path.display().to_string();
-            let file = std::fs::File::open(path)
-                .map_err(|source| file_source::InputError::Open { name, source })?;
+            let file = std::fs::File::open(path).map_err(|source| file_source::InputError::Open { name, source })?;
             if let Ok(meta) = file.metadata() {
                 progress.input_size.store(meta.len(), Ordering::Relaxed);
             }
@@ -196,21 +192,13 @@ fn read_input(
     match (opened, &config.input) {
         (OpenedInput::File(file), _) => {
             let reader = std::io::BufReader::with_capacity(1 << 20, file);
-            Ok((
-                file_source::read_capture(&name, reader, sender, progress)?,
-                None,
-            ))
+            Ok((file_source::read_capture(&name, reader, sender, progress)?, None))
         }
-        (OpenedInput::Stdin, _) => Ok((
-            file_source::read_capture(&name, std::io::stdin(), sender, progress)?,
-            None,
-        )),
+        (OpenedInput::Stdin, _) => Ok((file_source::read_capture(&name, std::io::stdin(), sender, progress)?, None)),
         (OpenedInput::Live(capture), Input::Live(options)) => {
             Ok((None, live_source::read_live(capture, options, sender)?))
         }
-        (OpenedInput::Live(_), _) => Err(CaptureError::Live(
-            "live capture opened for a non-live input".into(),
-        )),
+        (OpenedInput::Live(_), _) => Err(CaptureError::Live("live capture opened for a non-live input".into())),
     }
 }
 
@@ -235,11 +223,7 @@ fn worker(
             let records = buffers.count(record_type);
             if records > 0 {
                 let frame = compressor.compress(buffers.bytes(record_type))?;
-                frames.push(EncodedFrame {
-                    record_type,
-                    records,
-                    frame,
-                });
+                frames.push(EncodedFrame { record_type, records, frame });
             }
         }
         let result = EncodedBatch {
@@ -260,10 +244,7 @@ fn worker(
 }
 
 /// Writes batches in sequence order, whatever order workers finish them in.
-fn write_in_order(
-    encoded: Receiver<EncodedBatch>,
-    output: &mut Output,
-) -> Result<CaptureSummary, CaptureError> {
+fn write_in_order(encoded: Receiver<EncodedBatch>, output: &mut Output) -> Result<CaptureSummary, CaptureError> {
     let mut summary = CaptureSummary::default();
     let mut waiting = BTreeMap::new();
     let mut next = 0u64;

@@ -95,10 +95,7 @@ impl DecodeConfig {
     pub fn new() -> Self {
         let mut enabled = vec![true; RecordType::count()];
         enabled[RecordType::Error.index()] = false;
-        DecodeConfig {
-            enabled,
-            payloads: false,
-        }
+        DecodeConfig { enabled, payloads: false }
     }
 
     /// Turns one record type on or off.
@@ -109,10 +106,7 @@ impl DecodeConfig {
     }
 
     pub fn is_enabled(&self, record_type: RecordType) -> bool {
-        self.enabled
-            .get(record_type.index())
-            .copied()
-            .unwrap_or(false)
+        self.enabled.get(record_type.index()).copied().unwrap_or(false)
     }
 }
 
@@ -156,10 +150,7 @@ pub struct RecordBuffers {
 
 impl RecordBuffers {
     pub fn new() -> Self {
-        RecordBuffers {
-            buffers: vec![Vec::new(); RecordType::count()],
-            counts: vec![0; RecordType::count()],
-        }
+        RecordBuffers { buffers: vec![Vec::new(); RecordType::count()], counts: vec![0; RecordType::count()] }
     }
 
     fn push(&mut self, record_type: RecordType, record: &impl Message) {
@@ -252,11 +243,7 @@ fn set_payload(dst: &mut Vec<u8>, payload: &[u8], keep: bool) {
 
 impl Decoder {
     pub fn new(config: DecodeConfig) -> Self {
-        Decoder {
-            config,
-            stats: DecodeStats::default(),
-            scratch: Scratch::default(),
-        }
+        Decoder { config, stats: DecodeStats::default(), scratch: Scratch::default() }
     }
 
     pub fn config(&self) -> &DecodeConfig {
@@ -274,13 +261,8 @@ impl Decoder {
 
     /// Decodes one packet's captured bytes, appending its records to `out`.
     pub fn decode(&mut self, meta: &PacketMeta, data: &[u8], out: &mut RecordBuffers) {
-        let mut cx = PacketContext {
-            meta,
-            config: &self.config,
-            stats: &mut self.stats,
-            scratch: &mut self.scratch,
-            out,
-        };
+        let mut cx =
+            PacketContext { meta, config: &self.config, stats: &mut self.stats, scratch: &mut self.scratch, out };
         link::decode(&mut cx, data);
     }
 }

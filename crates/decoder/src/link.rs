@@ -92,23 +92,11 @@ fn ethernet(cx: &mut PacketContext<'_>, data: &[u8]) {
 }
 
 /// Walks stacked VLAN tags, then hands the EtherType that follows them on.
-fn vlan_then_network(
-    cx: &mut PacketContext<'_>,
-    data: &[u8],
-    mut ether_type: u16,
-    mut offset: usize,
-) {
+fn vlan_then_network(cx: &mut PacketContext<'_>, data: &[u8], mut ether_type: u16, mut offset: usize) {
     let mut index = 0;
-    while matches!(
-        ether_type,
-        ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD
-    ) {
+    while matches!(ether_type, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) {
         if index == MAX_VLAN_TAGS {
-            return cx.error(
-                Layer::Vlan,
-                offset,
-                format_args!("more than {MAX_VLAN_TAGS} stacked VLAN tags"),
-            );
+            return cx.error(Layer::Vlan, offset, format_args!("more than {MAX_VLAN_TAGS} stacked VLAN tags"));
         }
         let tag = match SingleVlanHeaderSlice::from_slice(&data[offset..]) {
             Ok(tag) => tag,
@@ -138,14 +126,7 @@ fn vlan_then_network(
 fn linux_sll(cx: &mut PacketContext<'_>, data: &[u8]) {
     const LEN: usize = 16;
     if data.len() < LEN {
-        return cx.error(
-            Layer::Link,
-            0,
-            format_args!(
-                "Linux SLL header needs {LEN} bytes, {} captured",
-                data.len()
-            ),
-        );
+        return cx.error(Layer::Link, 0, format_args!("Linux SLL header needs {LEN} bytes, {} captured", data.len()));
     }
     let arphrd = u16::from_be_bytes([data[2], data[3]]);
     let protocol = u16::from_be_bytes([data[14], data[15]]);
@@ -156,14 +137,7 @@ fn linux_sll(cx: &mut PacketContext<'_>, data: &[u8]) {
 fn linux_sll2(cx: &mut PacketContext<'_>, data: &[u8]) {
     const LEN: usize = 20;
     if data.len() < LEN {
-        return cx.error(
-            Layer::Link,
-            0,
-            format_args!(
-                "Linux SLL2 header needs {LEN} bytes, {} captured",
-                data.len()
-            ),
-        );
+        return cx.error(Layer::Link, 0, format_args!("Linux SLL2 header needs {LEN} bytes, {} captured", data.len()));
     }
     let protocol = u16::from_be_bytes([data[0], data[1]]);
     let arphrd = u16::from_be_bytes([data[8], data[9]]);
@@ -184,11 +158,7 @@ fn sll_payload(cx: &mut PacketContext<'_>, data: &[u8], arphrd: u16, protocol: u
 /// LINKTYPE_NULL and big-endian for LINKTYPE_LOOP.
 fn bsd_loopback(cx: &mut PacketContext<'_>, data: &[u8]) {
     if data.len() < 4 {
-        return cx.error(
-            Layer::Link,
-            0,
-            format_args!("loopback header needs 4 bytes, {} captured", data.len()),
-        );
+        return cx.error(Layer::Link, 0, format_args!("loopback header needs 4 bytes, {} captured", data.len()));
     }
     let raw = [data[0], data[1], data[2], data[3]];
     // The family is a small number, so whichever byte order gives one is right.

@@ -3,19 +3,16 @@
 
 use crate::format::{write_ipv4, write_ipv6, write_mac, write_proto_addr};
 use crate::{Layer, PacketContext, transport};
-use etherparse::{ArpPacketSlice, Ipv6ExtensionSlice, LaxIpv4Slice, LaxIpv6Slice};
+use etherparse::{
+    ArpPacketSlice, IpAuthHeaderSlice, Ipv6FragmentHeaderSlice, Ipv6RawExtHeaderSlice, LaxIpv4Slice, LaxIpv6Slice,
+};
 use netcap_records::{Ipv4Option, Ipv6ExtensionHeader, RecordType};
 
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_ARP: u16 = 0x0806;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
 
-pub(crate) fn by_ether_type(
-    cx: &mut PacketContext<'_>,
-    data: &[u8],
-    ether_type: u16,
-    offset: usize,
-) {
+pub(crate) fn by_ether_type(cx: &mut PacketContext<'_>, data: &[u8], ether_type: u16, offset: usize) {
     match ether_type {
         ETHERTYPE_IPV4 => ipv4(cx, data, offset),
         ETHERTYPE_IPV6 => ipv6(cx, data, offset),
@@ -29,11 +26,7 @@ pub(crate) fn raw_ip(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     match data.get(offset).map(|b| b >> 4) {
         Some(4) => ipv4(cx, data, offset),
         Some(6) => ipv6(cx, data, offset),
-        Some(v) => cx.error(
-            Layer::Link,
-            offset,
-            format_args!("raw IP packet with version {v}"),
-        ),
+        Some(v) => cx.error(Layer::Link, offset, format_args!("raw IP packet with version {v}")),
         None => cx.error(Layer::Link, offset, "empty raw IP packet"),
     }
 }
@@ -108,13 +101,7 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         return;
     }
     let transport_offset = offset_in(data, payload.payload);
-    transport::decode(
-        cx,
-        payload.ip_number.0,
-        payload.payload,
-        transport_offset,
-        false,
-    );
+    transport::decode(cx, payload.ip_number.0, payload.payload, transport_offset, false);
 }
 
 /// Splits IPv4 options into (type, length, data) without trusting lengths.
@@ -124,11 +111,7 @@ fn ipv4_options(dst: &mut Vec<Ipv4Option>, mut options: &[u8]) {
         const EOL: u8 = 0;
         const NOP: u8 = 1;
         if kind == EOL || kind == NOP {
-            dst.push(Ipv4Option {
-                r#type: u32::from(kind),
-                length: 1,
-                data: Vec::new(),
-            });
+            dst.push(Ipv4Option { r#type: u32::from(kind), length: 1, data: Vec::new() });
             options = &options[1..];
             if kind == EOL {
                 break;
@@ -137,11 +120,7 @@ fn ipv4_options(dst: &mut Vec<Ipv4Option>, mut options: &[u8]) {
         }
         let declared = options.get(1).copied().map(usize::from).unwrap_or(0);
         // A length below 2 or past the end is malformed: keep what is left.
-        let len = if (2..=options.len()).contains(&declared) {
-            declared
-        } else {
-            options.len()
-        };
+        let len = if (2..=options.len()).contains(&declared) { declared } else { options.len() };
         dst.push(Ipv4Option {
             r#type: u32::from(kind),
             length: declared as u32,
@@ -163,7 +142,7 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     write_ipv6(&mut cx.scratch.src_ip, header.source());
     write_ipv6(&mut cx.scratch.dst_ip, header.destination());
     let payload = slice.payload();
-    let mut first_fragment = true;
+    let first_fragment;
     if cx.wants(RecordType::Ipv6) {
         let r = &mut cx.scratch.ipv6;
         r.timestamp_ns = cx.meta.timestamp_ns;
@@ -181,38 +160,27 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         r.fragment_offset = 0;
         r.more_fragments = false;
         r.fragment_id = 0;
-        let mut ext_type = header.next_header().0;
-        for ext in slice.extensions().clone().into_iter() {
-            let (len, next) = match &ext {
-                Ipv6ExtensionSlice::HopByHop(h)
-                | Ipv6ExtensionSlice::Routing(h)
-                | Ipv6ExtensionSlice::DestinationOptions(h) => (h.slice().len(), h.next_header().0),
-                Ipv6ExtensionSlice::Fragment(f) => {
-                    r.fragmented = true;
-                    r.fragment_offset = u32::from(f.fragment_offset().value()) * 8;
-                    r.more_fragments = f.more_fragments();
-                    r.fragment_id = f.identification();
-                    (f.slice().len(), f.next_header().0)
-                }
-                Ipv6ExtensionSlice::Authentication(a) => (a.slice().len(), a.next_header().0),
-            };
+        for ext in extension_chain(header.next_header().0, slice.extensions().slice()) {
+            if let Some((fragment_offset, more_fragments, id)) = ext.fragment {
+                r.fragmented = true;
+                r.fragment_offset = fragment_offset;
+                r.more_fragments = more_fragments;
+                r.fragment_id = id;
+            }
             r.extension_headers.push(Ipv6ExtensionHeader {
-                r#type: u32::from(ext_type),
-                length: len as u32,
-                next_header: u32::from(next),
+                r#type: ext.r#type,
+                length: ext.length,
+                next_header: ext.next_header,
             });
-            ext_type = next;
         }
         r.transport_protocol = u32::from(payload.ip_number.0);
         first_fragment = r.fragment_offset == 0;
         crate::set_payload(&mut r.payload, payload.payload, cx.config.payloads);
         cx.out.push(RecordType::Ipv6, &cx.scratch.ipv6);
     } else {
-        for ext in slice.extensions().clone().into_iter() {
-            if let Ipv6ExtensionSlice::Fragment(f) = ext {
-                first_fragment = f.fragment_offset().value() == 0;
-            }
-        }
+        first_fragment = extension_chain(header.next_header().0, slice.extensions().slice())
+            .filter_map(|ext| ext.fragment)
+            .all(|(offset, _, _)| offset == 0);
     }
     if let Some((e, _)) = ext_error {
         return cx.error(Layer::Ipv6, offset + 40, e);
@@ -221,16 +189,65 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         return;
     }
     let transport_offset = offset_in(data, payload.payload);
-    transport::decode(
-        cx,
-        payload.ip_number.0,
-        payload.payload,
-        transport_offset,
-        true,
-    );
+    transport::decode(cx, payload.ip_number.0, payload.payload, transport_offset, true);
 }
 
 /// Offset of `part` inside `whole` (`part` is a sub-slice of `whole`).
 fn offset_in(whole: &[u8], part: &[u8]) -> usize {
     (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize)
+}
+
+const IPV6_HOP_BY_HOP: u8 = 0;
+const IPV6_ROUTING: u8 = 43;
+const IPV6_FRAGMENT: u8 = 44;
+const IPV6_AUTH: u8 = 51;
+const IPV6_DEST_OPTIONS: u8 = 60;
+
+/// One header of an IPv6 extension chain.
+struct ExtensionHeader {
+    r#type: u32,
+    length: u32,
+    next_header: u32,
+    /// Fragment offset in bytes, more-fragments flag, identification.
+    fragment: Option<(u32, bool, u32)>,
+}
+
+/// Walks the extension headers in `chain` (the bytes etherparse validated)
+/// with checked parsers. etherparse 0.21's own iterator re-parses without
+/// bounds checks and runs past a chain its lax parser cut short, which is
+/// undefined behaviour on crafted packets (seen on tcpdump's
+/// ipv6-next-header-oobr-1 capture).
+fn extension_chain(first: u8, chain: &[u8]) -> impl Iterator<Item = ExtensionHeader> + '_ {
+    let mut next = first;
+    let mut rest = chain;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let kind = next;
+        let (len, next_header, fragment) = match kind {
+            IPV6_HOP_BY_HOP | IPV6_ROUTING | IPV6_DEST_OPTIONS => {
+                let h = Ipv6RawExtHeaderSlice::from_slice(rest).ok()?;
+                (h.slice().len(), h.next_header().0, None)
+            }
+            IPV6_FRAGMENT => {
+                let f = Ipv6FragmentHeaderSlice::from_slice(rest).ok()?;
+                let fragment = (u32::from(f.fragment_offset().value()) * 8, f.more_fragments(), f.identification());
+                (f.slice().len(), f.next_header().0, Some(fragment))
+            }
+            IPV6_AUTH => {
+                let a = IpAuthHeaderSlice::from_slice(rest).ok()?;
+                (a.slice().len(), a.next_header().0, None)
+            }
+            _ => return None,
+        };
+        rest = rest.get(len..)?;
+        next = next_header;
+        Some(ExtensionHeader {
+            r#type: u32::from(kind),
+            length: len as u32,
+            next_header: u32::from(next_header),
+            fragment,
+        })
+    })
 }

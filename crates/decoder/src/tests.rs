@@ -7,12 +7,7 @@ use netcap_records::{Dot1q, Ethernet, Ipv4, Tcp, Udp};
 fn decode_all(link_type: u32, data: &[u8], config: DecodeConfig) -> (RecordBuffers, DecodeStats) {
     let mut decoder = Decoder::new(config);
     let mut out = RecordBuffers::new();
-    let meta = PacketMeta {
-        frame: 7,
-        timestamp_ns: 1_000_000_123,
-        link_type,
-        wire_length: data.len() as u32,
-    };
+    let meta = PacketMeta { frame: 7, timestamp_ns: 1_000_000_123, link_type, wire_length: data.len() as u32 };
     decoder.decode(&meta, data, &mut out);
     (out, decoder.take_stats())
 }
@@ -54,10 +49,7 @@ fn qinq_syn() -> Vec<u8> {
         "01",
         "030307"
     );
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
 }
 
 #[test]
@@ -70,48 +62,20 @@ fn qinq_tcp_syn_fields() {
     assert_eq!(eth[0].ether_type, 0x88a8);
     let tags: Vec<Dot1q> = records(&out, RecordType::Dot1q);
     assert_eq!(tags.len(), 2);
-    assert_eq!(
-        (
-            tags[0].index,
-            tags[0].tpid,
-            tags[0].priority,
-            tags[0].vlan_id
-        ),
-        (0, 0x88a8, 5, 100)
-    );
-    assert_eq!(
-        (
-            tags[1].index,
-            tags[1].tpid,
-            tags[1].vlan_id,
-            tags[1].ether_type
-        ),
-        (1, 0x8100, 5, 0x0800)
-    );
+    assert_eq!((tags[0].index, tags[0].tpid, tags[0].priority, tags[0].vlan_id), (0, 0x88a8, 5, 100));
+    assert_eq!((tags[1].index, tags[1].tpid, tags[1].vlan_id, tags[1].ether_type), (1, 0x8100, 5, 0x0800));
     let ip: Vec<Ipv4> = records(&out, RecordType::Ipv4);
     assert_eq!(ip[0].src_ip, "192.168.1.2");
-    assert_eq!(
-        (ip[0].ttl, ip[0].flags, ip[0].total_length, ip[0].id),
-        (64, 2, 60, 0x1c46)
-    );
+    assert_eq!((ip[0].ttl, ip[0].flags, ip[0].total_length, ip[0].id), (64, 2, 60, 0x1c46));
     assert_eq!(ip[0].payload_length, 40);
     let tcp: Vec<Tcp> = records(&out, RecordType::Tcp);
     let t = &tcp[0];
     assert_eq!((t.src_port, t.dst_port, t.seq, t.ack), (54321, 443, 100, 0));
-    assert_eq!(
-        (t.flags, t.syn, t.ack_flag, t.window, t.header_length),
-        (0x002, true, false, 64240, 40)
-    );
-    assert_eq!(
-        (t.mss, t.window_scale, t.sack_permitted),
-        (Some(1460), Some(7), true)
-    );
+    assert_eq!((t.flags, t.syn, t.ack_flag, t.window, t.header_length), (0x002, true, false, 64240, 40));
+    assert_eq!((t.mss, t.window_scale, t.sack_permitted), (Some(1460), Some(7), true));
     assert_eq!((t.ts_val, t.ts_ecr), (Some(1000), Some(0)));
     assert_eq!(t.option_kinds, vec![2, 4, 8, 1, 3]);
-    assert_eq!(
-        (t.frame, t.timestamp_ns, t.dst_ip.as_str()),
-        (7, 1_000_000_123, "10.0.0.1")
-    );
+    assert_eq!((t.frame, t.timestamp_ns, t.dst_ip.as_str()), (7, 1_000_000_123, "10.0.0.1"));
     assert!(t.payload.is_empty());
 }
 
@@ -145,13 +109,9 @@ fn excluded_types_are_not_written_but_lower_layers_still_decode() {
 fn link_types_reach_the_network_layer() {
     let syn = qinq_syn();
     let ip = &syn[22..];
-    let mut sll = vec![
-        0, 0, 0, 1, 0, 6, 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0, 0, 0x08, 0x00,
-    ];
+    let mut sll = vec![0, 0, 0, 1, 0, 6, 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0, 0, 0x08, 0x00];
     sll.extend_from_slice(ip);
-    let mut sll2 = vec![
-        0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0, 0,
-    ];
+    let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0, 0];
     sll2.extend_from_slice(ip);
     let mut null_le = vec![2, 0, 0, 0];
     null_le.extend_from_slice(ip);
@@ -159,15 +119,9 @@ fn link_types_reach_the_network_layer() {
     loop_be.extend_from_slice(ip);
     let mut ppp = vec![0xff, 0x03, 0x00, 0x21];
     ppp.extend_from_slice(ip);
-    for (lt, data) in [
-        (101, ip.to_vec()),
-        (228, ip.to_vec()),
-        (113, sll),
-        (276, sll2),
-        (0, null_le),
-        (108, loop_be),
-        (9, ppp),
-    ] {
+    for (lt, data) in
+        [(101, ip.to_vec()), (228, ip.to_vec()), (113, sll), (276, sll2), (0, null_le), (108, loop_be), (9, ppp)]
+    {
         let (out, stats) = decode_all(lt, &data, DecodeConfig::new());
         assert_eq!(out.count(RecordType::Tcp), 1, "link type {lt}");
         assert_eq!(stats, DecodeStats::default(), "link type {lt}");
@@ -186,34 +140,14 @@ fn udp_over_ipv6_with_hop_by_hop() {
         "1100000000000000",
         "003500350008abcd"
     );
-    let data: Vec<u8> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect();
+    let data: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
     let (out, stats) = decode_all(229, &data, DecodeConfig::new());
     assert_eq!(stats, DecodeStats::default());
     let ip: Vec<netcap_records::Ipv6> = records(&out, RecordType::Ipv6);
     assert_eq!(ip[0].src_ip, "2001:db8::1");
-    assert_eq!(
-        (ip[0].next_header, ip[0].transport_protocol, ip[0].hop_limit),
-        (0, 17, 64)
-    );
+    assert_eq!((ip[0].next_header, ip[0].transport_protocol, ip[0].hop_limit), (0, 17, 64));
     assert_eq!(ip[0].extension_headers.len(), 1);
-    assert_eq!(
-        (
-            ip[0].extension_headers[0].r#type,
-            ip[0].extension_headers[0].length
-        ),
-        (0, 8)
-    );
+    assert_eq!((ip[0].extension_headers[0].r#type, ip[0].extension_headers[0].length), (0, 8));
     let udp: Vec<Udp> = records(&out, RecordType::Udp);
-    assert_eq!(
-        (
-            udp[0].src_port,
-            udp[0].dst_port,
-            udp[0].length,
-            udp[0].checksum
-        ),
-        (53, 53, 8, 0xabcd)
-    );
+    assert_eq!((udp[0].src_port, udp[0].dst_port, udp[0].length, udp[0].checksum), (53, 53, 8, 0xabcd));
 }

@@ -11,13 +11,7 @@ const IP_ICMPV6: u8 = 58;
 
 /// Decodes the transport header in `payload` (starting at `offset` in the
 /// frame); the IP addresses are already in the scratch strings.
-pub(crate) fn decode(
-    cx: &mut PacketContext<'_>,
-    protocol: u8,
-    payload: &[u8],
-    offset: usize,
-    over_ipv6: bool,
-) {
+pub(crate) fn decode(cx: &mut PacketContext<'_>, protocol: u8, payload: &[u8], offset: usize, over_ipv6: bool) {
     match protocol {
         IP_TCP => tcp(cx, payload, offset),
         IP_UDP => udp(cx, payload, offset),
@@ -140,17 +134,9 @@ fn udp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize) {
 /// ICMPv4 and ICMPv6 share their first 8 bytes' layout: type, code,
 /// checksum, then an identifier and sequence number for echo messages.
 fn icmp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize, record_type: RecordType) {
-    let layer = if record_type == RecordType::Icmpv4 {
-        Layer::Icmpv4
-    } else {
-        Layer::Icmpv6
-    };
+    let layer = if record_type == RecordType::Icmpv4 { Layer::Icmpv4 } else { Layer::Icmpv6 };
     if payload.len() < 4 {
-        return cx.error(
-            layer,
-            offset,
-            format_args!("ICMP header needs 4 bytes, {} captured", payload.len()),
-        );
+        return cx.error(layer, offset, format_args!("ICMP header needs 4 bytes, {} captured", payload.len()));
     }
     if !cx.wants(record_type) {
         return;
@@ -164,18 +150,13 @@ fn icmp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize, record_type: 
         _ => matches!(kind, 128 | 129),
     };
     let (id, seq) = match payload.get(4..8) {
-        Some(b) if has_id_seq => (
-            u32::from(u16::from_be_bytes([b[0], b[1]])),
-            u32::from(u16::from_be_bytes([b[2], b[3]])),
-        ),
+        Some(b) if has_id_seq => {
+            (u32::from(u16::from_be_bytes([b[0], b[1]])), u32::from(u16::from_be_bytes([b[2], b[3]])))
+        }
         _ => (0, 0),
     };
     // ICMPv4's header is 8 bytes; ICMPv6's fixed part is 4.
-    let body = if record_type == RecordType::Icmpv4 {
-        payload.get(8..)
-    } else {
-        payload.get(4..)
-    };
+    let body = if record_type == RecordType::Icmpv4 { payload.get(8..) } else { payload.get(4..) };
     let body = body.unwrap_or_default();
     macro_rules! fill {
         ($r:expr) => {{

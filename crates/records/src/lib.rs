@@ -47,9 +47,7 @@ pub static DESCRIPTOR_POOL: LazyLock<DescriptorPool> = LazyLock::new(|| {
 /// Record types with their message names, in enum order. Built from the
 /// schema so that adding a record type to the proto is all it takes.
 static RECORD_TYPES: LazyLock<Vec<(RecordType, MessageDescriptor)>> = LazyLock::new(|| {
-    let enum_desc = DESCRIPTOR_POOL
-        .get_enum_by_name("netcap.RecordType")
-        .expect("schema defines netcap.RecordType");
+    let enum_desc = DESCRIPTOR_POOL.get_enum_by_name("netcap.RecordType").expect("schema defines netcap.RecordType");
     let mut types = Vec::new();
     for value in enum_desc.values() {
         let Some(suffix) = value.name().strip_prefix("RECORD_TYPE_") else {
@@ -83,18 +81,12 @@ impl RecordType {
 
     /// Descriptor of the message this record type's files hold.
     pub fn descriptor(self) -> Option<&'static MessageDescriptor> {
-        RECORD_TYPES
-            .iter()
-            .find(|(t, _)| *t == self)
-            .map(|(_, d)| d)
+        RECORD_TYPES.iter().find(|(t, _)| *t == self).map(|(_, d)| d)
     }
 
     /// Looks a record type up by its message name, ignoring case.
     pub fn from_name(name: &str) -> Option<RecordType> {
-        RECORD_TYPES
-            .iter()
-            .find(|(_, d)| d.name().eq_ignore_ascii_case(name))
-            .map(|(t, _)| *t)
+        RECORD_TYPES.iter().find(|(_, d)| d.name().eq_ignore_ascii_case(name)).map(|(t, _)| *t)
     }
 
     /// File name of this record type's stream: `<Type>.ncap.zst`.
@@ -104,10 +96,7 @@ impl RecordType {
 
     /// Position in [`RecordType::all`], for per-type arrays.
     pub fn index(self) -> usize {
-        RECORD_TYPES
-            .iter()
-            .position(|(t, _)| *t == self)
-            .unwrap_or(0)
+        RECORD_TYPES.iter().position(|(t, _)| *t == self).unwrap_or(0)
     }
 
     /// Number of record types.
@@ -126,11 +115,7 @@ mod tests {
         assert!(RecordType::count() >= 10);
         for t in RecordType::all() {
             let d = t.descriptor().unwrap();
-            assert!(
-                d.get_field_by_name("timestamp_ns").is_some(),
-                "{}",
-                d.name()
-            );
+            assert!(d.get_field_by_name("timestamp_ns").is_some(), "{}", d.name());
             assert!(d.get_field_by_name("frame").is_some(), "{}", d.name());
             assert_eq!(RecordType::from_name(&t.name().to_lowercase()), Some(t));
         }

@@ -26,23 +26,13 @@ pub enum ReadError {
     #[error(
         "{file}: truncated: record {record} is incomplete (the {complete} records before it were read; input ends at compressed byte {offset})"
     )]
-    Truncated {
-        file: String,
-        record: u64,
-        complete: u64,
-        offset: u64,
-    },
+    Truncated { file: String, record: u64, complete: u64, offset: u64 },
     #[error(
         "{file}: truncated: the file ends after record {complete} without netcap's end marker (its writer was interrupted)"
     )]
     Unfinished { file: String, complete: u64 },
     #[error("{file}: corrupt at record {record} (compressed byte {offset}): {reason}")]
-    Corrupt {
-        file: String,
-        record: u64,
-        offset: u64,
-        reason: String,
-    },
+    Corrupt { file: String, record: u64, offset: u64, reason: String },
 }
 
 /// What the reader learns about the compressed input as it passes: bytes
@@ -87,10 +77,7 @@ impl RecordReader<File> {
     /// Opens a record file and reads its header.
     pub fn open(path: &Path) -> Result<Self, ReadError> {
         let name = path.display().to_string();
-        let file = File::open(path).map_err(|source| ReadError::Open {
-            file: name.clone(),
-            source,
-        })?;
+        let file = File::open(path).map_err(|source| ReadError::Open { file: name.clone(), source })?;
         RecordReader::new(name, file)
     }
 }
@@ -105,15 +92,9 @@ impl<R: Read> RecordReader<R> {
     pub fn new(name: impl Into<String>, input: R) -> Result<Self, ReadError> {
         let file = name.into();
         let state = Arc::new(InputState::default());
-        let counting = CountingReader {
-            inner: input,
-            state: state.clone(),
-        };
-        let decoder =
-            zstd::stream::read::Decoder::new(counting).map_err(|source| ReadError::Open {
-                file: file.clone(),
-                source,
-            })?;
+        let counting = CountingReader { inner: input, state: state.clone() };
+        let decoder = zstd::stream::read::Decoder::new(counting)
+            .map_err(|source| ReadError::Open { file: file.clone(), source })?;
         let mut reader = RecordReader {
             file,
             input: BufReader::with_capacity(64 << 10, decoder),
@@ -123,10 +104,8 @@ impl<R: Read> RecordReader<R> {
             records_read: 0,
             failed: false,
         };
-        let not_record_file = |reader: &Self, reason: String| ReadError::NotRecordFile {
-            file: reader.file.clone(),
-            reason,
-        };
+        let not_record_file =
+            |reader: &Self, reason: String| ReadError::NotRecordFile { file: reader.file.clone(), reason };
         match reader.read_message() {
             Ok(Next::Record) => {}
             Ok(Next::End) => return Err(not_record_file(&reader, "empty input".into())),
@@ -142,10 +121,7 @@ impl<R: Read> RecordReader<R> {
         {
             return Err(not_record_file(
                 &reader,
-                format!(
-                    "header names unknown record type {}",
-                    reader.header.record_type
-                ),
+                format!("header names unknown record type {}", reader.header.record_type),
             ));
         }
         Ok(reader)
@@ -185,18 +161,12 @@ impl<R: Read> RecordReader<R> {
                         file: self.file.clone(),
                         record: self.records_read + 1,
                         offset: self.offset(),
-                        reason: format!(
-                            "end marker says {count} records, but {} were read",
-                            self.records_read
-                        ),
+                        reason: format!("end marker says {count} records, but {} were read", self.records_read),
                     })
                 }
                 None => {
                     self.failed = true;
-                    Err(ReadError::Unfinished {
-                        file: self.file.clone(),
-                        complete: self.records_read,
-                    })
+                    Err(ReadError::Unfinished { file: self.file.clone(), complete: self.records_read })
                 }
             },
             Err(e) => {
@@ -242,18 +212,10 @@ impl<R: Read> RecordReader<R> {
         let record = self.records_read + 1;
         let offset = self.offset();
         match e {
-            FrameError::Truncated => ReadError::Truncated {
-                file: self.file.clone(),
-                record,
-                complete: self.records_read,
-                offset,
-            },
-            other => ReadError::Corrupt {
-                file: self.file.clone(),
-                record,
-                offset,
-                reason: other.reason(),
-            },
+            FrameError::Truncated => {
+                ReadError::Truncated { file: self.file.clone(), record, complete: self.records_read, offset }
+            }
+            other => ReadError::Corrupt { file: self.file.clone(), record, offset, reason: other.reason() },
         }
     }
 
@@ -263,15 +225,10 @@ impl<R: Read> RecordReader<R> {
             return Ok(Next::End);
         };
         if len > MAX_RECORD_LEN {
-            return Err(FrameError::Corrupt(format!(
-                "record length {len} exceeds {MAX_RECORD_LEN}"
-            )));
+            return Err(FrameError::Corrupt(format!("record length {len} exceeds {MAX_RECORD_LEN}")));
         }
         self.record.clear();
-        let got = (&mut self.input)
-            .take(len)
-            .read_to_end(&mut self.record)
-            .map_err(FrameError::from_io)?;
+        let got = (&mut self.input).take(len).read_to_end(&mut self.record).map_err(FrameError::from_io)?;
         if (got as u64) < len {
             return Err(FrameError::Truncated);
         }
@@ -284,11 +241,7 @@ impl<R: Read> RecordReader<R> {
         for i in 0..10 {
             let buf = self.input.fill_buf().map_err(FrameError::from_io)?;
             let Some(&byte) = buf.first() else {
-                return if i == 0 {
-                    Ok(None)
-                } else {
-                    Err(FrameError::Truncated)
-                };
+                return if i == 0 { Ok(None) } else { Err(FrameError::Truncated) };
             };
             self.input.consume(1);
             value |= u64::from(byte & 0x7f) << (7 * i);
@@ -296,9 +249,7 @@ impl<R: Read> RecordReader<R> {
                 return Ok(Some(value));
             }
         }
-        Err(FrameError::Corrupt(
-            "length prefix longer than 10 bytes".into(),
-        ))
+        Err(FrameError::Corrupt("length prefix longer than 10 bytes".into()))
     }
 }
 
@@ -333,22 +284,14 @@ mod tests {
     fn sample_file(dir: &Path, frames: usize, per_frame: usize) -> std::path::PathBuf {
         let path = dir.join("TCP.ncap.zst");
         let mut compressor = FrameCompressor::new(3).unwrap();
-        let header = Header {
-            record_type: RecordType::Tcp as i32,
-            ..Default::default()
-        };
+        let header = Header { record_type: RecordType::Tcp as i32, ..Default::default() };
         let mut w = RecordFileWriter::create(&path, &header, &mut compressor).unwrap();
         let mut frame_no = 0;
         for _ in 0..frames {
             let mut buf = Vec::new();
             for _ in 0..per_frame {
                 frame_no += 1;
-                let r = Tcp {
-                    frame: frame_no,
-                    src_port: 80,
-                    seq: frame_no as u32 * 7,
-                    ..Default::default()
-                };
+                let r = Tcp { frame: frame_no, src_port: 80, seq: frame_no as u32 * 7, ..Default::default() };
                 r.encode_length_delimited(&mut buf).unwrap();
             }
             w.write_records(&buf, &mut compressor).unwrap();
@@ -418,9 +361,7 @@ mod tests {
             let msg = err.to_string();
             assert!(msg.starts_with("t: "), "{msg}");
             match err {
-                ReadError::Truncated {
-                    record, complete, ..
-                } => {
+                ReadError::Truncated { record, complete, .. } => {
                     assert_eq!(record, complete + 1);
                     assert_eq!(complete as usize, records.len());
                 }
@@ -450,9 +391,7 @@ mod tests {
 
     #[test]
     fn garbage_is_not_a_record_file() {
-        let err = RecordReader::new("g", &b"hello world, not zstd"[..])
-            .err()
-            .unwrap();
+        let err = RecordReader::new("g", &b"hello world, not zstd"[..]).err().unwrap();
         assert!(matches!(err, ReadError::NotRecordFile { .. }), "{err}");
         let err = RecordReader::new("e", &b""[..]).err().unwrap();
         assert!(err.to_string().contains("empty input"), "{err}");

@@ -48,9 +48,7 @@ impl FrameCompressor {
     /// corruption is detected on reading.
     pub fn new(level: i32) -> Result<Self, WriteError> {
         let mut inner = zstd::bulk::Compressor::new(level).map_err(WriteError::Compress)?;
-        inner
-            .set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true))
-            .map_err(WriteError::Compress)?;
+        inner.set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true)).map_err(WriteError::Compress)?;
         Ok(FrameCompressor { inner })
     }
 
@@ -59,9 +57,7 @@ impl FrameCompressor {
     pub fn compress_into(&mut self, records: &[u8], out: &mut Vec<u8>) -> Result<(), WriteError> {
         let bound = zstd::zstd_safe::compress_bound(records.len());
         out.reserve(bound);
-        self.inner
-            .compress_to_buffer(records, out)
-            .map_err(WriteError::Compress)?;
+        self.inner.compress_to_buffer(records, out).map_err(WriteError::Compress)?;
         Ok(())
     }
 
@@ -82,20 +78,9 @@ pub struct RecordFileWriter {
 
 impl RecordFileWriter {
     /// Creates (truncates) `path` and writes `header` as its first frame.
-    pub fn create(
-        path: &Path,
-        header: &Header,
-        compressor: &mut FrameCompressor,
-    ) -> Result<Self, WriteError> {
-        let file = File::create(path).map_err(|source| WriteError::Io {
-            path: path.into(),
-            source,
-        })?;
-        let mut writer = RecordFileWriter {
-            path: path.into(),
-            file,
-            bytes_written: 0,
-        };
+    pub fn create(path: &Path, header: &Header, compressor: &mut FrameCompressor) -> Result<Self, WriteError> {
+        let file = File::create(path).map_err(|source| WriteError::Io { path: path.into(), source })?;
+        let mut writer = RecordFileWriter { path: path.into(), file, bytes_written: 0 };
         let frame = compressor.compress(&header.encode_length_delimited_to_vec())?;
         writer.write_frame(&frame)?;
         Ok(writer)
@@ -105,22 +90,13 @@ impl RecordFileWriter {
     pub fn write_frame(&mut self, frame: &[u8]) -> Result<(), WriteError> {
         // Unbuffered on purpose: each frame reaches the kernel whole, so a
         // killed process leaves only complete frames behind.
-        self.file
-            .write_all(frame)
-            .map_err(|source| WriteError::Io {
-                path: self.path.clone(),
-                source,
-            })?;
+        self.file.write_all(frame).map_err(|source| WriteError::Io { path: self.path.clone(), source })?;
         self.bytes_written += frame.len() as u64;
         Ok(())
     }
 
     /// Compresses and appends length-delimited `records` as one frame.
-    pub fn write_records(
-        &mut self,
-        records: &[u8],
-        compressor: &mut FrameCompressor,
-    ) -> Result<(), WriteError> {
+    pub fn write_records(&mut self, records: &[u8], compressor: &mut FrameCompressor) -> Result<(), WriteError> {
         if records.is_empty() {
             return Ok(());
         }
@@ -142,9 +118,6 @@ impl RecordFileWriter {
     /// it. `records` is the number of records written after the header.
     pub fn finish(mut self, records: u64) -> Result<(), WriteError> {
         self.write_frame(&end_marker(records))?;
-        self.file.sync_data().map_err(|source| WriteError::Io {
-            path: self.path,
-            source,
-        })
+        self.file.sync_data().map_err(|source| WriteError::Io { path: self.path, source })
     }
 }
