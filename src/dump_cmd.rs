@@ -1,18 +1,95 @@
-//! `netcap dump`: placeholder until the dump crate lands in this session.
+//! `netcap dump`: print a record file in a human or machine format.
+
+use crate::{EXIT_DAMAGED_INPUT, split_list};
+use anyhow::{Context, bail};
 use clap::Args;
+use netcap_dump::{DumpError, DumpOptions, Format};
+use netcap_records::RecordReader;
+use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
 #[derive(Args)]
 pub struct DumpArgs {
-    /// Record file to read; - for stdin
+    /// Record file to read (<Type>.ncap.zst); - for stdin
     #[arg(long, value_name = "FILE")]
-    read: std::path::PathBuf,
-    /// CSV
+    read: PathBuf,
+    /// Comma-separated values with a header line
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     csv: Option<bool>,
-    /// JSON
+    /// Tab-separated values with a header line
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    tsv: Option<bool>,
+    /// One JSON object per line (protobuf field names)
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     json: Option<bool>,
+    /// Aligned columns
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    table: Option<bool>,
+    /// List the record type's fields (columns) and exit
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    fields: Option<bool>,
+    /// Print only these fields, in this order (comma-separated)
+    #[arg(long, value_name = "FIELDS")]
+    select: Vec<String>,
+    /// Print the file's header and exit
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    header: Option<bool>,
+    /// Field separator for -csv and -tsv (one character; \t for tab)
+    #[arg(long, value_name = "CHAR")]
+    sep: Option<String>,
 }
-pub fn run(_args: DumpArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not yet")
+
+pub fn run(args: DumpArgs) -> anyhow::Result<ExitCode> {
+    let options = options(&args)?;
+    let name = args.read.display().to_string();
+    let input: Box<dyn Read> = if name == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(&args.read).with_context(|| name.clone())?)
+    };
+    let reader = RecordReader::new(name.clone(), input)?;
+    let mut stdout = std::io::stdout().lock();
+    match netcap_dump::dump(reader, &options, &mut stdout) {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        // The reader of our output went away (`netcap dump ... | head`).
+        Err(e) if e.is_broken_pipe() => Ok(ExitCode::SUCCESS),
+        Err(DumpError::Read(e)) => {
+            eprintln!("netcap: warning: {e}");
+            Ok(ExitCode::from(EXIT_DAMAGED_INPUT))
+        }
+        Err(e @ DumpError::Decode { .. }) => {
+            eprintln!("netcap: warning: {name}: {e}");
+            Ok(ExitCode::from(EXIT_DAMAGED_INPUT))
+        }
+        Err(e) => Err(e).with_context(|| name),
+    }
+}
+
+fn options(args: &DumpArgs) -> anyhow::Result<DumpOptions> {
+    let chosen: Vec<Format> =
+        [(args.csv, Format::Csv), (args.tsv, Format::Tsv), (args.json, Format::Json), (args.table, Format::Table)]
+            .into_iter()
+            .filter(|(flag, _)| flag.unwrap_or(false))
+            .map(|(_, format)| format)
+            .collect();
+    let format = match chosen.as_slice() {
+        [] => Format::Text,
+        [one] => *one,
+        _ => bail!("choose one of -csv, -tsv, -json and -table"),
+    };
+    let separator = match args.sep.as_deref() {
+        None => None,
+        Some("\\t") => Some(b'\t'),
+        Some(s) if s.len() == 1 => Some(s.as_bytes()[0]),
+        Some(s) => bail!("-sep takes one ASCII character, not {s:?}"),
+    };
+    let select: Vec<String> = split_list(&args.select).map(str::to_string).collect();
+    Ok(DumpOptions {
+        format,
+        select: (!select.is_empty()).then_some(select),
+        separator,
+        list_fields: args.fields.unwrap_or(false),
+        header_only: args.header.unwrap_or(false),
+    })
 }

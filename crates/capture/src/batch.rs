@@ -11,7 +11,7 @@ pub(crate) const BATCH_BYTES: usize = 4 << 20;
 /// What the source knows about its interfaces when a batch is cut; record
 /// file headers are made from the first batch that has records of a type.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct SourceInfo {
+pub struct SourceInfo {
     pub link_types: Vec<u32>,
     pub snaplen: u32,
 }

@@ -2,10 +2,9 @@
 
 use crate::Progress;
 use crate::batch::SourceInfo;
-use crate::pipeline::BatchSender;
 use netcap_decoder::PacketMeta;
 use pcap_parser::pcapng::Block;
-use pcap_parser::traits::PcapNGPacketBlock;
+use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
 use pcap_parser::{PcapBlockOwned, PcapError};
 use std::io::{self, Read};
 use std::sync::atomic::Ordering;
@@ -45,9 +44,9 @@ pub enum InputError {
 }
 
 /// Counts bytes as they are read, for progress.
-struct CountingReader<'p, R> {
-    inner: R,
-    progress: &'p Progress,
+pub(crate) struct CountingReader<'p, R> {
+    pub inner: R,
+    pub progress: &'p Progress,
 }
 
 impl<R: Read> Read for CountingReader<'_, R> {
@@ -60,6 +59,7 @@ impl<R: Read> Read for CountingReader<'_, R> {
 
 /// Magic numbers of the formats read: pcap (microsecond and nanosecond, both
 /// byte orders) and pcapng (section header block type, the same both ways).
+const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 const MAGICS: [[u8; 4]; 5] = [
     [0xd4, 0xc3, 0xb2, 0xa1],
     [0xa1, 0xb2, 0xc3, 0xd4],
@@ -98,19 +98,97 @@ struct Interface {
     offset_seconds: i64,
 }
 
-/// Reads every packet of `input` into `sender`. Returns `Ok(Some(e))` when
-/// the input ends in damage after some packets, `Err` when it cannot be
-/// read as a capture at all.
-pub(crate) fn read_capture<R: Read + Send>(
+/// Receives the packets of a capture as the reader finds them.
+pub(crate) trait PacketSink {
+    fn packet(&mut self, meta: PacketMeta, data: &[u8]);
+    /// Interfaces seen so far (link types, snaplen).
+    fn info(&self) -> &SourceInfo;
+    fn set_info(&mut self, info: SourceInfo);
+    /// True once reading should end early.
+    fn stopped(&self) -> bool;
+}
+
+/// Calls `f` for every packet of a pcap or pcapng stream, in order. Returns
+/// the number of packets, or the damage that ended the input early (after
+/// every complete packet before it was passed to `f`).
+pub fn read_packets<R: Read + Send>(
     name: &str,
     input: R,
-    sender: &mut BatchSender,
-    progress: &Progress,
-) -> Result<Option<InputError>, InputError> {
-    let mut input = CountingReader { inner: input, progress };
+    f: impl FnMut(&PacketMeta, &[u8]),
+) -> Result<(u64, Option<InputError>), InputError> {
+    struct Callback<F> {
+        f: F,
+        info: SourceInfo,
+        packets: u64,
+    }
+    impl<F: FnMut(&PacketMeta, &[u8])> PacketSink for Callback<F> {
+        fn packet(&mut self, meta: PacketMeta, data: &[u8]) {
+            self.packets += 1;
+            (self.f)(&meta, data);
+        }
+        fn info(&self) -> &SourceInfo {
+            &self.info
+        }
+        fn set_info(&mut self, info: SourceInfo) {
+            self.info = info;
+        }
+        fn stopped(&self) -> bool {
+            false
+        }
+    }
+    let mut sink = Callback { f, info: SourceInfo::default(), packets: 0 };
+    let damage = read_capture(name, check_input(name, input)?, &mut sink, &Progress::default())?;
+    Ok((sink.packets, damage))
+}
+
+/// An input whose first bytes were read and found to be a pcap or pcapng
+/// file; reading continues from the start.
+pub(crate) enum CheckedInput<'r> {
+    /// A stream (stdin, pipes), parsed through pcap-parser's refilling buffer.
+    Stream(Box<dyn PcapReaderIterator + Send + 'r>),
+    /// A regular file, mapped into memory and parsed in place: no copies
+    /// through the kernel or an intermediate buffer.
+    Mapped(memmap2::Mmap),
+}
+
+/// Maps a regular file and checks its format. `Ok(None)` if the file cannot
+/// be mapped (then it is read as a stream).
+pub(crate) fn check_mapped(name: &str, file: &std::fs::File) -> Result<Option<CheckedInput<'static>>, InputError> {
+    if !file.metadata().is_ok_and(|m| m.is_file() && m.len() > 0) {
+        return Ok(None);
+    }
+    // SAFETY: the map is read-only and private to this process. A capture
+    // file truncated by another process while it is read would fault, as
+    // with any mapped input (ripgrep accepts the same trade-off).
+    let Ok(map) = (unsafe { memmap2::Mmap::map(file) }) else { return Ok(None) };
+    let detail = match map.get(..4) {
+        Some(magic) if MAGICS.iter().any(|m| m == magic) => None,
+        Some(m) => Some(format!("unknown magic number {:02x}{:02x}{:02x}{:02x}", m[0], m[1], m[2], m[3])),
+        None => Some(format!("input ends after {} bytes", map.len())),
+    };
+    if let Some(detail) = detail {
+        return Err(InputError::NotCapture { name: name.into(), detail });
+    }
+    let header_ok = if map[..4] == PCAPNG_MAGIC {
+        pcap_parser::pcapng::parse_sectionheaderblock(&map).is_ok()
+    } else {
+        pcap_parser::pcap::parse_pcap_header(&map).is_ok()
+    };
+    if !header_ok {
+        return Err(InputError::NotCapture {
+            name: name.into(),
+            detail: "the file header is incomplete or invalid".into(),
+        });
+    }
+    Ok(Some(CheckedInput::Mapped(map)))
+}
+
+/// Checks that `input` is a capture by its magic number and file header,
+/// before any output is made.
+pub(crate) fn check_input<'r, R: Read + Send + 'r>(name: &str, mut input: R) -> Result<CheckedInput<'r>, InputError> {
     let prefix = read_prefix(name, &mut input)?;
     let input = io::Cursor::new(prefix).chain(input);
-    let mut reader = match pcap_parser::create_reader(INITIAL_BUFFER, input) {
+    let reader = match pcap_parser::create_reader(INITIAL_BUFFER, input) {
         Ok(r) => r,
         Err(PcapError::Incomplete(_) | PcapError::UnexpectedEof | PcapError::Eof) => {
             return Err(InputError::NotCapture { name: name.into(), detail: "the file header is incomplete".into() });
@@ -122,7 +200,93 @@ pub(crate) fn read_capture<R: Read + Send>(
             return Err(InputError::NotCapture { name: name.into(), detail: format!("bad file header: {e:?}") });
         }
     };
-    let mut state = ReadState { name, offset: 0, frame: 0, buffer: INITIAL_BUFFER, pcap: None, interfaces: Vec::new() };
+    Ok(CheckedInput::Stream(reader))
+}
+
+/// Reads every packet of `input` into `sender`. Returns `Ok(Some(e))` when
+/// the input ends in damage after some packets, `Err` when it cannot be
+/// read as a capture at all.
+pub(crate) fn read_capture(
+    name: &str,
+    input: CheckedInput<'_>,
+    sender: &mut impl PacketSink,
+    progress: &Progress,
+) -> Result<Option<InputError>, InputError> {
+    match input {
+        CheckedInput::Stream(reader) => read_stream(name, reader, sender),
+        CheckedInput::Mapped(map) => Ok(read_mapped(name, &map, sender, progress)),
+    }
+}
+
+/// Parses a whole capture held in memory.
+fn read_mapped(name: &str, data: &[u8], sender: &mut impl PacketSink, progress: &Progress) -> Option<InputError> {
+    use pcap_parser::nom::Err as NomErr;
+    let mut state = ReadState::new(name);
+    let pcapng = data.get(..4) == Some(&PCAPNG_MAGIC[..]);
+    let mut big_endian = false;
+    let mut legacy_parser: Option<LegacyParser> = None;
+    while (state.offset as usize) < data.len() {
+        if sender.stopped() {
+            return None;
+        }
+        let rest = &data[state.offset as usize..];
+        let parsed = if pcapng {
+            let parse =
+                if big_endian { pcap_parser::pcapng::parse_block_be } else { pcap_parser::pcapng::parse_block_le };
+            parse(rest).map(|(rem, block)| {
+                if let Block::SectionHeader(shb) = &block {
+                    big_endian = shb.big_endian();
+                }
+                (rem, PcapBlockOwned::NG(block))
+            })
+        } else if let Some(parse) = legacy_parser {
+            parse(rest).map(|(rem, block)| (rem, PcapBlockOwned::Legacy(block)))
+        } else {
+            pcap_parser::pcap::parse_pcap_header(rest).map(|(rem, header)| {
+                legacy_parser = Some(if header.is_modified_format() {
+                    pcap_parser::pcap::parse_pcap_frame_modified
+                } else if header.is_bigendian() {
+                    pcap_parser::pcap::parse_pcap_frame_be
+                } else {
+                    pcap_parser::pcap::parse_pcap_frame
+                });
+                (rem, PcapBlockOwned::LegacyHeader(header))
+            })
+        };
+        match parsed {
+            Ok((rem, block)) => {
+                let len = rest.len() - rem.len();
+                if let Err(damage) = state.block(block, sender) {
+                    return Some(damage);
+                }
+                state.offset += len as u64;
+                progress.input_bytes.store(state.offset, Ordering::Relaxed);
+            }
+            Err(NomErr::Incomplete(_)) => {
+                return Some(InputError::Truncated { name: name.into(), offset: state.offset, frame: state.frame + 1 });
+            }
+            Err(NomErr::Error(e) | NomErr::Failure(e)) => {
+                let reason = match e {
+                    PcapError::NomError(_, kind) => format!("unparsable block ({kind:?})"),
+                    other => format!("{:?}", other.to_owned_vec()),
+                };
+                return Some(state.corrupt(&reason));
+            }
+        }
+    }
+    None
+}
+
+type LegacyParser =
+    for<'a> fn(&'a [u8]) -> pcap_parser::nom::IResult<&'a [u8], pcap_parser::LegacyPcapBlock<'a>, PcapError<&'a [u8]>>;
+
+/// Reads a capture through pcap-parser's refilling buffer.
+fn read_stream(
+    name: &str,
+    mut reader: Box<dyn PcapReaderIterator + Send + '_>,
+    sender: &mut impl PacketSink,
+) -> Result<Option<InputError>, InputError> {
+    let mut state = ReadState::new(name);
     loop {
         if sender.stopped() {
             return Ok(None);
@@ -182,7 +346,11 @@ struct ReadState<'n> {
     interfaces: Vec<Interface>,
 }
 
-impl ReadState<'_> {
+impl<'n> ReadState<'n> {
+    fn new(name: &'n str) -> Self {
+        ReadState { name, offset: 0, frame: 0, buffer: INITIAL_BUFFER, pcap: None, interfaces: Vec::new() }
+    }
+
     fn corrupt(&self, reason: &str) -> InputError {
         InputError::Corrupt {
             name: self.name.into(),
@@ -192,7 +360,7 @@ impl ReadState<'_> {
         }
     }
 
-    fn block(&mut self, block: PcapBlockOwned<'_>, sender: &mut BatchSender) -> Result<(), InputError> {
+    fn block(&mut self, block: PcapBlockOwned<'_>, sender: &mut impl PacketSink) -> Result<(), InputError> {
         match block {
             PcapBlockOwned::LegacyHeader(header) => {
                 let link_type = (header.network.0 as u32) & LINKTYPE_MASK;
@@ -215,7 +383,7 @@ impl ReadState<'_> {
                     link_type,
                     wire_length: packet.origlen,
                 };
-                sender.push(meta, packet.data);
+                sender.packet(meta, packet.data);
             }
             PcapBlockOwned::NG(Block::SectionHeader(_)) => self.interfaces.clear(),
             PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
@@ -224,7 +392,7 @@ impl ReadState<'_> {
                     units_per_second: idb.ts_resolution().unwrap_or(1_000_000),
                     offset_seconds: idb.ts_offset(),
                 });
-                let mut info = SourceInfo::clone(sender.info());
+                let mut info = sender.info().clone();
                 info.link_types.push((idb.linktype.0 as u32) & LINKTYPE_MASK);
                 info.snaplen = info.snaplen.max(idb.snaplen);
                 sender.set_info(info);
@@ -239,7 +407,7 @@ impl ReadState<'_> {
                     link_type: interface.map(|i| i.link_type).unwrap_or(UNDEFINED_INTERFACE),
                     wire_length: epb.origlen,
                 };
-                sender.push(meta, epb.packet_data());
+                sender.packet(meta, epb.packet_data());
             }
             PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
                 self.frame += 1;
@@ -251,7 +419,7 @@ impl ReadState<'_> {
                     link_type: interface.map(|i| i.link_type).unwrap_or(UNDEFINED_INTERFACE),
                     wire_length: spb.origlen,
                 };
-                sender.push(meta, spb.packet_data());
+                sender.packet(meta, spb.packet_data());
             }
             PcapBlockOwned::NG(_) => {}
         }

@@ -20,7 +20,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
-pub use file_source::InputError;
+pub use batch::SourceInfo;
+pub use file_source::{InputError, read_packets};
 pub use live_source::LiveOptions;
 
 /// Where packets come from.

@@ -1,12 +1,16 @@
 //! The capture pipeline: source → workers (decode, compress) → ordered writer.
 
 use crate::batch::{Batch, SourceInfo};
+use crate::file_source::{CheckedInput, CountingReader, InputError, check_input};
 use crate::output::Output;
-use crate::{CaptureConfig, CaptureError, CaptureSummary, Input, Progress, StopFlag, file_source, live_source};
+use crate::{
+    CaptureConfig, CaptureError, CaptureSummary, Input, LiveOptions, Progress, StopFlag, file_source, live_source,
+};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use netcap_decoder::{DecodeConfig, DecodeStats, Decoder, PacketMeta, RecordBuffers};
 use netcap_records::{FrameCompressor, RecordType, WriteError};
 use std::collections::BTreeMap;
+use std::io::BufReader;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -41,6 +45,21 @@ pub(crate) struct BatchSender<'p> {
     progress: &'p Progress,
 }
 
+impl file_source::PacketSink for BatchSender<'_> {
+    fn packet(&mut self, meta: PacketMeta, data: &[u8]) {
+        self.push(meta, data);
+    }
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+    fn set_info(&mut self, info: SourceInfo) {
+        self.info = Arc::new(info);
+    }
+    fn stopped(&self) -> bool {
+        BatchSender::stopped(self)
+    }
+}
+
 impl BatchSender<'_> {
     pub fn push(&mut self, meta: PacketMeta, bytes: &[u8]) {
         self.current.push(meta, bytes);
@@ -73,10 +92,6 @@ impl BatchSender<'_> {
 
     pub fn pending(&self) -> usize {
         self.current.packets.len()
-    }
-
-    pub fn info(&self) -> &Arc<SourceInfo> {
-        &self.info
     }
 
     pub fn set_info(&mut self, info: SourceInfo) {
@@ -133,7 +148,7 @@ pub(crate) fn run(
             broken: &broken,
             progress,
         };
-        let source_result = read_input(opened, config, &mut sender, progress);
+        let source_result = read_input(opened, &config.input.describe(), &mut sender, progress);
         sender.close();
         let worker_results: Vec<_> = worker_handles.into_iter().map(|h| h.join()).collect();
         (source_result, worker_results, writer_handle.join())
@@ -159,46 +174,46 @@ pub(crate) fn run(
     Ok(totals)
 }
 
-enum OpenedInput {
-    File(std::fs::File),
-    Stdin,
-    Live(pcap::Capture<pcap::Active>),
+enum OpenedInput<'p> {
+    /// A pcap or pcapng stream (file or stdin).
+    Capture(CheckedInput<'p>),
+    Live(pcap::Capture<pcap::Active>, LiveOptions),
 }
 
-fn open_input(config: &CaptureConfig, progress: &Progress) -> Result<OpenedInput, CaptureError> {
+/// Opens the input and checks its format, so that a bad path, a file of
+/// another kind or an unusable interface fail before any output is made.
+fn open_input<'p>(config: &CaptureConfig, progress: &'p Progress) -> Result<OpenedInput<'p>, CaptureError> {
+    let name = config.input.describe();
     Ok(match &config.input {
         Input::File(path) => {
-            let name = path.display().to_string();
-            let file = std::fs::File::open(path).map_err(|source| file_source::InputError::Open { name, source })?;
+            let file = std::fs::File::open(path).map_err(|source| InputError::Open { name: name.clone(), source })?;
             if let Ok(meta) = file.metadata() {
                 progress.input_size.store(meta.len(), Ordering::Relaxed);
             }
-            OpenedInput::File(file)
+            match file_source::check_mapped(&name, &file)? {
+                Some(mapped) => OpenedInput::Capture(mapped),
+                None => {
+                    let reader = CountingReader { inner: BufReader::with_capacity(1 << 20, file), progress };
+                    OpenedInput::Capture(check_input(&name, reader)?)
+                }
+            }
         }
-        Input::Stdin => OpenedInput::Stdin,
-        Input::Live(options) => OpenedInput::Live(live_source::open(options)?),
+        Input::Stdin => OpenedInput::Capture(check_input(&name, CountingReader { inner: std::io::stdin(), progress })?),
+        Input::Live(options) => OpenedInput::Live(live_source::open(options)?, options.clone()),
     })
 }
 
-type SourceOutcome = (Option<file_source::InputError>, Option<u64>);
+type SourceOutcome = (Option<InputError>, Option<u64>);
 
 fn read_input(
-    opened: OpenedInput,
-    config: &CaptureConfig,
+    opened: OpenedInput<'_>,
+    name: &str,
     sender: &mut BatchSender<'_>,
     progress: &Progress,
 ) -> Result<SourceOutcome, CaptureError> {
-    let name = config.input.describe();
-    match (opened, &config.input) {
-        (OpenedInput::File(file), _) => {
-            let reader = std::io::BufReader::with_capacity(1 << 20, file);
-            Ok((file_source::read_capture(&name, reader, sender, progress)?, None))
-        }
-        (OpenedInput::Stdin, _) => Ok((file_source::read_capture(&name, std::io::stdin(), sender, progress)?, None)),
-        (OpenedInput::Live(capture), Input::Live(options)) => {
-            Ok((None, live_source::read_live(capture, options, sender)?))
-        }
-        (OpenedInput::Live(_), _) => Err(CaptureError::Live("live capture opened for a non-live input".into())),
+    match opened {
+        OpenedInput::Capture(input) => Ok((file_source::read_capture(name, input, sender, progress)?, None)),
+        OpenedInput::Live(capture, options) => Ok((None, live_source::read_live(capture, &options, sender)?)),
     }
 }
 

@@ -171,7 +171,13 @@ fn bsd_loopback(cx: &mut PacketContext<'_>, data: &[u8]) {
     match family {
         AF_INET => network::ipv4(cx, data, 4),
         10 | 24 | 28 | 30 => network::ipv6(cx, data, 4),
-        _ => {}
+        // Some old Linux loopback captures put an EtherType in bytes 2-3
+        // instead of a family; Wireshark reads them the same way.
+        _ => match u16::from_be_bytes([data[2], data[3]]) {
+            0x0800 => network::ipv4(cx, data, 4),
+            0x86dd => network::ipv6(cx, data, 4),
+            _ => {}
+        },
     }
 }
 

@@ -1,0 +1,271 @@
+//! `netcap capture`: records, flags, determinism, stdin, interruption.
+
+use crate::util::*;
+use netcap_records::{Dot1q, Ethernet, Header, Ipv4, Ipv6, RecordReader, RecordType, Tcp, Udp};
+use prost::Message;
+use std::path::Path;
+
+/// Field values of zeek-tcp-fast-open.pcap as tshark 4.0 dissects them.
+#[test]
+fn tcp_fast_open_records_match_tshark() {
+    let out = tempfile::tempdir().unwrap();
+    capture(&testdata("pcaps/zeek-tcp-fast-open.pcap"), out.path(), &[]);
+    let tcp: Vec<Tcp> = records(out.path(), RecordType::Tcp);
+    assert_eq!(tcp.len(), 16);
+    let syn = &tcp[0];
+    assert_eq!(syn.frame, 1);
+    assert_eq!(syn.timestamp_ns, 1_402_321_033_739_117_000);
+    assert_eq!((syn.src_ip.as_str(), syn.dst_ip.as_str()), ("10.99.99.1", "10.99.99.45"));
+    assert_eq!((syn.src_port, syn.dst_port, syn.seq, syn.ack), (55533, 80, 1_620_482_629, 0));
+    assert_eq!((syn.flags, syn.window, syn.mss, syn.window_scale), (0x002, 29200, Some(1460), Some(7)));
+    assert_eq!((syn.ts_val, syn.sack_permitted), (Some(14_248_099), true));
+    // 254 is the experimental option TCP Fast Open used before kind 34.
+    assert_eq!(syn.option_kinds, vec![2, 4, 8, 1, 3, 254]);
+    let syn_ack = &tcp[1];
+    assert_eq!(
+        (syn_ack.flags, syn_ack.seq, syn_ack.ack, syn_ack.window_scale),
+        (0x012, 991_577_150, 1_620_482_630, Some(6))
+    );
+    assert_eq!(syn_ack.ts_val, Some(4_294_965_494));
+    let data = &tcp[2];
+    assert_eq!((data.flags, data.payload_length, data.window, data.mss), (0x018, 65, 229, None));
+    assert!(data.payload.is_empty(), "payload bytes only with -payload");
+    let ip: Vec<Ipv4> = records(out.path(), RecordType::Ipv4);
+    assert_eq!((ip[0].ttl, ip[0].id, ip[0].protocol, ip[0].flags), (64, 0xf2e6, 6, 0x2));
+    let eth: Vec<Ethernet> = records(out.path(), RecordType::Ethernet);
+    assert_eq!((eth[0].src_mac.as_str(), eth[0].ether_type), ("00:50:56:c0:00:01", 0x0800));
+}
+
+#[test]
+fn payload_flag_keeps_payload_bytes() {
+    let out = tempfile::tempdir().unwrap();
+    capture(&testdata("pcaps/zeek-tcp-fast-open.pcap"), out.path(), &["-payload", "-include", "TCP"]);
+    let tcp: Vec<Tcp> = records(out.path(), RecordType::Tcp);
+    assert_eq!(tcp[2].payload.len(), 65);
+    assert!(tcp[2].payload.starts_with(b"GET "), "{:?}", String::from_utf8_lossy(&tcp[2].payload));
+    let header = header_of(&out.path().join("TCP.ncap.zst"));
+    assert!(header.payloads);
+}
+
+#[test]
+fn stacked_vlan_tags_give_one_record_each() {
+    let out = tempfile::tempdir().unwrap();
+    capture(&testdata("pcaps/zeek-vlan-qinqinq.pcap"), out.path(), &[]);
+    let tags: Vec<Dot1q> = records(out.path(), RecordType::Dot1q);
+    let first_frame: Vec<_> = tags.iter().filter(|t| t.frame == 1).collect();
+    let ids: Vec<_> = first_frame.iter().map(|t| (t.index, t.vlan_id, t.ether_type)).collect();
+    assert_eq!(ids, vec![(0, 30, 0x8100), (1, 20, 0x8100), (2, 10, 0x0800)]);
+    let tcp: Vec<Tcp> = records(out.path(), RecordType::Tcp);
+    assert_eq!((tcp[0].frame, tcp[0].src_ip.as_str(), tcp[0].src_port), (1, "141.142.228.5", 59856));
+}
+
+#[test]
+fn header_describes_the_file() {
+    let out = tempfile::tempdir().unwrap();
+    let pcap = testdata("pcaps/arkime-v6.pcap");
+    capture(&pcap, out.path(), &[]);
+    let header = header_of(&out.path().join("IPv6.ncap.zst"));
+    assert_eq!(header.record_type, RecordType::Ipv6 as i32);
+    assert_eq!(header.message_type, "netcap.IPv6");
+    assert_eq!(header.schema_version, netcap_records::SCHEMA_VERSION);
+    assert!(header.producer.starts_with("netcap 0."), "{}", header.producer);
+    assert_eq!(header.source, pcap.display().to_string());
+    assert_eq!(header.link_types, vec![1]);
+    assert!(!header.payloads);
+    assert!(header.created_ns > 1_700_000_000_000_000_000);
+    let v6: Vec<Ipv6> = records(out.path(), RecordType::Ipv6);
+    assert!(!v6.is_empty());
+}
+
+#[test]
+fn include_and_exclude_select_record_types() {
+    let out = tempfile::tempdir().unwrap();
+    let pcap = testdata("pcaps/zeek-tcp-fast-open.pcap");
+    capture(&pcap, out.path(), &["-include", "tcp,IPv4", "-exclude", "ipv4"]);
+    let mut files: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    files.sort();
+    assert_eq!(files, vec!["TCP.ncap.zst"]);
+
+    let output = run(&[
+        "capture",
+        "-read",
+        pcap.to_str().unwrap(),
+        "-out",
+        out.path().to_str().unwrap(),
+        "-include",
+        "TCP,Bogus",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("unknown record type \"Bogus\""), "{message}");
+    assert!(message.contains("Ethernet, ARP, Dot1Q, IPv4, IPv6, TCP, UDP, ICMPv4, ICMPv6, Error"), "{message}");
+}
+
+#[test]
+fn errors_flag_writes_error_records() {
+    let out = tempfile::tempdir().unwrap();
+    capture(&testdata("malformed/zeek-tcp-truncated-header.pcap"), out.path(), &["-errors"]);
+    let errors: Vec<netcap_records::Error> = records(out.path(), RecordType::Error);
+    assert!(!errors.is_empty());
+    let e = &errors[0];
+    assert_eq!(e.layer, "tcp");
+    assert!(e.frame >= 1 && e.offset >= 34, "{e:?}");
+    assert!(!e.reason.is_empty());
+    // Without -errors the same failures are only counted.
+    let out2 = tempfile::tempdir().unwrap();
+    capture(&testdata("malformed/zeek-tcp-truncated-header.pcap"), out2.path(), &[]);
+    assert!(!out2.path().join("Error.ncap.zst").exists());
+}
+
+/// The record streams must not depend on the number of workers: same
+/// records, same order, same bytes (the header's creation time aside).
+#[test]
+fn output_is_identical_for_any_number_of_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("many.pcap");
+    // 161 packets x 120 = 19,320 packets: several batches in flight at once.
+    repeated_pcap(&testdata("pcaps/arkime-v6.pcap"), 120, &pcap);
+    let outputs: Vec<_> = ["1", "2", "5"]
+        .iter()
+        .map(|workers| {
+            let out = dir.path().join(format!("w{workers}"));
+            capture(&pcap, &out, &["-workers", workers, "-errors"]);
+            out
+        })
+        .collect();
+    let names = |d: &Path| {
+        let mut v: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect();
+        v.sort();
+        v
+    };
+    assert!(names(&outputs[0]).len() >= 4);
+    for out in &outputs[1..] {
+        assert_eq!(names(out), names(&outputs[0]));
+        for name in names(out) {
+            let a = stream_without_creation_time(&outputs[0].join(&name));
+            let b = stream_without_creation_time(&out.join(&name));
+            assert!(a == b, "{name:?} differs between worker counts");
+        }
+    }
+    let tcp: Vec<Tcp> = records(&outputs[0], RecordType::Tcp);
+    assert!(tcp.windows(2).all(|w| w[0].frame <= w[1].frame), "records in frame order");
+}
+
+/// The decompressed stream with the header's creation time zeroed.
+fn stream_without_creation_time(path: &Path) -> Vec<u8> {
+    let plain = zstd::stream::decode_all(std::fs::File::open(path).unwrap()).unwrap();
+    let mut rest = plain.as_slice();
+    let mut header = Header::decode_length_delimited(&mut rest).unwrap();
+    header.created_ns = 0;
+    let mut out = header.encode_length_delimited_to_vec();
+    out.extend_from_slice(rest);
+    out
+}
+
+fn header_of(path: &Path) -> Header {
+    RecordReader::open(path).unwrap().header().clone()
+}
+
+#[test]
+fn stdin_gives_the_same_records_as_the_file() {
+    let pcap = testdata("pcaps/zeek-vlan-qinqinq.pcap");
+    let from_file = tempfile::tempdir().unwrap();
+    capture(&pcap, from_file.path(), &[]);
+    let from_stdin = tempfile::tempdir().unwrap();
+    let status = netcap()
+        .args(["capture", "-read", "-", "-out", from_stdin.path().to_str().unwrap(), "-quiet"])
+        .stdin(std::fs::File::open(&pcap).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let a: Vec<Udp> = records(from_file.path(), RecordType::Udp);
+    let b: Vec<Udp> = records(from_stdin.path(), RecordType::Udp);
+    assert_eq!(a, b);
+    let a: Vec<Tcp> = records(from_file.path(), RecordType::Tcp);
+    let b: Vec<Tcp> = records(from_stdin.path(), RecordType::Tcp);
+    assert_eq!(a, b);
+    assert_eq!(header_of(&from_stdin.path().join("TCP.ncap.zst")).source, "-");
+}
+
+#[test]
+fn summary_reports_packets_records_and_rate() {
+    let out = tempfile::tempdir().unwrap();
+    let pcap = testdata("pcaps/zeek-tcp-fast-open.pcap");
+    let output = run(&["capture", "-read", pcap.to_str().unwrap(), "-out", out.path().to_str().unwrap()]);
+    assert!(output.status.success());
+    assert!(output.stdout.is_empty(), "data goes to files, logs to stderr");
+    let summary = stderr(&output);
+    assert!(summary.contains("decoded 16 packets"), "{summary}");
+    assert!(summary.contains("packets/s"), "{summary}");
+    assert!(summary.contains("TCP") && summary.contains("16 records"), "{summary}");
+}
+
+#[test]
+fn gnu_and_go_style_flags_are_equivalent() {
+    let pcap = testdata("pcaps/zeek-tcp-fast-open.pcap");
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let go = run(&[
+        "capture",
+        "-read",
+        pcap.to_str().unwrap(),
+        "-out",
+        a.path().to_str().unwrap(),
+        "-include=TCP",
+        "-quiet",
+    ]);
+    let gnu = run(&[
+        "capture",
+        "--read",
+        pcap.to_str().unwrap(),
+        "--out",
+        b.path().to_str().unwrap(),
+        "--include",
+        "TCP",
+        "--quiet=true",
+    ]);
+    assert!(go.status.success() && gnu.status.success());
+    let ra: Vec<Tcp> = records(a.path(), RecordType::Tcp);
+    let rb: Vec<Tcp> = records(b.path(), RecordType::Tcp);
+    assert_eq!(ra, rb);
+    assert_eq!(ra.len(), 16);
+}
+
+#[test]
+fn help_describes_every_flag() {
+    let help = String::from_utf8(run(&["capture", "-h"]).stdout).unwrap();
+    for flag in [
+        "--read",
+        "--iface",
+        "--out",
+        "--include",
+        "--exclude",
+        "--workers",
+        "--payload",
+        "--errors",
+        "--bpf",
+        "--promisc",
+        "--snaplen",
+    ] {
+        assert!(help.contains(flag), "capture -h lacks {flag}:\n{help}");
+    }
+    let help = String::from_utf8(run(&["-help"]).stdout).unwrap();
+    assert!(help.contains("capture") && help.contains("dump"), "{help}");
+}
+
+#[test]
+fn unreadable_or_foreign_input_fails_before_writing() {
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("o");
+    let output = run(&["capture", "-read", "Cargo.toml", "-out", target.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("Cargo.toml: not a pcap or pcapng file (unknown magic number 5b706163)"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!target.exists(), "no output for an input that is not a capture");
+    let output = run(&["capture", "-read", "/nonexistent.pcap", "-out", target.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("/nonexistent.pcap: No such file"), "{}", stderr(&output));
+}
