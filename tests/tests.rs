@@ -1,1 +1,7 @@
-// End-to-end CLI tests: one integration-test binary.
+//! End-to-end tests of the netcap binary: one integration-test binary, one
+//! module per subject.
+
+mod util;
+
+mod capture;
+mod malformed;
