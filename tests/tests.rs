@@ -4,4 +4,5 @@
 mod util;
 
 mod capture;
+mod live;
 mod malformed;

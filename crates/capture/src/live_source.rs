@@ -30,8 +30,10 @@ impl Default for LiveOptions {
     }
 }
 
-/// libpcap returns from a read at least this often, so a stop request or a
-/// quiet interface never leaves records waiting.
+/// How long one wait for packets may last, so a stop request or a quiet
+/// interface never leaves records waiting. libpcap's own read timeout does
+/// not expire on Linux (TPACKET_V3) while no packet arrives, so the capture
+/// is non-blocking and netcap waits on its descriptor itself.
 const READ_TIMEOUT_MS: i32 = 100;
 /// A partial batch is handed on after this long, so records reach the files
 /// (as complete zstd frames) well within a second even on a quiet link.
@@ -47,7 +49,7 @@ pub(crate) fn open(options: &LiveOptions) -> Result<pcap::Capture<pcap::Active>,
         .timeout(READ_TIMEOUT_MS)
         .buffer_size(i32::try_from(options.buffer_size).unwrap_or(i32::MAX))
         .precision(pcap::Precision::Nano);
-    let mut capture = inactive.open().map_err(live)?;
+    let mut capture = inactive.open().map_err(live)?.setnonblock().map_err(live)?;
     if !options.bpf.is_empty() {
         capture
             .filter(&options.bpf, true)
@@ -84,7 +86,7 @@ pub(crate) fn read_live(
                 }
                 sender.push(meta, packet.data);
             }
-            Err(pcap::Error::TimeoutExpired) => {}
+            Err(pcap::Error::TimeoutExpired) => wait_readable(&capture, READ_TIMEOUT_MS),
             Err(pcap::Error::NoMorePackets) => break,
             Err(e) => return Err(CaptureError::Live(format!("{}: {e}", options.interface))),
         }
@@ -93,4 +95,15 @@ pub(crate) fn read_live(
         }
     }
     Ok(capture.stats().ok().map(|s| u64::from(s.dropped) + u64::from(s.if_dropped)))
+}
+
+/// Waits until the capture has packets or `timeout_ms` passes.
+fn wait_readable(capture: &pcap::Capture<pcap::Active>, timeout_ms: i32) {
+    use std::os::fd::AsRawFd;
+    let mut fd = libc::pollfd { fd: capture.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd, owned by this frame, for the whole call.
+    // Errors (EINTR from a signal) just end the wait early.
+    unsafe {
+        libc::poll(&mut fd, 1, timeout_ms);
+    }
 }
