@@ -4,5 +4,6 @@
 mod util;
 
 mod capture;
+mod dump;
 mod live;
 mod malformed;

@@ -214,12 +214,41 @@ pub(crate) fn read_capture(
 ) -> Result<Option<InputError>, InputError> {
     match input {
         CheckedInput::Stream(reader) => read_stream(name, reader, sender),
-        CheckedInput::Mapped(map) => Ok(read_mapped(name, &map, sender, progress)),
+        CheckedInput::Mapped(map) => {
+            let _ = map.advise(memmap2::Advice::Sequential);
+            let mut release = |upto: usize| release_mapped(&map, upto);
+            Ok(read_mapped(name, &map, sender, progress, &mut release))
+        }
     }
 }
 
-/// Parses a whole capture held in memory.
-fn read_mapped(name: &str, data: &[u8], sender: &mut impl PacketSink, progress: &Progress) -> Option<InputError> {
+/// Mapped pages are given back every this many bytes read, so resident
+/// memory stays flat however long the capture is.
+const RELEASE_EVERY: usize = 64 << 20;
+
+/// Drops the pages of `map` before `upto` from this process's memory (they
+/// stay in the page cache). Packets were copied into batches already.
+fn release_mapped(map: &memmap2::Mmap, upto: usize) {
+    const PAGE: usize = 4096;
+    let len = upto / PAGE * PAGE;
+    // SAFETY: the map is private and read-only, and no slice into the released
+    // range is alive: `read_mapped` only calls this between blocks. Touching
+    // the range again would simply fault the file's pages back in.
+    unsafe {
+        let _ = map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, len);
+    }
+}
+
+/// Parses a whole capture held in memory; `release(n)` is called as the
+/// first `n` bytes are no longer needed.
+fn read_mapped(
+    name: &str,
+    data: &[u8],
+    sender: &mut impl PacketSink,
+    progress: &Progress,
+    release: &mut dyn FnMut(usize),
+) -> Option<InputError> {
+    let mut released = 0usize;
     use pcap_parser::nom::Err as NomErr;
     let mut state = ReadState::new(name);
     let pcapng = data.get(..4) == Some(&PCAPNG_MAGIC[..]);
@@ -261,6 +290,10 @@ fn read_mapped(name: &str, data: &[u8], sender: &mut impl PacketSink, progress: 
                 }
                 state.offset += len as u64;
                 progress.input_bytes.store(state.offset, Ordering::Relaxed);
+                if state.offset as usize - released >= RELEASE_EVERY {
+                    released = state.offset as usize;
+                    release(released);
+                }
             }
             Err(NomErr::Incomplete(_)) => {
                 return Some(InputError::Truncated { name: name.into(), offset: state.offset, frame: state.frame + 1 });

@@ -20,9 +20,9 @@ pub(crate) fn write_mac(dst: &mut String, bytes: &[u8]) {
             buf[n + 2] = HEX[usize::from(b & 0xf)];
             n += 3;
         }
-        let text = std::str::from_utf8(&buf[..n]).unwrap_or_default();
         // The first chunk's leading ':' is not part of the address.
-        dst.push_str(if dst.is_empty() { text.get(1..).unwrap_or_default() } else { text });
+        let skip = usize::from(dst.is_empty());
+        push_ascii(dst, &buf[skip.min(n)..n]);
     }
 }
 
@@ -47,13 +47,64 @@ pub(crate) fn write_ipv4(dst: &mut String, bytes: [u8; 4]) {
         buf[n] = b'0' + octet % 10;
         n += 1;
     }
-    dst.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
+    push_ascii(dst, &buf[..n]);
 }
 
-/// RFC 5952 text (the form Wireshark prints).
+/// Appends ASCII bytes without UTF-8 validation (every byte is < 0x80).
+fn push_ascii(dst: &mut String, ascii: &[u8]) {
+    dst.reserve(ascii.len());
+    dst.extend(ascii.iter().map(|&b| char::from(b)));
+}
+
+/// RFC 5952 text (the form Wireshark prints): lower-case hex groups without
+/// leading zeros, the longest run of two or more zero groups (the first of
+/// equal runs) as `::`. IPv4-mapped and -compatible forms go through std.
 pub(crate) fn write_ipv6(dst: &mut String, bytes: [u8; 16]) {
     dst.clear();
-    let _ = write!(dst, "{}", Ipv6Addr::from(bytes));
+    let groups: [u16; 8] = std::array::from_fn(|i| u16::from_be_bytes([bytes[2 * i], bytes[2 * i + 1]]));
+    // ::a.b.c.d and ::ffff:a.b.c.d have dotted tails.
+    if groups[..5] == [0; 5] && (groups[5] == 0xffff || (groups[5] == 0 && groups[6] != 0)) {
+        let _ = write!(dst, "{}", Ipv6Addr::from(bytes));
+        return;
+    }
+    let (mut best_start, mut best_len, mut run_start, mut run_len) = (0, 0, 0, 0);
+    for (i, &g) in groups.iter().enumerate() {
+        if g == 0 {
+            if run_len == 0 {
+                run_start = i;
+            }
+            run_len += 1;
+            if run_len > best_len {
+                (best_start, best_len) = (run_start, run_len);
+            }
+        } else {
+            run_len = 0;
+        }
+    }
+    let mut buf = [0u8; 39];
+    let mut n = 0;
+    let mut i = 0;
+    while i < 8 {
+        if best_len >= 2 && i == best_start {
+            buf[n] = b':';
+            buf[n + 1] = b':';
+            n += 2;
+            i += best_len;
+            continue;
+        }
+        if n > 0 && buf[n - 1] != b':' {
+            buf[n] = b':';
+            n += 1;
+        }
+        let g = groups[i];
+        let digits = (4 - g.leading_zeros() as usize / 4).max(1);
+        for d in (0..digits).rev() {
+            buf[n] = HEX[usize::from((g >> (4 * d)) & 0xf)];
+            n += 1;
+        }
+        i += 1;
+    }
+    push_ascii(dst, &buf[..n]);
 }
 
 /// A protocol address: dotted quad for 4 bytes, IPv6 text for 16, else hex.
@@ -86,6 +137,27 @@ mod tests {
         assert!(s.starts_with("00:01:02") && s.ends_with(":13"), "{s}");
         write_mac(&mut s, &[]);
         assert_eq!(s, "");
+    }
+
+    #[test]
+    fn ipv6_text_matches_std() {
+        let mut s = String::new();
+        let mut cases: Vec<[u8; 16]> = vec![[0; 16], [0xff; 16]];
+        // Every pattern of zero and non-zero groups, with varied digits.
+        for mask in 0..256u32 {
+            let mut b = [0u8; 16];
+            for g in 0..8 {
+                if mask & (1 << g) != 0 {
+                    b[2 * g] = (g as u8 * 17) & 0x0f;
+                    b[2 * g + 1] = 0xa0 + g as u8;
+                }
+            }
+            cases.push(b);
+        }
+        for b in cases {
+            write_ipv6(&mut s, b);
+            assert_eq!(s, Ipv6Addr::from(b).to_string(), "{b:?}");
+        }
     }
 
     #[test]
