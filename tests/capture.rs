@@ -269,3 +269,37 @@ fn unreadable_or_foreign_input_fails_before_writing() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("/nonexistent.pcap: No such file"), "{}", stderr(&output));
 }
+
+/// A slow producer on stdin (`tcpdump -w - | netcap capture -read -`): its
+/// records reach the files within a second, before the input ends.
+#[test]
+fn records_of_a_slow_stdin_producer_arrive_within_a_second() {
+    use std::io::Write;
+    let out = tempfile::tempdir().unwrap();
+    let pcap = std::fs::read(testdata("pcaps/zeek-tcp-fast-open.pcap")).unwrap();
+    let mut child = netcap()
+        .args(["capture", "-read", "-", "-out", out.path().to_str().unwrap(), "-quiet", "-include", "TCP"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // The file header and the first three packets (16 + 74, 74, 66 bytes).
+    let first_three = 24 + (16 + 74) + (16 + 74) + (16 + 66);
+    stdin.write_all(&pcap[..first_three]).unwrap();
+    stdin.flush().unwrap();
+    let tcp_file = out.path().join("TCP.ncap.zst");
+    let started = std::time::Instant::now();
+    while !tcp_file.exists() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(3), "records still not written after 3 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let partial = std::fs::read(&tcp_file).unwrap();
+    let plain = zstd::stream::decode_all(partial.as_slice()).unwrap();
+    assert!(!plain.is_empty());
+    stdin.write_all(&pcap[first_three..]).unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    let tcp: Vec<Tcp> = records(out.path(), RecordType::Tcp);
+    assert_eq!(tcp.len(), 16);
+    assert_eq!(tcp.iter().map(|t| t.frame).collect::<Vec<_>>(), (1..=16).collect::<Vec<_>>());
+}

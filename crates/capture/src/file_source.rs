@@ -7,7 +7,9 @@ use pcap_parser::pcapng::Block;
 use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
 use pcap_parser::{PcapBlockOwned, PcapError};
 use std::io::{self, Read};
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// Read buffer; grown for larger records up to [`MAX_RECORD`].
 const INITIAL_BUFFER: usize = 1 << 20;
@@ -72,14 +74,36 @@ const MAGICS: [[u8; 4]; 5] = [
 /// its first read, which on a pipe may otherwise return only a few bytes.
 const PREFIX_LEN: usize = 64 << 10;
 
+/// Length of the file header (pcap header or pcapng section header block)
+/// at the start of `prefix`, if it is complete.
+fn file_header_len(prefix: &[u8]) -> Option<usize> {
+    let rest = if prefix.starts_with(&PCAPNG_MAGIC) {
+        pcap_parser::pcapng::parse_sectionheaderblock(prefix).ok()?.0
+    } else {
+        pcap_parser::pcap::parse_pcap_header(prefix).ok()?.0
+    };
+    Some(prefix.len() - rest.len())
+}
+
 /// Reads the start of the input and checks its magic number, so that a file
 /// of another kind is named as such before anything else happens.
 fn read_prefix(name: &str, input: &mut impl Read) -> Result<Vec<u8>, InputError> {
-    let mut prefix = Vec::with_capacity(PREFIX_LEN);
-    input
-        .take(PREFIX_LEN as u64)
-        .read_to_end(&mut prefix)
-        .map_err(|source| InputError::Open { name: name.into(), source })?;
+    let mut prefix = vec![0u8; PREFIX_LEN];
+    let mut filled = 0;
+    while filled < PREFIX_LEN {
+        match input.read(&mut prefix[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock) => {
+                // A slow producer: go on once the file header is complete.
+                if e.kind() == io::ErrorKind::WouldBlock && file_header_len(&prefix[..filled]).is_some() {
+                    break;
+                }
+            }
+            Err(source) => return Err(InputError::Open { name: name.into(), source }),
+        }
+    }
+    prefix.truncate(filled);
     let detail = match prefix.get(..4) {
         _ if prefix.is_empty() => "empty input".to_string(),
         Some(magic) if MAGICS.iter().any(|m| m == magic) => return Ok(prefix),
@@ -106,6 +130,8 @@ pub(crate) trait PacketSink {
     fn set_info(&mut self, info: SourceInfo);
     /// True once reading should end early.
     fn stopped(&self) -> bool;
+    /// The input has had nothing new for a while: hand on what is pending.
+    fn input_stalled(&mut self) {}
 }
 
 /// Calls `f` for every packet of a pcap or pcapng stream, in order. Returns
@@ -137,15 +163,16 @@ pub fn read_packets<R: Read + Send>(
         }
     }
     let mut sink = Callback { f, info: SourceInfo::default(), packets: 0 };
-    let damage = read_capture(name, check_input(name, input)?, &mut sink, &Progress::default())?;
+    let damage = read_capture(name, check_input(name, input, Arc::default())?, &mut sink, &Progress::default())?;
     Ok((sink.packets, damage))
 }
 
 /// An input whose first bytes were read and found to be a pcap or pcapng
 /// file; reading continues from the start.
 pub(crate) enum CheckedInput<'r> {
-    /// A stream (stdin, pipes), parsed through pcap-parser's refilling buffer.
-    Stream(Box<dyn PcapReaderIterator + Send + 'r>),
+    /// A stream (stdin, pipes), parsed through pcap-parser's refilling buffer;
+    /// the signal is raised by a [`StallingReader`] when its input stalls.
+    Stream(Box<dyn PcapReaderIterator + Send + 'r>, Arc<StallSignal>),
     /// A regular file, mapped into memory and parsed in place: no copies
     /// through the kernel or an intermediate buffer.
     Mapped(memmap2::Mmap),
@@ -185,9 +212,21 @@ pub(crate) fn check_mapped(name: &str, file: &std::fs::File) -> Result<Option<Ch
 
 /// Checks that `input` is a capture by its magic number and file header,
 /// before any output is made.
-pub(crate) fn check_input<'r, R: Read + Send + 'r>(name: &str, mut input: R) -> Result<CheckedInput<'r>, InputError> {
-    let prefix = read_prefix(name, &mut input)?;
-    let input = io::Cursor::new(prefix).chain(input);
+pub(crate) fn check_input<'r, R: Read + Send + 'r>(
+    name: &str,
+    mut input: R,
+    stall: Arc<StallSignal>,
+) -> Result<CheckedInput<'r>, InputError> {
+    stall.armed.store(true, Ordering::Relaxed);
+    let prefix = read_prefix(name, &mut input);
+    // pcap-parser reads again while it sets up and must not see a stall.
+    stall.armed.store(false, Ordering::Relaxed);
+    // pcap-parser parses the file header from its first read and reads once
+    // more before it returns; serving those two reads from the prefix (the
+    // header, then the rest) keeps a slow stream from blocking set-up.
+    let mut prefix = prefix?;
+    let rest = prefix.split_off(file_header_len(&prefix).unwrap_or(prefix.len()));
+    let input = io::Cursor::new(prefix).chain(io::Cursor::new(rest)).chain(input);
     let reader = match pcap_parser::create_reader(INITIAL_BUFFER, input) {
         Ok(r) => r,
         Err(PcapError::Incomplete(_) | PcapError::UnexpectedEof | PcapError::Eof) => {
@@ -200,7 +239,85 @@ pub(crate) fn check_input<'r, R: Read + Send + 'r>(name: &str, mut input: R) -> 
             return Err(InputError::NotCapture { name: name.into(), detail: format!("bad file header: {e:?}") });
         }
     };
-    Ok(CheckedInput::Stream(reader))
+    stall.armed.store(true, Ordering::Relaxed);
+    Ok(CheckedInput::Stream(reader, stall))
+}
+
+/// Shared between a [`StallingReader`] and the loop parsing its input.
+#[derive(Debug, Default)]
+pub(crate) struct StallSignal {
+    /// Report stalls as `WouldBlock` (else keep waiting).
+    armed: AtomicBool,
+    /// Raised when a read gave up waiting.
+    stalled: AtomicBool,
+}
+
+/// How long a stream may be silent before what was read is handed on, so
+/// that records of a slow producer (`tcpdump -w - | netcap capture -read -`)
+/// reach the files within a second.
+const STALL: Duration = Duration::from_millis(250);
+
+/// Reads a blocking input on a thread of its own, so that a stalled input is
+/// noticed: `read` then fails with `WouldBlock` and sets the stall flag.
+pub(crate) struct StallingReader {
+    chunks: crossbeam_channel::Receiver<io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    pos: usize,
+    done: bool,
+    stall: Arc<StallSignal>,
+}
+
+impl StallingReader {
+    pub fn spawn(mut input: impl Read + Send + 'static, stall: Arc<StallSignal>) -> Self {
+        let (tx, chunks) = crossbeam_channel::bounded(16);
+        std::thread::spawn(move || {
+            loop {
+                let mut buf = vec![0u8; 256 << 10];
+                let chunk = match input.read(&mut buf) {
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Ok(buf)
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => Err(e),
+                };
+                let last = !matches!(&chunk, Ok(c) if !c.is_empty());
+                if tx.send(chunk).is_err() || last {
+                    break;
+                }
+            }
+        });
+        StallingReader { chunks, chunk: Vec::new(), pos: 0, done: false, stall }
+    }
+}
+
+impl Read for StallingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.chunk.len() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.chunks.recv_timeout(STALL) {
+                Ok(Ok(chunk)) if chunk.is_empty() => self.done = true,
+                Ok(Ok(chunk)) => (self.chunk, self.pos) = (chunk, 0),
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    if self.stall.armed.load(Ordering::Relaxed) {
+                        self.stall.stalled.store(true, Ordering::Relaxed);
+                        return Err(io::ErrorKind::WouldBlock.into());
+                    }
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => self.done = true,
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.pos);
+        buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 /// Reads every packet of `input` into `sender`. Returns `Ok(Some(e))` when
@@ -213,7 +330,7 @@ pub(crate) fn read_capture(
     progress: &Progress,
 ) -> Result<Option<InputError>, InputError> {
     match input {
-        CheckedInput::Stream(reader) => read_stream(name, reader, sender),
+        CheckedInput::Stream(reader, stall) => read_stream(name, reader, sender, &stall.stalled),
         CheckedInput::Mapped(map) => {
             let _ = map.advise(memmap2::Advice::Sequential);
             let mut release = |upto: usize| release_mapped(&map, upto);
@@ -318,6 +435,7 @@ fn read_stream(
     name: &str,
     mut reader: Box<dyn PcapReaderIterator + Send + '_>,
     sender: &mut impl PacketSink,
+    stalled: &AtomicBool,
 ) -> Result<Option<InputError>, InputError> {
     let mut state = ReadState::new(name);
     loop {
@@ -335,6 +453,10 @@ fn read_stream(
             Err(PcapError::Eof) => return Ok(None),
             Err(PcapError::Incomplete(_)) => {
                 if reader.refill().is_err() {
+                    if stalled.swap(false, Ordering::Relaxed) {
+                        sender.input_stalled();
+                        continue;
+                    }
                     return Ok(Some(state.corrupt("read error")));
                 }
             }

@@ -1,7 +1,7 @@
 //! The capture pipeline: source → workers (decode, compress) → ordered writer.
 
 use crate::batch::{Batch, SourceInfo};
-use crate::file_source::{CheckedInput, CountingReader, InputError, check_input};
+use crate::file_source::{CheckedInput, CountingReader, InputError, StallSignal, StallingReader, check_input};
 use crate::output::Output;
 use crate::{
     CaptureConfig, CaptureError, CaptureSummary, Input, LiveOptions, Progress, StopFlag, file_source, live_source,
@@ -10,7 +10,6 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use netcap_decoder::{DecodeConfig, DecodeStats, Decoder, PacketMeta, RecordBuffers};
 use netcap_records::{FrameCompressor, RecordType, WriteError};
 use std::collections::BTreeMap;
-use std::io::BufReader;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -57,6 +56,9 @@ impl file_source::PacketSink for BatchSender<'_> {
     }
     fn stopped(&self) -> bool {
         BatchSender::stopped(self)
+    }
+    fn input_stalled(&mut self) {
+        self.flush();
     }
 }
 
@@ -192,15 +194,24 @@ fn open_input<'p>(config: &CaptureConfig, progress: &'p Progress) -> Result<Open
             }
             match file_source::check_mapped(&name, &file)? {
                 Some(mapped) => OpenedInput::Capture(mapped),
-                None => {
-                    let reader = CountingReader { inner: BufReader::with_capacity(1 << 20, file), progress };
-                    OpenedInput::Capture(check_input(&name, reader)?)
-                }
+                // A FIFO or device: read like stdin.
+                None => OpenedInput::Capture(stalling_input(&name, file, progress)?),
             }
         }
-        Input::Stdin => OpenedInput::Capture(check_input(&name, CountingReader { inner: std::io::stdin(), progress })?),
+        Input::Stdin => OpenedInput::Capture(stalling_input(&name, std::io::stdin(), progress)?),
         Input::Live(options) => OpenedInput::Live(live_source::open(options)?, options.clone()),
     })
+}
+
+/// A stream read on its own thread, whose stalls hand pending packets on.
+fn stalling_input<'p>(
+    name: &str,
+    input: impl std::io::Read + Send + 'static,
+    progress: &'p Progress,
+) -> Result<CheckedInput<'p>, CaptureError> {
+    let stall = Arc::new(StallSignal::default());
+    let reader = StallingReader::spawn(input, stall.clone());
+    Ok(check_input(name, CountingReader { inner: reader, progress }, stall)?)
 }
 
 type SourceOutcome = (Option<InputError>, Option<u64>);
