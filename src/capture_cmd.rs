@@ -55,9 +55,9 @@ pub struct CaptureArgs {
     /// Bytes to capture per packet (live capture)
     #[arg(long, value_name = "BYTES", default_value_t = 262_144)]
     snaplen: u32,
-    /// zstd compression level of record files (1-19)
+    /// zstd compression level of record files (-7 to 19; negative levels are faster)
     #[arg(long, value_name = "LEVEL", default_value_t = DEFAULT_COMPRESSION_LEVEL,
-          value_parser = clap::value_parser!(i32).range(1..=19))]
+          value_parser = clap::value_parser!(i32).range(-7..=19))]
     compression: i32,
     /// No progress bar and no summary
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]

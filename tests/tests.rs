@@ -7,3 +7,4 @@ mod capture;
 mod dump;
 mod live;
 mod malformed;
+mod oracle;

@@ -117,6 +117,8 @@ fn read_prefix(name: &str, input: &mut impl Read) -> Result<Vec<u8>, InputError>
 #[derive(Clone, Copy)]
 struct Interface {
     link_type: u32,
+    /// Largest captured length (0: no limit).
+    snaplen: u32,
     /// Timestamp units per second (10^6 by default).
     units_per_second: u64,
     offset_seconds: i64,
@@ -544,6 +546,7 @@ impl<'n> ReadState<'n> {
             PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
                 self.interfaces.push(Interface {
                     link_type: (idb.linktype.0 as u32) & LINKTYPE_MASK,
+                    snaplen: idb.snaplen,
                     units_per_second: idb.ts_resolution().unwrap_or(1_000_000),
                     offset_seconds: idb.ts_offset(),
                 });
@@ -574,8 +577,15 @@ impl<'n> ReadState<'n> {
                     link_type: interface.map(|i| i.link_type).unwrap_or(UNDEFINED_INTERFACE),
                     wire_length: spb.origlen,
                 };
-                sender.packet(meta, spb.packet_data());
+                // The block holds min(original length, snaplen) bytes plus padding.
+                let snaplen = interface.map(|i| i.snaplen).filter(|s| *s > 0).unwrap_or(u32::MAX);
+                let captured = spb.origlen.min(snaplen) as usize;
+                let data = spb.packet_data();
+                sender.packet(meta, &data[..captured.min(data.len())]);
             }
+            // Wireshark numbers these records as frames too; counting them
+            // keeps `frame` equal to Wireshark's frame.number.
+            PcapBlockOwned::NG(Block::Custom(_) | Block::SystemdJournalExport(_)) => self.frame += 1,
             PcapBlockOwned::NG(_) => {}
         }
         Ok(())
@@ -597,7 +607,7 @@ mod tests {
 
     #[test]
     fn pcapng_timestamps_in_any_resolution() {
-        let micro = Interface { link_type: 1, units_per_second: 1_000_000, offset_seconds: 0 };
+        let micro = Interface { link_type: 1, snaplen: 0, units_per_second: 1_000_000, offset_seconds: 0 };
         assert_eq!(timestamp_ns(1_500_000, micro), 1_500_000_000);
         let nano = Interface { units_per_second: 1_000_000_000, ..micro };
         assert_eq!(timestamp_ns(42, nano), 42);

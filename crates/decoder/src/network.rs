@@ -10,13 +10,15 @@ use netcap_records::{Ipv4Option, Ipv6ExtensionHeader, RecordType};
 
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_ARP: u16 = 0x0806;
+/// Reverse ARP uses ARP's packet format (RFC 903).
+const ETHERTYPE_RARP: u16 = 0x8035;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
 
 pub(crate) fn by_ether_type(cx: &mut PacketContext<'_>, data: &[u8], ether_type: u16, offset: usize) {
     match ether_type {
         ETHERTYPE_IPV4 => ipv4(cx, data, offset),
         ETHERTYPE_IPV6 => ipv6(cx, data, offset),
-        ETHERTYPE_ARP => arp(cx, data, offset),
+        ETHERTYPE_ARP | ETHERTYPE_RARP => arp(cx, data, offset),
         _ => {}
     }
 }
@@ -95,6 +97,14 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     }
     if let Some(e) = auth_error {
         return cx.error(Layer::Ipv4, offset + header_len, e);
+    }
+    // A total length shorter than the header leaves no payload to decode.
+    if usize::from(header.total_len()) < header_len {
+        return cx.error(
+            Layer::Ipv4,
+            offset,
+            format_args!("total length {} is smaller than the {header_len}-byte header", header.total_len()),
+        );
     }
     // Later fragments carry no transport header.
     if header.fragments_offset().value() != 0 {
