@@ -99,7 +99,10 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         return cx.error(Layer::Ipv4, offset + header_len, e);
     }
     // A total length shorter than the header leaves no payload to decode.
-    if usize::from(header.total_len()) < header_len {
+    // Zero is different: hosts with TCP segmentation offload capture their
+    // own packets before the length is filled in, so the capture decides
+    // (as in Wireshark).
+    if header.total_len() != 0 && usize::from(header.total_len()) < header_len {
         return cx.error(
             Layer::Ipv4,
             offset,

@@ -151,3 +151,46 @@ fn udp_over_ipv6_with_hop_by_hop() {
     let udp: Vec<Udp> = records(&out, RecordType::Udp);
     assert_eq!((udp[0].src_port, udp[0].dst_port, udp[0].length, udp[0].checksum), (53, 53, 8, 0xabcd));
 }
+
+#[test]
+fn ipv4_total_length_zero_is_tso_but_shorter_than_header_is_an_error() {
+    let mut packet = qinq_syn();
+    let ip = 22; // Ethernet (14) + two VLAN tags (8)
+    let mut config = DecodeConfig::new();
+    config.set(RecordType::Error, true);
+    // Total length 0: written by TCP segmentation offload; decode what was captured.
+    packet[ip + 2] = 0;
+    packet[ip + 3] = 0;
+    let (out, stats) = decode_all(1, &packet, config.clone());
+    assert_eq!(out.count(RecordType::Tcp), 1);
+    assert_eq!(stats.errors_for(Layer::Ipv4), 0);
+    // Total length 10 < 20-byte header: the IPv4 record, an error, no TCP.
+    packet[ip + 3] = 10;
+    let (out, stats) = decode_all(1, &packet, config);
+    assert_eq!((out.count(RecordType::Ipv4), out.count(RecordType::Tcp)), (1, 0));
+    assert_eq!(stats.errors_for(Layer::Ipv4), 1);
+    let errors: Vec<netcap_records::Error> = records(&out, RecordType::Error);
+    assert_eq!((errors[0].layer.as_str(), errors[0].offset), ("ipv4", ip as u32));
+}
+
+#[test]
+fn rarp_is_decoded_as_arp() {
+    let hex = concat!(
+        "ffffffffffff",
+        "001122334455",
+        "8035",
+        "0001",
+        "0800",
+        "06",
+        "04",
+        "0003",
+        "001122334455",
+        "00000000",
+        "001122334455",
+        "00000000"
+    );
+    let data: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+    let (out, _) = decode_all(1, &data, DecodeConfig::new());
+    let arp: Vec<netcap_records::Arp> = records(&out, RecordType::Arp);
+    assert_eq!((arp[0].operation, arp[0].src_hw_addr.as_str()), (3, "00:11:22:33:44:55"));
+}
