@@ -221,8 +221,7 @@ impl PacketContext<'_> {
         self.stats.errors[layer as usize] += 1;
         if self.wants(RecordType::Error) {
             let e = &mut self.scratch.error;
-            e.timestamp_ns = self.meta.timestamp_ns;
-            e.frame = self.meta.frame;
+            e.stamp(self.meta);
             e.layer.clear();
             e.layer.push_str(layer.name());
             e.offset = u32::try_from(offset).unwrap_or(u32::MAX);
@@ -232,6 +231,42 @@ impl PacketContext<'_> {
         }
     }
 }
+
+/// Fields every per-packet record has.
+trait PacketRecord {
+    /// Sets when and where (frame) the packet was captured.
+    fn stamp(&mut self, meta: &PacketMeta);
+}
+
+/// Records from layer 3 up carry the packet's addresses.
+trait AddressedRecord: PacketRecord {
+    fn set_addresses(&mut self, src_ip: &str, dst_ip: &str);
+}
+
+macro_rules! packet_records {
+    ($($record:ty),* ; addressed: $($addressed:ty),*) => {
+        $(impl PacketRecord for $record {
+            fn stamp(&mut self, meta: &PacketMeta) {
+                self.timestamp_ns = meta.timestamp_ns;
+                self.frame = meta.frame;
+            }
+        })*
+        $(impl AddressedRecord for $addressed {
+            fn set_addresses(&mut self, src_ip: &str, dst_ip: &str) {
+                self.src_ip.clear();
+                self.src_ip.push_str(src_ip);
+                self.dst_ip.clear();
+                self.dst_ip.push_str(dst_ip);
+            }
+        })*
+    };
+}
+
+use netcap_records as r;
+packet_records!(
+    r::Ethernet, r::Dot1q, r::Arp, r::Ipv4, r::Ipv6, r::Tcp, r::Udp, r::Icmpv4, r::Icmpv6, r::Error;
+    addressed: r::Ipv4, r::Ipv6, r::Tcp, r::Udp, r::Icmpv4, r::Icmpv6
+);
 
 /// Sets a record's payload field: the bytes with -payload, else empty.
 fn set_payload(dst: &mut Vec<u8>, payload: &[u8], keep: bool) {

@@ -1,7 +1,7 @@
 //! Link layers: the capture's LINKTYPE decides how to find the network layer.
 
 use crate::format::write_mac;
-use crate::{Layer, PacketContext, network};
+use crate::{Layer, PacketContext, PacketRecord, network};
 use etherparse::{Ethernet2HeaderSlice, SingleVlanHeaderSlice};
 use netcap_records::RecordType;
 
@@ -77,8 +77,7 @@ fn ethernet(cx: &mut PacketContext<'_>, data: &[u8]) {
     let header_len = header.slice().len();
     if cx.wants(RecordType::Ethernet) {
         let r = &mut cx.scratch.ethernet;
-        r.timestamp_ns = cx.meta.timestamp_ns;
-        r.frame = cx.meta.frame;
+        r.stamp(cx.meta);
         write_mac(&mut r.src_mac, &header.source());
         write_mac(&mut r.dst_mac, &header.destination());
         r.ether_type = u32::from(ether_type);
@@ -105,8 +104,7 @@ fn vlan_then_network(cx: &mut PacketContext<'_>, data: &[u8], mut ether_type: u1
         let inner = tag.ether_type().0;
         if cx.wants(RecordType::Dot1q) {
             let r = &mut cx.scratch.dot1q;
-            r.timestamp_ns = cx.meta.timestamp_ns;
-            r.frame = cx.meta.frame;
+            r.stamp(cx.meta);
             r.index = index;
             r.tpid = u32::from(ether_type);
             r.priority = u32::from(tag.priority_code_point().value());

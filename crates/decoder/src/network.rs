@@ -2,7 +2,7 @@
 //! extension-header chain).
 
 use crate::format::{write_ipv4, write_ipv6, write_mac, write_proto_addr};
-use crate::{Layer, PacketContext, transport};
+use crate::{AddressedRecord, Layer, PacketContext, PacketRecord, transport};
 use etherparse::{
     ArpPacketSlice, IpAuthHeaderSlice, Ipv6FragmentHeaderSlice, Ipv6RawExtHeaderSlice, LaxIpv4Slice, LaxIpv6Slice,
 };
@@ -42,8 +42,7 @@ fn arp(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         return;
     }
     let r = &mut cx.scratch.arp;
-    r.timestamp_ns = cx.meta.timestamp_ns;
-    r.frame = cx.meta.frame;
+    r.stamp(cx.meta);
     r.hw_type = u32::from(packet.hw_addr_type().0);
     r.proto_type = u32::from(packet.proto_addr_type().0);
     r.hw_size = u32::from(packet.hw_addr_size());
@@ -71,10 +70,8 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     let payload = slice.payload();
     if cx.wants(RecordType::Ipv4) {
         let r = &mut cx.scratch.ipv4;
-        r.timestamp_ns = cx.meta.timestamp_ns;
-        r.frame = cx.meta.frame;
-        r.src_ip.clone_from(&cx.scratch.src_ip);
-        r.dst_ip.clone_from(&cx.scratch.dst_ip);
+        r.stamp(cx.meta);
+        r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
         r.version = u32::from(header.version());
         r.header_length = header_len as u32;
         r.dscp = u32::from(header.dcp().value());
@@ -158,10 +155,8 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     let first_fragment;
     if cx.wants(RecordType::Ipv6) {
         let r = &mut cx.scratch.ipv6;
-        r.timestamp_ns = cx.meta.timestamp_ns;
-        r.frame = cx.meta.frame;
-        r.src_ip.clone_from(&cx.scratch.src_ip);
-        r.dst_ip.clone_from(&cx.scratch.dst_ip);
+        r.stamp(cx.meta);
+        r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
         r.version = u32::from(header.version());
         r.traffic_class = u32::from(header.traffic_class());
         r.flow_label = header.flow_label().value();

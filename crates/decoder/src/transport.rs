@@ -1,6 +1,6 @@
 //! Transport layer: TCP (with options), UDP, ICMPv4 and ICMPv6.
 
-use crate::{Layer, PacketContext};
+use crate::{AddressedRecord, Layer, PacketContext, PacketRecord};
 use etherparse::{TcpSlice, UdpSlice};
 use netcap_records::{RecordType, Tcp};
 
@@ -31,10 +31,8 @@ fn tcp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize) {
     }
     let header = segment.header_slice();
     let r = &mut cx.scratch.tcp;
-    r.timestamp_ns = cx.meta.timestamp_ns;
-    r.frame = cx.meta.frame;
-    r.src_ip.clone_from(&cx.scratch.src_ip);
-    r.dst_ip.clone_from(&cx.scratch.dst_ip);
+    r.stamp(cx.meta);
+    r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
     r.src_port = u32::from(segment.source_port());
     r.dst_port = u32::from(segment.destination_port());
     r.seq = segment.sequence_number();
@@ -118,10 +116,8 @@ fn udp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize) {
         return;
     }
     let r = &mut cx.scratch.udp;
-    r.timestamp_ns = cx.meta.timestamp_ns;
-    r.frame = cx.meta.frame;
-    r.src_ip.clone_from(&cx.scratch.src_ip);
-    r.dst_ip.clone_from(&cx.scratch.dst_ip);
+    r.stamp(cx.meta);
+    r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
     r.src_port = u32::from(datagram.source_port());
     r.dst_port = u32::from(datagram.destination_port());
     r.length = u32::from(datagram.length());
@@ -161,10 +157,8 @@ fn icmp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize, record_type: 
     macro_rules! fill {
         ($r:expr) => {{
             let r = $r;
-            r.timestamp_ns = cx.meta.timestamp_ns;
-            r.frame = cx.meta.frame;
-            r.src_ip.clone_from(&cx.scratch.src_ip);
-            r.dst_ip.clone_from(&cx.scratch.dst_ip);
+            r.stamp(cx.meta);
+            r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
             r.r#type = u32::from(kind);
             r.code = u32::from(code);
             r.checksum = checksum;
