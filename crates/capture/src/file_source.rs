@@ -136,6 +136,28 @@ pub(crate) trait PacketSink {
     fn input_stalled(&mut self) {}
 }
 
+/// Adapts a closure to [`PacketSink`] for the public packet iterators.
+struct Callback<F> {
+    f: F,
+    info: SourceInfo,
+    packets: u64,
+}
+impl<F: FnMut(&PacketMeta, &[u8])> PacketSink for Callback<F> {
+    fn packet(&mut self, meta: PacketMeta, data: &[u8]) {
+        self.packets += 1;
+        (self.f)(&meta, data);
+    }
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+    fn set_info(&mut self, info: SourceInfo) {
+        self.info = info;
+    }
+    fn stopped(&self) -> bool {
+        false
+    }
+}
+
 /// Calls `f` for every packet of a pcap or pcapng stream, in order. Returns
 /// the number of packets, or the damage that ended the input early (after
 /// every complete packet before it was passed to `f`).
@@ -144,26 +166,6 @@ pub fn read_packets<R: Read + Send>(
     input: R,
     f: impl FnMut(&PacketMeta, &[u8]),
 ) -> Result<(u64, Option<InputError>), InputError> {
-    struct Callback<F> {
-        f: F,
-        info: SourceInfo,
-        packets: u64,
-    }
-    impl<F: FnMut(&PacketMeta, &[u8])> PacketSink for Callback<F> {
-        fn packet(&mut self, meta: PacketMeta, data: &[u8]) {
-            self.packets += 1;
-            (self.f)(&meta, data);
-        }
-        fn info(&self) -> &SourceInfo {
-            &self.info
-        }
-        fn set_info(&mut self, info: SourceInfo) {
-            self.info = info;
-        }
-        fn stopped(&self) -> bool {
-            false
-        }
-    }
     let mut sink = Callback { f, info: SourceInfo::default(), packets: 0 };
     let damage = read_capture(name, check_input(name, input, Arc::default())?, &mut sink, &Progress::default())?;
     Ok((sink.packets, damage))
@@ -190,25 +192,7 @@ pub(crate) fn check_mapped(name: &str, file: &std::fs::File) -> Result<Option<Ch
     // file truncated by another process while it is read would fault, as
     // with any mapped input (ripgrep accepts the same trade-off).
     let Ok(map) = (unsafe { memmap2::Mmap::map(file) }) else { return Ok(None) };
-    let detail = match map.get(..4) {
-        Some(magic) if MAGICS.iter().any(|m| m == magic) => None,
-        Some(m) => Some(format!("unknown magic number {:02x}{:02x}{:02x}{:02x}", m[0], m[1], m[2], m[3])),
-        None => Some(format!("input ends after {} bytes", map.len())),
-    };
-    if let Some(detail) = detail {
-        return Err(InputError::NotCapture { name: name.into(), detail });
-    }
-    let header_ok = if map[..4] == PCAPNG_MAGIC {
-        pcap_parser::pcapng::parse_sectionheaderblock(&map).is_ok()
-    } else {
-        pcap_parser::pcap::parse_pcap_header(&map).is_ok()
-    };
-    if !header_ok {
-        return Err(InputError::NotCapture {
-            name: name.into(),
-            detail: "the file header is incomplete or invalid".into(),
-        });
-    }
+    check_in_memory(name, &map)?;
     Ok(Some(CheckedInput::Mapped(map)))
 }
 
@@ -320,6 +304,35 @@ impl Read for StallingReader {
         self.pos += n;
         Ok(n)
     }
+}
+
+/// Checks the magic number and file header of a capture held in memory.
+fn check_in_memory(name: &str, data: &[u8]) -> Result<(), InputError> {
+    let detail = match data.get(..4) {
+        Some(magic) if MAGICS.iter().any(|m| m == magic) => {
+            if file_header_len(data).is_some() {
+                return Ok(());
+            }
+            "the file header is incomplete or invalid".to_string()
+        }
+        Some(m) => format!("unknown magic number {:02x}{:02x}{:02x}{:02x}", m[0], m[1], m[2], m[3]),
+        None if data.is_empty() => "empty input".to_string(),
+        None => format!("input ends after {} bytes", data.len()),
+    };
+    Err(InputError::NotCapture { name: name.into(), detail })
+}
+
+/// Like [`read_packets`], for a capture already in memory: the parser used
+/// for memory-mapped files, with no copy into a read buffer.
+pub fn read_packets_in_memory(
+    name: &str,
+    data: &[u8],
+    f: impl FnMut(&PacketMeta, &[u8]),
+) -> Result<(u64, Option<InputError>), InputError> {
+    check_in_memory(name, data)?;
+    let mut sink = Callback { f, info: SourceInfo::default(), packets: 0 };
+    let damage = read_mapped(name, data, &mut sink, &Progress::default(), &mut |_| {});
+    Ok((sink.packets, damage))
 }
 
 /// Reads every packet of `input` into `sender`. Returns `Ok(Some(e))` when

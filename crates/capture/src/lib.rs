@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
 pub use batch::SourceInfo;
-pub use file_source::{InputError, read_packets};
+pub use file_source::{InputError, read_packets, read_packets_in_memory};
 pub use live_source::LiveOptions;
 
 /// Where packets come from.
