@@ -128,7 +128,15 @@ pub(crate) fn run(
                 let (rx, tx, recycle) = (batch_rx.clone(), encoded_tx.clone(), recycle_tx.clone());
                 let decode = config.decode.clone();
                 let level = config.compression_level;
-                scope.spawn(move || worker(rx, tx, recycle, decode, level))
+                let broken = &broken;
+                scope.spawn(move || {
+                    let result = worker(rx, tx, recycle, decode, level);
+                    // Its batches will never reach the writer: stop reading.
+                    if result.is_err() {
+                        broken.store(true, Ordering::Relaxed);
+                    }
+                    result
+                })
             })
             .collect();
         drop((batch_rx, encoded_tx, recycle_tx));
@@ -156,16 +164,17 @@ pub(crate) fn run(
         (source_result, worker_results, writer_handle.join())
     });
 
-    let mut totals = match writer_result {
-        Ok(result) => result?,
-        Err(_) => return Err(CaptureError::Worker("writer panicked".into())),
-    };
+    // A worker's failure explains a writer that missed its batches: report it first.
     for result in worker_results {
         match result {
             Ok(result) => result?,
             Err(_) => return Err(CaptureError::Worker("decoder panicked".into())),
         }
     }
+    let mut totals = match writer_result {
+        Ok(result) => result?,
+        Err(_) => return Err(CaptureError::Worker("writer panicked".into())),
+    };
     let (input_error, dropped) = source_result?;
     let (records, files) = output.finish()?;
     totals.records = records;
