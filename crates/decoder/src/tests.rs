@@ -49,6 +49,10 @@ fn qinq_syn() -> Vec<u8> {
         "01",
         "030307"
     );
+    hex_bytes(hex)
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
     (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
 }
 
@@ -140,7 +144,7 @@ fn udp_over_ipv6_with_hop_by_hop() {
         "1100000000000000",
         "003500350008abcd"
     );
-    let data: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+    let data = hex_bytes(hex);
     let (out, stats) = decode_all(229, &data, DecodeConfig::new());
     assert_eq!(stats, DecodeStats::default());
     let ip: Vec<netcap_records::Ipv6> = records(&out, RecordType::Ipv6);
@@ -189,7 +193,7 @@ fn rarp_is_decoded_as_arp() {
         "001122334455",
         "00000000"
     );
-    let data: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+    let data = hex_bytes(hex);
     let (out, _) = decode_all(1, &data, DecodeConfig::new());
     let arp: Vec<netcap_records::Arp> = records(&out, RecordType::Arp);
     assert_eq!((arp[0].operation, arp[0].src_hw_addr.as_str()), (3, "00:11:22:33:44:55"));
