@@ -67,7 +67,7 @@ const MAGICS: [[u8; 4]; 5] = [
     [0xa1, 0xb2, 0xc3, 0xd4],
     [0x4d, 0x3c, 0xb2, 0xa1],
     [0xa1, 0xb2, 0x3c, 0x4d],
-    [0x0a, 0x0d, 0x0d, 0x0a],
+    PCAPNG_MAGIC,
 ];
 
 /// Bytes read ahead before parsing: pcap-parser parses the file header from
@@ -85,8 +85,9 @@ fn file_header_len(prefix: &[u8]) -> Option<usize> {
     Some(prefix.len() - rest.len())
 }
 
-/// Reads the start of the input and checks its magic number, so that a file
-/// of another kind is named as such before anything else happens.
+/// Reads the start of the input and checks its magic number and file header,
+/// so that a file of another kind is named as such before anything else
+/// happens.
 fn read_prefix(name: &str, input: &mut impl Read) -> Result<Vec<u8>, InputError> {
     let mut prefix = vec![0u8; PREFIX_LEN];
     let mut filled = 0;
@@ -104,13 +105,8 @@ fn read_prefix(name: &str, input: &mut impl Read) -> Result<Vec<u8>, InputError>
         }
     }
     prefix.truncate(filled);
-    let detail = match prefix.get(..4) {
-        _ if prefix.is_empty() => "empty input".to_string(),
-        Some(magic) if MAGICS.iter().any(|m| m == magic) => return Ok(prefix),
-        Some(m) => format!("unknown magic number {:02x}{:02x}{:02x}{:02x}", m[0], m[1], m[2], m[3]),
-        None => format!("input ends after {} bytes", prefix.len()),
-    };
-    Err(InputError::NotCapture { name: name.into(), detail })
+    check_in_memory(name, &prefix)?;
+    Ok(prefix)
 }
 
 /// A pcapng interface: link type and timestamp units.
@@ -427,16 +423,8 @@ fn read_mapped(
                     release(released);
                 }
             }
-            Err(NomErr::Incomplete(_)) => {
-                return Some(InputError::Truncated { name: name.into(), offset: state.offset, frame: state.frame + 1 });
-            }
-            Err(NomErr::Error(e) | NomErr::Failure(e)) => {
-                let reason = match e {
-                    PcapError::NomError(_, kind) => format!("unparsable block ({kind:?})"),
-                    other => format!("{:?}", other.to_owned_vec()),
-                };
-                return Some(state.corrupt(&reason));
-            }
+            Err(NomErr::Incomplete(_)) => return Some(state.truncated()),
+            Err(NomErr::Error(e) | NomErr::Failure(e)) => return Some(state.corrupt(&unparsable(e))),
         }
     }
     None
@@ -484,22 +472,17 @@ fn read_stream(
                     return Ok(Some(state.corrupt("read error")));
                 }
             }
-            Err(PcapError::UnexpectedEof) => {
-                return Ok(Some(InputError::Truncated {
-                    name: name.into(),
-                    offset: state.offset,
-                    frame: state.frame + 1,
-                }));
-            }
-            Err(e) => {
-                let reason = match e {
-                    PcapError::NomError(_, kind) => format!("unparsable block ({kind:?})"),
-                    PcapError::OwnedNomError(_, kind) => format!("unparsable block ({kind:?})"),
-                    other => format!("{other:?}"),
-                };
-                return Ok(Some(state.corrupt(&reason)));
-            }
+            Err(PcapError::UnexpectedEof) => return Ok(Some(state.truncated())),
+            Err(e) => return Ok(Some(state.corrupt(&unparsable(e)))),
         }
+    }
+}
+
+/// Why pcap-parser could not parse a block.
+fn unparsable(e: PcapError<&[u8]>) -> String {
+    match e {
+        PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => format!("unparsable block ({kind:?})"),
+        other => format!("{:?}", other.to_owned_vec()),
     }
 }
 
@@ -519,6 +502,11 @@ struct ReadState<'n> {
 impl<'n> ReadState<'n> {
     fn new(name: &'n str) -> Self {
         ReadState { name, offset: 0, frame: 0, buffer: INITIAL_BUFFER, pcap: None, interfaces: Vec::new() }
+    }
+
+    /// The input ends inside the next frame's record.
+    fn truncated(&self) -> InputError {
+        InputError::Truncated { name: self.name.into(), offset: self.offset, frame: self.frame + 1 }
     }
 
     fn corrupt(&self, reason: &str) -> InputError {

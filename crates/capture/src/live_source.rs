@@ -2,6 +2,7 @@
 
 use crate::CaptureError;
 use crate::batch::SourceInfo;
+use crate::file_source::PacketSink;
 use crate::pipeline::BatchSender;
 use netcap_decoder::PacketMeta;
 use std::time::{Duration, Instant};

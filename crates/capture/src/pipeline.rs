@@ -96,10 +96,6 @@ impl BatchSender<'_> {
         self.current.packets.len()
     }
 
-    pub fn set_info(&mut self, info: SourceInfo) {
-        self.info = Arc::new(info);
-    }
-
     fn close(&mut self) {
         self.flush();
         self.tx = None;
