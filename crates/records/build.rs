@@ -6,7 +6,14 @@ use std::{env, error::Error, path::PathBuf};
 fn main() -> Result<(), Box<dyn Error>> {
     let proto_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     println!("cargo:rerun-if-changed={}", proto_dir.display());
-    let fds = protox::compile(["netcap.proto"], [&proto_dir])?;
+    // Every schema file in proto/, in name order: a record family may live in a
+    // file of its own (all in package `netcap`).
+    let mut files: Vec<String> = std::fs::read_dir(&proto_dir)?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".proto"))
+        .collect();
+    files.sort();
+    let fds = protox::compile(&files, [&proto_dir])?;
     let out = PathBuf::from(env::var("OUT_DIR")?);
     std::fs::write(out.join("descriptor_set.bin"), fds.encode_to_vec())?;
 
