@@ -38,6 +38,8 @@ pub(crate) struct BatchSender<'p> {
     tx: Option<Sender<Batch>>,
     recycled: Receiver<Batch>,
     info: Arc<SourceInfo>,
+    /// The mapped input file, whose packets batches reference in place.
+    mapping: Option<Arc<memmap2::Mmap>>,
     stop: &'p AtomicBool,
     /// Set when a later stage has failed and stopped taking batches.
     broken: &'p AtomicBool,
@@ -60,11 +62,14 @@ impl file_source::PacketSink for BatchSender<'_> {
     fn input_stalled(&mut self) {
         self.flush();
     }
+    fn set_mapping(&mut self, mapping: Arc<memmap2::Mmap>) {
+        self.mapping = Some(mapping);
+    }
 }
 
 impl BatchSender<'_> {
     pub fn push(&mut self, meta: PacketMeta, bytes: &[u8]) {
-        self.current.push(meta, bytes);
+        self.current.push(meta, bytes, self.mapping.as_ref());
         self.progress.packets.fetch_add(1, Ordering::Relaxed);
         if self.current.is_full() {
             self.flush();
@@ -93,7 +98,7 @@ impl BatchSender<'_> {
     }
 
     pub fn pending(&self) -> usize {
-        self.current.packets.len()
+        self.current.len()
     }
 
     fn close(&mut self) {
@@ -159,6 +164,7 @@ pub(crate) fn run(
             tx: Some(batch_tx),
             recycled: recycle_rx,
             info: Arc::new(SourceInfo::default()),
+            mapping: None,
             stop,
             broken: &broken,
             progress,
@@ -268,8 +274,8 @@ fn worker(
         }
         let result = EncodedBatch {
             seq: batch.seq,
-            packets: batch.packets.len() as u64,
-            bytes: batch.data.len() as u64,
+            packets: batch.len() as u64,
+            bytes: batch.captured_bytes() as u64,
             frames,
             stats: decoder.take_stats(),
             info: batch.info.clone(),
