@@ -14,9 +14,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// zstd level for record files: fast enough to keep up with decoding on
-/// every core, still 5-10x smaller than the raw protobuf.
-const DEFAULT_COMPRESSION_LEVEL: i32 = 1;
+/// zstd level for record files. A capture must keep up with the traffic, so
+/// the default is zstd's first fast level: 9% less CPU per packet than level
+/// 1 for 5% larger files, still about 4x smaller than the raw protobuf
+/// (docs/performance.md). Archives can use `-compression 3` or more.
+const DEFAULT_COMPRESSION_LEVEL: i32 = -1;
 
 #[derive(Args)]
 #[command(group(ArgGroup::new("source").required(true).args(["read", "iface"])))]
