@@ -23,6 +23,7 @@ use std::time::Duration;
 pub use batch::SourceInfo;
 pub use file_source::{InputError, read_packets, read_packets_in_memory};
 pub use live_source::LiveOptions;
+pub use output::{DirectorySink, RecordSink};
 
 /// Where packets come from.
 #[derive(Debug, Clone)]
@@ -109,7 +110,19 @@ pub enum CaptureError {
     Worker(String),
 }
 
-/// Runs a capture to the end of the input (or until `stop` is set).
+/// Runs a capture to the end of the input (or until `stop` is set), writing
+/// record files into `config.out_dir`.
 pub fn run(config: &CaptureConfig, progress: &Progress, stop: &StopFlag) -> Result<CaptureSummary, CaptureError> {
-    pipeline::run(config, progress, stop)
+    pipeline::run(config, None, progress, stop)
+}
+
+/// Runs a capture like [`run`], handing the records to `sink` instead of
+/// writing files (`config.out_dir` is not used).
+pub fn run_with_sink(
+    config: &CaptureConfig,
+    sink: &mut dyn RecordSink,
+    progress: &Progress,
+    stop: &StopFlag,
+) -> Result<CaptureSummary, CaptureError> {
+    pipeline::run(config, Some(sink), progress, stop)
 }

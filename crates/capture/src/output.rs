@@ -1,89 +1,85 @@
-//! The record files of one capture run.
+//! Where a capture's records go: [`RecordSink`], and its file implementation.
 
-use crate::pipeline::EncodedBatch;
-use crate::{CaptureConfig, CaptureError};
-use netcap_records::{FrameCompressor, Header, RecordFileWriter, RecordType, SCHEMA_VERSION};
-use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
+use crate::CaptureError;
+use netcap_records::{FrameCompressor, Header, RecordFileWriter, RecordType};
+use std::path::{Path, PathBuf};
 
-/// One lazily created file per record type: a type with no records gets no
-/// file, and every file starts with its header.
-pub(crate) struct Output {
+/// Receives the capture's records, already encoded: each call brings one
+/// zstd frame of length-delimited records of one type (docs/format.md), in
+/// the order the records must be stored. A record file writes them to disk;
+/// an agent ships them to a collector.
+pub trait RecordSink: Send {
+    /// `header` describes the stream of `record_type` and is the same for
+    /// every frame of that type; a sink writes it before the type's first
+    /// frame.
+    fn write_frame(
+        &mut self,
+        record_type: RecordType,
+        header: &Header,
+        records: u64,
+        frame: &[u8],
+    ) -> Result<(), CaptureError>;
+
+    /// The capture has ended: `records` holds the total per type that got
+    /// any. Returns the files written, if the sink writes files.
+    fn finish(&mut self, records: &[(RecordType, u64)]) -> Result<Vec<PathBuf>, CaptureError>;
+}
+
+/// One lazily created file per record type in a directory: a type with no
+/// records gets no file, and every file starts with its header.
+pub struct DirectorySink {
     dir: PathBuf,
     files: Vec<Option<RecordFileWriter>>,
-    counts: Vec<u64>,
-    header: Header,
     compressor: FrameCompressor,
 }
 
-impl Output {
-    pub fn create(config: &CaptureConfig) -> Result<Self, CaptureError> {
-        let dir = config.out_dir.clone();
-        let dir_error = |source| CaptureError::OutputDir { path: dir.clone(), source };
-        std::fs::create_dir_all(&dir).map_err(dir_error)?;
-        // Files of an earlier run would pass for this run's output.
+impl DirectorySink {
+    /// Creates `dir` if needed and removes record files of an earlier run,
+    /// which would otherwise pass for this run's output.
+    pub fn create(dir: &Path) -> Result<Self, CaptureError> {
+        let dir_error = |source| CaptureError::OutputDir { path: dir.to_path_buf(), source };
+        std::fs::create_dir_all(dir).map_err(dir_error)?;
         for record_type in RecordType::all() {
             let stale = dir.join(record_type.file_name());
             if stale.exists() {
                 std::fs::remove_file(&stale).map_err(|source| CaptureError::OutputDir { path: stale, source })?;
             }
         }
-        let created_ns = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
-        let header = Header {
-            schema_version: SCHEMA_VERSION,
-            producer: config.producer.clone(),
-            created_ns,
-            source: config.input.describe(),
-            payloads: config.decode.payloads,
-            ..Header::default()
-        };
-        Ok(Output {
-            dir,
+        Ok(DirectorySink {
+            dir: dir.to_path_buf(),
             files: RecordType::all().map(|_| None).collect(),
-            counts: vec![0; RecordType::count()],
-            header,
             compressor: FrameCompressor::new(3)?,
         })
     }
+}
 
-    pub fn write(&mut self, batch: &EncodedBatch) -> Result<(), CaptureError> {
-        for frame in &batch.frames {
-            let i = frame.record_type.index();
-            let file = match &mut self.files[i] {
-                Some(file) => file,
-                slot => {
-                    let mut header = self.header.clone();
-                    header.record_type = frame.record_type as i32;
-                    header.message_type =
-                        frame.record_type.descriptor().map(|d| d.full_name().to_string()).unwrap_or_default();
-                    header.link_types = batch.info.link_types.clone();
-                    header.snaplen = batch.info.snaplen;
-                    let path = self.dir.join(frame.record_type.file_name());
-                    slot.insert(RecordFileWriter::create(&path, &header, &mut self.compressor)?)
-                }
-            };
-            file.write_frame(&frame.frame)?;
-            self.counts[i] += frame.records;
-        }
+impl RecordSink for DirectorySink {
+    fn write_frame(
+        &mut self,
+        record_type: RecordType,
+        header: &Header,
+        _records: u64,
+        frame: &[u8],
+    ) -> Result<(), CaptureError> {
+        let file = match &mut self.files[record_type.index()] {
+            Some(file) => file,
+            slot => {
+                let path = self.dir.join(record_type.file_name());
+                slot.insert(RecordFileWriter::create(&path, header, &mut self.compressor)?)
+            }
+        };
+        file.write_frame(frame)?;
         Ok(())
     }
 
-    /// Closes every file with its end marker; returns the record counts and
-    /// paths of the files written.
-    pub fn finish(self) -> Result<(Vec<(RecordType, u64)>, Vec<PathBuf>), CaptureError> {
-        let mut records = Vec::new();
+    fn finish(&mut self, records: &[(RecordType, u64)]) -> Result<Vec<PathBuf>, CaptureError> {
         let mut paths = Vec::new();
-        for (record_type, file) in RecordType::all().zip(self.files) {
-            if let Some(file) = file {
-                let count = self.counts[record_type.index()];
+        for &(record_type, count) in records {
+            if let Some(file) = self.files[record_type.index()].take() {
                 paths.push(file.path().to_path_buf());
                 file.finish(count)?;
-                records.push((record_type, count));
             }
         }
-        Ok((records, paths))
+        Ok(paths)
     }
 }

@@ -2,17 +2,17 @@
 
 use crate::batch::{Batch, SourceInfo};
 use crate::file_source::{CheckedInput, CountingReader, InputError, StallSignal, StallingReader, check_input};
-use crate::output::Output;
+use crate::output::{DirectorySink, RecordSink};
 use crate::{
     CaptureConfig, CaptureError, CaptureSummary, Input, LiveOptions, Progress, StopFlag, file_source, live_source,
 };
 use crossbeam_channel::{Receiver, Sender, bounded};
 use netcap_decoder::{DecodeConfig, DecodeStats, Decoder, PacketMeta, RecordBuffers};
-use netcap_records::{FrameCompressor, RecordType, WriteError};
+use netcap_records::{FrameCompressor, Header, RecordType, SCHEMA_VERSION, WriteError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// A batch decoded and compressed: one zstd frame per record type present.
 pub(crate) struct EncodedBatch {
@@ -104,6 +104,7 @@ impl BatchSender<'_> {
 
 pub(crate) fn run(
     config: &CaptureConfig,
+    sink: Option<&mut dyn RecordSink>,
     progress: &Progress,
     stop: &StopFlag,
 ) -> Result<CaptureSummary, CaptureError> {
@@ -111,7 +112,15 @@ pub(crate) fn run(
     // Open the input first: a bad path or interface must fail before any
     // output file is touched.
     let opened = open_input(config, progress)?;
-    let mut output = Output::create(config)?;
+    let mut directory;
+    let sink: &mut dyn RecordSink = match sink {
+        Some(sink) => sink,
+        None => {
+            directory = DirectorySink::create(&config.out_dir)?;
+            &mut directory
+        }
+    };
+    let mut output = Output::new(config, sink);
     let workers = config.workers.max(1);
     let (batch_tx, batch_rx) = bounded::<Batch>(workers * 2);
     let (encoded_tx, encoded_rx) = bounded::<EncodedBatch>(workers * 2);
@@ -275,7 +284,7 @@ fn worker(
 }
 
 /// Writes batches in sequence order, whatever order workers finish them in.
-fn write_in_order(encoded: Receiver<EncodedBatch>, output: &mut Output) -> Result<CaptureSummary, CaptureError> {
+fn write_in_order(encoded: Receiver<EncodedBatch>, output: &mut Output<'_>) -> Result<CaptureSummary, CaptureError> {
     let mut summary = CaptureSummary::default();
     let mut waiting = BTreeMap::new();
     let mut next = 0u64;
@@ -293,4 +302,64 @@ fn write_in_order(encoded: Receiver<EncodedBatch>, output: &mut Output) -> Resul
         return Err(CaptureError::Worker(format!("batch {next} never arrived")));
     }
     Ok(summary)
+}
+
+/// The writer's view of the sink: builds each type's header from the run's
+/// settings and the source's link types, and counts records per type.
+struct Output<'s> {
+    sink: &'s mut dyn RecordSink,
+    template: Header,
+    headers: Vec<Option<Header>>,
+    counts: Vec<u64>,
+}
+
+impl<'s> Output<'s> {
+    fn new(config: &CaptureConfig, sink: &'s mut dyn RecordSink) -> Self {
+        let created_ns = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        let template = Header {
+            schema_version: SCHEMA_VERSION,
+            producer: config.producer.clone(),
+            created_ns,
+            source: config.input.describe(),
+            payloads: config.decode.payloads,
+            ..Header::default()
+        };
+        Output {
+            sink,
+            template,
+            headers: RecordType::all().map(|_| None).collect(),
+            counts: vec![0; RecordType::count()],
+        }
+    }
+
+    fn write(&mut self, batch: &EncodedBatch) -> Result<(), CaptureError> {
+        for frame in &batch.frames {
+            let i = frame.record_type.index();
+            let header = self.headers[i].get_or_insert_with(|| {
+                let mut header = self.template.clone();
+                header.record_type = frame.record_type as i32;
+                header.message_type =
+                    frame.record_type.descriptor().map(|d| d.full_name().to_string()).unwrap_or_default();
+                header.link_types = batch.info.link_types.clone();
+                header.snaplen = batch.info.snaplen;
+                header
+            });
+            self.sink.write_frame(frame.record_type, header, frame.records, &frame.frame)?;
+            self.counts[i] += frame.records;
+        }
+        Ok(())
+    }
+
+    /// Record counts per type that got any, and the files the sink wrote.
+    fn finish(self) -> Result<(Vec<(RecordType, u64)>, Vec<std::path::PathBuf>), CaptureError> {
+        let records: Vec<_> = RecordType::all()
+            .filter(|t| self.headers[t.index()].is_some())
+            .map(|t| (t, self.counts[t.index()]))
+            .collect();
+        let files = self.sink.finish(&records)?;
+        Ok((records, files))
+    }
 }

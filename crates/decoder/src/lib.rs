@@ -9,6 +9,7 @@
 mod format;
 mod link;
 mod network;
+mod summary;
 mod transport;
 
 use netcap_records::RecordType;
@@ -16,6 +17,7 @@ use prost::Message;
 use std::fmt::{self, Write as _};
 
 pub use link::{LINKTYPE_NAMES, is_supported_link_type, link_type_name};
+pub use summary::{NetworkKind, PacketSummary, TransportKind, tcp_flag};
 
 /// Where and when a packet was captured.
 #[derive(Debug, Clone, Copy, Default)]
@@ -88,6 +90,9 @@ pub struct DecodeConfig {
     enabled: Vec<bool>,
     /// Copy payload bytes into records.
     pub payloads: bool,
+    /// Also produce a [`PacketSummary`] per packet (for flows, statistics
+    /// and metrics).
+    pub summaries: bool,
 }
 
 impl DecodeConfig {
@@ -95,7 +100,7 @@ impl DecodeConfig {
     pub fn new() -> Self {
         let mut enabled = vec![true; RecordType::count()];
         enabled[RecordType::Error.index()] = false;
-        DecodeConfig { enabled, payloads: false }
+        DecodeConfig { enabled, payloads: false, summaries: false }
     }
 
     /// Turns one record type on or off.
@@ -146,11 +151,17 @@ impl DecodeStats {
 pub struct RecordBuffers {
     buffers: Vec<Vec<u8>>,
     counts: Vec<u64>,
+    /// One per packet, in packet order, when [`DecodeConfig::summaries`] is on.
+    pub summaries: Vec<PacketSummary>,
 }
 
 impl RecordBuffers {
     pub fn new() -> Self {
-        RecordBuffers { buffers: vec![Vec::new(); RecordType::count()], counts: vec![0; RecordType::count()] }
+        RecordBuffers {
+            buffers: vec![Vec::new(); RecordType::count()],
+            counts: vec![0; RecordType::count()],
+            summaries: Vec::new(),
+        }
     }
 
     fn push(&mut self, record_type: RecordType, record: &impl Message) {
@@ -174,6 +185,7 @@ impl RecordBuffers {
     pub fn clear(&mut self) {
         self.buffers.iter_mut().for_each(Vec::clear);
         self.counts.iter_mut().for_each(|c| *c = 0);
+        self.summaries.clear();
     }
 }
 
@@ -209,6 +221,7 @@ struct PacketContext<'d> {
     stats: &'d mut DecodeStats,
     scratch: &'d mut Scratch,
     out: &'d mut RecordBuffers,
+    summary: PacketSummary,
 }
 
 impl PacketContext<'_> {
@@ -296,9 +309,25 @@ impl Decoder {
 
     /// Decodes one packet's captured bytes, appending its records to `out`.
     pub fn decode(&mut self, meta: &PacketMeta, data: &[u8], out: &mut RecordBuffers) {
-        let mut cx =
-            PacketContext { meta, config: &self.config, stats: &mut self.stats, scratch: &mut self.scratch, out };
+        let summary = PacketSummary {
+            frame: meta.frame,
+            timestamp_ns: meta.timestamp_ns,
+            wire_length: meta.wire_length,
+            captured_length: data.len() as u32,
+            ..PacketSummary::default()
+        };
+        let mut cx = PacketContext {
+            meta,
+            config: &self.config,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+            out,
+            summary,
+        };
         link::decode(&mut cx, data);
+        if self.config.summaries {
+            cx.out.summaries.push(cx.summary);
+        }
     }
 }
 

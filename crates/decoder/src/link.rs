@@ -75,6 +75,8 @@ fn ethernet(cx: &mut PacketContext<'_>, data: &[u8]) {
     };
     let ether_type = header.ether_type().0;
     let header_len = header.slice().len();
+    cx.summary.src_mac = Some(header.source());
+    cx.summary.dst_mac = Some(header.destination());
     if cx.wants(RecordType::Ethernet) {
         let r = &mut cx.scratch.ethernet;
         r.stamp(cx.meta);

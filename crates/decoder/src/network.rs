@@ -2,11 +2,12 @@
 //! extension-header chain).
 
 use crate::format::{write_ipv4, write_ipv6, write_mac, write_proto_addr};
-use crate::{AddressedRecord, Layer, PacketContext, PacketRecord, transport};
+use crate::{AddressedRecord, Layer, NetworkKind, PacketContext, PacketRecord, TransportKind, transport};
 use etherparse::{
     ArpPacketSlice, IpAuthHeaderSlice, Ipv6FragmentHeaderSlice, Ipv6RawExtHeaderSlice, LaxIpv4Slice, LaxIpv6Slice,
 };
 use netcap_records::{Ipv4Option, Ipv6ExtensionHeader, RecordType};
+use std::net::IpAddr;
 
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_ARP: u16 = 0x0806;
@@ -38,6 +39,10 @@ fn arp(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         Ok(p) => p,
         Err(e) => return cx.error(Layer::Arp, offset, e),
     };
+    cx.summary.network = NetworkKind::Arp;
+    let ipv4 = |addr: &[u8]| <[u8; 4]>::try_from(addr).ok().map(|a| IpAddr::from(a));
+    cx.summary.src_ip = ipv4(packet.sender_protocol_addr());
+    cx.summary.dst_ip = ipv4(packet.target_protocol_addr());
     if !cx.wants(RecordType::Arp) {
         return;
     }
@@ -68,6 +73,14 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     write_ipv4(&mut cx.scratch.src_ip, header.source());
     write_ipv4(&mut cx.scratch.dst_ip, header.destination());
     let payload = slice.payload();
+    let sum = &mut cx.summary;
+    sum.network = NetworkKind::Ipv4;
+    sum.src_ip = Some(IpAddr::from(header.source()));
+    sum.dst_ip = Some(IpAddr::from(header.destination()));
+    sum.ip_protocol = header.protocol().0;
+    sum.ttl = header.ttl();
+    sum.ip_payload_length = u32::from(header.total_len()).saturating_sub(header_len as u32);
+    sum.fragment = header.more_fragments() || header.fragments_offset().value() != 0;
     if cx.wants(RecordType::Ipv4) {
         let r = &mut cx.scratch.ipv4;
         r.stamp(cx.meta);
@@ -108,6 +121,7 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     }
     // Later fragments carry no transport header.
     if header.fragments_offset().value() != 0 {
+        cx.summary.transport = TransportKind::Other;
         return;
     }
     let transport_offset = offset_in(data, payload.payload);
@@ -152,6 +166,14 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     write_ipv6(&mut cx.scratch.src_ip, header.source());
     write_ipv6(&mut cx.scratch.dst_ip, header.destination());
     let payload = slice.payload();
+    let sum = &mut cx.summary;
+    sum.network = NetworkKind::Ipv6;
+    sum.src_ip = Some(IpAddr::from(header.source()));
+    sum.dst_ip = Some(IpAddr::from(header.destination()));
+    sum.ip_protocol = payload.ip_number.0;
+    sum.ttl = header.hop_limit();
+    sum.ip_payload_length = u32::from(header.payload_length());
+    sum.fragment = payload.fragmented;
     let first_fragment;
     if cx.wants(RecordType::Ipv6) {
         let r = &mut cx.scratch.ipv6;
@@ -194,6 +216,7 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         return cx.error(Layer::Ipv6, offset + 40, e);
     }
     if !first_fragment {
+        cx.summary.transport = TransportKind::Other;
         return;
     }
     let transport_offset = offset_in(data, payload.payload);

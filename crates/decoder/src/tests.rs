@@ -198,3 +198,37 @@ fn rarp_is_decoded_as_arp() {
     let arp: Vec<netcap_records::Arp> = records(&out, RecordType::Arp);
     assert_eq!((arp[0].operation, arp[0].src_hw_addr.as_str()), (3, "00:11:22:33:44:55"));
 }
+
+#[test]
+fn summary_of_a_tcp_syn_with_or_without_records() {
+    for records_on in [true, false] {
+        let mut config = DecodeConfig::new();
+        config.summaries = true;
+        if !records_on {
+            for t in RecordType::all() {
+                config.set(t, false);
+            }
+        }
+        let (out, _) = decode_all(1, &qinq_syn(), config);
+        let s = out.summaries[0];
+        assert_eq!(out.summaries.len(), 1);
+        assert_eq!((s.frame, s.timestamp_ns, s.wire_length, s.captured_length), (7, 1_000_000_123, 82, 82));
+        assert_eq!(s.src_mac, Some([0x00, 0x11, 0x22, 0x33, 0x44, 0x55]));
+        assert_eq!(s.dst_mac, Some([0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa]));
+        assert_eq!(s.network, NetworkKind::Ipv4);
+        assert_eq!(s.src_ip, Some("192.168.1.2".parse().unwrap()));
+        assert_eq!(s.dst_ip, Some("10.0.0.1".parse().unwrap()));
+        assert_eq!((s.ip_protocol, s.ttl, s.ip_payload_length, s.fragment), (6, 64, 40, false));
+        assert_eq!(s.transport, TransportKind::Tcp);
+        assert_eq!((s.src_port, s.dst_port, s.tcp_seq, s.tcp_ack), (54321, 443, 100, 0));
+        assert_eq!((s.tcp_flags, s.tcp_window, s.tcp_window_scale), (tcp_flag::SYN, 64240, Some(7)));
+        assert!(s.has_tcp_flag(tcp_flag::SYN) && !s.has_tcp_flag(tcp_flag::ACK));
+        assert_eq!(s.payload_length, 0);
+    }
+}
+
+#[test]
+fn no_summaries_unless_asked() {
+    let (out, _) = decode_all(1, &qinq_syn(), DecodeConfig::new());
+    assert!(out.summaries.is_empty());
+}

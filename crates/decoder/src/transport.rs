@@ -1,6 +1,6 @@
 //! Transport layer: TCP (with options), UDP, ICMPv4 and ICMPv6.
 
-use crate::{AddressedRecord, Layer, PacketContext, PacketRecord};
+use crate::{AddressedRecord, Layer, PacketContext, PacketRecord, TransportKind};
 use etherparse::{TcpSlice, UdpSlice};
 use netcap_records::{RecordType, Tcp};
 
@@ -17,7 +17,7 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, protocol: u8, payload: &[u8], o
         IP_UDP => udp(cx, payload, offset),
         IP_ICMPV4 if !over_ipv6 => icmp(cx, payload, offset, RecordType::Icmpv4),
         IP_ICMPV6 if over_ipv6 => icmp(cx, payload, offset, RecordType::Icmpv6),
-        _ => {}
+        _ => cx.summary.transport = TransportKind::Other,
     }
 }
 
@@ -26,10 +26,24 @@ fn tcp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize) {
         Ok(s) => s,
         Err(e) => return cx.error(Layer::Tcp, offset, e),
     };
+    let header = segment.header_slice();
+    // Data offset takes the top 4 bits of byte 12; the other 12 bits are flags.
+    let flags = u16::from_be_bytes([header[12], header[13]]) & 0x0fff;
+    let sum = &mut cx.summary;
+    sum.transport = TransportKind::Tcp;
+    sum.src_port = segment.source_port();
+    sum.dst_port = segment.destination_port();
+    sum.tcp_flags = flags;
+    sum.tcp_seq = segment.sequence_number();
+    sum.tcp_ack = segment.acknowledgment_number();
+    sum.tcp_window = segment.window_size();
+    sum.payload_length = segment.payload().len() as u32;
     if !cx.wants(RecordType::Tcp) {
+        if cx.config.summaries && segment.syn() {
+            cx.summary.tcp_window_scale = window_scale(segment.options());
+        }
         return;
     }
-    let header = segment.header_slice();
     let r = &mut cx.scratch.tcp;
     r.stamp(cx.meta);
     r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
@@ -38,8 +52,7 @@ fn tcp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize) {
     r.seq = segment.sequence_number();
     r.ack = segment.acknowledgment_number();
     r.header_length = header.len() as u32;
-    // Data offset takes the top 4 bits of byte 12; the other 12 bits are flags.
-    r.flags = u32::from(u16::from_be_bytes([header[12], header[13]]) & 0x0fff);
+    r.flags = u32::from(flags);
     r.fin = segment.fin();
     r.syn = segment.syn();
     r.rst = segment.rst();
@@ -53,9 +66,17 @@ fn tcp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize) {
     r.checksum = u32::from(segment.checksum());
     r.urgent_pointer = u32::from(segment.urgent_pointer());
     tcp_options(r, segment.options());
+    cx.summary.tcp_window_scale = r.window_scale.map(|s| s as u8);
     r.payload_length = segment.payload().len() as u32;
     crate::set_payload(&mut r.payload, segment.payload(), cx.config.payloads);
     cx.out.push(RecordType::Tcp, &cx.scratch.tcp);
+}
+
+/// The window scale option alone, for summaries when no TCP record is made.
+fn window_scale(options: &[u8]) -> Option<u8> {
+    let mut r = Tcp::default();
+    tcp_options(&mut r, options);
+    r.window_scale.map(|s| s as u8)
 }
 
 /// Decodes the options walk by hand rather than with etherparse's iterator,
@@ -112,6 +133,11 @@ fn udp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize) {
         Ok(d) => d,
         Err(e) => return cx.error(Layer::Udp, offset, e),
     };
+    let sum = &mut cx.summary;
+    sum.transport = TransportKind::Udp;
+    sum.src_port = datagram.source_port();
+    sum.dst_port = datagram.destination_port();
+    sum.payload_length = datagram.payload().len() as u32;
     if !cx.wants(RecordType::Udp) {
         return;
     }
@@ -134,10 +160,15 @@ fn icmp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize, record_type: 
     if payload.len() < 4 {
         return cx.error(layer, offset, format_args!("ICMP header needs 4 bytes, {} captured", payload.len()));
     }
+    let (kind, code) = (payload[0], payload[1]);
+    let sum = &mut cx.summary;
+    sum.transport = if record_type == RecordType::Icmpv4 { TransportKind::Icmpv4 } else { TransportKind::Icmpv6 };
+    sum.icmp_type = kind;
+    sum.icmp_code = code;
+    sum.payload_length = payload.len().saturating_sub(if record_type == RecordType::Icmpv4 { 8 } else { 4 }) as u32;
     if !cx.wants(record_type) {
         return;
     }
-    let (kind, code) = (payload[0], payload[1]);
     let checksum = u32::from(u16::from_be_bytes([payload[2], payload[3]]));
     let has_id_seq = match record_type {
         // Echo reply/request, timestamp, information and address-mask messages.
