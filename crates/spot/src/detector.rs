@@ -131,6 +131,8 @@ impl Thresholds {
 pub struct StepResult {
     /// One of [`code`].
     pub code: i32,
+    /// The tail(s) the detector watches.
+    pub side: Side,
     /// The drift the value was judged against (0 without DSPOT).
     pub drift: f64,
     /// Upper-tail thresholds the value was judged against (for the
@@ -152,7 +154,7 @@ impl StepResult {
     /// The thresholds of the tail this result concerns: the lower tail for
     /// negative codes or a lower-only detector, the upper tail otherwise.
     pub fn thresholds(&self) -> Thresholds {
-        if self.code < 0 || (self.up.excess.is_nan() && !self.low.excess.is_nan()) { self.low } else { self.up }
+        if self.code < 0 || self.side == Side::Lower { self.low } else { self.up }
     }
 }
 
@@ -288,7 +290,14 @@ impl Detector {
     /// Judges one value and learns from it.
     pub fn step(&mut self, x: f64) -> StepResult {
         let (up, low) = self.thresholds();
-        let mut result = StepResult { code: code::SKIPPED, drift: self.drift(), up, low, probability: f64::NAN };
+        let mut result = StepResult {
+            code: code::SKIPPED,
+            side: self.params.side,
+            drift: self.drift(),
+            up,
+            low,
+            probability: f64::NAN,
+        };
         if x.is_nan() {
             return result;
         }
