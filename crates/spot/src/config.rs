@@ -487,7 +487,7 @@ pub fn parse_duration_ns(text: &str) -> Option<i64> {
     };
     let x: f64 = num.trim().parse().ok()?;
     let ns = (x * scale).round();
-    (ns >= 1.0 && ns < 9.2e18).then_some(ns as i64)
+    (1.0..9.2e18).contains(&ns).then_some(ns as i64)
 }
 
 #[cfg(test)]

@@ -209,10 +209,8 @@ impl TickCounters {
                     *self.dst_ports.entry(p.dst_port).or_insert(0) += 1;
                 }
             }
-            TransportKind::Udp => {
-                if self.needs.port_histogram {
-                    *self.dst_ports.entry(p.dst_port).or_insert(0) += 1;
-                }
+            TransportKind::Udp if self.needs.port_histogram => {
+                *self.dst_ports.entry(p.dst_port).or_insert(0) += 1;
             }
             TransportKind::Icmpv4 if ipv4 => self.icmpv4 += 1,
             _ => {}

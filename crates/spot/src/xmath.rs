@@ -10,8 +10,8 @@
 //!
 //! The formulas are the classical ones: Gauss's continued fraction of
 //! ln(1+x) = 2x / (2+x − x²/(3(2+x) − 4x²/(5(2+x) − …))), truncated at depth
-//! 11, and the continued fraction of exp(z) = 1 + 2z/(2 − z + z²/(6 + z²/(10
-//! + …))), truncated at depth 6, with the usual range reductions by powers of
+//! 11, and the continued fraction of exp(z) = 1 + 2z/(2 − z + z²/(6 + z²/(10 +
+//! …))), truncated at depth 6, with the usual range reductions by powers of
 //! two. Their evaluation order below is what makes results bit-exact; do not
 //! "simplify" it. Accuracy: about 1e-16 relative for ln outside [0.25, 0.5),
 //! where the reference skips the range reduction and the error reaches 7e-11

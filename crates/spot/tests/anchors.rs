@@ -6,6 +6,17 @@
 //! With anomalies kept, the model does not depend on q, so one run per stream
 //! gives both: the final anomaly threshold (run with q = 1e-4) and the
 //! model's quantile at 1e-3 (what a run with q = 1e-3 ends with).
+//!
+//! Parameters: level 0.995 and max_excess 5000, so that the tail model holds
+//! the whole tail of the million values (about 5000 excesses). With the
+//! defaults (level 0.98, max_excess 1000) the model only sees the last 1000
+//! excesses, i.e. the last ~50 000 values, and its 1e-4 quantile has a
+//! standard deviation of 2.5% (exponential) to 4% (Gaussian) from stream to
+//! stream (the reference's anchors.csv, 200 000 values, max_excess 1000,
+//! keep): no single stream could be held to 2%. Measured with this test's
+//! generator, seeds 1–3: every error within 0.8% (seed 1: Gaussian −0.56% at
+//! 1e-4, +0.35% at 1e-3; exponential +0.64%, +0.16%). `ANCHOR_SEEDS`,
+//! `ANCHOR_LEVEL` and `ANCHOR_MAX_EXCESS` override the settings.
 
 use netcap_spot::{Spot, SpotParams};
 
@@ -37,7 +48,8 @@ impl Rng {
 const N: usize = 1_000_000;
 
 fn run(mut next: impl FnMut() -> f64, max_excess: usize) -> (f64, f64) {
-    let params = SpotParams { q: 1e-4, level: 0.98, max_excess, low: false, discard_anomalies: false };
+    let level: f64 = std::env::var("ANCHOR_LEVEL").ok().and_then(|v| v.parse().ok()).unwrap_or(0.995);
+    let params = SpotParams { q: 1e-4, level, max_excess, low: false, discard_anomalies: false };
     let mut spot = Spot::new(params).unwrap();
     let init: Vec<f64> = (0..1000).map(|_| next()).collect();
     spot.fit(&init).unwrap();
@@ -59,7 +71,7 @@ fn check(name: &str, (z3, z4): (f64, f64), (true3, true4): (f64, f64)) -> bool {
 
 #[test]
 fn final_threshold_is_near_the_true_quantile() {
-    let max_excess: usize = std::env::var("ANCHOR_MAX_EXCESS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let max_excess: usize = std::env::var("ANCHOR_MAX_EXCESS").ok().and_then(|v| v.parse().ok()).unwrap_or(5000);
     let seeds: Vec<u64> = std::env::var("ANCHOR_SEEDS")
         .ok()
         .map(|v| v.split(',').filter_map(|s| s.parse().ok()).collect())
