@@ -80,6 +80,7 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     sum.ip_protocol = header.protocol().0;
     sum.ttl = header.ttl();
     sum.ip_payload_length = u32::from(header.total_len()).saturating_sub(header_len as u32);
+    sum.ip_total_length = u32::from(header.total_len());
     sum.fragment = header.more_fragments() || header.fragments_offset().value() != 0;
     if cx.wants(RecordType::Ipv4) {
         let r = &mut cx.scratch.ipv4;
@@ -173,6 +174,7 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     sum.ip_protocol = payload.ip_number.0;
     sum.ttl = header.hop_limit();
     sum.ip_payload_length = u32::from(header.payload_length());
+    sum.ip_total_length = 40 + u32::from(header.payload_length());
     sum.fragment = payload.fragmented;
     let first_fragment;
     if cx.wants(RecordType::Ipv6) {

@@ -219,6 +219,7 @@ fn summary_of_a_tcp_syn_with_or_without_records() {
         assert_eq!(s.src_ip, Some("192.168.1.2".parse().unwrap()));
         assert_eq!(s.dst_ip, Some("10.0.0.1".parse().unwrap()));
         assert_eq!((s.ip_protocol, s.ttl, s.ip_payload_length, s.fragment), (6, 64, 40, false));
+        assert_eq!(s.ip_total_length, 60);
         assert_eq!(s.transport, TransportKind::Tcp);
         assert_eq!((s.src_port, s.dst_port, s.tcp_seq, s.tcp_ack), (54321, 443, 100, 0));
         assert_eq!((s.tcp_flags, s.tcp_window, s.tcp_window_scale), (tcp_flag::SYN, 64240, Some(7)));
