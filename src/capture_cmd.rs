@@ -4,9 +4,10 @@ use crate::{EXIT_DAMAGED_INPUT, split_list};
 use anyhow::{Context, bail};
 use clap::{ArgGroup, Args};
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use netcap_capture::{CaptureConfig, CaptureSummary, Input, LiveOptions, Progress, StopFlag};
+use netcap_capture::{AlertFn, CaptureConfig, CaptureSummary, Input, LiveOptions, Progress, SpotOptions, StopFlag};
 use netcap_decoder::{DecodeConfig, Layer, link_type_name};
 use netcap_records::RecordType;
+use netcap_spot::{SpotConfig, Stat};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,6 +65,36 @@ pub struct CaptureArgs {
     /// No progress bar and no summary
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     quiet: Option<bool>,
+    /// Per-tick traffic statistics with SPOT anomaly detection (netspot v3's
+    /// PPS, BPS, APS, DPE, RACK, SYNFIN), written to SpotStat.ncap.zst
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    spot: Option<bool>,
+    /// SPOT on these statistics (comma-separated, e.g. PPS,R_SYN; implies -spot)
+    #[arg(long, value_name = "STATS", value_delimiter = ',')]
+    spot_stats: Vec<String>,
+    /// SPOT on every statistic netcap computes (implies -spot)
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    all_stats: Option<bool>,
+    /// Statistics tick length in capture time, e.g. 1s, 500ms [default: 1s]
+    #[arg(long, value_name = "DURATION")]
+    tick: Option<String>,
+    /// SPOT settings from a TOML file (docs/spot.md); flags override it
+    #[arg(long, value_name = "FILE")]
+    spot_config: Option<PathBuf>,
+    /// SPOT calibration values per statistic [default: 1000]
+    #[arg(long, value_name = "N")]
+    n_init: Option<String>,
+    /// DSPOT drift window, 0 for plain SPOT [default: 50]
+    #[arg(long, value_name = "N")]
+    depth: Option<String>,
+    /// Also write netspot v3's JSON records, one line per tick, to FILE
+    #[arg(long, value_name = "FILE")]
+    spot_jsonl: Option<PathBuf>,
+    /// Per-statistic SPOT parameter STAT:PARAM=VALUE; netspot's
+    /// -spot-<stat>-q, -level, -max-excess, -low, -up, -side, -depth,
+    /// -n-init and -keep-anomalies flags are accepted as well
+    #[arg(long, value_name = "STAT:PARAM=VALUE")]
+    spot_param: Vec<String>,
 }
 
 pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
@@ -92,6 +123,7 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
         workers,
         compression_level: args.compression,
         producer: crate::producer(),
+        spot: spot_options(&args)?,
     };
     let quiet = args.quiet.unwrap_or(false);
 
@@ -123,6 +155,51 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_DAMAGED_INPUT));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves the SPOT flags: none of them means no statistics.
+fn spot_options(args: &CaptureArgs) -> anyhow::Result<Option<SpotOptions>> {
+    let all = args.all_stats.unwrap_or(false);
+    let wanted = args.spot.unwrap_or(false)
+        || all
+        || !args.spot_stats.is_empty()
+        || args.spot_config.is_some()
+        || args.spot_jsonl.is_some()
+        || !args.spot_param.is_empty();
+    if !wanted {
+        return Ok(None);
+    }
+    let mut config = SpotConfig::default();
+    if let Some(path) = &args.spot_config {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        config.apply_toml_str(&text).with_context(|| format!("{}", path.display()))?;
+    }
+    if all {
+        config.set_stats(&["all"])?;
+    } else if !args.spot_stats.is_empty() {
+        config.set_stats(&args.spot_stats)?;
+    }
+    if let Some(tick) = &args.tick {
+        config.set_tick(tick)?;
+    }
+    if let Some(n) = &args.n_init {
+        config.set(None, "n_init", n)?;
+    }
+    if let Some(depth) = &args.depth {
+        config.set(None, "depth", depth)?;
+    }
+    for param in &args.spot_param {
+        let (stat, rest) =
+            param.split_once(':').with_context(|| format!("-spot-param {param:?}: expected STAT:PARAM=VALUE"))?;
+        let (key, value) =
+            rest.split_once('=').with_context(|| format!("-spot-param {param:?}: expected STAT:PARAM=VALUE"))?;
+        let stat =
+            Stat::from_name(stat).with_context(|| format!("unknown statistic {stat:?} in -spot-{stat}-{key}"))?;
+        config.set(Some(stat), key, value)?;
+    }
+    config.validate()?;
+    let alerts: AlertFn = Arc::new(|line: &str| eprintln!("{line}"));
+    Ok(Some(SpotOptions { config, jsonl: args.spot_jsonl.clone(), alerts: Some(alerts) }))
 }
 
 /// Resolves -include, -exclude, -errors and -payload.
@@ -197,6 +274,9 @@ fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupted: 
         .collect();
     if !errors.is_empty() {
         eprintln!("  decode errors: {}", errors.join(", "));
+    }
+    if config.spot.is_some() {
+        eprintln!("  SPOT alerts: {}", summary.spot_alerts);
     }
     for (link_type, packets) in &summary.decode.unsupported_link_types {
         eprintln!(

@@ -6,6 +6,7 @@
 mod capture_cmd;
 mod dump_cmd;
 mod goflags;
+mod spot_args;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
@@ -46,7 +47,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let args = goflags::rewrite(&Cli::command(), std::env::args_os().collect());
+    let args = goflags::rewrite(&Cli::command(), spot_args::rewrite(std::env::args_os().collect()));
     let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Capture(args) => capture_cmd::run(args),

@@ -129,16 +129,23 @@ fn output_is_identical_for_any_number_of_workers() {
         .iter()
         .map(|workers| {
             let out = dir.path().join(format!("w{workers}"));
-            capture(&pcap, &out, &["-workers", workers, "-errors"]);
+            let jsonl = dir.path().join(format!("w{workers}.jsonl"));
+            let jsonl = jsonl.to_str().unwrap();
+            capture(&pcap, &out, &["-workers", workers, "-errors", "-all-stats", "-spot-jsonl", jsonl]);
             out
         })
         .collect();
+    let jsonl = |w: &str| std::fs::read_to_string(dir.path().join(format!("w{w}.jsonl"))).unwrap();
+    assert!(!jsonl("1").is_empty());
+    assert_eq!(jsonl("1"), jsonl("2"));
+    assert_eq!(jsonl("1"), jsonl("5"));
     let names = |d: &Path| {
         let mut v: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect();
         v.sort();
         v
     };
     assert!(names(&outputs[0]).len() >= 4);
+    assert!(outputs[0].join("SpotStat.ncap.zst").exists());
     for out in &outputs[1..] {
         assert_eq!(names(out), names(&outputs[0]));
         for name in names(out) {

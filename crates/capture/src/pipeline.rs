@@ -1,6 +1,7 @@
 //! The capture pipeline: source → workers (decode, compress) → ordered writer.
 
 use crate::batch::{Batch, SourceInfo};
+use crate::derived::{DerivedFrame, DerivedPart, WorkerDerive, WriterDerive};
 use crate::file_source::{CheckedInput, CountingReader, InputError, StallSignal, StallingReader, check_input};
 use crate::output::{DirectorySink, RecordSink};
 use crate::{
@@ -22,6 +23,8 @@ pub(crate) struct EncodedBatch {
     pub frames: Vec<EncodedFrame>,
     pub stats: DecodeStats,
     pub info: Arc<SourceInfo>,
+    /// This batch's share of derived records (statistics).
+    pub derived: DerivedPart,
 }
 
 pub(crate) struct EncodedFrame {
@@ -126,6 +129,7 @@ pub(crate) fn run(
         }
     };
     let mut output = Output::new(config, sink);
+    let writer_derive = WriterDerive::new(config.spot.as_ref(), config.compression_level)?;
     let workers = config.workers.max(1);
     let (batch_tx, batch_rx) = bounded::<Batch>(workers * 2);
     let (encoded_tx, encoded_rx) = bounded::<EncodedBatch>(workers * 2);
@@ -139,8 +143,9 @@ pub(crate) fn run(
                 let decode = config.decode.clone();
                 let level = config.compression_level;
                 let broken = &broken;
+                let derive = WorkerDerive::new(config.spot.as_ref());
                 scope.spawn(move || {
-                    let result = worker(rx, tx, recycle, decode, level);
+                    let result = worker(rx, tx, recycle, decode, derive, level);
                     // Its batches will never reach the writer: stop reading.
                     if result.is_err() {
                         broken.store(true, Ordering::Relaxed);
@@ -150,8 +155,10 @@ pub(crate) fn run(
             })
             .collect();
         drop((batch_rx, encoded_tx, recycle_tx));
-        let writer_handle = scope.spawn(|| {
-            let result = write_in_order(encoded_rx, &mut output);
+        let live = matches!(config.input, Input::Live(_));
+        let (output, broken) = (&mut output, &broken);
+        let writer_handle = scope.spawn(move || {
+            let result = write_in_order(encoded_rx, output, writer_derive, live);
             if result.is_err() {
                 broken.store(true, Ordering::Relaxed);
             }
@@ -253,9 +260,11 @@ fn worker(
     batches: Receiver<Batch>,
     encoded: Sender<EncodedBatch>,
     recycle: Sender<Batch>,
-    decode: DecodeConfig,
+    mut decode: DecodeConfig,
+    mut derive: WorkerDerive,
     level: i32,
 ) -> Result<(), WriteError> {
+    decode.summaries |= derive.needs_summaries();
     let mut decoder = Decoder::new(decode);
     let mut buffers = RecordBuffers::new();
     let mut compressor = FrameCompressor::new(level)?;
@@ -279,6 +288,7 @@ fn worker(
             frames,
             stats: decoder.take_stats(),
             info: batch.info.clone(),
+            derived: derive.batch(&buffers.summaries),
         };
         batch.clear();
         let _ = recycle.try_send(batch);
@@ -289,24 +299,50 @@ fn worker(
     Ok(())
 }
 
-/// Writes batches in sequence order, whatever order workers finish them in.
-fn write_in_order(encoded: Receiver<EncodedBatch>, output: &mut Output<'_>) -> Result<CaptureSummary, CaptureError> {
+/// Writes batches in sequence order, whatever order workers finish them in,
+/// followed by the derived records each batch completes.
+fn write_in_order(
+    encoded: Receiver<EncodedBatch>,
+    output: &mut Output<'_>,
+    mut derive: WriterDerive,
+    live: bool,
+) -> Result<CaptureSummary, CaptureError> {
     let mut summary = CaptureSummary::default();
     let mut waiting = BTreeMap::new();
     let mut next = 0u64;
-    for batch in encoded {
+    let mut info = Arc::new(SourceInfo::default());
+    loop {
+        // A live capture's statistics ticks close on the wall clock, even
+        // when no packets come.
+        let batch = match encoded.recv_timeout(std::time::Duration::from_millis(500)) {
+            Ok(batch) => batch,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                if live {
+                    let frames = derive.close_before(crate::derived::wall_clock_ns())?;
+                    output.write_derived(frames, &info)?;
+                }
+                continue;
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        };
         waiting.insert(batch.seq, batch);
         while let Some(batch) = waiting.remove(&next) {
             output.write(&batch)?;
             summary.packets += batch.packets;
             summary.bytes += batch.bytes;
             summary.decode.merge(&batch.stats);
+            info = batch.info.clone();
+            let frames = derive.batch(batch.derived)?;
+            output.write_derived(frames, &info)?;
             next += 1;
         }
     }
     if !waiting.is_empty() {
         return Err(CaptureError::Worker(format!("batch {next} never arrived")));
     }
+    let frames = derive.finish()?;
+    output.write_derived(frames, &info)?;
+    summary.spot_alerts = derive.alerts();
     Ok(summary)
 }
 
@@ -343,19 +379,38 @@ impl<'s> Output<'s> {
 
     fn write(&mut self, batch: &EncodedBatch) -> Result<(), CaptureError> {
         for frame in &batch.frames {
-            let i = frame.record_type.index();
-            let header = self.headers[i].get_or_insert_with(|| {
-                let mut header = self.template.clone();
-                header.record_type = frame.record_type as i32;
-                header.message_type =
-                    frame.record_type.descriptor().map(|d| d.full_name().to_string()).unwrap_or_default();
-                header.link_types = batch.info.link_types.clone();
-                header.snaplen = batch.info.snaplen;
-                header
-            });
-            self.sink.write_frame(frame.record_type, header, frame.records, &frame.frame)?;
-            self.counts[i] += frame.records;
+            self.write_frame(frame.record_type, frame.records, &frame.frame, &batch.info)?;
         }
+        Ok(())
+    }
+
+    fn write_derived(&mut self, frames: Vec<DerivedFrame>, info: &SourceInfo) -> Result<(), CaptureError> {
+        for frame in frames {
+            if frame.records > 0 {
+                self.write_frame(frame.record_type, frame.records, &frame.frame, info)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_frame(
+        &mut self,
+        record_type: RecordType,
+        records: u64,
+        frame: &[u8],
+        info: &SourceInfo,
+    ) -> Result<(), CaptureError> {
+        let i = record_type.index();
+        let header = self.headers[i].get_or_insert_with(|| {
+            let mut header = self.template.clone();
+            header.record_type = record_type as i32;
+            header.message_type = record_type.descriptor().map(|d| d.full_name().to_string()).unwrap_or_default();
+            header.link_types = info.link_types.clone();
+            header.snaplen = info.snaplen;
+            header
+        });
+        self.sink.write_frame(record_type, header, records, frame)?;
+        self.counts[i] += records;
         Ok(())
     }
 
