@@ -6,6 +6,7 @@
 mod capture_cmd;
 mod dump_cmd;
 mod goflags;
+mod query_cmd;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
@@ -43,6 +44,8 @@ enum Command {
     Capture(capture_cmd::CaptureArgs),
     /// Print the records of a record file as text, CSV, TSV, JSON or a table
     Dump(dump_cmd::DumpArgs),
+    /// Top talkers: group Connection records, filter with conditions, rank by bytes or packets
+    Query(query_cmd::QueryArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Capture(args) => capture_cmd::run(args),
         Command::Dump(args) => dump_cmd::run(args),
+        Command::Query(args) => query_cmd::run(args),
     };
     match result {
         Ok(code) => code,
