@@ -138,7 +138,7 @@ struct Key {
 }
 
 /// What a query needs from each record, decided once.
-struct Plan<'q> {
+pub(crate) struct Plan<'q> {
     query: &'q Query,
     parse_sip: bool,
     parse_dip: bool,
@@ -146,7 +146,7 @@ struct Plan<'q> {
 }
 
 impl<'q> Plan<'q> {
-    fn new(query: &'q Query) -> Self {
+    pub(crate) fn new(query: &'q Query) -> Self {
         let has = |a: Attribute| query.group.contains(&a);
         let condition_ips = query.condition.as_ref().is_some_and(|c| c.uses_addresses());
         let mut group = [false; 6];
@@ -163,7 +163,7 @@ impl<'q> Plan<'q> {
 }
 
 /// Aggregates of one thread's share of the input.
-struct Partial {
+pub(crate) struct Partial {
     groups: HashMap<Key, Counters, RandomState>,
     apps: Vec<Box<str>>,
     app_ids: HashMap<Box<str>, u32, RandomState>,
@@ -171,12 +171,12 @@ struct Partial {
     matched: u64,
     first_ns: i64,
     last_ns: i64,
-    files: usize,
+    pub(crate) files: usize,
     warnings: Vec<String>,
 }
 
 impl Partial {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Partial {
             groups: HashMap::default(),
             apps: Vec::new(),
@@ -201,7 +201,7 @@ impl Partial {
     }
 
     #[inline]
-    fn add(&mut self, plan: &Plan<'_>, v: &ConnectionView<'_>) {
+    pub(crate) fn add(&mut self, plan: &Plan<'_>, v: &ConnectionView<'_>) {
         self.read += 1;
         let query = plan.query;
         let end_ns = v.last_timestamp_ns.max(v.timestamp_ns);
@@ -254,7 +254,7 @@ impl Partial {
         self.groups.entry(key).or_default().add(&counters);
     }
 
-    fn merge(mut self, other: Partial) -> Partial {
+    pub(crate) fn merge(mut self, other: Partial) -> Partial {
         if self.groups.len() < other.groups.len() {
             // Fold the smaller map into the larger one.
             return other.merge(self);
@@ -273,7 +273,7 @@ impl Partial {
         self
     }
 
-    fn read<R: Read>(&mut self, plan: &Plan<'_>, mut reader: RecordReader<R>, name: &str) {
+    pub(crate) fn read<R: Read>(&mut self, plan: &Plan<'_>, mut reader: RecordReader<R>, name: &str) {
         self.files += 1;
         loop {
             match reader.next_raw() {
@@ -294,7 +294,7 @@ impl Partial {
         }
     }
 
-    fn finish(self, query: &Query) -> QueryResult {
+    pub(crate) fn finish(self, query: &Query) -> QueryResult {
         let mut totals = Counters::default();
         let mut rows: Vec<Row> = self
             .groups
@@ -412,9 +412,13 @@ pub fn run(files: &[PathBuf], query: &Query) -> Result<QueryResult, QueryError> 
         .into_par_iter()
         .zip(files.par_iter())
         .map(|(reader, path)| {
-            let mut partial = Partial::new();
-            partial.read(&plan, reader, &path.display().to_string());
-            partial
+            // Frames in parallel when the file allows; else (damage, or a
+            // layout netcap does not write) streamed, with precise warnings.
+            crate::frames::read(path, &plan).unwrap_or_else(|| {
+                let mut partial = Partial::new();
+                partial.read(&plan, reader, &path.display().to_string());
+                partial
+            })
         })
         .reduce(Partial::new, Partial::merge);
     Ok(partial.finish(query))

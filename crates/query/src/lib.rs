@@ -11,6 +11,7 @@
 mod attr;
 mod condition;
 mod engine;
+mod frames;
 mod record;
 pub mod render;
 mod time;
