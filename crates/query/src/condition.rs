@@ -393,8 +393,12 @@ impl fmt::Display for Condition {
                 if i > 0 {
                     write!(out, " {sep} ")?;
                 }
+                // Parentheses where precedence needs them, and around a
+                // nested list of the same kind, so that the printed form
+                // parses back to the same tree.
                 match part {
-                    Condition::Or(_) if parent_and => write!(out, "({part})")?,
+                    Condition::Or(_) => write!(out, "({part})")?,
+                    Condition::And(_) if parent_and => write!(out, "({part})")?,
                     _ => write!(out, "{part}")?,
                 }
             }
@@ -432,14 +436,11 @@ impl fmt::Display for Test {
             }
             Test::Proto { op, value } => write!(out, "proto {} {value}", op.symbol()),
             Test::App { op, value } => write!(out, "app {} {value:?}", op.symbol()),
-            Test::Metric { metric, op, value } => {
-                let name = match metric {
-                    Metric::Packets => "packets",
-                    Metric::Bytes => "bytes",
-                    Metric::Duration => "duration_ns",
-                };
-                write!(out, "{name} {} {value}", op.symbol())
-            }
+            Test::Metric { metric, op, value } => match metric {
+                Metric::Packets => write!(out, "packets {} {value}", op.symbol()),
+                Metric::Bytes => write!(out, "bytes {} {value}", op.symbol()),
+                Metric::Duration => write!(out, "duration {} {value}ns", op.symbol()),
+            },
         }
     }
 }
@@ -710,6 +711,21 @@ mod tests {
         assert!(parse("dport = 443 or dport = 1 and proto = udp").matches(&f));
         assert!(!parse("not dport = 443 or dport = 1").matches(&f));
         assert!(parse("not (dport = 443 and sport = 1)").matches(&f));
+    }
+
+    #[test]
+    fn printed_conditions_parse_back_to_the_same_tree() {
+        for q in [
+            "(dport = 1 and dport = 2) and dport = 3",
+            "dport = 1 or (dport = 2 or dport = 3)",
+            "not (a = 1)".replace("a", "app").as_str(),
+            "duration > 1.5s and bytes >= 2k or packets < 3",
+            "host != 2001:db8::/32 | port ge 1024 & !(proto = icmpv6)",
+            "app = \"it's\" or app = ''",
+        ] {
+            let c = parse(q);
+            assert_eq!(parse(&c.to_string()), c, "{q} -> {c}");
+        }
     }
 
     #[test]

@@ -38,16 +38,21 @@ pub(crate) fn read(path: &Path, plan: &Plan<'_>) -> Option<Partial> {
     let after_header = at.checked_add(header_len).filter(|end| *end <= head.len())?;
     let mut partial = Partial::new();
     let mut records = add_records(&mut partial, plan, head.get(after_header..)?)?;
+    // One contiguous run of frames per thread: every run has its own group
+    // map, and merging maps costs as much as filling them, so there are as
+    // few as there are threads.
+    let runs = rayon::current_num_threads().clamp(1, rest.len().max(1));
     let rest = rest
-        .par_iter()
-        .try_fold(
-            || (Partial::new(), 0u64),
-            |(mut partial, n), frame| {
+        .par_chunks(rest.len().div_ceil(runs).max(1))
+        .map(|run| {
+            let mut partial = Partial::new();
+            let mut n = 0;
+            for frame in run {
                 let content = decompress(frame)?;
-                let added = add_records(&mut partial, plan, &content)?;
-                Some((partial, n + added))
-            },
-        )
+                n += add_records(&mut partial, plan, &content)?;
+            }
+            Some((partial, n))
+        })
         .try_reduce(|| (Partial::new(), 0), |(a, n), (b, m)| Some((a.merge(b), n + m)))?;
     partial = partial.merge(rest.0);
     records += rest.1;

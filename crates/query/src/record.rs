@@ -102,6 +102,18 @@ fn skip(buf: &[u8], at: usize, len: usize) -> Result<usize, DecodeError> {
 #[inline]
 fn varint(buf: &[u8], at: &mut usize) -> Result<u64, DecodeError> {
     let start = *at;
+    // Keys are one or two bytes (fields below 2048), and so are many values.
+    match buf.get(start..start + 2) {
+        Some(&[b0, _]) if b0 < 0x80 => {
+            *at += 1;
+            return Ok(u64::from(b0));
+        }
+        Some(&[b0, b1]) if b1 < 0x80 => {
+            *at += 2;
+            return Ok(u64::from(b0 & 0x7f) | u64::from(b1) << 7);
+        }
+        _ => {}
+    }
     let mut value = 0u64;
     for shift in (0..64).step_by(7) {
         let Some(&byte) = buf.get(*at) else {
