@@ -199,7 +199,7 @@ fn scaled(number: &str, scale: u64) -> Option<u64> {
         if digit == b'.' {
             return None;
         }
-        if unit % 10 != 0 {
+        if !unit.is_multiple_of(10) {
             // Finer than the unit: accepted only if zero.
             if digit != b'0' {
                 return None;
