@@ -6,6 +6,7 @@
 mod capture_cmd;
 mod dump_cmd;
 mod goflags;
+mod query_cmd;
 mod spot_args;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -44,6 +45,8 @@ enum Command {
     Capture(capture_cmd::CaptureArgs),
     /// Print the records of a record file as text, CSV, TSV, JSON or a table
     Dump(dump_cmd::DumpArgs),
+    /// Top talkers: group Connection records, filter with conditions, rank by bytes or packets
+    Query(query_cmd::QueryArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Capture(args) => capture_cmd::run(args),
         Command::Dump(args) => dump_cmd::run(args),
+        Command::Query(args) => query_cmd::run(args),
     };
     match result {
         Ok(code) => code,
