@@ -9,7 +9,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 // stack buffer and append it once instead of going through `fmt`.
 
 /// `aa:bb:cc:dd:ee:ff` for 6 bytes; any other length as colon-separated hex.
-pub(crate) fn write_mac(dst: &mut String, bytes: &[u8]) {
+pub fn write_mac(dst: &mut String, bytes: &[u8]) {
     dst.clear();
     let mut buf = [0u8; 3 * 16];
     for chunk in bytes.chunks(16) {
@@ -27,7 +27,7 @@ pub(crate) fn write_mac(dst: &mut String, bytes: &[u8]) {
 }
 
 /// Dotted-quad IPv4 text.
-pub(crate) fn write_ipv4(dst: &mut String, bytes: [u8; 4]) {
+pub fn write_ipv4(dst: &mut String, bytes: [u8; 4]) {
     dst.clear();
     let mut buf = [0u8; 15];
     let mut n = 0;
@@ -59,7 +59,7 @@ fn push_ascii(dst: &mut String, ascii: &[u8]) {
 /// RFC 5952 text (the form Wireshark prints): lower-case hex groups without
 /// leading zeros, the longest run of two or more zero groups (the first of
 /// equal runs) as `::`. IPv4-mapped and -compatible forms go through std.
-pub(crate) fn write_ipv6(dst: &mut String, bytes: [u8; 16]) {
+pub fn write_ipv6(dst: &mut String, bytes: [u8; 16]) {
     dst.clear();
     let groups: [u16; 8] = std::array::from_fn(|i| u16::from_be_bytes([bytes[2 * i], bytes[2 * i + 1]]));
     // ::a.b.c.d and ::ffff:a.b.c.d have dotted tails.

@@ -16,6 +16,7 @@ use netcap_records::RecordType;
 use prost::Message;
 use std::fmt::{self, Write as _};
 
+pub use format::{write_ipv4, write_ipv6, write_mac};
 pub use link::{LINKTYPE_NAMES, is_supported_link_type, link_type_name};
 pub use summary::{NetworkKind, PacketSummary, TransportKind, tcp_flag};
 
