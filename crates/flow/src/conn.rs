@@ -60,22 +60,25 @@ pub(crate) struct SeqEntry {
     pub from_client: bool,
 }
 
+/// The fields a lookup and the timeout checks read come first (see the
+/// table's `Slot`).
+#[repr(C)]
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Conn {
     pub key: FlowKey,
+    pub last_ts: i64,
+    pub first_ts: i64,
+    /// Set once the TCP connection has ended (RST, or FIN from both sides);
+    /// later packets within the close linger still count.
+    pub closed: Option<TerminationReason>,
     /// Endpoint `a` of the key is the client.
     pub client_is_a: bool,
-    pub sides: [Side; 2],
-    pub first_ts: i64,
-    pub last_ts: i64,
     pub first_frame: u64,
+    pub sides: [Side; 2],
     /// Gaps between consecutive packets of either direction.
     pub gaps: GapStat,
     pub client_mac: Option<[u8; 6]>,
     pub server_mac: Option<[u8; 6]>,
-    /// Set once the TCP connection has ended (RST, or FIN from both sides);
-    /// later packets within the close linger still count.
-    pub closed: Option<TerminationReason>,
     pub seq: Vec<SeqEntry>,
 }
 
@@ -187,10 +190,6 @@ impl Conn {
             self.seq.push(SeqEntry { ts, size: payload, window: s.tcp_window, from_client });
         }
     }
-
-    pub fn packets(&self) -> u64 {
-        self.sides[CLIENT].packets + self.sides[SERVER].packets
-    }
 }
 
 /// Time between two packets; 0 when capture time went backwards.
@@ -215,7 +214,7 @@ pub(crate) fn sender_is_client(s: &PacketSummary, v6: bool) -> bool {
     match s.transport {
         TransportKind::Tcp if s.tcp_flags & tcp_flag::SYN != 0 => s.tcp_flags & tcp_flag::ACK == 0,
         TransportKind::Tcp | TransportKind::Udp => {
-            !(is_service_port(s.ip_protocol, s.src_port) && !is_service_port(s.ip_protocol, s.dst_port))
+            !is_service_port(s.ip_protocol, s.src_port) || is_service_port(s.ip_protocol, s.dst_port)
         }
         TransportKind::Icmpv4 | TransportKind::Icmpv6 => !is_icmp_reply(s.icmp_type, v6),
         _ => true,

@@ -2,14 +2,14 @@
 //! belongs to.
 
 use netcap_decoder::{NetworkKind, PacketSummary, TransportKind};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::IpAddr;
 
 /// The 5-tuple of a conversation in canonical order: endpoint `a` is the
 /// smaller (address, port) pair, so both directions have the same key.
 /// Compared in full (no hash merging). IPv4 addresses occupy the first four
 /// bytes; `v6` tells the families apart.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FlowKey {
     pub ip_a: [u8; 16],
     pub ip_b: [u8; 16],
@@ -46,6 +46,19 @@ pub fn packet_key(s: &PacketSummary) -> Option<(FlowKey, bool)> {
     let from_a = (src, sport) <= (dst, dport);
     let (ip_a, port_a, ip_b, port_b) = if from_a { (src, sport, dst, dport) } else { (dst, dport, src, sport) };
     Some((FlowKey { ip_a, ip_b, port_a, port_b, ip_protocol: s.ip_protocol, v6 }, from_a))
+}
+
+impl Hash for FlowKey {
+    /// Three wide writes instead of a length-prefixed write per array.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u128(u128::from_ne_bytes(self.ip_a));
+        state.write_u128(u128::from_ne_bytes(self.ip_b));
+        let rest = u64::from(self.port_a)
+            | u64::from(self.port_b) << 16
+            | u64::from(self.ip_protocol) << 32
+            | u64::from(self.v6) << 40;
+        state.write_u64(rest);
+    }
 }
 
 fn v4_bytes(o: [u8; 4]) -> [u8; 16] {

@@ -19,12 +19,16 @@ const NIL: u32 = u32::MAX;
 const OPEN: usize = 0;
 const CLOSING: usize = 1;
 
+/// The list links and the hash come first and the connection's key right
+/// after them, so a lookup and a list move touch the slot's first cache line
+/// only (the slab is one allocation of 64-byte aligned slots).
+#[repr(C, align(64))]
 struct Slot {
-    conn: Conn,
     hash: u64,
     prev: u32,
     next: u32,
     list: u8,
+    conn: Conn,
 }
 
 #[derive(Clone, Copy)]
@@ -69,8 +73,12 @@ impl FlowTable {
             capacity,
             sequences: config.sequences,
             hasher: foldhash::fast::RandomState::default(),
-            map: HashTable::new(),
-            slots: Vec::new(),
+            // Both reserved whole: no rehash or reallocation ever copies or
+            // fragments them, and the slab's pages become resident only as
+            // slots are used (the hash table's control bytes, one per
+            // bucket, are written at once).
+            map: HashTable::with_capacity(capacity),
+            slots: Vec::with_capacity(capacity),
             free: Vec::new(),
             lists: [List { head: NIL, tail: NIL }; 2],
             counters: FlowCounters::default(),
@@ -167,11 +175,6 @@ impl FlowTable {
                 i
             }
             None => {
-                if self.slots.len() == self.slots.capacity() {
-                    // Grow by doubling, never past the bound.
-                    let want = (self.slots.len() * 2).max(16).min(self.capacity);
-                    self.slots.reserve_exact(want.saturating_sub(self.slots.len()).max(1));
-                }
                 self.slots.push(slot);
                 (self.slots.len() - 1) as u32
             }
@@ -285,9 +288,10 @@ impl FlowTable {
     }
 }
 
-/// Bytes one tracked connection takes at most, sequences aside: its slot
-/// and its share of the hash table (4-byte index + 1 control byte per
-/// bucket, at most 8/7 buckets per entry, doubled for growth slack).
+/// Bytes one tracked connection takes at most, sequences aside: its slot,
+/// its share of the hash table (4-byte index + 1 control byte per bucket;
+/// buckets are a power of two of at least 8/7 per entry, so under 16/7
+/// per entry) and its free-list entry.
 pub(crate) const fn bytes_per_connection() -> usize {
     std::mem::size_of::<Slot>() + 2 * (5usize * 8).div_ceil(7) + 4
 }
