@@ -415,3 +415,53 @@ fn netwatcher_features_udp_dns() {
     assert_eq!((client.interarrival_std_s, server.interarrival_max_s), (0.0, 0.0));
     assert_eq!((server.frame, server.payload_bytes, server.src_port, server.dst_port), (21, 70, 53, 51024));
 }
+
+/// Every capture of testdata (well-formed and malformed) through small
+/// tables with short timeouts: no panic, the bound holds, and every packet of
+/// a flow is counted in exactly one Connection record.
+#[test]
+fn every_packet_counted_once_under_pressure() {
+    let config = FlowConfig {
+        idle_timeout: std::time::Duration::from_millis(50),
+        active_timeout: std::time::Duration::from_millis(200),
+        close_linger: std::time::Duration::from_millis(10),
+        max_flows: 2 * SHARDS,
+        sequences: 3,
+    };
+    let mut checked = 0;
+    for dir in ["testdata/pcaps", "testdata/malformed"] {
+        for entry in std::fs::read_dir(repo_path(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            let Ok(data) = std::fs::read(&path) else { continue };
+            let mut s = Vec::new();
+            let mut config_all = DecodeConfig::new();
+            config_all.summaries = true;
+            let mut decoder = Decoder::new(config_all);
+            let mut out = RecordBuffers::new();
+            if netcap_capture::read_packets_in_memory("c", &data, |m, b| decoder.decode(m, b, &mut out)).is_err() {
+                continue;
+            }
+            s.append(&mut out.summaries);
+            let keyed = s.iter().filter(|p| shard_of(p, SHARDS).is_some()).count() as u64;
+            let ended = track(&s, &config, 64, &(0..SHARDS).collect::<Vec<_>>());
+            let mut counted = 0;
+            let (mut c, mut f) = (Connection::default(), Flow::default());
+            for e in &ended {
+                e.fill_connection(&mut c);
+                counted += c.packets;
+                assert_eq!(c.packets, c.client_packets + c.server_packets);
+                assert!(c.duration_ns >= 0 && c.payload_size_sequence.len() <= 3);
+                let mut flow_packets = 0;
+                for from_client in [true, false] {
+                    if e.fill_flow(from_client, &mut f) {
+                        flow_packets += f.packets;
+                    }
+                }
+                assert_eq!(flow_packets, c.packets);
+            }
+            assert_eq!(counted, keyed, "{}", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "{checked}");
+}
