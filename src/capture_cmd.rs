@@ -4,8 +4,11 @@ use crate::{EXIT_DAMAGED_INPUT, split_list};
 use anyhow::{Context, bail};
 use clap::{ArgGroup, Args};
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use netcap_capture::{AlertFn, CaptureConfig, CaptureSummary, Input, LiveOptions, Progress, SpotOptions, StopFlag};
+use netcap_capture::{
+    AlertFn, CaptureConfig, CaptureSummary, FlowOptions, Input, LiveOptions, Progress, SpotOptions, StopFlag,
+};
 use netcap_decoder::{DecodeConfig, Layer, link_type_name};
+use netcap_flow::FlowConfig;
 use netcap_records::RecordType;
 use netcap_spot::{SpotConfig, Stat};
 use std::io::IsTerminal;
@@ -90,6 +93,19 @@ pub struct CaptureArgs {
     /// Also write netspot v3's JSON records, one line per tick, to FILE
     #[arg(long, value_name = "FILE")]
     spot_jsonl: Option<PathBuf>,
+    /// Connections with no packet for this long end (capture time; e.g. 120s, 5m)
+    #[arg(long, value_name = "DURATION", default_value = "120s")]
+    flow_idle_timeout: String,
+    /// Connections active longer than this are cut into consecutive records
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    flow_active_timeout: String,
+    /// Most connections tracked at once; beyond, the oldest idle is evicted
+    #[arg(long, value_name = "N", default_value_t = 1 << 18)]
+    flow_max: usize,
+    /// Keep the first N packets' sizes, inter-arrival times and windows in
+    /// Connection and Flow records
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    flow_sequences: usize,
     /// Per-statistic SPOT parameter STAT:PARAM=VALUE; netspot's
     /// -spot-<stat>-q, -level, -max-excess, -low, -up, -side, -depth,
     /// -n-init and -keep-anomalies flags are accepted as well
@@ -99,6 +115,7 @@ pub struct CaptureArgs {
 
 pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
     let decode = decode_config(&args)?;
+    let decode_for_flows = decode.clone();
     let input = match (&args.read, &args.iface) {
         (Some(path), _) if path.as_os_str() == "-" => Input::Stdin,
         (Some(path), _) => Input::File(path.clone()),
@@ -124,6 +141,7 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
         compression_level: args.compression,
         producer: crate::producer(),
         spot: spot_options(&args)?,
+        flows: flow_options(&args, &decode_for_flows)?,
     };
     let quiet = args.quiet.unwrap_or(false);
 
@@ -155,6 +173,42 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_DAMAGED_INPUT));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Flow tracking runs when Connection or Flow records are wanted.
+fn flow_options(args: &CaptureArgs, decode: &DecodeConfig) -> anyhow::Result<Option<FlowOptions>> {
+    let connections = decode.is_enabled(RecordType::Connection);
+    let flows = decode.is_enabled(RecordType::Flow);
+    if !connections && !flows {
+        return Ok(None);
+    }
+    let duration = |flag: &str, text: &str| -> anyhow::Result<Duration> {
+        parse_duration(text).with_context(|| format!("-{flag} {text:?}: expected a duration such as 90s, 5m or 2h"))
+    };
+    let config = FlowConfig {
+        idle_timeout: duration("flow-idle-timeout", &args.flow_idle_timeout)?,
+        active_timeout: duration("flow-active-timeout", &args.flow_active_timeout)?,
+        max_flows: args.flow_max.max(1),
+        sequences: args.flow_sequences,
+        ..FlowConfig::default()
+    };
+    Ok(Some(FlowOptions { config, connections, flows }))
+}
+
+/// `90`, `90s`, `1.5m`, `2h`, `500ms`.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(seconds).ok()
 }
 
 /// Resolves the SPOT flags: none of them means no statistics.

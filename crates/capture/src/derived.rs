@@ -6,6 +6,7 @@
 
 use crate::CaptureError;
 use netcap_decoder::PacketSummary;
+use netcap_flow::{EndedConnection, FlowConfig, FlowTable, SHARDS, shard_of};
 use netcap_records::RecordType;
 use netcap_spot::{JsonlWriter, SpotConfig, StatsEngine, TickAccumulator, TickCounters, TickResult};
 use prost::Message;
@@ -37,25 +38,31 @@ impl fmt::Debug for SpotOptions {
 #[derive(Default)]
 pub(crate) struct DerivedPart {
     spot_ticks: Vec<(i64, TickCounters)>,
+    /// The batch's packet summaries, for flow tracking.
+    summaries: Vec<PacketSummary>,
 }
 
 /// The per-worker side: summaries in, partial results out.
 pub(crate) struct WorkerDerive {
     spot: Option<TickAccumulator>,
+    flows: bool,
 }
 
 impl WorkerDerive {
-    pub fn new(spot: Option<&SpotOptions>) -> Self {
-        WorkerDerive { spot: spot.map(|s| TickAccumulator::new(&s.config)) }
+    pub fn new(spot: Option<&SpotOptions>, flows: bool) -> Self {
+        WorkerDerive { spot: spot.map(|s| TickAccumulator::new(&s.config)), flows }
     }
 
     /// Whether the decoder must produce packet summaries.
     pub fn needs_summaries(&self) -> bool {
-        self.spot.is_some()
+        self.spot.is_some() || self.flows
     }
 
-    pub fn batch(&mut self, summaries: &[PacketSummary]) -> DerivedPart {
+    pub fn batch(&mut self, summaries: &mut Vec<PacketSummary>) -> DerivedPart {
         let mut part = DerivedPart::default();
+        if self.flows {
+            part.summaries = summaries.clone();
+        }
         if let Some(acc) = &mut self.spot {
             for s in summaries {
                 acc.add(s);
@@ -77,6 +84,7 @@ pub(crate) struct DerivedFrame {
 /// is complete into records.
 pub(crate) struct WriterDerive {
     spot: Option<SpotStage>,
+    flows: Option<FlowStage>,
     compressor: netcap_records::FrameCompressor,
     encoded: Vec<u8>,
 }
@@ -89,8 +97,91 @@ struct SpotStage {
     alerts_raised: u64,
 }
 
+/// Flow tracking: one table per shard of the symmetric flow hash, fed in
+/// packet order. The shard count is fixed, so which connections end in which
+/// batch (timeouts, evictions) does not depend on the number of workers.
+struct FlowStage {
+    tables: Vec<FlowTable>,
+    ended: Vec<EndedConnection>,
+    connection: netcap_records::Connection,
+    flow: netcap_records::Flow,
+    flow_bytes: Vec<u8>,
+    connections: bool,
+    flow_records: bool,
+}
+
+impl FlowStage {
+    fn new(options: &FlowOptions) -> Self {
+        FlowStage {
+            tables: (0..SHARDS).map(|_| FlowTable::new(&options.config)).collect(),
+            ended: Vec::new(),
+            connection: Default::default(),
+            flow: Default::default(),
+            flow_bytes: Vec::new(),
+            connections: options.connections,
+            flow_records: options.flows,
+        }
+    }
+
+    fn observe(&mut self, summaries: &[PacketSummary]) {
+        let mut now = None;
+        for s in summaries {
+            if let Some(shard) = shard_of(s, SHARDS) {
+                self.tables[shard].observe(s, &mut self.ended);
+            }
+            now = Some(now.map_or(s.timestamp_ns, |n: i64| n.max(s.timestamp_ns)));
+        }
+        if let Some(now) = now {
+            for table in &mut self.tables {
+                table.expire(now, &mut self.ended);
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        for table in &mut self.tables {
+            table.finish(&mut self.ended);
+        }
+    }
+
+    /// Encodes what ended, in a deterministic order, as (Connection, Flow)
+    /// record streams.
+    fn encode(&mut self, connections: &mut Vec<u8>) -> (u64, u64) {
+        self.ended.sort_by_key(|e| e.sort_key());
+        let (mut n_conn, mut n_flow) = (0, 0);
+        self.flow_bytes.clear();
+        for e in self.ended.drain(..) {
+            if self.connections {
+                e.fill_connection(&mut self.connection);
+                // Encoding into a Vec cannot fail.
+                let _ = self.connection.encode_length_delimited(connections);
+                n_conn += 1;
+            }
+            if self.flow_records {
+                for from_client in [true, false] {
+                    if e.fill_flow(from_client, &mut self.flow) {
+                        let _ = self.flow.encode_length_delimited(&mut self.flow_bytes);
+                        n_flow += 1;
+                    }
+                }
+            }
+        }
+        (n_conn, n_flow)
+    }
+}
+
+/// Flow tracking settings of a capture (docs/flows.md).
+#[derive(Debug, Clone)]
+pub struct FlowOptions {
+    pub config: FlowConfig,
+    /// Write Connection records.
+    pub connections: bool,
+    /// Write Flow records.
+    pub flows: bool,
+}
+
 impl WriterDerive {
-    pub fn new(spot: Option<&SpotOptions>, level: i32) -> Result<Self, CaptureError> {
+    pub fn new(spot: Option<&SpotOptions>, flows: Option<&FlowOptions>, level: i32) -> Result<Self, CaptureError> {
         let spot = match spot {
             None => None,
             Some(options) => {
@@ -106,7 +197,12 @@ impl WriterDerive {
                 Some(SpotStage { engine, jsonl, alerts: options.alerts.clone(), first_tick_ns: None, alerts_raised: 0 })
             }
         };
-        Ok(WriterDerive { spot, compressor: netcap_records::FrameCompressor::new(level)?, encoded: Vec::new() })
+        Ok(WriterDerive {
+            spot,
+            flows: flows.filter(|f| f.connections || f.flows).map(FlowStage::new),
+            compressor: netcap_records::FrameCompressor::new(level)?,
+            encoded: Vec::new(),
+        })
     }
 
     /// Merges one batch's parts (one per worker that saw it: here exactly
@@ -118,7 +214,37 @@ impl WriterDerive {
                 ticks.extend(spot.engine.add(tick, counters));
             }
         }
-        self.spot_frames(ticks)
+        let mut frames = self.spot_frames(ticks)?;
+        if let Some(flows) = &mut self.flows {
+            flows.observe(&part.summaries);
+        }
+        frames.extend(self.flow_frames()?);
+        Ok(frames)
+    }
+
+    fn flow_frames(&mut self) -> Result<Vec<DerivedFrame>, CaptureError> {
+        let Some(flows) = &mut self.flows else { return Ok(Vec::new()) };
+        if flows.ended.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.encoded.clear();
+        let (n_conn, n_flow) = flows.encode(&mut self.encoded);
+        let mut frames = Vec::new();
+        if n_conn > 0 {
+            frames.push(DerivedFrame {
+                record_type: RecordType::Connection,
+                records: n_conn,
+                frame: self.compressor.compress(&self.encoded)?,
+            });
+        }
+        if n_flow > 0 {
+            frames.push(DerivedFrame {
+                record_type: RecordType::Flow,
+                records: n_flow,
+                frame: self.compressor.compress(&flows.flow_bytes)?,
+            });
+        }
+        Ok(frames)
     }
 
     /// Live captures: closes ticks that ended before `now_ns` (wall clock),
@@ -138,7 +264,11 @@ impl WriterDerive {
             Some(spot) => spot.engine.finish(),
             None => Vec::new(),
         };
-        let frames = self.spot_frames(ticks)?;
+        let mut frames = self.spot_frames(ticks)?;
+        if let Some(flows) = &mut self.flows {
+            flows.finish();
+        }
+        frames.extend(self.flow_frames()?);
         if let Some((path, jsonl)) = self.spot.as_mut().and_then(|s| s.jsonl.as_mut()) {
             jsonl.flush().map_err(|source| CaptureError::OutputDir { path: path.clone(), source })?;
         }

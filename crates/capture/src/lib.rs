@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
 pub use batch::SourceInfo;
-pub use derived::{AlertFn, SpotOptions};
+pub use derived::{AlertFn, FlowOptions, SpotOptions};
 pub use file_source::{InputError, read_packets, read_packets_in_memory};
 pub use live_source::LiveOptions;
 pub use output::{DirectorySink, RecordSink};
@@ -64,6 +64,8 @@ pub struct CaptureConfig {
     pub producer: String,
     /// Per-tick statistics with SPOT anomaly detection, if wanted.
     pub spot: Option<SpotOptions>,
+    /// Connection and Flow records, if wanted.
+    pub flows: Option<FlowOptions>,
 }
 
 /// Counters a progress display may read while the capture runs.

@@ -129,7 +129,7 @@ pub(crate) fn run(
         }
     };
     let mut output = Output::new(config, sink);
-    let writer_derive = WriterDerive::new(config.spot.as_ref(), config.compression_level)?;
+    let writer_derive = WriterDerive::new(config.spot.as_ref(), config.flows.as_ref(), config.compression_level)?;
     let workers = config.workers.max(1);
     let (batch_tx, batch_rx) = bounded::<Batch>(workers * 2);
     let (encoded_tx, encoded_rx) = bounded::<EncodedBatch>(workers * 2);
@@ -143,7 +143,7 @@ pub(crate) fn run(
                 let decode = config.decode.clone();
                 let level = config.compression_level;
                 let broken = &broken;
-                let derive = WorkerDerive::new(config.spot.as_ref());
+                let derive = WorkerDerive::new(config.spot.as_ref(), config.flows.is_some());
                 scope.spawn(move || {
                     let result = worker(rx, tx, recycle, decode, derive, level);
                     // Its batches will never reach the writer: stop reading.
@@ -288,7 +288,7 @@ fn worker(
             frames,
             stats: decoder.take_stats(),
             info: batch.info.clone(),
-            derived: derive.batch(&buffers.summaries),
+            derived: derive.batch(&mut buffers.summaries),
         };
         batch.clear();
         let _ = recycle.try_send(batch);
