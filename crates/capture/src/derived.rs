@@ -5,6 +5,7 @@
 //! the number of workers.
 
 use crate::CaptureError;
+use crate::pipeline::EncodedFrame;
 use netcap_decoder::PacketSummary;
 use netcap_flow::{EndedConnection, FlowConfig, FlowTable, SHARDS, shard_of};
 use netcap_records::RecordType;
@@ -71,13 +72,6 @@ impl WorkerDerive {
         }
         part
     }
-}
-
-/// Derived records ready for the sink: one frame of one type.
-pub(crate) struct DerivedFrame {
-    pub record_type: RecordType,
-    pub records: u64,
-    pub frame: Vec<u8>,
 }
 
 /// The writer's side: merges partial results in batch order and turns what
@@ -207,7 +201,7 @@ impl WriterDerive {
 
     /// Merges one batch's parts (one per worker that saw it: here exactly
     /// one) and returns the frames of what it completed.
-    pub fn batch(&mut self, part: DerivedPart) -> Result<Vec<DerivedFrame>, CaptureError> {
+    pub fn batch(&mut self, part: DerivedPart) -> Result<Vec<EncodedFrame>, CaptureError> {
         let mut ticks = Vec::new();
         if let Some(spot) = &mut self.spot {
             for (tick, counters) in part.spot_ticks {
@@ -222,7 +216,7 @@ impl WriterDerive {
         Ok(frames)
     }
 
-    fn flow_frames(&mut self) -> Result<Vec<DerivedFrame>, CaptureError> {
+    fn flow_frames(&mut self) -> Result<Vec<EncodedFrame>, CaptureError> {
         let Some(flows) = &mut self.flows else { return Ok(Vec::new()) };
         if flows.ended.is_empty() {
             return Ok(Vec::new());
@@ -231,14 +225,14 @@ impl WriterDerive {
         let (n_conn, n_flow) = flows.encode(&mut self.encoded);
         let mut frames = Vec::new();
         if n_conn > 0 {
-            frames.push(DerivedFrame {
+            frames.push(EncodedFrame {
                 record_type: RecordType::Connection,
                 records: n_conn,
                 frame: self.compressor.compress(&self.encoded)?,
             });
         }
         if n_flow > 0 {
-            frames.push(DerivedFrame {
+            frames.push(EncodedFrame {
                 record_type: RecordType::Flow,
                 records: n_flow,
                 frame: self.compressor.compress(&flows.flow_bytes)?,
@@ -249,7 +243,7 @@ impl WriterDerive {
 
     /// Live captures: closes ticks that ended before `now_ns` (wall clock),
     /// even when no packet arrives.
-    pub fn close_before(&mut self, now_ns: i64) -> Result<Vec<DerivedFrame>, CaptureError> {
+    pub fn close_before(&mut self, now_ns: i64) -> Result<Vec<EncodedFrame>, CaptureError> {
         let mut ticks = Vec::new();
         if let Some(spot) = &mut self.spot {
             let tick = netcap_spot::tick_of(now_ns, spot.engine.tick_ns());
@@ -259,7 +253,7 @@ impl WriterDerive {
     }
 
     /// End of input: everything still open.
-    pub fn finish(&mut self) -> Result<Vec<DerivedFrame>, CaptureError> {
+    pub fn finish(&mut self) -> Result<Vec<EncodedFrame>, CaptureError> {
         let ticks = match &mut self.spot {
             Some(spot) => spot.engine.finish(),
             None => Vec::new(),
@@ -280,7 +274,7 @@ impl WriterDerive {
         self.spot.as_ref().map_or(0, |s| s.alerts_raised)
     }
 
-    fn spot_frames(&mut self, ticks: Vec<TickResult>) -> Result<Vec<DerivedFrame>, CaptureError> {
+    fn spot_frames(&mut self, ticks: Vec<TickResult>) -> Result<Vec<EncodedFrame>, CaptureError> {
         let Some(spot) = &mut self.spot else { return Ok(Vec::new()) };
         if ticks.is_empty() {
             return Ok(Vec::new());
@@ -305,7 +299,7 @@ impl WriterDerive {
             }
         }
         let frame = self.compressor.compress(&self.encoded)?;
-        Ok(vec![DerivedFrame { record_type: RecordType::Spotstat, records, frame }])
+        Ok(vec![EncodedFrame { record_type: RecordType::Spotstat, records, frame }])
     }
 }
 

@@ -1,7 +1,7 @@
 //! The capture pipeline: source → workers (decode, compress) → ordered writer.
 
 use crate::batch::{Batch, SourceInfo};
-use crate::derived::{DerivedFrame, DerivedPart, WorkerDerive, WriterDerive};
+use crate::derived::{DerivedPart, WorkerDerive, WriterDerive, wall_clock_ns};
 use crate::file_source::{CheckedInput, CountingReader, InputError, StallSignal, StallingReader, check_input};
 use crate::output::{DirectorySink, RecordSink};
 use crate::{
@@ -13,7 +13,7 @@ use netcap_records::{FrameCompressor, Header, RecordType, SCHEMA_VERSION, WriteE
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 /// A batch decoded and compressed: one zstd frame per record type present.
 pub(crate) struct EncodedBatch {
@@ -318,8 +318,8 @@ fn write_in_order(
             Ok(batch) => batch,
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
                 if live {
-                    let frames = derive.close_before(crate::derived::wall_clock_ns())?;
-                    output.write_derived(frames, &info)?;
+                    let frames = derive.close_before(wall_clock_ns())?;
+                    output.write(&frames, &info)?;
                 }
                 continue;
             }
@@ -327,13 +327,13 @@ fn write_in_order(
         };
         waiting.insert(batch.seq, batch);
         while let Some(batch) = waiting.remove(&next) {
-            output.write(&batch)?;
+            output.write(&batch.frames, &batch.info)?;
             summary.packets += batch.packets;
             summary.bytes += batch.bytes;
             summary.decode.merge(&batch.stats);
             info = batch.info.clone();
             let frames = derive.batch(batch.derived)?;
-            output.write_derived(frames, &info)?;
+            output.write(&frames, &info)?;
             next += 1;
         }
     }
@@ -341,7 +341,7 @@ fn write_in_order(
         return Err(CaptureError::Worker(format!("batch {next} never arrived")));
     }
     let frames = derive.finish()?;
-    output.write_derived(frames, &info)?;
+    output.write(&frames, &info)?;
     summary.spot_alerts = derive.alerts();
     Ok(summary)
 }
@@ -357,14 +357,10 @@ struct Output<'s> {
 
 impl<'s> Output<'s> {
     fn new(config: &CaptureConfig, sink: &'s mut dyn RecordSink) -> Self {
-        let created_ns = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
         let template = Header {
             schema_version: SCHEMA_VERSION,
             producer: config.producer.clone(),
-            created_ns,
+            created_ns: wall_clock_ns(),
             source: config.input.describe(),
             payloads: config.decode.payloads,
             ..Header::default()
@@ -377,18 +373,9 @@ impl<'s> Output<'s> {
         }
     }
 
-    fn write(&mut self, batch: &EncodedBatch) -> Result<(), CaptureError> {
-        for frame in &batch.frames {
-            self.write_frame(frame.record_type, frame.records, &frame.frame, &batch.info)?;
-        }
-        Ok(())
-    }
-
-    fn write_derived(&mut self, frames: Vec<DerivedFrame>, info: &SourceInfo) -> Result<(), CaptureError> {
-        for frame in frames {
-            if frame.records > 0 {
-                self.write_frame(frame.record_type, frame.records, &frame.frame, info)?;
-            }
+    fn write(&mut self, frames: &[EncodedFrame], info: &SourceInfo) -> Result<(), CaptureError> {
+        for frame in frames.iter().filter(|f| f.records > 0) {
+            self.write_frame(frame.record_type, frame.records, &frame.frame, info)?;
         }
         Ok(())
     }

@@ -49,7 +49,7 @@ pub(crate) fn push_rfc3339(buf: &mut Vec<u8>, unix_ns: i64) {
     let nanos = unix_ns.rem_euclid(NS_PER_SEC);
     let days = secs.div_euclid(86_400);
     let second_of_day = secs.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
+    let (year, month, day) = netcap_records::civil::civil_from_days(days);
     let _ = write!(
         buf,
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
@@ -57,21 +57,6 @@ pub(crate) fn push_rfc3339(buf: &mut Vec<u8>, unix_ns: i64) {
         second_of_day / 60 % 60,
         second_of_day % 60
     );
-}
-
-/// Proleptic Gregorian date of a day count since 1970-01-01 (Howard
-/// Hinnant's `civil_from_days`), so that no date crate is needed.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// Appends a string in `style`.

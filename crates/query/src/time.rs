@@ -1,6 +1,8 @@
 //! Times for `-first` and `-last`, in the forms goProbe's goQuery accepts
 //! where they make sense, without a date crate.
 
+use netcap_records::civil::{civil_from_days, days_from_civil};
+
 const NS: i64 = 1_000_000_000;
 
 /// A time value that could not be read.
@@ -159,18 +161,6 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = if month > 2 { month - 3 } else { month + 9 };
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
 /// Formats Unix nanoseconds as `YYYY-MM-DD HH:MM:SS` UTC, as goQuery's
 /// summary shows times.
 pub fn format_time(unix_ns: i64) -> String {
@@ -190,18 +180,6 @@ pub fn format_time(unix_ns: i64) -> String {
 pub fn format_rfc3339(unix_ns: i64) -> String {
     let nanos = unix_ns.rem_euclid(NS);
     format!("{}.{nanos:09}Z", format_time(unix_ns).replace(' ', "T"))
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
 }
 
 #[cfg(test)]
