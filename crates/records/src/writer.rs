@@ -41,6 +41,7 @@ pub(crate) fn end_marker(records: u64) -> [u8; END_MARKER_LEN] {
 /// Compresses buffers of length-delimited records into complete zstd frames.
 pub struct FrameCompressor {
     inner: zstd::bulk::Compressor<'static>,
+    level: i32,
 }
 
 impl FrameCompressor {
@@ -49,7 +50,12 @@ impl FrameCompressor {
     pub fn new(level: i32) -> Result<Self, WriteError> {
         let mut inner = zstd::bulk::Compressor::new(level).map_err(WriteError::Compress)?;
         inner.set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true)).map_err(WriteError::Compress)?;
-        Ok(FrameCompressor { inner })
+        Ok(FrameCompressor { inner, level })
+    }
+
+    /// The zstd level it compresses at.
+    pub fn level(&self) -> i32 {
+        self.level
     }
 
     /// Compresses `records` (already length-delimited) into one frame,
