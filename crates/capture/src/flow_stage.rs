@@ -23,7 +23,6 @@ use crossbeam_channel::{Receiver, Sender};
 use netcap_decoder::PacketSummary;
 use netcap_flow::{EndedConnection, FlowCounters, FlowKey, FlowTable, SHARDS, packet_key, shard_of_key};
 use netcap_records::{FrameCompressor, RecordType};
-use prost::Message;
 use std::collections::BTreeMap;
 
 /// A packet with its flow key, as a flow thread needs it.
@@ -265,14 +264,15 @@ impl RecordEncoder {
     fn encode_one(&mut self, e: &EndedConnection, connections: &mut Vec<u8>, flows: &mut Vec<u8>) -> u8 {
         if self.connections {
             e.fill_connection(&mut self.connection);
-            // Encoding into a Vec cannot fail.
-            let _ = self.connection.encode_length_delimited(connections);
+            // Connection and Flow records take 128 bytes to 16 KiB: a
+            // two-byte length.
+            netcap_records::encode_length_delimited(&self.connection, connections, 2);
         }
         let mut flow_records = 0;
         if self.flows {
             for from_client in [true, false] {
                 if e.fill_flow(from_client, &mut self.flow) {
-                    let _ = self.flow.encode_length_delimited(flows);
+                    netcap_records::encode_length_delimited(&self.flow, flows, 2);
                     flow_records += 1;
                 }
             }
