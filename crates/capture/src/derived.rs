@@ -157,6 +157,12 @@ impl WriterDerive {
         }
     }
 
+    /// Connections tracked after the last batch whose flow records were
+    /// written, when flows are tracked.
+    pub fn active_flows(&self) -> Option<u64> {
+        self.flows.as_ref().map(FlowMerge::active)
+    }
+
     pub fn flow_counters(&self) -> Option<FlowCounters> {
         self.flows.as_ref().map(|f| f.counters().clone())
     }

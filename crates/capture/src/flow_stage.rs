@@ -102,7 +102,8 @@ pub(crate) struct Entry {
 pub(crate) enum FlowOutput {
     /// Its share of one batch's ended connections, to be merged with the
     /// other threads' shares.
-    Batch { seq: u64, entries: Vec<Entry>, connections: Vec<u8>, flows: Vec<u8> },
+    /// `active`: connections its tables track after the batch.
+    Batch { seq: u64, entries: Vec<Entry>, connections: Vec<u8>, flows: Vec<u8>, active: u64 },
     /// One shard's connections still open at the end of the input, ready to
     /// write.
     Final { shard: usize, frames: Vec<EncodedFrame> },
@@ -209,7 +210,8 @@ impl ShardGroup {
                 table.expire(now, &mut self.ended);
             }
         }
-        self.encoder.encode(part.seq, &mut self.ended)
+        let active = self.tables.iter().flatten().map(|t| t.len() as u64).sum();
+        self.encoder.encode(part.seq, &mut self.ended, active)
     }
 
     /// Ends the open connections of `shard` (`None` if this thread does not
@@ -280,7 +282,7 @@ impl RecordEncoder {
         flow_records
     }
 
-    fn encode(&mut self, seq: u64, ended: &mut Vec<EndedConnection>) -> FlowOutput {
+    fn encode(&mut self, seq: u64, ended: &mut Vec<EndedConnection>, active: u64) -> FlowOutput {
         let (mut entries, mut connections, mut flows) = (Vec::with_capacity(ended.len()), Vec::new(), Vec::new());
         for e in ended.drain(..) {
             let (conn_start, flow_start) = (connections.len() as u32, flows.len() as u32);
@@ -292,7 +294,7 @@ impl RecordEncoder {
                 flow_records,
             });
         }
-        FlowOutput::Batch { seq, entries, connections, flows }
+        FlowOutput::Batch { seq, entries, connections, flows, active }
     }
 
     fn encode_into(&mut self, ended: &[EndedConnection], chunk: &mut Chunk) {
@@ -313,6 +315,8 @@ pub(crate) struct FlowMerge {
     finals: BTreeMap<usize, Vec<EncodedFrame>>,
     reported: usize,
     counters: FlowCounters,
+    /// Connections tracked after the last batch merged.
+    active: u64,
 }
 
 /// One thread's share of a batch.
@@ -320,6 +324,7 @@ struct BatchShare {
     entries: Vec<Entry>,
     connections: Vec<u8>,
     flows: Vec<u8>,
+    active: u64,
 }
 
 impl FlowMerge {
@@ -331,14 +336,15 @@ impl FlowMerge {
             finals: BTreeMap::new(),
             reported: 0,
             counters: FlowCounters::default(),
+            active: 0,
         }
     }
 
     /// Takes one thread's output.
     pub fn add(&mut self, output: FlowOutput) {
         match output {
-            FlowOutput::Batch { seq, entries, connections, flows } => {
-                self.waiting.entry(seq).or_default().push(BatchShare { entries, connections, flows });
+            FlowOutput::Batch { seq, entries, connections, flows, active } => {
+                self.waiting.entry(seq).or_default().push(BatchShare { entries, connections, flows, active });
             }
             FlowOutput::Final { shard, frames } => {
                 self.finals.insert(shard, frames);
@@ -357,6 +363,7 @@ impl FlowMerge {
         let mut frames = Vec::new();
         while self.next < written && self.waiting.get(&self.next).is_some_and(|o| o.len() == self.threads) {
             let shares = self.waiting.remove(&self.next).unwrap_or_default();
+            self.active = shares.iter().map(|s| s.active).sum();
             frames.extend(merge(&shares, compressor)?);
             self.next += 1;
         }
@@ -374,6 +381,11 @@ impl FlowMerge {
 
     pub fn counters(&self) -> &FlowCounters {
         &self.counters
+    }
+
+    /// Connections tracked after the last batch whose records were merged.
+    pub fn active(&self) -> u64 {
+        self.active
     }
 }
 
