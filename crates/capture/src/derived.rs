@@ -269,6 +269,11 @@ impl WriterDerive {
         Ok(frames)
     }
 
+    /// Connections tracked now, when flows are tracked.
+    pub fn active_flows(&self) -> Option<u64> {
+        self.flows.as_ref().map(|f| f.tables.iter().map(|t| t.len() as u64).sum())
+    }
+
     /// Alerts raised so far.
     pub fn alerts(&self) -> u64 {
         self.spot.as_ref().map_or(0, |s| s.alerts_raised)
