@@ -5,9 +5,10 @@
 use netcap_capture::TrafficCell;
 use netcap_decoder::{ErrorReason, Layer};
 use netcap_records::{RecordType, SpotStat, TerminationReason};
+use prometheus::local::{LocalHistogram, LocalIntCounter};
 use prometheus::{
-    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
-    Opts, Registry, TextEncoder,
+    Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use std::collections::HashMap;
 
@@ -35,16 +36,23 @@ pub const SIZE_BUCKETS: &[f64] = &[
 pub const PACKET_BUCKETS: &[f64] =
     &[1.0, 2.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0];
 
-/// Transport label of flows, from the IP protocol number; the same values
-/// as the packets' `transport` label.
-pub fn flow_transport(ip_protocol: u32) -> &'static str {
+/// Transport label values of flows: the same as the packets' `transport`
+/// label (without "none": every flow has an IP protocol).
+const FLOW_TRANSPORTS: [&str; 5] = ["tcp", "udp", "icmpv4", "icmpv6", "other"];
+
+fn flow_transport_index(ip_protocol: u32) -> usize {
     match ip_protocol {
-        6 => "tcp",
-        17 => "udp",
-        1 => "icmpv4",
-        58 => "icmpv6",
-        _ => "other",
+        6 => 0,
+        17 => 1,
+        1 => 2,
+        58 => 3,
+        _ => 4,
     }
+}
+
+/// Transport label of flows, from the IP protocol number.
+pub fn flow_transport(ip_protocol: u32) -> &'static str {
+    FLOW_TRANSPORTS[flow_transport_index(ip_protocol)]
 }
 
 /// `reason` label of ended flows: the TerminationReason name without its
@@ -75,21 +83,70 @@ pub fn layer_label(name: &str) -> &'static str {
     Layer::ALL.iter().find(|l| l.name() == name).map_or("other", |l| l.name())
 }
 
-/// The fields of a `Connection` record the flow metrics need; the rest of
-/// the record is skipped undecoded. Tags are those of proto/flow.proto (a
-/// test checks them against the schema).
-#[derive(Clone, Copy, PartialEq, ::prost::Message)]
+/// The fields of a `Connection` record the flow metrics need. Tags are
+/// those of proto/flow.proto (a test checks them against the schema).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ConnectionFacts {
-    #[prost(int64, tag = "4")]
     pub duration_ns: i64,
-    #[prost(int32, tag = "5")]
     pub termination_reason: i32,
-    #[prost(uint32, tag = "10")]
     pub ip_protocol: u32,
-    #[prost(uint64, tag = "18")]
     pub packets: u64,
-    #[prost(uint64, tag = "19")]
     pub bytes: u64,
+}
+
+/// A `Connection` record that does not parse as protobuf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Connection record does not decode")]
+pub struct BadRecord;
+
+impl ConnectionFacts {
+    /// Reads the five fields from an encoded record and skips the others
+    /// (about sixty, with strings, addresses and sequences) by wire type.
+    /// Values are truncated to the field types as protobuf does.
+    pub fn decode(buf: &[u8]) -> Result<Self, BadRecord> {
+        Self::scan(buf, false)
+    }
+
+    /// [`ConnectionFacts::decode`] for records encoded by prost (the capture
+    /// pipeline's own): prost writes fields in field-number order, so the
+    /// scan stops after field 19, before the bulk of the record. This runs
+    /// once per connection on the capture's writer thread.
+    pub fn decode_ordered(buf: &[u8]) -> Result<Self, BadRecord> {
+        Self::scan(buf, true)
+    }
+
+    fn scan(mut buf: &[u8], ordered: bool) -> Result<Self, BadRecord> {
+        use prost::encoding::decode_varint;
+        let mut facts = ConnectionFacts::default();
+        while !buf.is_empty() {
+            let key = decode_varint(&mut buf).map_err(|_| BadRecord)?;
+            if ordered && key >> 3 > 19 {
+                break;
+            }
+            match key & 7 {
+                0 => {
+                    let v = decode_varint(&mut buf).map_err(|_| BadRecord)?;
+                    match key >> 3 {
+                        4 => facts.duration_ns = v as i64,
+                        5 => facts.termination_reason = v as i32,
+                        10 => facts.ip_protocol = v as u32,
+                        18 => facts.packets = v,
+                        19 => facts.bytes = v,
+                        _ => {}
+                    }
+                }
+                1 => buf = buf.get(8..).ok_or(BadRecord)?,
+                2 => {
+                    let len = decode_varint(&mut buf).map_err(|_| BadRecord)?;
+                    let len = usize::try_from(len).map_err(|_| BadRecord)?;
+                    buf = buf.get(len..).ok_or(BadRecord)?;
+                }
+                5 => buf = buf.get(4..).ok_or(BadRecord)?,
+                _ => return Err(BadRecord),
+            }
+        }
+        Ok(facts)
+    }
 }
 
 /// Every netcap metric family, registered in one registry (with the process
@@ -278,13 +335,17 @@ impl Metrics {
 }
 
 /// Updates [`Metrics`] from one thread, keeping the series handles it has
-/// used so that a hot update is an atomic add, not a label lookup.
+/// used so that a hot update is an atomic add, not a label lookup. Flow
+/// metrics (one update per connection) accumulate locally until
+/// [`Recorder::flush`].
 pub struct Recorder {
     metrics: Metrics,
     traffic: HashMap<(&'static str, &'static str, &'static str), [IntCounter; 3]>,
     records: Vec<Option<IntCounter>>,
-    ended: HashMap<&'static str, IntCounter>,
-    flow: HashMap<&'static str, [Histogram; 3]>,
+    /// By TerminationReason value; the last slot for unknown values.
+    ended: [Option<LocalIntCounter>; 8],
+    /// By [`flow_transport_index`].
+    flow: [Option<[LocalHistogram; 3]>; FLOW_TRANSPORTS.len()],
     spot: HashMap<&'static str, SpotSeries>,
 }
 
@@ -301,8 +362,8 @@ impl Recorder {
             metrics,
             traffic: HashMap::new(),
             records: vec![None; RecordType::count()],
-            ended: HashMap::new(),
-            flow: HashMap::new(),
+            ended: Default::default(),
+            flow: Default::default(),
             spot: HashMap::new(),
         }
     }
@@ -343,19 +404,34 @@ impl Recorder {
     /// One ended connection (a Connection record).
     pub fn connection(&mut self, c: &ConnectionFacts) {
         let m = &self.metrics;
+        let slot = usize::try_from(c.termination_reason).map_or(7, |r| r.min(7));
         let reason = termination_reason(c.termination_reason);
-        self.ended.entry(reason).or_insert_with(|| m.flows_ended.with_label_values(&[reason])).inc();
-        let transport = flow_transport(c.ip_protocol);
-        let [duration, size, packets] = self.flow.entry(transport).or_insert_with(|| {
+        self.ended[slot].get_or_insert_with(|| m.flows_ended.with_label_values(&[reason]).local()).inc();
+        let index = flow_transport_index(c.ip_protocol);
+        let transport = FLOW_TRANSPORTS[index];
+        let [duration, size, packets] = self.flow[index].get_or_insert_with(|| {
             [
-                m.flow_duration.with_label_values(&[transport]),
-                m.flow_size.with_label_values(&[transport]),
-                m.flow_packets.with_label_values(&[transport]),
+                m.flow_duration.with_label_values(&[transport]).local(),
+                m.flow_size.with_label_values(&[transport]).local(),
+                m.flow_packets.with_label_values(&[transport]).local(),
             ]
         });
         duration.observe(c.duration_ns.max(0) as f64 * 1e-9);
         size.observe(c.bytes as f64);
         packets.observe(c.packets as f64);
+    }
+
+    /// Hands the flow metrics counted since the last flush to the registry
+    /// (until then a scrape does not see them).
+    pub fn flush(&mut self) {
+        for counter in self.ended.iter().flatten() {
+            counter.flush();
+        }
+        for histograms in self.flow.iter().flatten() {
+            for h in histograms {
+                h.flush();
+            }
+        }
     }
 
     /// One statistic of one closed tick (a SpotStat record).
@@ -395,18 +471,28 @@ mod tests {
         {
             assert_eq!(d.get_field_by_name(name).map(|f| f.number()), Some(tag), "{name}");
         }
+    }
+
+    #[test]
+    fn connection_facts_read_full_records() {
         let full = netcap_records::Connection {
+            timestamp_ns: -5,
             duration_ns: 2_500_000_000,
             termination_reason: TerminationReason::Rst as i32,
             ip_protocol: 6,
             packets: 12,
-            bytes: 3456,
+            bytes: u64::MAX,
             community_id: "1:abc".into(),
             src_ip: vec![10, 0, 0, 1],
+            payload_bytes_mean: 3.5,
+            client_window_scale: Some(7),
             payload_size_sequence: vec![-1, 2, 3],
+            interarrival_sequence_ns: vec![1 << 40],
             ..Default::default()
         };
-        let facts = ConnectionFacts::decode(full.encode_to_vec().as_slice()).unwrap();
+        let encoded = full.encode_to_vec();
+        let facts = ConnectionFacts::decode(&encoded).unwrap();
+        assert_eq!(ConnectionFacts::decode_ordered(&encoded), Ok(facts));
         assert_eq!(
             facts,
             ConnectionFacts {
@@ -414,9 +500,45 @@ mod tests {
                 termination_reason: TerminationReason::Rst as i32,
                 ip_protocol: 6,
                 packets: 12,
-                bytes: 3456
+                bytes: u64::MAX
             }
         );
+        assert_eq!(ConnectionFacts::decode(&[]), Ok(ConnectionFacts::default()));
+        // Cut anywhere: an error or the fields before the cut, never a panic.
+        for cut in 0..encoded.len() {
+            let _ = ConnectionFacts::decode(&encoded[..cut]);
+        }
+        assert_eq!(ConnectionFacts::decode(&[0x0b]), Err(BadRecord), "wire type 3 is not used by proto3");
+        assert_eq!(ConnectionFacts::decode(&[0x12, 0x05, 1]), Err(BadRecord), "length past the end");
+    }
+
+    /// docs/metrics.md lists every family, and nothing else.
+    #[test]
+    fn the_documentation_lists_every_family() {
+        let metrics = Metrics::new("0.1.0").unwrap();
+        let mut r = Recorder::new(metrics.clone());
+        r.traffic(("raw", "ipv6", "udp"), TrafficCell { packets: 1, captured_bytes: 1, wire_bytes: 1 });
+        r.records(RecordType::Udp, 1);
+        r.decode_errors("udp", ErrorReason::Truncated, 1);
+        r.connection(&ConnectionFacts::default());
+        r.flush();
+        r.spot_stat(&SpotStat { stat: "PPS".into(), ..Default::default() });
+        let exposed: std::collections::BTreeSet<String> =
+            metrics.registry().gather().iter().map(|f| f.name().to_string()).collect();
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/metrics.md")).unwrap();
+        // Names in the first column of the metrics table.
+        let documented: std::collections::BTreeSet<String> = doc
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split_once(" |").map(|(names, _)| names.to_string()))
+            .flat_map(|names| names.split(", ").map(|n| n.trim_matches('`').to_string()).collect::<Vec<_>>())
+            .filter(|n| n.starts_with("netcap_") || n.starts_with("process_"))
+            .collect();
+        #[cfg(target_os = "linux")]
+        assert_eq!(documented, exposed);
+        for name in &exposed {
+            assert!(name.starts_with("netcap_") || name.starts_with("process_"), "{name}");
+        }
     }
 
     #[test]
@@ -480,6 +602,10 @@ mod tests {
         });
         metrics.set_active_flows(7);
         metrics.set_input_complete(true);
+        let before = exposition(&metrics);
+        assert!(before.lines().any(|l| l == r#"netcap_flows_ended_total{reason="fin"} 0"#), "wait for a flush");
+        r.flush();
+        r.flush();
         let text = exposition(&metrics);
         for line in [
             r#"netcap_packets_total{link="ethernet",network="ipv4",transport="tcp"} 4"#,

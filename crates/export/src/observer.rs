@@ -81,13 +81,16 @@ impl Observer for MetricsObserver {
     fn frame(&mut self, record_type: RecordType, records: u64, frame: &[u8]) {
         self.recorder.records(record_type, records);
         match record_type {
-            RecordType::Connection => self.records_of(frame, |r, bytes| match ConnectionFacts::decode(bytes) {
-                Ok(facts) => {
-                    r.connection(&facts);
-                    true
-                }
-                Err(_) => false,
-            }),
+            RecordType::Connection => {
+                self.records_of(frame, |r, bytes| match ConnectionFacts::decode_ordered(bytes) {
+                    Ok(facts) => {
+                        r.connection(&facts);
+                        true
+                    }
+                    Err(_) => false,
+                });
+                self.recorder.flush();
+            }
             RecordType::Spotstat => self.records_of(frame, |r, bytes| match SpotStat::decode(bytes) {
                 Ok(stat) => {
                     r.spot_stat(&stat);

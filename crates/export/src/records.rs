@@ -191,6 +191,7 @@ fn count_capture(
             }
             if count.is_multiple_of(FLUSH_EVERY) {
                 recorder.records(record_type, FLUSH_EVERY);
+                recorder.flush();
                 if stop.load(Ordering::Relaxed) {
                     outcome.records += count;
                     outcome.stopped = true;
@@ -199,6 +200,7 @@ fn count_capture(
             }
         }
         recorder.records(record_type, count % FLUSH_EVERY);
+        recorder.flush();
         outcome.records += count;
     }
 }
@@ -209,6 +211,7 @@ fn flush(
     recorder: &mut Recorder,
     outcome: &mut RecordFilesOutcome,
 ) {
+    recorder.flush();
     for (class, cell) in traffic.iter() {
         recorder.traffic(class, cell);
     }
