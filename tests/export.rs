@@ -220,13 +220,14 @@ impl Prometheus {
         )
         .unwrap();
         let addr = free_port();
+        let log = std::fs::File::create(dir.path().join("prometheus.log")).unwrap();
         let child = Command::new(binary)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
             .arg(format!("--web.listen-address={addr}"))
             .arg("--log.level=warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("prometheus starts");
         Prometheus { child, addr, _dir: dir }
@@ -261,7 +262,11 @@ impl Prometheus {
         result.first().map(|(_, v)| *v)
     }
 
-    fn ready(&self) -> bool {
+    fn ready(&mut self) -> bool {
+        if let Some(status) = self.child.try_wait().unwrap() {
+            let log = std::fs::read_to_string(self._dir.path().join("prometheus.log")).unwrap_or_default();
+            panic!("prometheus exited with {status}:\n{log}");
+        }
         TcpStream::connect(self.addr).is_ok() && http_get(self.addr, "/-/ready").0 == 200
     }
 }
@@ -312,7 +317,7 @@ fn prometheus_scrapes_the_totals_capture_reports() {
     let mut args = vec!["export", "-read", pcap.to_str().unwrap(), "-replay", "-address", "127.0.0.1:0", "-quiet"];
     args.extend_from_slice(&flags);
     let exporter = Exporter::start(&args);
-    let prometheus = Prometheus::start(exporter.addr);
+    let mut prometheus = Prometheus::start(exporter.addr);
     wait_until("prometheus to be ready", Duration::from_secs(60), || prometheus.ready());
     // Two scrapes of the final totals.
     wait_until("two scrapes after the input is complete", Duration::from_secs(60), || {
@@ -651,4 +656,81 @@ fn bad_export_usage_fails_before_serving() {
     assert!(stderr(&output).contains("cannot listen"), "{}", stderr(&output));
     let output = run(&["export"]);
     assert_eq!(output.status.code(), Some(2), "no input is a usage error");
+}
+
+/// SIGINT during a replay ends it at once, without waiting for the
+/// capture's clock and without serving on.
+#[test]
+fn interrupting_a_replay_stops_it() {
+    // 14.4 s of capture time.
+    let pcap = testdata("pcaps/zeek-tcp-reassembly.pcap");
+    let exporter =
+        Exporter::start(&["export", "-read", pcap.to_str().unwrap(), "-replay", "-address", "127.0.0.1:0", "-quiet"]);
+    wait_until("the first packets", Duration::from_secs(30), || sum(&exporter.metrics(), "netcap_packets_total") > 0.0);
+    let text = exporter.metrics();
+    assert!(sum(&text, "netcap_packets_total") < 117.0, "the replay must still be running:\n{text}");
+    assert_eq!(value(&text, "netcap_input_complete"), Some(0.0));
+    let started = Instant::now();
+    let (status, stderr) = exporter.stop();
+    assert!(status.success(), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+}
+
+/// A damaged record file: what precedes the damage is counted and served,
+/// and the exit status says the input was damaged (3).
+#[test]
+fn damaged_record_files_are_counted_up_to_the_damage() {
+    // Three copies: 5169 packets, two batches, so two frames per file.
+    let work = tempfile::tempdir().unwrap();
+    let pcap = work.path().join("three.pcap");
+    repeated_pcap(&testdata("pcaps/ndpi-1kxun.pcap"), 3, &pcap);
+    let dir = work.path().join("records");
+    capture(&pcap, &dir, &[]);
+    let tcp = dir.join("TCP.ncap.zst");
+    let bytes = std::fs::read(&tcp).unwrap();
+    std::fs::write(&tcp, &bytes[..bytes.len() * 3 / 4]).unwrap();
+    let exporter = Exporter::start(&["export", "-dir", dir.to_str().unwrap(), "-address", "127.0.0.1:0"]);
+    let text = exporter.complete_metrics();
+    let tcp_records = value(&text, r#"netcap_records_total{type="TCP"}"#).unwrap();
+    assert!(tcp_records > 0.0 && tcp_records < 3.0 * 1381.0, "{tcp_records}");
+    assert_eq!(value(&text, r#"netcap_records_total{type="Ethernet"}"#), Some(3.0 * 1723.0));
+    let (status, stderr) = exporter.stop();
+    assert_eq!(status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("warning") && stderr.contains("TCP.ncap.zst"), "{stderr}");
+}
+
+/// `netcap export -iface lo`: datagrams sent to a loopback port show up in
+/// the metrics. Skipped (with a message) where this process may not capture.
+#[test]
+fn live_export_on_loopback() {
+    let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = receiver.local_addr().unwrap().port();
+    let filter = format!("udp and dst port {port}");
+    let mut exporter = Exporter::start(&["export", "-iface", "lo", "-bpf", &filter, "-address", "127.0.0.1:0"]);
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let series = r#"netcap_packets_total{link="null",network="ipv4",transport="udp"}"#;
+    let ethernet = r#"netcap_packets_total{link="ethernet",network="ipv4",transport="udp"}"#;
+    let started = Instant::now();
+    loop {
+        if let Some(status) = exporter.child.as_mut().unwrap().try_wait().unwrap() {
+            let stderr = exporter.stderr.take().unwrap().join().unwrap();
+            if stderr.contains("not permitted") || stderr.contains("ermission") {
+                eprintln!("skipping live export test: capture not permitted here: {stderr}");
+                return;
+            }
+            panic!("export exited early with {status}: {stderr}");
+        }
+        sender.send_to(b"netcap export live test", ("127.0.0.1", port)).unwrap();
+        let text = exporter.metrics();
+        // Linux loopback captures are Ethernet-framed (DLT_EN10MB).
+        if value(&text, ethernet).or(value(&text, series)).is_some_and(|n| n >= 3.0) {
+            assert_eq!(value(&text, "netcap_input_complete"), Some(0.0));
+            assert!(value(&text, r#"netcap_records_total{type="UDP"}"#).is_some_and(|n| n >= 3.0), "{text}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no packets after 20 s:\n{text}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, stderr) = exporter.stop();
+    assert!(status.success(), "SIGINT must end a live export cleanly: {status} {stderr}");
 }
