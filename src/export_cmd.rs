@@ -87,6 +87,9 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
             if !live {
                 metrics.set_active_flows(0);
             }
+            if observer.bad_frames() > 0 {
+                eprintln!("netcap: warning: {} record frames could not be read for metrics", observer.bad_frames());
+            }
             if !quiet {
                 print_summary(&config, &summary, stop.load(Ordering::Relaxed));
             }
