@@ -5,6 +5,7 @@
 
 mod capture_cmd;
 mod dump_cmd;
+mod export_cmd;
 mod goflags;
 mod query_cmd;
 mod spot_args;
@@ -47,6 +48,8 @@ enum Command {
     Dump(dump_cmd::DumpArgs),
     /// Top talkers: group Connection records, filter with conditions, rank by bytes or packets
     Query(query_cmd::QueryArgs),
+    /// Serve Prometheus metrics of a live capture, a capture file or record files
+    Export(export_cmd::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Capture(args) => capture_cmd::run(args),
         Command::Dump(args) => dump_cmd::run(args),
         Command::Query(args) => query_cmd::run(args),
+        Command::Export(args) => export_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,7 @@ mod util;
 
 mod capture;
 mod dump;
+mod export;
 mod live;
 mod malformed;
 mod oracle;
