@@ -20,6 +20,13 @@ pub trait Observer: Send {
     fn batch(&mut self, batch: &BatchCounts<'_>) {
         let _ = batch;
     }
+
+    /// Connections tracked now: called whenever the flow threads have
+    /// reported another batch (they run behind the batches'
+    /// [`Observer::batch`] calls).
+    fn active_flows(&mut self, connections: u64) {
+        let _ = connections;
+    }
 }
 
 /// What one batch added.

@@ -381,6 +381,7 @@ fn write_in_order(
                 derive.flows(flows);
                 let frames = derive.flow_frames(next)?;
                 output.write(&frames, &info)?;
+                output.active_flows(derive.active_flows());
                 continue;
             }
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
@@ -413,6 +414,7 @@ fn write_in_order(
             next += 1;
             let frames = derive.flow_frames(next)?;
             output.write(&frames, &info)?;
+            output.active_flows(derive.active_flows());
         }
     }
     if !waiting.is_empty() {
@@ -451,6 +453,13 @@ impl<'s, 'o> Output<'s, 'o> {
             template,
             headers: RecordType::all().map(|_| None).collect(),
             counts: vec![0; RecordType::count()],
+        }
+    }
+
+    /// Tells the observer how many connections the flow tables track.
+    fn active_flows(&mut self, connections: Option<u64>) {
+        if let (Some(observer), Some(n)) = (self.observer.as_mut(), connections) {
+            observer.active_flows(n);
         }
     }
 

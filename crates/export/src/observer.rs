@@ -114,6 +114,10 @@ impl Observer for MetricsObserver {
         }
     }
 
+    fn active_flows(&mut self, connections: u64) {
+        self.recorder.metrics().set_active_flows(connections);
+    }
+
     fn batch(&mut self, batch: &BatchCounts<'_>) {
         for (class, cell) in batch.traffic.iter() {
             self.recorder.traffic(class, cell);
