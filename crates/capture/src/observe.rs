@@ -39,8 +39,6 @@ pub struct BatchCounts<'b> {
     pub traffic: &'b TrafficCounts,
     /// Decode errors of the batch.
     pub decode: &'b DecodeStats,
-    /// Connections tracked after this batch, when flows are tracked.
-    pub active_flows: Option<u64>,
 }
 
 /// Link layer classes: the supported link types by their names in
@@ -255,7 +253,9 @@ mod tests {
             self.traffic.merge(batch.traffic);
             self.errors += batch.decode.errors.iter().sum::<u64>();
             self.error_reasons += batch.decode.reasons.iter().flatten().sum::<u64>();
-            self.last_active_flows = batch.active_flows;
+        }
+        fn active_flows(&mut self, connections: u64) {
+            self.last_active_flows = Some(connections);
         }
     }
 

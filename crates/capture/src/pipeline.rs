@@ -408,7 +408,6 @@ fn write_in_order(
                     bytes: batch.bytes,
                     traffic,
                     decode: &batch.stats,
-                    active_flows: derive.active_flows(),
                 });
             }
             next += 1;

@@ -130,9 +130,6 @@ impl Observer for MetricsObserver {
                 self.recorder.decode_errors(layer.name(), reason, batch.decode.errors_for_reason(layer, reason));
             }
         }
-        if let Some(active) = batch.active_flows {
-            self.recorder.metrics().set_active_flows(active);
-        }
     }
 }
 
@@ -195,13 +192,8 @@ mod tests {
         let mut decode = DecodeStats::default();
         decode.errors[Layer::Udp as usize] = 1;
         decode.reasons[Layer::Udp as usize][ErrorReason::Truncated as usize] = 1;
-        observer.batch(&BatchCounts {
-            packets: 1,
-            bytes: 100,
-            traffic: &traffic,
-            decode: &decode,
-            active_flows: Some(3),
-        });
+        observer.batch(&BatchCounts { packets: 1, bytes: 100, traffic: &traffic, decode: &decode });
+        observer.active_flows(3);
 
         let text = String::from_utf8(metrics.encode()).unwrap();
         assert_eq!(observer.bad_frames(), 0);
