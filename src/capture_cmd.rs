@@ -19,18 +19,25 @@ use std::time::Duration;
 const DEFAULT_COMPRESSION_LEVEL: i32 = 1;
 
 #[derive(Args)]
-#[command(group(ArgGroup::new("source").required(true).args(["read", "iface"])))]
 pub struct CaptureArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Directory for the <Type>.ncap.zst record files (created if missing;
+    /// record files of an earlier run there are replaced)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    out: PathBuf,
+}
+
+/// What to capture and how to decode it: shared by `capture` and `agent`.
+#[derive(Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["read", "iface"])))]
+pub struct SourceArgs {
     /// Capture file to read (pcap or pcapng, detected by content); - for stdin
     #[arg(long, value_name = "FILE")]
     read: Option<PathBuf>,
     /// Network interface to capture from live (libpcap)
     #[arg(long, value_name = "NAME")]
     iface: Option<String>,
-    /// Directory for the <Type>.ncap.zst record files (created if missing;
-    /// record files of an earlier run there are replaced)
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    out: PathBuf,
     /// Only write these record types (comma-separated, case-insensitive)
     #[arg(long, value_name = "TYPES")]
     include: Vec<String>,
@@ -65,54 +72,11 @@ pub struct CaptureArgs {
 }
 
 pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
-    let decode = decode_config(&args)?;
-    let input = match (&args.read, &args.iface) {
-        (Some(path), _) if path.as_os_str() == "-" => Input::Stdin,
-        (Some(path), _) => Input::File(path.clone()),
-        (None, Some(interface)) => Input::Live(LiveOptions {
-            interface: interface.clone(),
-            bpf: args.bpf.clone(),
-            promiscuous: args.promisc.unwrap_or(true),
-            snaplen: args.snaplen,
-            ..LiveOptions::default()
-        }),
-        (None, None) => bail!("one of -read or -iface is required"),
-    };
-    let workers = match args.workers {
-        Some(0) => bail!("-workers must be at least 1"),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-    };
-    let config = CaptureConfig {
-        input,
-        out_dir: args.out.clone(),
-        decode,
-        workers,
-        compression_level: args.compression,
-        producer: crate::producer(),
-    };
-    let quiet = args.quiet.unwrap_or(false);
-
-    let stop: StopFlag = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        // A second signal while the first is being handled ends the process.
-        signal_hook::flag::register_conditional_shutdown(signal, 130, stop.clone())
-            .context("installing signal handler")?;
-        signal_hook::flag::register(signal, stop.clone()).context("installing signal handler")?;
-    }
-
+    let config = args.source.config(args.out.clone())?;
+    let quiet = args.source.quiet();
+    let stop = stop_on_signals()?;
     let progress = Progress::default();
-    let done = AtomicBool::new(false);
-    let summary = std::thread::scope(|scope| {
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| scope.spawn(|| show_progress(&progress, &done)));
-        let result = netcap_capture::run(&config, &progress, &stop);
-        done.store(true, Ordering::Relaxed);
-        if let Some(handle) = bar {
-            let _ = handle.join();
-        }
-        result
-    })?;
-
+    let summary = with_progress(quiet, &progress, || netcap_capture::run(&config, &progress, &stop))?;
     if !quiet {
         print_summary(&config, &summary, stop.load(Ordering::Relaxed));
     }
@@ -123,8 +87,70 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+impl SourceArgs {
+    /// The capture configuration these flags describe.
+    pub fn config(&self, out_dir: PathBuf) -> anyhow::Result<CaptureConfig> {
+        let decode = decode_config(self)?;
+        let input = match (&self.read, &self.iface) {
+            (Some(path), _) if path.as_os_str() == "-" => Input::Stdin,
+            (Some(path), _) => Input::File(path.clone()),
+            (None, Some(interface)) => Input::Live(LiveOptions {
+                interface: interface.clone(),
+                bpf: self.bpf.clone(),
+                promiscuous: self.promisc.unwrap_or(true),
+                snaplen: self.snaplen,
+                ..LiveOptions::default()
+            }),
+            (None, None) => bail!("one of -read or -iface is required"),
+        };
+        let workers = match self.workers {
+            Some(0) => bail!("-workers must be at least 1"),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        };
+        Ok(CaptureConfig {
+            input,
+            out_dir,
+            decode,
+            workers,
+            compression_level: self.compression,
+            producer: crate::producer(),
+        })
+    }
+
+    pub fn quiet(&self) -> bool {
+        self.quiet.unwrap_or(false)
+    }
+}
+
+/// A stop flag set by SIGINT or SIGTERM; a second signal ends the process.
+pub fn stop_on_signals() -> anyhow::Result<StopFlag> {
+    let stop: StopFlag = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // A second signal while the first is being handled ends the process.
+        signal_hook::flag::register_conditional_shutdown(signal, 130, stop.clone())
+            .context("installing signal handler")?;
+        signal_hook::flag::register(signal, stop.clone()).context("installing signal handler")?;
+    }
+    Ok(stop)
+}
+
+/// Runs `job` while a progress bar is drawn (on a terminal, unless quiet).
+pub fn with_progress<T>(quiet: bool, progress: &Progress, job: impl FnOnce() -> T) -> T {
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| scope.spawn(|| show_progress(progress, &done)));
+        let result = job();
+        done.store(true, Ordering::Relaxed);
+        if let Some(handle) = bar {
+            let _ = handle.join();
+        }
+        result
+    })
+}
+
 /// Resolves -include, -exclude, -errors and -payload.
-fn decode_config(args: &CaptureArgs) -> anyhow::Result<DecodeConfig> {
+fn decode_config(args: &SourceArgs) -> anyhow::Result<DecodeConfig> {
     let parse = |names: &[String]| -> anyhow::Result<Vec<RecordType>> {
         split_list(names)
             .map(|name| {
@@ -169,7 +195,7 @@ fn show_progress(progress: &Progress, done: &AtomicBool) {
     bar.finish_and_clear();
 }
 
-fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupted: bool) {
+pub fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupted: bool) {
     let seconds = summary.elapsed.as_secs_f64();
     let rate = if seconds > 0.0 { summary.packets as f64 / seconds } else { 0.0 };
     eprintln!(

@@ -3,9 +3,12 @@
 //! A thin binary over the library crates: it parses flags (Go style and GNU
 //! style), wires signals and progress, and maps outcomes to exit codes.
 
+mod agent_cmd;
 mod capture_cmd;
+mod collect_cmd;
 mod dump_cmd;
 mod goflags;
+mod size;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
@@ -43,6 +46,10 @@ enum Command {
     Capture(capture_cmd::CaptureArgs),
     /// Print the records of a record file as text, CSV, TSV, JSON or a table
     Dump(dump_cmd::DumpArgs),
+    /// Capture and stream record batches to a collector (mutual TLS) or NATS JetStream
+    Agent(agent_cmd::AgentArgs),
+    /// Receive agents' batches and write rotated record files (or NATS JetStream); -gen-certs makes certificates
+    Collect(collect_cmd::CollectArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +58,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Capture(args) => capture_cmd::run(args),
         Command::Dump(args) => dump_cmd::run(args),
+        Command::Agent(args) => agent_cmd::run(args),
+        Command::Collect(args) => collect_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -8,3 +8,4 @@ mod dump;
 mod live;
 mod malformed;
 mod oracle;
+mod distributed;
