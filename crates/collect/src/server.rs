@@ -126,6 +126,7 @@ async fn connection(
 
     let (batch_tx, batch_rx) = mpsc::channel::<Vec<u8>>(64);
     let (reply_tx, mut reply_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let error_tx = reply_tx.clone();
     let worker = match &backend {
         Backend::Files(store) => {
             let (store, counters, agent) = (store.clone(), counters.clone(), agent.clone());
@@ -150,7 +151,7 @@ async fn connection(
             Ok(Ok(Some(()))) => {}
             Ok(Ok(None)) => break,
             Ok(Err(e)) => {
-                protocol_error(e);
+                let _ = error_tx.send(netcap_wire::error(&protocol_error(e)));
                 break;
             }
             Err(_) => {
@@ -168,17 +169,18 @@ async fn connection(
             _ => match Message::decode(&buf) {
                 Ok(Message::Ping) => {}
                 Ok(other) => {
-                    protocol_error(format!("unexpected message {other:?}"));
+                    let _ = error_tx.send(netcap_wire::error(&protocol_error(format!("unexpected message {other:?}"))));
                     break;
                 }
                 Err(e) => {
-                    protocol_error(e.to_string());
+                    let _ = error_tx.send(netcap_wire::error(&protocol_error(e.to_string())));
                     break;
                 }
             },
         }
     }
     drop(batch_tx);
+    drop(error_tx);
     let _ = worker.await;
     let _ = replies.await;
     log(&format!("agent {agent} ({peer}) disconnected"));

@@ -319,7 +319,7 @@ impl AgentDir {
             eprintln!(
                 "netcap collect: recovered {}: {records} records in complete batches{}",
                 path.display(),
-                if keep + 0 < data.len() { format!(", {} bytes of an incomplete batch cut", data.len() - keep) } else { String::new() }
+                if keep < data.len() { format!(", {} bytes of an incomplete batch cut", data.len() - keep) } else { String::new() }
             );
         }
         let i = record_type.index();
