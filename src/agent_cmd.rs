@@ -1,7 +1,7 @@
 //! `netcap agent`: capture and ship record batches to a collector (mutual
 //! TLS) or to NATS JetStream.
 
-use crate::capture_cmd::{SourceArgs, print_summary, stop_on_signals, with_progress};
+use crate::capture_cmd::{SourceArgs, capture_config, print_summary, stop_on_signals, with_progress};
 use crate::size::parse_size;
 use anyhow::{Context, bail};
 use clap::Args;
@@ -66,7 +66,7 @@ fn tls_files(args: &AgentArgs) -> anyhow::Result<TlsFiles> {
 
 pub fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
     // The output directory is not used: records go to the sink.
-    let config = args.source.config(PathBuf::from("."))?;
+    let config = capture_config(&args.source, PathBuf::from("."))?;
     let quiet = args.source.quiet();
     let target = match (&args.nats, &args.addr) {
         (Some(url), _) => {

@@ -4,9 +4,13 @@ use crate::{EXIT_DAMAGED_INPUT, split_list};
 use anyhow::{Context, bail};
 use clap::{ArgGroup, Args};
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use netcap_capture::{CaptureConfig, CaptureSummary, Input, LiveOptions, Progress, StopFlag};
+use netcap_capture::{
+    AlertFn, CaptureConfig, CaptureSummary, FlowOptions, Input, LiveOptions, Progress, SpotOptions, StopFlag,
+};
 use netcap_decoder::{DecodeConfig, Layer, link_type_name};
+use netcap_flow::FlowConfig;
 use netcap_records::RecordType;
+use netcap_spot::{SpotConfig, Stat};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,9 +18,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// zstd level for record files: fast enough to keep up with decoding on
-/// every core, still 5-10x smaller than the raw protobuf.
-const DEFAULT_COMPRESSION_LEVEL: i32 = 1;
+/// zstd level for record files. A capture must keep up with the traffic, so
+/// the default is zstd's first fast level: 9% less CPU per packet than level
+/// 1 for 5% larger files, still about 4x smaller than the raw protobuf
+/// (docs/performance.md). Archives can use `-compression 3` or more.
+const DEFAULT_COMPRESSION_LEVEL: i32 = -1;
 
 #[derive(Args)]
 pub struct CaptureArgs {
@@ -28,7 +34,7 @@ pub struct CaptureArgs {
     out: PathBuf,
 }
 
-/// What to capture and how to decode it: shared by `capture` and `agent`.
+/// What to capture and how to decode it: the flags `capture` and `agent` share.
 #[derive(Args)]
 #[command(group(ArgGroup::new("source").required(true).args(["read", "iface"])))]
 pub struct SourceArgs {
@@ -69,10 +75,53 @@ pub struct SourceArgs {
     /// No progress bar and no summary
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     quiet: Option<bool>,
+    /// Per-tick traffic statistics with SPOT anomaly detection (netspot v3's
+    /// PPS, BPS, APS, DPE, RACK, SYNFIN), written to SpotStat.ncap.zst
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    spot: Option<bool>,
+    /// SPOT on these statistics (comma-separated, e.g. PPS,R_SYN; implies -spot)
+    #[arg(long, value_name = "STATS", value_delimiter = ',')]
+    spot_stats: Vec<String>,
+    /// SPOT on every statistic netcap computes (implies -spot)
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    all_stats: Option<bool>,
+    /// Statistics tick length in capture time, e.g. 1s, 500ms [default: 1s]
+    #[arg(long, value_name = "DURATION")]
+    tick: Option<String>,
+    /// SPOT settings from a TOML file (docs/spot.md); flags override it
+    #[arg(long, value_name = "FILE")]
+    spot_config: Option<PathBuf>,
+    /// SPOT calibration values per statistic [default: 1000]
+    #[arg(long, value_name = "N")]
+    n_init: Option<String>,
+    /// DSPOT drift window, 0 for plain SPOT [default: 50]
+    #[arg(long, value_name = "N")]
+    depth: Option<String>,
+    /// Also write netspot v3's JSON records, one line per tick, to FILE
+    #[arg(long, value_name = "FILE")]
+    spot_jsonl: Option<PathBuf>,
+    /// Connections with no packet for this long end (capture time; e.g. 120s, 5m)
+    #[arg(long, value_name = "DURATION", default_value = "120s")]
+    flow_idle_timeout: String,
+    /// Connections active longer than this are cut into consecutive records
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    flow_active_timeout: String,
+    /// Most connections tracked at once; beyond, the oldest idle is evicted
+    #[arg(long, value_name = "N", default_value_t = 1 << 18)]
+    flow_max: usize,
+    /// Keep the first N packets' sizes, inter-arrival times and windows in
+    /// Connection and Flow records
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    flow_sequences: usize,
+    /// Per-statistic SPOT parameter STAT:PARAM=VALUE; netspot's
+    /// -spot-<stat>-q, -level, -max-excess, -low, -up, -side, -depth,
+    /// -n-init and -keep-anomalies flags are accepted as well
+    #[arg(long, value_name = "STAT:PARAM=VALUE")]
+    spot_param: Vec<String>,
 }
 
 pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
-    let config = args.source.config(args.out.clone())?;
+    let config = capture_config(&args.source, args.out)?;
     let quiet = args.source.quiet();
     let stop = stop_on_signals()?;
     let progress = Progress::default();
@@ -87,37 +136,40 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-impl SourceArgs {
-    /// The capture configuration these flags describe.
-    pub fn config(&self, out_dir: PathBuf) -> anyhow::Result<CaptureConfig> {
-        let decode = decode_config(self)?;
-        let input = match (&self.read, &self.iface) {
-            (Some(path), _) if path.as_os_str() == "-" => Input::Stdin,
-            (Some(path), _) => Input::File(path.clone()),
-            (None, Some(interface)) => Input::Live(LiveOptions {
-                interface: interface.clone(),
-                bpf: self.bpf.clone(),
-                promiscuous: self.promisc.unwrap_or(true),
-                snaplen: self.snaplen,
-                ..LiveOptions::default()
-            }),
-            (None, None) => bail!("one of -read or -iface is required"),
-        };
-        let workers = match self.workers {
-            Some(0) => bail!("-workers must be at least 1"),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        };
-        Ok(CaptureConfig {
-            input,
-            out_dir,
-            decode,
-            workers,
-            compression_level: self.compression,
-            producer: crate::producer(),
-        })
-    }
+/// The capture `args` describe, writing to `out_dir` if its records go to files.
+pub fn capture_config(args: &SourceArgs, out_dir: PathBuf) -> anyhow::Result<CaptureConfig> {
+    let decode = decode_config(args)?;
+    let decode_for_flows = decode.clone();
+    let input = match (&args.read, &args.iface) {
+        (Some(path), _) if path.as_os_str() == "-" => Input::Stdin,
+        (Some(path), _) => Input::File(path.clone()),
+        (None, Some(interface)) => Input::Live(LiveOptions {
+            interface: interface.clone(),
+            bpf: args.bpf.clone(),
+            promiscuous: args.promisc.unwrap_or(true),
+            snaplen: args.snaplen,
+            ..LiveOptions::default()
+        }),
+        (None, None) => bail!("one of -read or -iface is required"),
+    };
+    let workers = match args.workers {
+        Some(0) => bail!("-workers must be at least 1"),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+    };
+    Ok(CaptureConfig {
+        input,
+        out_dir,
+        decode,
+        workers,
+        compression_level: args.compression,
+        producer: crate::producer(),
+        spot: spot_options(args)?,
+        flows: flow_options(args, &decode_for_flows)?,
+    })
+}
 
+impl SourceArgs {
     pub fn quiet(&self) -> bool {
         self.quiet.unwrap_or(false)
     }
@@ -147,6 +199,87 @@ pub fn with_progress<T>(quiet: bool, progress: &Progress, job: impl FnOnce() -> 
         }
         result
     })
+}
+
+/// Flow tracking runs when Connection or Flow records are wanted.
+fn flow_options(args: &SourceArgs, decode: &DecodeConfig) -> anyhow::Result<Option<FlowOptions>> {
+    let connections = decode.is_enabled(RecordType::Connection);
+    let flows = decode.is_enabled(RecordType::Flow);
+    if !connections && !flows {
+        return Ok(None);
+    }
+    let duration = |flag: &str, text: &str| -> anyhow::Result<Duration> {
+        parse_duration(text).with_context(|| format!("-{flag} {text:?}: expected a duration such as 90s, 5m or 2h"))
+    };
+    let config = FlowConfig {
+        idle_timeout: duration("flow-idle-timeout", &args.flow_idle_timeout)?,
+        active_timeout: duration("flow-active-timeout", &args.flow_active_timeout)?,
+        max_flows: args.flow_max.max(1),
+        sequences: args.flow_sequences,
+        ..FlowConfig::default()
+    };
+    Ok(Some(FlowOptions { config, connections, flows }))
+}
+
+/// `90`, `90s`, `1.5m`, `2h`, `500ms`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// Resolves the SPOT flags: none of them means no statistics.
+fn spot_options(args: &SourceArgs) -> anyhow::Result<Option<SpotOptions>> {
+    let all = args.all_stats.unwrap_or(false);
+    let wanted = args.spot.unwrap_or(false)
+        || all
+        || !args.spot_stats.is_empty()
+        || args.spot_config.is_some()
+        || args.spot_jsonl.is_some()
+        || !args.spot_param.is_empty();
+    if !wanted {
+        return Ok(None);
+    }
+    let mut config = SpotConfig::default();
+    if let Some(path) = &args.spot_config {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        config.apply_toml_str(&text).with_context(|| format!("{}", path.display()))?;
+    }
+    if all {
+        config.set_stats(&["all"])?;
+    } else if !args.spot_stats.is_empty() {
+        config.set_stats(&args.spot_stats)?;
+    }
+    if let Some(tick) = &args.tick {
+        config.set_tick(tick)?;
+    }
+    if let Some(n) = &args.n_init {
+        config.set(None, "n_init", n)?;
+    }
+    if let Some(depth) = &args.depth {
+        config.set(None, "depth", depth)?;
+    }
+    for param in &args.spot_param {
+        let (stat, rest) =
+            param.split_once(':').with_context(|| format!("-spot-param {param:?}: expected STAT:PARAM=VALUE"))?;
+        let (key, value) =
+            rest.split_once('=').with_context(|| format!("-spot-param {param:?}: expected STAT:PARAM=VALUE"))?;
+        let stat =
+            Stat::from_name(stat).with_context(|| format!("unknown statistic {stat:?} in -spot-{stat}-{key}"))?;
+        config.set(Some(stat), key, value)?;
+    }
+    config.validate()?;
+    let alerts: AlertFn = Arc::new(|line: &str| eprintln!("{line}"));
+    Ok(Some(SpotOptions { config, jsonl: args.spot_jsonl.clone(), alerts: Some(alerts) }))
 }
 
 /// Resolves -include, -exclude, -errors and -payload.
@@ -221,6 +354,9 @@ pub fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupt
         .collect();
     if !errors.is_empty() {
         eprintln!("  decode errors: {}", errors.join(", "));
+    }
+    if config.spot.is_some() {
+        eprintln!("  SPOT alerts: {}", summary.spot_alerts);
     }
     for (link_type, packets) in &summary.decode.unsupported_link_types {
         eprintln!(

@@ -8,7 +8,9 @@ mod capture_cmd;
 mod collect_cmd;
 mod dump_cmd;
 mod goflags;
+mod query_cmd;
 mod size;
+mod spot_args;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
@@ -50,16 +52,19 @@ enum Command {
     Agent(agent_cmd::AgentArgs),
     /// Receive agents' batches and write rotated record files (or NATS JetStream); -gen-certs makes certificates
     Collect(collect_cmd::CollectArgs),
+    /// Top talkers: group Connection records, filter with conditions, rank by bytes or packets
+    Query(query_cmd::QueryArgs),
 }
 
 fn main() -> ExitCode {
-    let args = goflags::rewrite(&Cli::command(), std::env::args_os().collect());
+    let args = goflags::rewrite(&Cli::command(), spot_args::rewrite(std::env::args_os().collect()));
     let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Capture(args) => capture_cmd::run(args),
         Command::Dump(args) => dump_cmd::run(args),
         Command::Agent(args) => agent_cmd::run(args),
         Command::Collect(args) => collect_cmd::run(args),
+        Command::Query(args) => query_cmd::run(args),
     };
     match result {
         Ok(code) => code,

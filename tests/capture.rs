@@ -15,7 +15,7 @@ fn tcp_fast_open_records_match_tshark() {
     let syn = &tcp[0];
     assert_eq!(syn.frame, 1);
     assert_eq!(syn.timestamp_ns, 1_402_321_033_739_117_000);
-    assert_eq!((syn.src_ip.as_str(), syn.dst_ip.as_str()), ("10.99.99.1", "10.99.99.45"));
+    assert_eq!((&syn.src_ip[..], &syn.dst_ip[..]), (&[10, 99, 99, 1][..], &[10, 99, 99, 45][..]));
     assert_eq!((syn.src_port, syn.dst_port, syn.seq, syn.ack), (55533, 80, 1_620_482_629, 0));
     assert_eq!((syn.flags, syn.window, syn.mss, syn.window_scale), (0x002, 29200, Some(1460), Some(7)));
     assert_eq!((syn.ts_val, syn.sack_permitted), (Some(14_248_099), true));
@@ -33,7 +33,7 @@ fn tcp_fast_open_records_match_tshark() {
     let ip: Vec<Ipv4> = records(out.path(), RecordType::Ipv4);
     assert_eq!((ip[0].ttl, ip[0].id, ip[0].protocol, ip[0].flags), (64, 0xf2e6, 6, 0x2));
     let eth: Vec<Ethernet> = records(out.path(), RecordType::Ethernet);
-    assert_eq!((eth[0].src_mac.as_str(), eth[0].ether_type), ("00:50:56:c0:00:01", 0x0800));
+    assert_eq!((&eth[0].src_mac[..], eth[0].ether_type), (&[0x00, 0x50, 0x56, 0xc0, 0x00, 0x01][..], 0x0800));
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn stacked_vlan_tags_give_one_record_each() {
     let ids: Vec<_> = first_frame.iter().map(|t| (t.index, t.vlan_id, t.ether_type)).collect();
     assert_eq!(ids, vec![(0, 30, 0x8100), (1, 20, 0x8100), (2, 10, 0x0800)]);
     let tcp: Vec<Tcp> = records(out.path(), RecordType::Tcp);
-    assert_eq!((tcp[0].frame, tcp[0].src_ip.as_str(), tcp[0].src_port), (1, "141.142.228.5", 59856));
+    assert_eq!((tcp[0].frame, &tcp[0].src_ip[..], tcp[0].src_port), (1, &[141, 142, 228, 5][..], 59856));
 }
 
 #[test]
@@ -129,16 +129,23 @@ fn output_is_identical_for_any_number_of_workers() {
         .iter()
         .map(|workers| {
             let out = dir.path().join(format!("w{workers}"));
-            capture(&pcap, &out, &["-workers", workers, "-errors"]);
+            let jsonl = dir.path().join(format!("w{workers}.jsonl"));
+            let jsonl = jsonl.to_str().unwrap();
+            capture(&pcap, &out, &["-workers", workers, "-errors", "-all-stats", "-spot-jsonl", jsonl]);
             out
         })
         .collect();
+    let jsonl = |w: &str| std::fs::read_to_string(dir.path().join(format!("w{w}.jsonl"))).unwrap();
+    assert!(!jsonl("1").is_empty());
+    assert_eq!(jsonl("1"), jsonl("2"));
+    assert_eq!(jsonl("1"), jsonl("5"));
     let names = |d: &Path| {
         let mut v: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect();
         v.sort();
         v
     };
     assert!(names(&outputs[0]).len() >= 4);
+    assert!(outputs[0].join("SpotStat.ncap.zst").exists());
     for out in &outputs[1..] {
         assert_eq!(names(out), names(&outputs[0]));
         for name in names(out) {

@@ -54,7 +54,10 @@ fn live_capture_on_loopback_stops_cleanly_on_sigint() {
     }
     assert!(!records.is_empty() && records.len() <= sent as usize, "{} records for {sent} datagrams", records.len());
     for (i, r) in records.iter().enumerate() {
-        assert_eq!((r.src_ip.as_str(), r.dst_ip.as_str(), r.dst_port), ("127.0.0.1", "127.0.0.1", u32::from(port)));
+        assert_eq!(
+            (&r.src_ip[..], &r.dst_ip[..], r.dst_port),
+            (&[127, 0, 0, 1][..], &[127, 0, 0, 1][..], u32::from(port))
+        );
         assert_eq!(r.frame, i as u64 + 1);
         assert!(r.payload_length >= 18 && r.length == r.payload_length + 8, "{r:?}");
         assert!(r.timestamp_ns > 1_700_000_000_000_000_000);

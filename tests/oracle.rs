@@ -936,8 +936,19 @@ fn netcap_value(msg: &DynamicMessage, path: &str) -> NVal {
         .get_field_by_name(head)
         .unwrap_or_else(|| panic!("netcap.{} has no field {head} (fix the oracle's CHECKS table)", desc.name()));
     let value = msg.get_field(&field);
+    let is_address = |name: &str| name.ends_with("_ip") || name.ends_with("_proto_addr");
+    let is_mac = |name: &str| name.ends_with("_mac") || name.ends_with("_hw_addr");
     let item = |v: &Value| match (v, rest) {
         (Value::Message(m), Some(r)) => netcap_value(m, r),
+        // Addresses are bytes in records; compare them as text.
+        (Value::Bytes(b), _) if is_address(head) && (b.len() == 4 || b.len() == 16) => NVal::Str(if b.len() == 4 {
+            IpAddr::from(<[u8; 4]>::try_from(&b[..]).unwrap_or_default()).to_string()
+        } else {
+            IpAddr::from(<[u8; 16]>::try_from(&b[..]).unwrap_or_default()).to_string()
+        }),
+        (Value::Bytes(b), _) if is_mac(head) || is_address(head) => {
+            NVal::Str(b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(":"))
+        }
         (v, _) => scalar(v),
     };
     if field.is_list() {

@@ -4,8 +4,9 @@
 mod util;
 
 mod capture;
+mod distributed;
 mod dump;
 mod live;
 mod malformed;
 mod oracle;
-mod distributed;
+mod query;

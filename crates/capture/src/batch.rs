@@ -16,36 +16,88 @@ pub struct SourceInfo {
     pub snaplen: u32,
 }
 
-/// Consecutive packets, their bytes stored back to back.
+/// Where a packet's bytes are: copied into the batch, or in place in the
+/// memory-mapped input file (no copy).
+#[derive(Debug, Clone, Copy)]
+enum Bytes {
+    Copied { start: usize, len: usize },
+    Mapped { start: usize, len: usize },
+}
+
+/// Consecutive packets.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
     pub seq: u64,
-    pub data: Vec<u8>,
-    pub packets: Vec<(PacketMeta, usize, usize)>,
+    data: Vec<u8>,
+    packets: Vec<(PacketMeta, Bytes)>,
+    /// Captured bytes of all packets.
+    captured: usize,
+    /// The mapped input, when packets refer to it.
+    mapping: Option<Arc<memmap2::Mmap>>,
     pub info: Arc<SourceInfo>,
 }
 
 impl Batch {
-    pub fn push(&mut self, meta: PacketMeta, bytes: &[u8]) {
-        let start = self.data.len();
-        self.data.extend_from_slice(bytes);
-        self.packets.push((meta, start, bytes.len()));
+    /// Adds a packet; its bytes are referenced in place if they lie in
+    /// `mapping`, else copied.
+    pub fn push(&mut self, meta: PacketMeta, bytes: &[u8], mapping: Option<&Arc<memmap2::Mmap>>) {
+        let place = match mapping.and_then(|map| offset_within(map, bytes)) {
+            Some(start) => {
+                if self.mapping.is_none() {
+                    self.mapping = mapping.cloned();
+                }
+                Bytes::Mapped { start, len: bytes.len() }
+            }
+            None => {
+                let start = self.data.len();
+                self.data.extend_from_slice(bytes);
+                Bytes::Copied { start, len: bytes.len() }
+            }
+        };
+        self.captured += bytes.len();
+        self.packets.push((meta, place));
     }
 
     pub fn is_full(&self) -> bool {
-        self.packets.len() >= BATCH_PACKETS || self.data.len() >= BATCH_BYTES
+        self.packets.len() >= BATCH_PACKETS || self.captured >= BATCH_BYTES
     }
 
     pub fn is_empty(&self) -> bool {
         self.packets.is_empty()
     }
 
+    pub fn len(&self) -> usize {
+        self.packets.len()
+    }
+
+    pub fn captured_bytes(&self) -> usize {
+        self.captured
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&PacketMeta, &[u8])> {
-        self.packets.iter().map(|(meta, start, len)| (meta, &self.data[*start..*start + *len]))
+        self.packets.iter().map(|(meta, place)| {
+            let bytes = match *place {
+                Bytes::Copied { start, len } => &self.data[start..start + len],
+                Bytes::Mapped { start, len } => match &self.mapping {
+                    Some(map) => &map[start..start + len],
+                    None => &[],
+                },
+            };
+            (meta, bytes)
+        })
     }
 
     pub fn clear(&mut self) {
         self.data.clear();
         self.packets.clear();
+        self.captured = 0;
+        self.mapping = None;
     }
+}
+
+/// Offset of `part` in `map` if `part` is a sub-slice of it.
+fn offset_within(map: &memmap2::Mmap, part: &[u8]) -> Option<usize> {
+    let base = map.as_ptr() as usize;
+    let start = (part.as_ptr() as usize).checked_sub(base)?;
+    (start + part.len() <= map.len()).then_some(start)
 }

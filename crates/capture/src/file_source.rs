@@ -130,6 +130,9 @@ pub(crate) trait PacketSink {
     fn stopped(&self) -> bool;
     /// The input has had nothing new for a while: hand on what is pending.
     fn input_stalled(&mut self) {}
+    /// The input is this mapped file: packet slices passed to
+    /// [`PacketSink::packet`] point into it and stay valid as long as it.
+    fn set_mapping(&mut self, _mapping: Arc<memmap2::Mmap>) {}
 }
 
 /// Adapts a closure to [`PacketSink`] for the public packet iterators.
@@ -175,7 +178,7 @@ pub(crate) enum CheckedInput<'r> {
     Stream(Box<dyn PcapReaderIterator + Send + 'r>, Arc<StallSignal>),
     /// A regular file, mapped into memory and parsed in place: no copies
     /// through the kernel or an intermediate buffer.
-    Mapped(memmap2::Mmap),
+    Mapped(Arc<memmap2::Mmap>),
 }
 
 /// Maps a regular file and checks its format. `Ok(None)` if the file cannot
@@ -189,7 +192,7 @@ pub(crate) fn check_mapped(name: &str, file: &std::fs::File) -> Result<Option<Ch
     // with any mapped input (ripgrep accepts the same trade-off).
     let Ok(map) = (unsafe { memmap2::Mmap::map(file) }) else { return Ok(None) };
     check_in_memory(name, &map)?;
-    Ok(Some(CheckedInput::Mapped(map)))
+    Ok(Some(CheckedInput::Mapped(Arc::new(map))))
 }
 
 /// Checks that `input` is a capture by its magic number and file header,
@@ -344,6 +347,7 @@ pub(crate) fn read_capture(
         CheckedInput::Stream(reader, stall) => read_stream(name, reader, sender, &stall.stalled),
         CheckedInput::Mapped(map) => {
             let _ = map.advise(memmap2::Advice::Sequential);
+            sender.set_mapping(map.clone());
             let mut release = |upto: usize| release_mapped(&map, upto);
             Ok(read_mapped(name, &map, sender, progress, &mut release))
         }
@@ -352,16 +356,17 @@ pub(crate) fn read_capture(
 
 /// Mapped pages are given back every this many bytes read, so resident
 /// memory stays flat however long the capture is.
-const RELEASE_EVERY: usize = 64 << 20;
+const RELEASE_EVERY: usize = 32 << 20;
 
 /// Drops the pages of `map` before `upto` from this process's memory (they
-/// stay in the page cache). Packets were copied into batches already.
+/// stay in the page cache).
 fn release_mapped(map: &memmap2::Mmap, upto: usize) {
     const PAGE: usize = 4096;
-    let len = upto / PAGE * PAGE;
-    // SAFETY: the map is private and read-only, and no slice into the released
-    // range is alive: `read_mapped` only calls this between blocks. Touching
-    // the range again would simply fault the file's pages back in.
+    // Batches still being decoded may refer to the last few MiB: leave them.
+    let len = upto.saturating_sub(RELEASE_EVERY) / PAGE * PAGE;
+    // SAFETY: the map is private and read-only: dropping its pages only makes
+    // a later read of the range fault the same file bytes back in, so slices
+    // into it (batches in flight) still read the same data.
     unsafe {
         let _ = map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, len);
     }

@@ -8,6 +8,7 @@
 //! the number of workers.
 
 mod batch;
+mod derived;
 mod file_source;
 mod live_source;
 mod output;
@@ -21,6 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
 pub use batch::SourceInfo;
+pub use derived::{AlertFn, FlowOptions, SpotOptions};
 pub use file_source::{InputError, read_packets, read_packets_in_memory};
 pub use live_source::LiveOptions;
 pub use output::{DirectorySink, RecordSink};
@@ -60,6 +62,10 @@ pub struct CaptureConfig {
     pub compression_level: i32,
     /// Producer string for headers, e.g. "netcap 0.1.0".
     pub producer: String,
+    /// Per-tick statistics with SPOT anomaly detection, if wanted.
+    pub spot: Option<SpotOptions>,
+    /// Connection and Flow records, if wanted.
+    pub flows: Option<FlowOptions>,
 }
 
 /// Counters a progress display may read while the capture runs.
@@ -93,6 +99,8 @@ pub struct CaptureSummary {
     pub input_error: Option<InputError>,
     /// Packets libpcap reported as dropped (live captures).
     pub dropped: Option<u64>,
+    /// SPOT alerts raised (with statistics on).
+    pub spot_alerts: u64,
 }
 
 /// A capture that could not run, or could not write its output.
@@ -106,6 +114,8 @@ pub enum CaptureError {
     Write(#[from] netcap_records::WriteError),
     #[error("{path}: {source}")]
     OutputDir { path: PathBuf, source: std::io::Error },
+    #[error("invalid configuration: {0}")]
+    Config(String),
     #[error("worker thread failed: {0}")]
     Worker(String),
 }

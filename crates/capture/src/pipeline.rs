@@ -1,6 +1,7 @@
 //! The capture pipeline: source → workers (decode, compress) → ordered writer.
 
 use crate::batch::{Batch, SourceInfo};
+use crate::derived::{DerivedPart, WorkerDerive, WriterDerive, wall_clock_ns};
 use crate::file_source::{CheckedInput, CountingReader, InputError, StallSignal, StallingReader, check_input};
 use crate::output::{DirectorySink, RecordSink};
 use crate::{
@@ -12,7 +13,7 @@ use netcap_records::{FrameCompressor, Header, RecordType, SCHEMA_VERSION, WriteE
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 /// A batch decoded and compressed: one zstd frame per record type present.
 pub(crate) struct EncodedBatch {
@@ -22,6 +23,8 @@ pub(crate) struct EncodedBatch {
     pub frames: Vec<EncodedFrame>,
     pub stats: DecodeStats,
     pub info: Arc<SourceInfo>,
+    /// This batch's share of derived records (statistics).
+    pub derived: DerivedPart,
 }
 
 pub(crate) struct EncodedFrame {
@@ -38,6 +41,8 @@ pub(crate) struct BatchSender<'p> {
     tx: Option<Sender<Batch>>,
     recycled: Receiver<Batch>,
     info: Arc<SourceInfo>,
+    /// The mapped input file, whose packets batches reference in place.
+    mapping: Option<Arc<memmap2::Mmap>>,
     stop: &'p AtomicBool,
     /// Set when a later stage has failed and stopped taking batches.
     broken: &'p AtomicBool,
@@ -60,11 +65,14 @@ impl file_source::PacketSink for BatchSender<'_> {
     fn input_stalled(&mut self) {
         self.flush();
     }
+    fn set_mapping(&mut self, mapping: Arc<memmap2::Mmap>) {
+        self.mapping = Some(mapping);
+    }
 }
 
 impl BatchSender<'_> {
     pub fn push(&mut self, meta: PacketMeta, bytes: &[u8]) {
-        self.current.push(meta, bytes);
+        self.current.push(meta, bytes, self.mapping.as_ref());
         self.progress.packets.fetch_add(1, Ordering::Relaxed);
         if self.current.is_full() {
             self.flush();
@@ -93,7 +101,7 @@ impl BatchSender<'_> {
     }
 
     pub fn pending(&self) -> usize {
-        self.current.packets.len()
+        self.current.len()
     }
 
     fn close(&mut self) {
@@ -121,6 +129,7 @@ pub(crate) fn run(
         }
     };
     let mut output = Output::new(config, sink);
+    let writer_derive = WriterDerive::new(config.spot.as_ref(), config.flows.as_ref(), config.compression_level)?;
     let workers = config.workers.max(1);
     let (batch_tx, batch_rx) = bounded::<Batch>(workers * 2);
     let (encoded_tx, encoded_rx) = bounded::<EncodedBatch>(workers * 2);
@@ -134,8 +143,9 @@ pub(crate) fn run(
                 let decode = config.decode.clone();
                 let level = config.compression_level;
                 let broken = &broken;
+                let derive = WorkerDerive::new(config.spot.as_ref(), config.flows.is_some());
                 scope.spawn(move || {
-                    let result = worker(rx, tx, recycle, decode, level);
+                    let result = worker(rx, tx, recycle, decode, derive, level);
                     // Its batches will never reach the writer: stop reading.
                     if result.is_err() {
                         broken.store(true, Ordering::Relaxed);
@@ -145,8 +155,10 @@ pub(crate) fn run(
             })
             .collect();
         drop((batch_rx, encoded_tx, recycle_tx));
-        let writer_handle = scope.spawn(|| {
-            let result = write_in_order(encoded_rx, &mut output);
+        let live = matches!(config.input, Input::Live(_));
+        let (output, broken) = (&mut output, &broken);
+        let writer_handle = scope.spawn(move || {
+            let result = write_in_order(encoded_rx, output, writer_derive, live);
             if result.is_err() {
                 broken.store(true, Ordering::Relaxed);
             }
@@ -159,6 +171,7 @@ pub(crate) fn run(
             tx: Some(batch_tx),
             recycled: recycle_rx,
             info: Arc::new(SourceInfo::default()),
+            mapping: None,
             stop,
             broken: &broken,
             progress,
@@ -247,9 +260,11 @@ fn worker(
     batches: Receiver<Batch>,
     encoded: Sender<EncodedBatch>,
     recycle: Sender<Batch>,
-    decode: DecodeConfig,
+    mut decode: DecodeConfig,
+    mut derive: WorkerDerive,
     level: i32,
 ) -> Result<(), WriteError> {
+    decode.summaries |= derive.needs_summaries();
     let mut decoder = Decoder::new(decode);
     let mut buffers = RecordBuffers::new();
     let mut compressor = FrameCompressor::new(level)?;
@@ -268,11 +283,12 @@ fn worker(
         }
         let result = EncodedBatch {
             seq: batch.seq,
-            packets: batch.packets.len() as u64,
-            bytes: batch.data.len() as u64,
+            packets: batch.len() as u64,
+            bytes: batch.captured_bytes() as u64,
             frames,
             stats: decoder.take_stats(),
             info: batch.info.clone(),
+            derived: derive.batch(&mut buffers.summaries),
         };
         batch.clear();
         let _ = recycle.try_send(batch);
@@ -283,24 +299,50 @@ fn worker(
     Ok(())
 }
 
-/// Writes batches in sequence order, whatever order workers finish them in.
-fn write_in_order(encoded: Receiver<EncodedBatch>, output: &mut Output<'_>) -> Result<CaptureSummary, CaptureError> {
+/// Writes batches in sequence order, whatever order workers finish them in,
+/// followed by the derived records each batch completes.
+fn write_in_order(
+    encoded: Receiver<EncodedBatch>,
+    output: &mut Output<'_>,
+    mut derive: WriterDerive,
+    live: bool,
+) -> Result<CaptureSummary, CaptureError> {
     let mut summary = CaptureSummary::default();
     let mut waiting = BTreeMap::new();
     let mut next = 0u64;
-    for batch in encoded {
+    let mut info = Arc::new(SourceInfo::default());
+    loop {
+        // A live capture's statistics ticks close on the wall clock, even
+        // when no packets come.
+        let batch = match encoded.recv_timeout(std::time::Duration::from_millis(500)) {
+            Ok(batch) => batch,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                if live {
+                    let frames = derive.close_before(wall_clock_ns())?;
+                    output.write(&frames, &info)?;
+                }
+                continue;
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        };
         waiting.insert(batch.seq, batch);
         while let Some(batch) = waiting.remove(&next) {
-            output.write(&batch)?;
+            output.write(&batch.frames, &batch.info)?;
             summary.packets += batch.packets;
             summary.bytes += batch.bytes;
             summary.decode.merge(&batch.stats);
+            info = batch.info.clone();
+            let frames = derive.batch(batch.derived)?;
+            output.write(&frames, &info)?;
             next += 1;
         }
     }
     if !waiting.is_empty() {
         return Err(CaptureError::Worker(format!("batch {next} never arrived")));
     }
+    let frames = derive.finish()?;
+    output.write(&frames, &info)?;
+    summary.spot_alerts = derive.alerts();
     Ok(summary)
 }
 
@@ -315,14 +357,10 @@ struct Output<'s> {
 
 impl<'s> Output<'s> {
     fn new(config: &CaptureConfig, sink: &'s mut dyn RecordSink) -> Self {
-        let created_ns = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
         let template = Header {
             schema_version: SCHEMA_VERSION,
             producer: config.producer.clone(),
-            created_ns,
+            created_ns: wall_clock_ns(),
             source: config.input.describe(),
             payloads: config.decode.payloads,
             ..Header::default()
@@ -335,21 +373,31 @@ impl<'s> Output<'s> {
         }
     }
 
-    fn write(&mut self, batch: &EncodedBatch) -> Result<(), CaptureError> {
-        for frame in &batch.frames {
-            let i = frame.record_type.index();
-            let header = self.headers[i].get_or_insert_with(|| {
-                let mut header = self.template.clone();
-                header.record_type = frame.record_type as i32;
-                header.message_type =
-                    frame.record_type.descriptor().map(|d| d.full_name().to_string()).unwrap_or_default();
-                header.link_types = batch.info.link_types.clone();
-                header.snaplen = batch.info.snaplen;
-                header
-            });
-            self.sink.write_frame(frame.record_type, header, frame.records, &frame.frame)?;
-            self.counts[i] += frame.records;
+    fn write(&mut self, frames: &[EncodedFrame], info: &SourceInfo) -> Result<(), CaptureError> {
+        for frame in frames.iter().filter(|f| f.records > 0) {
+            self.write_frame(frame.record_type, frame.records, &frame.frame, info)?;
         }
+        Ok(())
+    }
+
+    fn write_frame(
+        &mut self,
+        record_type: RecordType,
+        records: u64,
+        frame: &[u8],
+        info: &SourceInfo,
+    ) -> Result<(), CaptureError> {
+        let i = record_type.index();
+        let header = self.headers[i].get_or_insert_with(|| {
+            let mut header = self.template.clone();
+            header.record_type = record_type as i32;
+            header.message_type = record_type.descriptor().map(|d| d.full_name().to_string()).unwrap_or_default();
+            header.link_types = info.link_types.clone();
+            header.snaplen = info.snaplen;
+            header
+        });
+        self.sink.write_frame(record_type, header, records, frame)?;
+        self.counts[i] += records;
         Ok(())
     }
 

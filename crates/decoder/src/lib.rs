@@ -6,7 +6,6 @@
 //! number, parsed with etherparse's zero-copy slices; every layer that fails
 //! to parse is counted, and optionally recorded as an `Error` record.
 
-mod format;
 mod link;
 mod network;
 mod summary;
@@ -166,8 +165,23 @@ impl RecordBuffers {
 
     fn push(&mut self, record_type: RecordType, record: &impl Message) {
         let i = record_type.index();
-        // Encoding into a Vec cannot fail: it grows as needed.
-        let _ = record.encode_length_delimited(&mut self.buffers[i]);
+        let buf = &mut self.buffers[i];
+        // `encode_length_delimited` walks the record twice (length, then
+        // bytes). Most records are shorter than 128 bytes, so write the body
+        // after a one-byte length and widen the prefix in the rare other case.
+        let start = buf.len();
+        buf.push(0);
+        record.encode_raw(buf);
+        let len = buf.len() - start - 1;
+        if len < 0x80 {
+            buf[start] = len as u8;
+        } else {
+            let mut prefix = [0u8; 10];
+            let mut writer = &mut prefix[..];
+            prost::encoding::encode_varint(len as u64, &mut writer);
+            let n = prost::encoding::encoded_len_varint(len as u64);
+            buf.splice(start..start + 1, prefix[..n].iter().copied());
+        }
         self.counts[i] += 1;
     }
 
@@ -210,8 +224,9 @@ struct Scratch {
     icmpv4: netcap_records::Icmpv4,
     icmpv6: netcap_records::Icmpv6,
     error: netcap_records::Error,
-    src_ip: String,
-    dst_ip: String,
+    /// The packet's IP addresses, network order (4 or 16 bytes).
+    src_ip: Vec<u8>,
+    dst_ip: Vec<u8>,
 }
 
 /// The decoding of one packet in progress: decoder state plus the output.
@@ -253,7 +268,7 @@ trait PacketRecord {
 
 /// Records from layer 3 up carry the packet's addresses.
 trait AddressedRecord: PacketRecord {
-    fn set_addresses(&mut self, src_ip: &str, dst_ip: &str);
+    fn set_addresses(&mut self, src_ip: &[u8], dst_ip: &[u8]);
 }
 
 macro_rules! packet_records {
@@ -265,11 +280,11 @@ macro_rules! packet_records {
             }
         })*
         $(impl AddressedRecord for $addressed {
-            fn set_addresses(&mut self, src_ip: &str, dst_ip: &str) {
+            fn set_addresses(&mut self, src_ip: &[u8], dst_ip: &[u8]) {
                 self.src_ip.clear();
-                self.src_ip.push_str(src_ip);
+                self.src_ip.extend_from_slice(src_ip);
                 self.dst_ip.clear();
-                self.dst_ip.push_str(dst_ip);
+                self.dst_ip.extend_from_slice(dst_ip);
             }
         })*
     };
@@ -280,6 +295,12 @@ packet_records!(
     r::Ethernet, r::Dot1q, r::Arp, r::Ipv4, r::Ipv6, r::Tcp, r::Udp, r::Icmpv4, r::Icmpv6, r::Error;
     addressed: r::Ipv4, r::Ipv6, r::Tcp, r::Udp, r::Icmpv4, r::Icmpv6
 );
+
+/// Replaces a reused bytes field's contents.
+fn set_bytes(dst: &mut Vec<u8>, src: &[u8]) {
+    dst.clear();
+    dst.extend_from_slice(src);
+}
 
 /// Sets a record's payload field: the bytes with -payload, else empty.
 fn set_payload(dst: &mut Vec<u8>, payload: &[u8], keep: bool) {

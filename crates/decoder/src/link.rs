@@ -1,6 +1,5 @@
 //! Link layers: the capture's LINKTYPE decides how to find the network layer.
 
-use crate::format::write_mac;
 use crate::{Layer, PacketContext, PacketRecord, network};
 use etherparse::{Ethernet2HeaderSlice, SingleVlanHeaderSlice};
 use netcap_records::RecordType;
@@ -80,8 +79,8 @@ fn ethernet(cx: &mut PacketContext<'_>, data: &[u8]) {
     if cx.wants(RecordType::Ethernet) {
         let r = &mut cx.scratch.ethernet;
         r.stamp(cx.meta);
-        write_mac(&mut r.src_mac, &header.source());
-        write_mac(&mut r.dst_mac, &header.destination());
+        crate::set_bytes(&mut r.src_mac, &header.source());
+        crate::set_bytes(&mut r.dst_mac, &header.destination());
         r.ether_type = u32::from(ether_type);
         r.captured_length = data.len() as u32;
         r.wire_length = cx.meta.wire_length;

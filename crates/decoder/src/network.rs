@@ -1,7 +1,7 @@
 //! Network layer: ARP, IPv4 (with options) and IPv6 (with its
 //! extension-header chain).
 
-use crate::format::{write_ipv4, write_ipv6, write_mac, write_proto_addr};
+use crate::set_bytes;
 use crate::{AddressedRecord, Layer, NetworkKind, PacketContext, PacketRecord, TransportKind, transport};
 use etherparse::{
     ArpPacketSlice, IpAuthHeaderSlice, Ipv6FragmentHeaderSlice, Ipv6RawExtHeaderSlice, LaxIpv4Slice, LaxIpv6Slice,
@@ -53,10 +53,10 @@ fn arp(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     r.hw_size = u32::from(packet.hw_addr_size());
     r.proto_size = u32::from(packet.proto_addr_size());
     r.operation = u32::from(packet.operation().0);
-    write_mac(&mut r.src_hw_addr, packet.sender_hw_addr());
-    write_proto_addr(&mut r.src_proto_addr, packet.sender_protocol_addr());
-    write_mac(&mut r.dst_hw_addr, packet.target_hw_addr());
-    write_proto_addr(&mut r.dst_proto_addr, packet.target_protocol_addr());
+    set_bytes(&mut r.src_hw_addr, packet.sender_hw_addr());
+    set_bytes(&mut r.src_proto_addr, packet.sender_protocol_addr());
+    set_bytes(&mut r.dst_hw_addr, packet.target_hw_addr());
+    set_bytes(&mut r.dst_proto_addr, packet.target_protocol_addr());
     cx.out.push(RecordType::Arp, &cx.scratch.arp);
 }
 
@@ -70,8 +70,8 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     };
     let header = slice.header();
     let header_len = header.slice().len();
-    write_ipv4(&mut cx.scratch.src_ip, header.source());
-    write_ipv4(&mut cx.scratch.dst_ip, header.destination());
+    set_bytes(&mut cx.scratch.src_ip, &header.source());
+    set_bytes(&mut cx.scratch.dst_ip, &header.destination());
     let payload = slice.payload();
     let sum = &mut cx.summary;
     sum.network = NetworkKind::Ipv4;
@@ -80,6 +80,7 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     sum.ip_protocol = header.protocol().0;
     sum.ttl = header.ttl();
     sum.ip_payload_length = u32::from(header.total_len()).saturating_sub(header_len as u32);
+    sum.ip_total_length = u32::from(header.total_len());
     sum.fragment = header.more_fragments() || header.fragments_offset().value() != 0;
     if cx.wants(RecordType::Ipv4) {
         let r = &mut cx.scratch.ipv4;
@@ -163,8 +164,8 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         Err(e) => return cx.error(Layer::Ipv6, offset, e),
     };
     let header = slice.header();
-    write_ipv6(&mut cx.scratch.src_ip, header.source());
-    write_ipv6(&mut cx.scratch.dst_ip, header.destination());
+    set_bytes(&mut cx.scratch.src_ip, &header.source());
+    set_bytes(&mut cx.scratch.dst_ip, &header.destination());
     let payload = slice.payload();
     let sum = &mut cx.summary;
     sum.network = NetworkKind::Ipv6;
@@ -173,6 +174,7 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     sum.ip_protocol = payload.ip_number.0;
     sum.ttl = header.hop_limit();
     sum.ip_payload_length = u32::from(header.payload_length());
+    sum.ip_total_length = 40 + u32::from(header.payload_length());
     sum.fragment = payload.fragmented;
     let first_fragment;
     if cx.wants(RecordType::Ipv6) {

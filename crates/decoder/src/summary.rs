@@ -65,6 +65,9 @@ pub struct PacketSummary {
     pub ttl: u8,
     /// Bytes after the IP header(s) that the IP header says the packet holds.
     pub ip_payload_length: u32,
+    /// The IPv4 header's total length field as it is (0 under TCP
+    /// segmentation offload); for IPv6, 40 + the payload length field.
+    pub ip_total_length: u32,
     /// Part of a fragmented datagram (any fragment).
     pub fragment: bool,
     pub transport: TransportKind,

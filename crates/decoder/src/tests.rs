@@ -61,15 +61,15 @@ fn qinq_tcp_syn_fields() {
     let (out, stats) = decode_all(1, &qinq_syn(), DecodeConfig::new());
     assert_eq!(stats, DecodeStats::default());
     let eth: Vec<Ethernet> = records(&out, RecordType::Ethernet);
-    assert_eq!(eth[0].src_mac, "00:11:22:33:44:55");
-    assert_eq!(eth[0].dst_mac, "ff:ee:dd:cc:bb:aa");
+    assert_eq!(eth[0].src_mac, [0x00, 0x11, 0x22, 0x33, 0x44, 0x55]);
+    assert_eq!(eth[0].dst_mac, [0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa]);
     assert_eq!(eth[0].ether_type, 0x88a8);
     let tags: Vec<Dot1q> = records(&out, RecordType::Dot1q);
     assert_eq!(tags.len(), 2);
     assert_eq!((tags[0].index, tags[0].tpid, tags[0].priority, tags[0].vlan_id), (0, 0x88a8, 5, 100));
     assert_eq!((tags[1].index, tags[1].tpid, tags[1].vlan_id, tags[1].ether_type), (1, 0x8100, 5, 0x0800));
     let ip: Vec<Ipv4> = records(&out, RecordType::Ipv4);
-    assert_eq!(ip[0].src_ip, "192.168.1.2");
+    assert_eq!(ip[0].src_ip, [192, 168, 1, 2]);
     assert_eq!((ip[0].ttl, ip[0].flags, ip[0].total_length, ip[0].id), (64, 2, 60, 0x1c46));
     assert_eq!(ip[0].payload_length, 40);
     let tcp: Vec<Tcp> = records(&out, RecordType::Tcp);
@@ -79,7 +79,7 @@ fn qinq_tcp_syn_fields() {
     assert_eq!((t.mss, t.window_scale, t.sack_permitted), (Some(1460), Some(7), true));
     assert_eq!((t.ts_val, t.ts_ecr), (Some(1000), Some(0)));
     assert_eq!(t.option_kinds, vec![2, 4, 8, 1, 3]);
-    assert_eq!((t.frame, t.timestamp_ns, t.dst_ip.as_str()), (7, 1_000_000_123, "10.0.0.1"));
+    assert_eq!((t.frame, t.timestamp_ns, &t.dst_ip[..]), (7, 1_000_000_123, &[10, 0, 0, 1][..]));
     assert!(t.payload.is_empty());
 }
 
@@ -148,7 +148,7 @@ fn udp_over_ipv6_with_hop_by_hop() {
     let (out, stats) = decode_all(229, &data, DecodeConfig::new());
     assert_eq!(stats, DecodeStats::default());
     let ip: Vec<netcap_records::Ipv6> = records(&out, RecordType::Ipv6);
-    assert_eq!(ip[0].src_ip, "2001:db8::1");
+    assert_eq!(ip[0].src_ip, "2001:db8::1".parse::<std::net::Ipv6Addr>().unwrap().octets());
     assert_eq!((ip[0].next_header, ip[0].transport_protocol, ip[0].hop_limit), (0, 17, 64));
     assert_eq!(ip[0].extension_headers.len(), 1);
     assert_eq!((ip[0].extension_headers[0].r#type, ip[0].extension_headers[0].length), (0, 8));
@@ -196,7 +196,7 @@ fn rarp_is_decoded_as_arp() {
     let data = hex_bytes(hex);
     let (out, _) = decode_all(1, &data, DecodeConfig::new());
     let arp: Vec<netcap_records::Arp> = records(&out, RecordType::Arp);
-    assert_eq!((arp[0].operation, arp[0].src_hw_addr.as_str()), (3, "00:11:22:33:44:55"));
+    assert_eq!((arp[0].operation, &arp[0].src_hw_addr[..]), (3, &[0x00, 0x11, 0x22, 0x33, 0x44, 0x55][..]));
 }
 
 #[test]
@@ -219,6 +219,7 @@ fn summary_of_a_tcp_syn_with_or_without_records() {
         assert_eq!(s.src_ip, Some("192.168.1.2".parse().unwrap()));
         assert_eq!(s.dst_ip, Some("10.0.0.1".parse().unwrap()));
         assert_eq!((s.ip_protocol, s.ttl, s.ip_payload_length, s.fragment), (6, 64, 40, false));
+        assert_eq!(s.ip_total_length, 60);
         assert_eq!(s.transport, TransportKind::Tcp);
         assert_eq!((s.src_port, s.dst_port, s.tcp_seq, s.tcp_ack), (54321, 443, 100, 0));
         assert_eq!((s.tcp_flags, s.tcp_window, s.tcp_window_scale), (tcp_flag::SYN, 64240, Some(7)));

@@ -43,7 +43,7 @@ pub(crate) fn write_header(out: &mut dyn Write, header: &Header, format: Format)
             }
             other => {
                 let kind = field.kind();
-                crate::render::text_field(&mut buf, false, other, &kind, StrStyle::Quoted, true, &layout);
+                crate::render::text_field(&mut buf, false, other, &kind, None, StrStyle::Quoted, true, &layout);
             }
         }
         buf.push(b'\n');

@@ -3,6 +3,7 @@
 //! Everything here appends to a caller-owned `Vec<u8>` so that the sinks can
 //! reuse one buffer per line or cell instead of allocating per field.
 
+use crate::address::{Address, address_kind, push_address};
 use crate::schema::{Column, Layout, is_time_field};
 use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MapKey, ReflectMessage, Value};
 use std::io::Write as _;
@@ -48,7 +49,7 @@ pub(crate) fn push_rfc3339(buf: &mut Vec<u8>, unix_ns: i64) {
     let nanos = unix_ns.rem_euclid(NS_PER_SEC);
     let days = secs.div_euclid(86_400);
     let second_of_day = secs.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
+    let (year, month, day) = netcap_records::civil::civil_from_days(days);
     let _ = write!(
         buf,
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
@@ -56,21 +57,6 @@ pub(crate) fn push_rfc3339(buf: &mut Vec<u8>, unix_ns: i64) {
         second_of_day / 60 % 60,
         second_of_day % 60
     );
-}
-
-/// Proleptic Gregorian date of a day count since 1970-01-01 (Howard
-/// Hinnant's `civil_from_days`), so that no date crate is needed.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// Appends a string in `style`.
@@ -120,8 +106,9 @@ fn push_quoted(buf: &mut Vec<u8>, s: &str) {
 
 /// Appends a scalar (anything but a message, list or map). Returns false,
 /// appending nothing, for composites.
-fn push_scalar(buf: &mut Vec<u8>, value: &Value, kind: &Kind, style: StrStyle) -> bool {
+fn push_scalar(buf: &mut Vec<u8>, value: &Value, kind: &Kind, address: Option<Address>, style: StrStyle) -> bool {
     match value {
+        Value::Bytes(b) if address.is_some() => push_address(buf, address.unwrap_or(Address::Ip), b),
         Value::Bool(true) => buf.extend_from_slice(b"true"),
         Value::Bool(false) => buf.extend_from_slice(b"false"),
         Value::I32(v) => push_display(buf, v),
@@ -191,13 +178,13 @@ pub(crate) fn csv_cell(buf: &mut Vec<u8>, msg: &DynamicMessage, column: &Column,
         return;
     }
     let value = msg.get_field(&column.field);
-    if !push_scalar(buf, &value, &column.kind, StrStyle::Raw) {
-        csv_composite(buf, &value, &column.kind, layout);
+    if !push_scalar(buf, &value, &column.kind, column.address, StrStyle::Raw) {
+        csv_composite(buf, &value, &column.kind, column.address, layout);
     }
 }
 
 /// A list (`a|b`), map (`k;v|k;v`) or message (`f1;f2;...`), unbraced.
-fn csv_composite(buf: &mut Vec<u8>, value: &Value, kind: &Kind, layout: &Layout) {
+fn csv_composite(buf: &mut Vec<u8>, value: &Value, kind: &Kind, address: Option<Address>, layout: &Layout) {
     match value {
         Value::List(items) => {
             for (i, item) in items.iter().enumerate() {
@@ -208,7 +195,7 @@ fn csv_composite(buf: &mut Vec<u8>, value: &Value, kind: &Kind, layout: &Layout)
                     // Top-level message elements stay unbraced: `|` and `;`
                     // cannot clash, and this is the common case (options).
                     Value::Message(m) => csv_message(buf, m, layout),
-                    other => csv_nested(buf, other, kind, layout),
+                    other => csv_nested(buf, other, kind, address, layout),
                 }
             }
         }
@@ -221,13 +208,13 @@ fn csv_composite(buf: &mut Vec<u8>, value: &Value, kind: &Kind, layout: &Layout)
                 push_map_key(buf, key, StrStyle::Escaped);
                 buf.push(b';');
                 if let Some(value_kind) = &value_kind {
-                    csv_nested(buf, value, value_kind, layout);
+                    csv_nested(buf, value, value_kind, None, layout);
                 }
             }
         }
         Value::Message(m) => csv_message(buf, m, layout),
         scalar => {
-            push_scalar(buf, scalar, kind, StrStyle::Escaped);
+            push_scalar(buf, scalar, kind, address, StrStyle::Escaped);
         }
     }
 }
@@ -243,15 +230,15 @@ fn csv_message(buf: &mut Vec<u8>, msg: &DynamicMessage, layout: &Layout) {
         if is_absent(msg, field) {
             continue;
         }
-        csv_nested(buf, &msg.get_field(field), &field.kind(), layout);
+        csv_nested(buf, &msg.get_field(field), &field.kind(), address_kind(field), layout);
     }
 }
 
 /// A value inside a composite: scalars escaped, composites in braces.
-fn csv_nested(buf: &mut Vec<u8>, value: &Value, kind: &Kind, layout: &Layout) {
-    if !push_scalar(buf, value, kind, StrStyle::Escaped) {
+fn csv_nested(buf: &mut Vec<u8>, value: &Value, kind: &Kind, address: Option<Address>, layout: &Layout) {
+    if !push_scalar(buf, value, kind, address, StrStyle::Escaped) {
         buf.push(b'{');
-        csv_composite(buf, value, kind, layout);
+        csv_composite(buf, value, kind, address, layout);
         buf.push(b'}');
     }
 }
@@ -268,6 +255,7 @@ pub(crate) fn text_field(
     time: bool,
     value: &Value,
     kind: &Kind,
+    address: Option<Address>,
     style: StrStyle,
     top: bool,
     layout: &Layout,
@@ -287,19 +275,26 @@ pub(crate) fn text_field(
                 }
                 // Strings in a list are quoted when needed even in a table,
                 // or their commas would be ambiguous.
-                text_value(buf, item, kind, StrStyle::Quoted, layout);
+                text_value(buf, item, kind, address, StrStyle::Quoted, layout);
             }
             if !top {
                 buf.push(b']');
             }
         }
-        other => text_value(buf, other, kind, style, layout),
+        other => text_value(buf, other, kind, address, style, layout),
     }
 }
 
 /// A single (non-list) value in text form.
-fn text_value(buf: &mut Vec<u8>, value: &Value, kind: &Kind, style: StrStyle, layout: &Layout) {
-    if push_scalar(buf, value, kind, style) {
+fn text_value(
+    buf: &mut Vec<u8>,
+    value: &Value,
+    kind: &Kind,
+    address: Option<Address>,
+    style: StrStyle,
+    layout: &Layout,
+) {
+    if push_scalar(buf, value, kind, address, style) {
         return;
     }
     match value {
@@ -325,7 +320,16 @@ fn text_value(buf: &mut Vec<u8>, value: &Value, kind: &Kind, style: StrStyle, la
                 buf.extend_from_slice(crate::schema::label(field).as_bytes());
                 buf.push(b'=');
                 let kind = field.kind();
-                text_field(buf, is_time_field(field), &value, &kind, StrStyle::Quoted, false, layout);
+                text_field(
+                    buf,
+                    is_time_field(field),
+                    &value,
+                    &kind,
+                    address_kind(field),
+                    StrStyle::Quoted,
+                    false,
+                    layout,
+                );
             }
             buf.push(b'}');
         }
@@ -339,7 +343,7 @@ fn text_value(buf: &mut Vec<u8>, value: &Value, kind: &Kind, style: StrStyle, la
                 push_map_key(buf, key, StrStyle::Quoted);
                 buf.push(b'=');
                 if let Some(value_kind) = &value_kind {
-                    text_value(buf, value, value_kind, StrStyle::Quoted, layout);
+                    text_value(buf, value, value_kind, None, StrStyle::Quoted, layout);
                 }
             }
             buf.push(b'}');
@@ -350,7 +354,7 @@ fn text_value(buf: &mut Vec<u8>, value: &Value, kind: &Kind, style: StrStyle, la
                 if i > 0 {
                     buf.push(b',');
                 }
-                text_value(buf, item, kind, StrStyle::Quoted, layout);
+                text_value(buf, item, kind, address, StrStyle::Quoted, layout);
             }
             buf.push(b']');
         }
@@ -365,7 +369,7 @@ pub(crate) fn table_cell(buf: &mut Vec<u8>, msg: &DynamicMessage, column: &Colum
         return;
     }
     let value = msg.get_field(&column.field);
-    text_field(buf, column.time, &value, &column.kind, StrStyle::Table, true, layout);
+    text_field(buf, column.time, &value, &column.kind, column.address, StrStyle::Table, true, layout);
 }
 
 #[cfg(test)]
@@ -505,7 +509,16 @@ message Outer {
             .iter()
             .map(|c| {
                 let mut buf = Vec::new();
-                text_field(&mut buf, c.time, &msg.get_field(&c.field), &c.kind, StrStyle::Quoted, true, &layout);
+                text_field(
+                    &mut buf,
+                    c.time,
+                    &msg.get_field(&c.field),
+                    &c.kind,
+                    c.address,
+                    StrStyle::Quoted,
+                    true,
+                    &layout,
+                );
                 format!("{}={}", c.label, String::from_utf8(buf).unwrap())
             })
             .collect();

@@ -19,6 +19,8 @@ pub(crate) struct Column {
     pub(crate) time: bool,
     /// Right-aligned in tables.
     pub(crate) numeric: bool,
+    /// Bytes shown as IP or MAC addresses.
+    pub(crate) address: Option<crate::address::Address>,
 }
 
 impl Column {
@@ -43,7 +45,8 @@ impl Column {
                     | Kind::Sfixed32
                     | Kind::Sfixed64
             );
-        Column { label: label(&field).into_owned(), field, kind, time, numeric }
+        let address = crate::address::address_kind(&field);
+        Column { label: label(&field).into_owned(), field, kind, time, numeric, address }
     }
 }
 

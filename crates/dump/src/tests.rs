@@ -10,6 +10,14 @@ const T0: i64 = 1_368_328_666_543_210_123;
 
 /// A record file holding `batches` (one zstd frame each); `finish` writes
 /// the end marker, as an uninterrupted writer does.
+/// An IP address as records store it: network-order bytes.
+fn ip(text: &str) -> Vec<u8> {
+    match text.parse::<std::net::IpAddr>().unwrap() {
+        std::net::IpAddr::V4(a) => a.octets().to_vec(),
+        std::net::IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
+
 fn file_bytes<M: Message>(record_type: RecordType, batches: &[&[M]], finish: bool) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(record_type.file_name());
@@ -72,8 +80,8 @@ fn syn() -> Tcp {
     Tcp {
         timestamp_ns: T0,
         frame: 1,
-        src_ip: "10.0.0.1".into(),
-        dst_ip: "10.0.0.2".into(),
+        src_ip: ip("10.0.0.1"),
+        dst_ip: ip("10.0.0.2"),
         src_port: 51000,
         dst_port: 80,
         seq: 1000,
@@ -99,8 +107,8 @@ fn ack() -> Tcp {
     Tcp {
         timestamp_ns: T0 + 100_000_000,
         frame: 2,
-        src_ip: "10.0.0.2".into(),
-        dst_ip: "10.0.0.1".into(),
+        src_ip: ip("10.0.0.2"),
+        dst_ip: ip("10.0.0.1"),
         src_port: 80,
         dst_port: 51000,
         seq: 5000,
@@ -117,8 +125,8 @@ fn ipv4_with_options() -> IPv4 {
     IPv4 {
         timestamp_ns: T0,
         frame: 7,
-        src_ip: "192.168.1.1".into(),
-        dst_ip: "192.168.1.2".into(),
+        src_ip: ip("192.168.1.1"),
+        dst_ip: ip("192.168.1.2"),
         version: 4,
         header_length: 32,
         total_length: 52,
@@ -137,8 +145,8 @@ fn ipv6_with_extensions() -> IPv6 {
     IPv6 {
         timestamp_ns: T0,
         frame: 9,
-        src_ip: "fe80::1".into(),
-        dst_ip: "ff02::1".into(),
+        src_ip: ip("fe80::1"),
+        dst_ip: ip("ff02::1"),
         version: 6,
         payload_length: 24,
         next_header: 0,
@@ -355,9 +363,9 @@ fn table_with_no_records_prints_the_header() {
 #[test]
 fn table_widths_are_fixed_after_the_sample() {
     let mut records: Vec<Tcp> = (0..TABLE_SAMPLE_ROWS as u64)
-        .map(|i| Tcp { frame: i + 1, src_ip: "10.0.0.1".into(), ..Default::default() })
+        .map(|i| Tcp { frame: i + 1, src_ip: ip("10.0.0.1"), ..Default::default() })
         .collect();
-    records.push(Tcp { frame: 1_000_000, src_ip: "2001:db8::1".into(), ..Default::default() });
+    records.push(Tcp { frame: 1_000_000, src_ip: ip("2001:db8::1"), ..Default::default() });
     let out = run(RecordType::Tcp, &records, &select(Format::Table, &["src_ip", "frame"]));
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), TABLE_SAMPLE_ROWS + 2);
@@ -375,13 +383,13 @@ fn list_fields_shows_names_types_and_comments() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 31);
     // TCP's timestamp_ns has no comment in the proto.
-    assert_eq!(lines[0], "timestamp_ns    int64");
-    assert_eq!(lines[2], "src_ip          string");
+    assert_eq!(lines[0], "timestamp_ns    sfixed64");
+    assert_eq!(lines[2], "src_ip          bytes");
     assert_eq!(
         lines[22],
-        "option_kinds    repeated uint32  Kinds of the options in order of appearance (0 EOL, 1 NOP, 2 MSS, ...)."
+        "option_kinds    repeated uint32   Kinds of the options in order of appearance (0 EOL, 1 NOP, 2 MSS, ...)."
     );
-    assert_eq!(lines[23], "mss             optional uint32  Maximum segment size option, if present.");
+    assert_eq!(lines[23], "mss             optional uint32   Maximum segment size option, if present.");
     let bytes = file_bytes::<IPv4>(RecordType::Ipv4, &[], true);
     let (out, _) = run_bytes(&bytes, &DumpOptions { list_fields: true, ..Default::default() });
     assert!(out.contains("\noptions          repeated IPv4Option\n"), "{out}");

@@ -5,6 +5,7 @@
 //! protobuf messages: a [`Header`] first, then records of one type
 //! (docs/format.md).
 
+pub mod civil;
 mod reader;
 mod writer;
 

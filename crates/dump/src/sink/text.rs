@@ -41,6 +41,7 @@ impl<W: Write> Sink for TextSink<'_, W> {
                 column.time,
                 &msg.get_field(&column.field),
                 &column.kind,
+                column.address,
                 StrStyle::Quoted,
                 true,
                 &self.cx.layout,

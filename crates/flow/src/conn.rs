@@ -1,0 +1,222 @@
+//! The state of one tracked connection: fixed-size accumulators per
+//! direction, updated once per packet.
+
+use crate::key::{FlowKey, is_icmp_reply};
+use crate::names::is_service_port;
+use crate::stats::{GapStat, IntStat};
+use netcap_decoder::{PacketSummary, TransportKind, tcp_flag};
+use netcap_records::TerminationReason;
+
+/// Index of the client side in [`Conn::sides`].
+pub(crate) const CLIENT: usize = 0;
+pub(crate) const SERVER: usize = 1;
+
+/// TCP flags counted per direction, in the order of the record fields.
+const COUNTED_FLAGS: [u16; 8] = [
+    tcp_flag::SYN,
+    tcp_flag::FIN,
+    tcp_flag::RST,
+    tcp_flag::ACK,
+    tcp_flag::PSH,
+    tcp_flag::URG,
+    tcp_flag::ECE,
+    tcp_flag::CWR,
+];
+
+/// What one direction sent.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Side {
+    pub packets: u64,
+    pub bytes: u64,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    pub first_frame: u64,
+    /// Payload size of every packet (n = packets, sum = payload bytes).
+    pub payload: IntStat,
+    /// Payload sizes of packets with payload.
+    pub nonzero: IntStat,
+    /// Gaps between this direction's consecutive packets.
+    pub gaps: GapStat,
+    /// TCP window of segments with ACK set and RST clear (the window
+    /// samples, as NetWatcher's window features, RST aside).
+    pub window: IntStat,
+    /// Packets with each of [`COUNTED_FLAGS`].
+    pub flags: [u32; 8],
+    pub zero_windows: u32,
+    pub zero_window_updates: u32,
+    pub initial_window: u16,
+    pub last_window_zero: bool,
+    /// Window scale option of this side's SYN.
+    pub window_scale: Option<u8>,
+    pub fin: bool,
+}
+
+/// One packet of the optional sequences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SeqEntry {
+    pub ts: i64,
+    pub size: u32,
+    pub window: u16,
+    pub from_client: bool,
+}
+
+/// The fields a lookup and the timeout checks read come first (see the
+/// table's `Slot`).
+#[repr(C)]
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Conn {
+    pub key: FlowKey,
+    pub last_ts: i64,
+    pub first_ts: i64,
+    /// Set once the TCP connection has ended (RST, or FIN from both sides);
+    /// later packets within the close linger still count.
+    pub closed: Option<TerminationReason>,
+    /// Endpoint `a` of the key is the client.
+    pub client_is_a: bool,
+    pub first_frame: u64,
+    pub sides: [Side; 2],
+    /// Gaps between consecutive packets of either direction.
+    pub gaps: GapStat,
+    pub client_mac: Option<[u8; 6]>,
+    pub server_mac: Option<[u8; 6]>,
+    pub seq: Vec<SeqEntry>,
+}
+
+impl Conn {
+    /// A connection whose first packet is `s`.
+    pub fn new(key: FlowKey, s: &PacketSummary, from_a: bool) -> Conn {
+        let client_is_a = if sender_is_client(s, key.v6) { from_a } else { !from_a };
+        let from_client = from_a == client_is_a;
+        let (client_mac, server_mac) = if from_client { (s.src_mac, s.dst_mac) } else { (s.dst_mac, s.src_mac) };
+        Conn {
+            key,
+            client_is_a,
+            first_ts: s.timestamp_ns,
+            last_ts: s.timestamp_ns,
+            first_frame: s.frame,
+            client_mac,
+            server_mac,
+            ..Conn::default()
+        }
+    }
+
+    /// The record that continues this connection after an active-timeout
+    /// split: same endpoints and roles, and the TCP state carried over (the
+    /// window scales were negotiated in a SYN the new record does not have).
+    pub fn continuation(&self, s: &PacketSummary) -> Conn {
+        let mut c = Conn {
+            key: self.key,
+            client_is_a: self.client_is_a,
+            first_ts: s.timestamp_ns,
+            last_ts: s.timestamp_ns,
+            first_frame: s.frame,
+            client_mac: self.client_mac,
+            server_mac: self.server_mac,
+            ..Conn::default()
+        };
+        for (new, old) in c.sides.iter_mut().zip(&self.sides) {
+            new.window_scale = old.window_scale;
+            new.fin = old.fin;
+            new.last_window_zero = old.last_window_zero;
+        }
+        c
+    }
+
+    pub fn is_from_client(&self, from_a: bool) -> bool {
+        from_a == self.client_is_a
+    }
+
+    /// Adds one packet. `sequences`: how many packets the sequences keep.
+    pub fn add(&mut self, s: &PacketSummary, from_client: bool, sequences: usize) {
+        let ts = s.timestamp_ns;
+        let packets = self.sides[CLIENT].packets + self.sides[SERVER].packets;
+        if packets > 0 {
+            self.gaps.add(gap(self.last_ts, ts));
+        }
+        self.last_ts = self.last_ts.max(ts);
+        let payload = payload_of(s);
+        let tcp = s.transport == TransportKind::Tcp;
+        let side = &mut self.sides[if from_client { CLIENT } else { SERVER }];
+        if side.packets == 0 {
+            side.first_ts = ts;
+            side.last_ts = ts;
+            side.first_frame = s.frame;
+            if tcp {
+                side.initial_window = s.tcp_window;
+            }
+        } else {
+            side.gaps.add(gap(side.last_ts, ts));
+            side.last_ts = side.last_ts.max(ts);
+        }
+        side.packets += 1;
+        side.bytes += u64::from(s.wire_length);
+        side.payload.add(payload);
+        if payload > 0 {
+            side.nonzero.add(payload);
+        }
+        if tcp {
+            let f = s.tcp_flags;
+            for (count, flag) in side.flags.iter_mut().zip(COUNTED_FLAGS) {
+                *count += u32::from(f & flag != 0);
+            }
+            if f & tcp_flag::SYN != 0 && s.tcp_window_scale.is_some() {
+                side.window_scale = s.tcp_window_scale;
+            }
+            if f & tcp_flag::ACK != 0 && f & tcp_flag::RST == 0 {
+                let w = s.tcp_window;
+                side.window.add(u32::from(w));
+                if w == 0 {
+                    side.zero_windows += 1;
+                } else if side.last_window_zero {
+                    side.zero_window_updates += 1;
+                }
+                side.last_window_zero = w == 0;
+            }
+            if f & tcp_flag::FIN != 0 {
+                side.fin = true;
+            }
+            if self.closed.is_none() {
+                if f & tcp_flag::RST != 0 {
+                    self.closed = Some(TerminationReason::Rst);
+                } else if self.sides[CLIENT].fin && self.sides[SERVER].fin {
+                    self.closed = Some(TerminationReason::Fin);
+                }
+            }
+        }
+        if self.seq.len() < sequences {
+            if self.seq.capacity() == 0 {
+                self.seq.reserve_exact(sequences.min(16));
+            }
+            self.seq.push(SeqEntry { ts, size: payload, window: s.tcp_window, from_client });
+        }
+    }
+}
+
+/// Time between two packets; 0 when capture time went backwards.
+fn gap(prev: i64, ts: i64) -> u64 {
+    u64::try_from(ts.saturating_sub(prev)).unwrap_or(0)
+}
+
+/// Transport payload (TCP/UDP data, ICMP body), else the IP payload.
+fn payload_of(s: &PacketSummary) -> u32 {
+    match s.transport {
+        TransportKind::Tcp | TransportKind::Udp | TransportKind::Icmpv4 | TransportKind::Icmpv6 => s.payload_length,
+        TransportKind::Other | TransportKind::None => s.ip_payload_length,
+    }
+}
+
+/// Whether the sender of a connection's first packet is its client:
+/// a TCP SYN-ACK comes from the server, a SYN from the client; an ICMP
+/// reply type from the server; otherwise a packet from a service port
+/// (below 1024 or in the well-known table) to a port that is not one comes
+/// from the server; else the sender is the client.
+pub(crate) fn sender_is_client(s: &PacketSummary, v6: bool) -> bool {
+    match s.transport {
+        TransportKind::Tcp if s.tcp_flags & tcp_flag::SYN != 0 => s.tcp_flags & tcp_flag::ACK == 0,
+        TransportKind::Tcp | TransportKind::Udp => {
+            !is_service_port(s.ip_protocol, s.src_port) || is_service_port(s.ip_protocol, s.dst_port)
+        }
+        TransportKind::Icmpv4 | TransportKind::Icmpv6 => !is_icmp_reply(s.icmp_type, v6),
+        _ => true,
+    }
+}

@@ -1,0 +1,246 @@
+//! Ended connections into Connection and Flow records, reusing the
+//! caller's record values (strings and vectors keep their memory).
+
+use crate::EndedConnection;
+use crate::conn::{CLIENT, SERVER, Side};
+use crate::names::{application_protocol, transport_protocol};
+use crate::stats::{GapStat, IntStat};
+use netcap_records::{Connection, Flow, TerminationReason};
+use std::net::IpAddr;
+
+impl EndedConnection {
+    pub fn reason(&self) -> TerminationReason {
+        self.reason
+    }
+
+    /// Order of records ended together (in one batch, across shards): last
+    /// packet time, then first frame. The first frame is unique per
+    /// connection record, so the order is total and deterministic.
+    pub fn sort_key(&self) -> (i64, u64) {
+        (self.conn.last_ts, self.conn.first_frame)
+    }
+
+    /// Frame number of the connection's first packet.
+    pub fn first_frame(&self) -> u64 {
+        self.conn.first_frame
+    }
+
+    pub fn first_timestamp_ns(&self) -> i64 {
+        self.conn.first_ts
+    }
+
+    pub fn last_timestamp_ns(&self) -> i64 {
+        self.conn.last_ts
+    }
+
+    /// Client address and port (ICMP: Community ID's port equivalent).
+    pub fn client(&self) -> (IpAddr, u16) {
+        let k = &self.conn.key;
+        (k.ip(self.conn.client_is_a), k.port(self.conn.client_is_a))
+    }
+
+    pub fn server(&self) -> (IpAddr, u16) {
+        let k = &self.conn.key;
+        (k.ip(!self.conn.client_is_a), k.port(!self.conn.client_is_a))
+    }
+
+    pub fn ip_protocol(&self) -> u8 {
+        self.conn.key.ip_protocol
+    }
+
+    /// Packets and wire bytes sent by the client (`true`) or the server.
+    pub fn packets_bytes(&self, from_client: bool) -> (u64, u64) {
+        let s = &self.conn.sides[if from_client { CLIENT } else { SERVER }];
+        (s.packets, s.bytes)
+    }
+
+    /// Fills every field of `r` but `community_id` (cleared).
+    pub fn fill_connection(&self, r: &mut Connection) {
+        let c = &self.conn;
+        let (cl, sv) = (&c.sides[CLIENT], &c.sides[SERVER]);
+        r.timestamp_ns = c.first_ts;
+        r.frame = c.first_frame;
+        r.last_timestamp_ns = c.last_ts;
+        r.duration_ns = c.last_ts.saturating_sub(c.first_ts);
+        r.set_termination_reason(self.reason);
+        self.fill_names(&mut r.link_protocol, &mut r.network_protocol, &mut r.transport_protocol);
+        r.application_protocol.clear();
+        r.application_protocol.push_str(self.application_protocol());
+        r.ip_protocol = u32::from(c.key.ip_protocol);
+        fill_mac(&mut r.src_mac, c.client_mac);
+        fill_mac(&mut r.dst_mac, c.server_mac);
+        let ((cip, cport), (sip, sport)) = (self.client(), self.server());
+        fill_ip(&mut r.src_ip, cip);
+        fill_ip(&mut r.dst_ip, sip);
+        r.src_port = u32::from(cport);
+        r.dst_port = u32::from(sport);
+        r.community_id.clear();
+
+        r.packets = cl.packets + sv.packets;
+        r.bytes = cl.bytes + sv.bytes;
+        r.client_packets = cl.packets;
+        r.client_bytes = cl.bytes;
+        r.server_packets = sv.packets;
+        r.server_bytes = sv.bytes;
+        r.client_payload_bytes = cl.payload.sum;
+        r.server_payload_bytes = sv.payload.sum;
+        r.payload_bytes = r.client_payload_bytes + r.server_payload_bytes;
+
+        let flag = |i: usize| u64::from(cl.flags[i]) + u64::from(sv.flags[i]);
+        r.syn_count = flag(0);
+        r.fin_count = flag(1);
+        r.rst_count = flag(2);
+        r.ack_count = flag(3);
+        r.psh_count = flag(4);
+        r.urg_count = flag(5);
+        r.ece_count = flag(6);
+        r.cwr_count = flag(7);
+
+        let payload = cl.payload.merged(&sv.payload);
+        let nonzero = cl.nonzero.merged(&sv.nonzero);
+        (r.payload_bytes_min, r.payload_bytes_max, r.payload_bytes_mean, r.payload_bytes_std) = int_stats(&payload);
+        (r.payload_bytes_min_nonzero, _, r.payload_bytes_mean_nonzero, r.payload_bytes_std_nonzero) =
+            int_stats(&nonzero);
+        (r.interarrival_min_s, r.interarrival_max_s, r.interarrival_mean_s, r.interarrival_std_s) = gap_stats(&c.gaps);
+
+        (r.client_window_min, r.client_window_max, r.client_window_mean, r.client_window_std) = int_stats(&cl.window);
+        r.client_window_scale = cl.window_scale.map(u32::from);
+        r.client_initial_window = u32::from(cl.initial_window);
+        r.client_zero_window_count = u64::from(cl.zero_windows);
+        r.client_zero_window_update_count = u64::from(cl.zero_window_updates);
+        (r.server_window_min, r.server_window_max, r.server_window_mean, r.server_window_std) = int_stats(&sv.window);
+        r.server_window_scale = sv.window_scale.map(u32::from);
+        r.server_initial_window = u32::from(sv.initial_window);
+        r.server_zero_window_count = u64::from(sv.zero_windows);
+        r.server_zero_window_update_count = u64::from(sv.zero_window_updates);
+
+        let tcp = c.key.ip_protocol == 6;
+        r.payload_size_sequence.clear();
+        r.interarrival_sequence_ns.clear();
+        r.window_sequence.clear();
+        let mut prev = None;
+        for e in &c.seq {
+            let size = i32::try_from(e.size).unwrap_or(i32::MAX);
+            r.payload_size_sequence.push(if e.from_client { size } else { -size });
+            r.interarrival_sequence_ns.push(prev.map_or(0, |p: i64| e.ts.saturating_sub(p).max(0)));
+            prev = Some(e.ts);
+            if tcp {
+                r.window_sequence.push(u32::from(e.window));
+            }
+        }
+    }
+
+    /// Fills `r` with the direction sent by the client (`from_client`) or
+    /// the server. Returns false, leaving `r` unspecified, if that direction
+    /// sent no packet (then there is no such Flow record).
+    pub fn fill_flow(&self, from_client: bool, r: &mut Flow) -> bool {
+        let c = &self.conn;
+        let side: &Side = &c.sides[if from_client { CLIENT } else { SERVER }];
+        if side.packets == 0 {
+            return false;
+        }
+        r.timestamp_ns = side.first_ts;
+        r.frame = side.first_frame;
+        r.last_timestamp_ns = side.last_ts;
+        r.duration_ns = side.last_ts.saturating_sub(side.first_ts);
+        r.set_termination_reason(self.reason);
+        self.fill_names(&mut r.link_protocol, &mut r.network_protocol, &mut r.transport_protocol);
+        r.application_protocol.clear();
+        r.application_protocol.push_str(self.application_protocol());
+        r.ip_protocol = u32::from(c.key.ip_protocol);
+        let (src_mac, dst_mac) = if from_client { (c.client_mac, c.server_mac) } else { (c.server_mac, c.client_mac) };
+        fill_mac(&mut r.src_mac, src_mac);
+        fill_mac(&mut r.dst_mac, dst_mac);
+        let ((sip, sport), (dip, dport)) =
+            if from_client { (self.client(), self.server()) } else { (self.server(), self.client()) };
+        fill_ip(&mut r.src_ip, sip);
+        fill_ip(&mut r.dst_ip, dip);
+        r.src_port = u32::from(sport);
+        r.dst_port = u32::from(dport);
+        r.community_id.clear();
+        r.from_client = from_client;
+        r.connection_frame = c.first_frame;
+
+        r.packets = side.packets;
+        r.bytes = side.bytes;
+        r.payload_bytes = side.payload.sum;
+        let flag = |i: usize| u64::from(side.flags[i]);
+        r.syn_count = flag(0);
+        r.fin_count = flag(1);
+        r.rst_count = flag(2);
+        r.ack_count = flag(3);
+        r.psh_count = flag(4);
+        r.urg_count = flag(5);
+        r.ece_count = flag(6);
+        r.cwr_count = flag(7);
+        (r.payload_bytes_min, r.payload_bytes_max, r.payload_bytes_mean, r.payload_bytes_std) =
+            int_stats(&side.payload);
+        (r.payload_bytes_min_nonzero, _, r.payload_bytes_mean_nonzero, r.payload_bytes_std_nonzero) =
+            int_stats(&side.nonzero);
+        (r.interarrival_min_s, r.interarrival_max_s, r.interarrival_mean_s, r.interarrival_std_s) =
+            gap_stats(&side.gaps);
+        (r.window_min, r.window_max, r.window_mean, r.window_std) = int_stats(&side.window);
+        r.window_scale = side.window_scale.map(u32::from);
+        r.initial_window = u32::from(side.initial_window);
+        r.zero_window_count = u64::from(side.zero_windows);
+        r.zero_window_update_count = u64::from(side.zero_window_updates);
+
+        let tcp = c.key.ip_protocol == 6;
+        r.payload_size_sequence.clear();
+        r.interarrival_sequence_ns.clear();
+        r.window_sequence.clear();
+        let mut prev = None;
+        for e in c.seq.iter().filter(|e| e.from_client == from_client) {
+            r.payload_size_sequence.push(e.size);
+            r.interarrival_sequence_ns.push(prev.map_or(0, |p: i64| e.ts.saturating_sub(p).max(0)));
+            prev = Some(e.ts);
+            if tcp {
+                r.window_sequence.push(u32::from(e.window));
+            }
+        }
+        true
+    }
+
+    /// Application protocol by well-known port (server's, else client's).
+    pub fn application_protocol(&self) -> &'static str {
+        let (_, cport) = self.client();
+        let (_, sport) = self.server();
+        application_protocol(self.conn.key.ip_protocol, sport, cport)
+    }
+
+    fn fill_names(&self, link: &mut String, network: &mut String, transport: &mut String) {
+        let c = &self.conn;
+        link.clear();
+        // Summaries carry MAC addresses for Ethernet-family link layers only.
+        if c.client_mac.is_some() || c.server_mac.is_some() {
+            link.push_str("Ethernet");
+        }
+        network.clear();
+        network.push_str(if c.key.v6 { "IPv6" } else { "IPv4" });
+        transport.clear();
+        transport.push_str(transport_protocol(c.key.ip_protocol, c.key.v6));
+    }
+}
+
+fn int_stats(s: &IntStat) -> (f64, f64, f64, f64) {
+    (s.min(), s.max(), s.mean(), s.std())
+}
+
+fn gap_stats(g: &GapStat) -> (f64, f64, f64, f64) {
+    (g.min_s(), g.max_s(), g.mean_s(), g.std_s())
+}
+
+fn fill_mac(dst: &mut Vec<u8>, mac: Option<[u8; 6]>) {
+    dst.clear();
+    if let Some(m) = mac {
+        dst.extend_from_slice(&m);
+    }
+}
+
+fn fill_ip(dst: &mut Vec<u8>, ip: IpAddr) {
+    dst.clear();
+    match ip {
+        IpAddr::V4(a) => dst.extend_from_slice(&a.octets()),
+        IpAddr::V6(a) => dst.extend_from_slice(&a.octets()),
+    }
+}
