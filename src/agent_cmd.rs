@@ -95,11 +95,8 @@ pub fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
     let spool_max = parse_size(&args.spool_max).context("-spool-max")?;
     // A file can wait for the collector; a live interface cannot.
     let block_when_full = !matches!(config.input, Input::Live(_));
-    let queue = Arc::new(Queue::new(
-        MEMORY_QUEUE,
-        args.spool_dir.as_deref().map(|dir| (dir, spool_max)),
-        block_when_full,
-    )?);
+    let queue =
+        Arc::new(Queue::new(MEMORY_QUEUE, args.spool_dir.as_deref().map(|dir| (dir, spool_max)), block_when_full)?);
     let stop = stop_on_signals()?;
     let mut sink = AgentSink::new(queue.clone(), args.rate).map_err(|e| anyhow::anyhow!("random session id: {e}"))?;
     let progress = Progress::default();

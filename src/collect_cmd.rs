@@ -3,8 +3,9 @@
 //! consume them from JetStream as one of a group of collectors, or make the
 //! certificates for a first deployment.
 
+use crate::capture_cmd::parse_duration;
 use crate::capture_cmd::stop_on_signals;
-use crate::size::{parse_duration, parse_size};
+use crate::size::parse_size;
 use anyhow::{Context, bail};
 use clap::Args;
 use netcap_collect::{CollectConfig, Rotation};
@@ -41,6 +42,10 @@ pub struct CollectArgs {
     /// Write files from NATS JetStream at URL, as one collector of the group (no agents accepted)
     #[arg(long, value_name = "URL")]
     from_nats: Option<String>,
+    /// With -from-nats, when the group's consumer is created: a batch a collector took and did not
+    /// acknowledge within this time goes to another collector
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    nats_ack_wait: String,
     /// Create a CA, a collector certificate and agent certificates in DIR, then exit
     #[arg(long, value_name = "DIR")]
     gen_certs: Option<PathBuf>,
@@ -52,13 +57,14 @@ pub struct CollectArgs {
     hosts: Vec<String>,
 }
 
+/// `-rotate`: a size, an age, or both (`256MB,1h`); a bare number is bytes.
 fn rotation(spec: &str) -> anyhow::Result<Rotation> {
     let mut rotation = Rotation::default();
     for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty() && *p != "0") {
-        if part.ends_with(['s', 'm', 'h', 'd']) && !part.to_ascii_lowercase().ends_with("b") {
-            rotation.max_age = Some(parse_duration(part)?);
-        } else {
-            rotation.max_bytes = Some(parse_size(part)?);
+        let age = (!part.bytes().all(|b| b.is_ascii_digit())).then(|| parse_duration(part)).flatten();
+        match age {
+            Some(age) if !age.is_zero() => rotation.max_age = Some(age),
+            _ => rotation.max_bytes = Some(parse_size(part).context("expected sizes and ages such as 256MB,1h")?),
         }
     }
     Ok(rotation)
@@ -80,7 +86,9 @@ pub fn run(args: CollectArgs) -> anyhow::Result<ExitCode> {
     let rotation = rotation(&args.rotate).context("-rotate")?;
     let stop = stop_on_signals()?;
     if let Some(url) = &args.from_nats {
-        let counters = netcap_collect::run_from_nats(url, &args.out, rotation, stop)?;
+        let ack_wait = parse_duration(&args.nats_ack_wait)
+            .with_context(|| format!("-nats-ack-wait {:?}: expected a duration such as 30s", args.nats_ack_wait))?;
+        let counters = netcap_collect::run_from_nats(url, &args.out, rotation, ack_wait, stop)?;
         eprintln!("netcap collect: {}", counters.summary());
         return Ok(ExitCode::SUCCESS);
     }
@@ -90,9 +98,17 @@ pub fn run(args: CollectArgs) -> anyhow::Result<ExitCode> {
         args.cert.clone().or_else(|| from_dir("collector.pem")),
         args.key.clone().or_else(|| from_dir("collector.key")),
     ) else {
-        bail!("the collector needs its certificate: -certs DIR, or -ca, -cert and -key (make them with -gen-certs DIR)");
+        bail!(
+            "the collector needs its certificate: -certs DIR, or -ca, -cert and -key (make them with -gen-certs DIR)"
+        );
     };
-    let config = CollectConfig { listen: args.listen.clone(), tls: TlsFiles { ca, cert, key }, out: args.out.clone(), rotation, nats: args.nats.clone() };
+    let config = CollectConfig {
+        listen: args.listen.clone(),
+        tls: TlsFiles { ca, cert, key },
+        out: args.out.clone(),
+        rotation,
+        nats: args.nats.clone(),
+    };
     let counters = netcap_collect::run(&config, stop, |addr| {
         eprintln!("netcap collect: listening on {addr}");
     })?;

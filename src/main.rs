@@ -49,7 +49,7 @@ enum Command {
     /// Print the records of a record file as text, CSV, TSV, JSON or a table
     Dump(dump_cmd::DumpArgs),
     /// Capture and stream record batches to a collector (mutual TLS) or NATS JetStream
-    Agent(agent_cmd::AgentArgs),
+    Agent(Box<agent_cmd::AgentArgs>),
     /// Receive agents' batches and write rotated record files (or NATS JetStream); -gen-certs makes certificates
     Collect(collect_cmd::CollectArgs),
     /// Top talkers: group Connection records, filter with conditions, rank by bytes or packets
@@ -62,7 +62,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Capture(args) => capture_cmd::run(args),
         Command::Dump(args) => dump_cmd::run(args),
-        Command::Agent(args) => agent_cmd::run(args),
+        Command::Agent(args) => agent_cmd::run(*args),
         Command::Collect(args) => collect_cmd::run(args),
         Command::Query(args) => query_cmd::run(args),
     };

@@ -215,7 +215,9 @@ async fn session(
                     log(&format!("WARNING: the collector rejected batch {seq}: {reason}"));
                     queue.ack(&session, seq, true);
                 }
-                Ok(Message::Error(reason)) => return Err::<(), String>(format!("collector closed the connection: {reason}")),
+                Ok(Message::Error(reason)) => {
+                    return Err::<(), String>(format!("collector closed the connection: {reason}"));
+                }
                 Ok(other) => return Err(format!("unexpected message {other:?}")),
                 Err(e) => return Err(e.to_string()),
             }
@@ -277,21 +279,7 @@ async fn nats_loop(url: &str, agent: &str, queue: &Queue, stop: &AtomicBool) -> 
 }
 
 async fn nats_session(url: &str, agent: &str, queue: &Queue, stop: &AtomicBool) -> Result<(), String> {
-    let client = async_nats::ConnectOptions::new()
-        .connection_timeout(CONNECT_TIMEOUT)
-        .connect(url)
-        .await
-        .map_err(|e| e.to_string())?;
-    let js = async_nats::jetstream::new(client);
-    js.get_or_create_stream(async_nats::jetstream::stream::Config {
-        name: "NETCAP".into(),
-        subjects: vec!["netcap.>".into()],
-        duplicate_window: Duration::from_secs(600),
-        storage: async_nats::jetstream::stream::StorageType::File,
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+    let (js, _) = netcap_wire::nats::connect(url).await?;
     queue.restart();
     log(&format!("publishing to NATS {url} as {agent}"));
     let mut in_flight = std::collections::VecDeque::new();
@@ -302,12 +290,8 @@ async fn nats_session(url: &str, agent: &str, queue: &Queue, stop: &AtomicBool) 
         while in_flight.len() < 256 {
             let Some(body) = queue.next_to_send(WINDOW) else { break };
             let Ok(Message::Batch(batch)) = Message::decode(&body) else { continue };
-            let (session, seq) = (batch.session, batch.seq);
-            let subject = netcap_wire::nats_subject(agent, batch.record_type);
-            let message = async_nats::jetstream::context::Publish::build()
-                .payload(body.clone())
-                .message_id(netcap_wire::nats_msg_id(agent, &session, seq));
-            let ack = js.send_publish(subject, message).await.map_err(|e| e.to_string())?;
+            let (session, seq, record_type) = (batch.session, batch.seq, batch.record_type);
+            let ack = netcap_wire::nats::publish(&js, agent, record_type, &session, seq, body.clone()).await?;
             in_flight.push_back((session, seq, ack));
         }
         match in_flight.pop_front() {

@@ -55,7 +55,9 @@ impl Spool {
         for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(n) = name.strip_prefix("spool-").and_then(|n| n.strip_suffix(".seg")).and_then(|n| n.parse().ok()) {
+            if let Some(n) =
+                name.strip_prefix("spool-").and_then(|n| n.strip_suffix(".seg")).and_then(|n| n.parse().ok())
+            {
                 segments.push((n, entry.metadata()?.len()));
             }
         }
@@ -196,11 +198,7 @@ pub struct Queue {
 }
 
 impl Queue {
-    pub fn new(
-        memory_max: u64,
-        spool: Option<(&Path, u64)>,
-        block_when_full: bool,
-    ) -> std::io::Result<Self> {
+    pub fn new(memory_max: u64, spool: Option<(&Path, u64)>, block_when_full: bool) -> std::io::Result<Self> {
         let spool = spool.map(|(dir, max)| Spool::open(dir, max)).transpose()?;
         if let Some(s) = &spool
             && !s.is_empty()

@@ -103,7 +103,9 @@ pub fn run(
     let rt = runtime()?;
     rt.block_on(async {
         let backend = match (&config.nats, &store) {
-            (Some(url), _) => server::Backend::Nats(nats::Publisher::connect(url).await.map_err(CollectError::Other)?),
+            (Some(url), _) => {
+                server::Backend::Nats(Arc::new(nats::Publisher::connect(url).await.map_err(CollectError::Other)?))
+            }
             (None, Some(store)) => server::Backend::Files(store.clone()),
             (None, None) => return Err(CollectError::Other("no output".into())),
         };
@@ -112,7 +114,8 @@ pub fn run(
             .map_err(|e| CollectError::Other(format!("cannot listen on {}: {e}", config.listen)))?;
         let addr = listener.local_addr().map_err(|e| CollectError::Other(e.to_string()))?;
         on_listen(addr);
-        let serve = tokio::spawn(server::serve(listener, tokio_rustls::TlsAcceptor::from(tls), backend, counters.clone()));
+        let serve =
+            tokio::spawn(server::serve(listener, tokio_rustls::TlsAcceptor::from(tls), backend, counters.clone()));
         if let Some(store) = store.clone() {
             let rotate_stop = stop.clone();
             tokio::spawn(async move {
@@ -144,25 +147,15 @@ pub fn run_from_nats(
     url: &str,
     out: &std::path::Path,
     rotation: Rotation,
+    ack_wait: Duration,
     stop: Arc<AtomicBool>,
 ) -> Result<Arc<Counters>, CollectError> {
     let store = Arc::new(Store::open(out, rotation)?);
     let counters = Arc::new(Counters::default());
     let rt = runtime()?;
-    let result = rt.block_on(async {
-        let rotate_store = store.clone();
-        let rotate_stop = stop.clone();
-        tokio::spawn(async move {
-            while !rotate_stop.load(Relaxed) {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                let store = rotate_store.clone();
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.rotate_due()).await {
-                    log(&format!("rotation failed: {e}"));
-                }
-            }
-        });
-        nats::consume(url, store.clone(), counters.clone(), stop.clone()).await
-    });
+    // Rotation runs in the consumer's loop: it must not rotate a file while
+    // the write-ahead log still holds batches appended to it.
+    let result = rt.block_on(nats::consume(url, ack_wait, store.clone(), counters.clone(), stop.clone()));
     rt.shutdown_timeout(Duration::from_secs(2));
     store.close()?;
     result.map_err(CollectError::Other)?;

@@ -5,6 +5,7 @@ use crate::nats::Publisher;
 use crate::store::{Store, Written};
 use crate::validate::Validator;
 use crate::{Counters, log};
+use bytes::Bytes;
 use netcap_wire::{Message, SessionId};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -26,7 +27,7 @@ const MAX_CONNECTIONS: usize = 4096;
 #[derive(Clone)]
 pub enum Backend {
     Files(Arc<Store>),
-    Nats(Publisher),
+    Nats(Arc<Publisher>),
 }
 
 /// Reads one length-prefixed message body into `buf`; `None` at a clean
@@ -133,7 +134,7 @@ async fn connection(
             tokio::task::spawn_blocking(move || file_worker(&agent, &store, batch_rx, reply_tx, &counters))
         }
         Backend::Nats(publisher) => {
-            let (publisher, counters, agent) = (publisher.clone(), counters.clone(), agent.clone());
+            let (publisher, counters, agent) = (Arc::clone(publisher), counters.clone(), agent.clone());
             tokio::spawn(async move { nats_worker(&agent, publisher, batch_rx, reply_tx, &counters).await })
         }
     };
@@ -295,7 +296,7 @@ fn file_worker(
 
 async fn nats_worker(
     agent: &str,
-    publisher: Publisher,
+    publisher: Arc<Publisher>,
     mut batches: mpsc::Receiver<Vec<u8>>,
     replies: mpsc::UnboundedSender<Vec<u8>>,
     counters: &Counters,
@@ -324,8 +325,9 @@ async fn nats_worker(
             match check(&mut validator, body) {
                 Ok(Checked::Good(body)) => {
                     let Ok(Message::Batch(batch)) = Message::decode(&body) else { continue };
-                    let (session, seq, records) = (batch.session, batch.seq, batch.records);
-                    match publisher.publish(agent, batch.record_type, &session, seq, body.clone()).await {
+                    let (session, seq, records, record_type) =
+                        (batch.session, batch.seq, batch.records, batch.record_type);
+                    match publisher.publish(agent, record_type, &session, seq, Bytes::from(body)).await {
                         Ok(ack) => pending.push((ack, records)),
                         Err(e) => return fail(format!("NATS publish failed: {e}")),
                     }

@@ -16,7 +16,7 @@
 use netcap_records::{FILE_EXTENSION, FrameCompressor, Header, RecordType};
 use netcap_wire::{BatchRef, SessionId, parse_session_hex, session_hex};
 use prost::Message;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -32,6 +32,7 @@ const END_TAG: &[u8; 8] = b"NCAPEND\0";
 /// Sessions remembered per agent (each agent run is one session).
 const MAX_SESSIONS: usize = 4096;
 const STATE_FILE: &str = ".sessions";
+const LOCK_FILE: &str = ".lock";
 
 /// When live files are closed and renamed.
 #[derive(Debug, Clone, Copy, Default)]
@@ -49,6 +50,8 @@ pub enum StoreError {
     Compress(#[from] netcap_records::WriteError),
     #[error("the collector is shutting down")]
     Closed,
+    #[error("{0} is in use by another collector")]
+    Locked(PathBuf),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -99,6 +102,9 @@ pub struct Store {
     root: PathBuf,
     rotation: Rotation,
     agents: Mutex<HashMap<String, Arc<Mutex<AgentDir>>>>,
+    /// Held (locked) while the store is open: two collectors writing one
+    /// directory would interleave their batches and their recoveries.
+    _lock: File,
 }
 
 impl Store {
@@ -106,7 +112,15 @@ impl Store {
     /// files are complete and readable before the first agent connects.
     pub fn open(root: &Path, rotation: Rotation) -> Result<Self, StoreError> {
         std::fs::create_dir_all(root).map_err(io(root))?;
-        let store = Store { root: root.to_path_buf(), rotation, agents: Mutex::new(HashMap::new()) };
+        let lock_path = root.join(LOCK_FILE);
+        let lock =
+            OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(root.to_path_buf())),
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
+        }
+        let store = Store { root: root.to_path_buf(), rotation, agents: Mutex::new(HashMap::new()), _lock: lock };
         for entry in std::fs::read_dir(root).map_err(io(root))? {
             let entry = entry.map_err(io(root))?;
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -129,11 +143,31 @@ impl Store {
         Ok(dir)
     }
 
+    /// The output directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     fn all(&self) -> Vec<Arc<Mutex<AgentDir>>> {
         self.agents.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
     }
 
-    /// Rotates files that reached their age limit (size is checked on write).
+    /// Forgets what recovery found in every agent directory.
+    pub fn forget_recovered(&self) {
+        for dir in self.all() {
+            dir.lock().unwrap_or_else(|e| e.into_inner()).forget_recovered();
+        }
+    }
+
+    /// Rotates files that reached their size limit.
+    pub fn rotate_full(&self) -> Result<(), StoreError> {
+        for dir in self.all() {
+            dir.lock().unwrap_or_else(|e| e.into_inner()).rotate_full()?;
+        }
+        Ok(())
+    }
+
+    /// Rotates files that reached their age limit.
     pub fn rotate_due(&self) -> Result<(), StoreError> {
         for dir in self.all() {
             dir.lock().unwrap_or_else(|e| e.into_inner()).rotate_due()?;
@@ -183,6 +217,9 @@ pub struct AgentDir {
     /// Next rotated-file number per record type.
     numbers: Vec<u64>,
     sessions: HashMap<SessionId, Session>,
+    /// Batches found in live files recovered at opening (for the NATS
+    /// collector's write-ahead log, which may hold some of them).
+    recovered: HashSet<(SessionId, u64)>,
     clock: u64,
     new_entries: bool,
     buf: Vec<u8>,
@@ -200,6 +237,7 @@ impl AgentDir {
             live: RecordType::all().map(|_| None).collect(),
             numbers: vec![1; RecordType::count()],
             sessions: HashMap::new(),
+            recovered: HashSet::new(),
             clock: 0,
             new_entries: false,
             buf: Vec::new(),
@@ -299,6 +337,7 @@ impl AgentDir {
                 header_end = Some(pos + size);
             } else if let Some((session, seq, count)) = parse_marker(frame) {
                 self.note(session, seq);
+                self.recovered.insert((session, seq));
                 records += count;
                 good_end = Some(pos + size);
             } else if is_end_marker(frame) {
@@ -319,7 +358,11 @@ impl AgentDir {
             eprintln!(
                 "netcap collect: recovered {}: {records} records in complete batches{}",
                 path.display(),
-                if keep < data.len() { format!(", {} bytes of an incomplete batch cut", data.len() - keep) } else { String::new() }
+                if keep < data.len() {
+                    format!(", {} bytes of an incomplete batch cut", data.len() - keep)
+                } else {
+                    String::new()
+                }
             );
         }
         let i = record_type.index();
@@ -332,14 +375,36 @@ impl AgentDir {
         self.dir.join(format!("{}.{number:06}{FILE_EXTENSION}", record_type.name()))
     }
 
-    /// Stores a batch (checked by the caller) unless it was stored before.
-    /// It is durable only after [`AgentDir::sync`].
+    /// Stores a batch (checked by the caller) unless it was stored before;
+    /// rotates the file when it is full. Batches of a session must come in
+    /// order (as on an agent's connection): one stored before another with a
+    /// higher sequence number is taken for a duplicate. Durable only after
+    /// [`AgentDir::sync`].
     pub fn write(&mut self, batch: &BatchRef<'_>, header: &Header) -> Result<Written, StoreError> {
-        if self.closed {
-            return Err(StoreError::Closed);
-        }
         if self.sessions.get(&batch.session).is_some_and(|s| batch.seq < s.next) {
             return Ok(Written::Duplicate);
+        }
+        self.append(batch, header)?;
+        self.rotate_full()?;
+        Ok(Written::Stored)
+    }
+
+    /// Whether the batch was in a live file recovered when the directory
+    /// was opened.
+    pub fn was_recovered(&self, session: &SessionId, seq: u64) -> bool {
+        self.recovered.contains(&(*session, seq))
+    }
+
+    /// Forgets what recovery found (see [`AgentDir::was_recovered`]).
+    pub fn forget_recovered(&mut self) {
+        self.recovered = HashSet::new();
+    }
+
+    /// Appends a batch to its type's live file without looking for
+    /// duplicates or rotating: the caller knows it is new.
+    pub fn append(&mut self, batch: &BatchRef<'_>, header: &Header) -> Result<(), StoreError> {
+        if self.closed {
+            return Err(StoreError::Closed);
         }
         let i = batch.record_type.index();
         if self.live[i].is_none() {
@@ -370,12 +435,19 @@ impl AgentDir {
         live.bytes += self.buf.len() as u64;
         live.records += batch.records;
         live.unsynced = true;
-        let full = self.rotation.max_bytes.is_some_and(|max| live.bytes >= max);
         self.note(batch.session, batch.seq);
-        if full {
-            self.rotate(i)?;
+        Ok(())
+    }
+
+    /// Rotates the live files that reached the size limit.
+    pub fn rotate_full(&mut self) -> Result<(), StoreError> {
+        let Some(max) = self.rotation.max_bytes else { return Ok(()) };
+        for i in 0..self.live.len() {
+            if self.live[i].as_ref().is_some_and(|l| l.bytes >= max) {
+                self.rotate(i)?;
+            }
         }
-        Ok(Written::Stored)
+        Ok(())
     }
 
     /// Puts everything written so far on stable storage.
@@ -405,7 +477,8 @@ impl AgentDir {
         sync_dir(&self.dir)
     }
 
-    fn rotate_due(&mut self) -> Result<(), StoreError> {
+    /// Rotates the live files that reached the age limit.
+    pub fn rotate_due(&mut self) -> Result<(), StoreError> {
         let Some(max_age) = self.rotation.max_age else { return Ok(()) };
         for i in 0..self.live.len() {
             if self.live[i].as_ref().is_some_and(|l| l.opened.elapsed() >= max_age) {
@@ -442,8 +515,7 @@ mod tests {
 
     fn write(dir: &mut AgentDir, session: SessionId, seq: u64) -> Written {
         let (header, frame) = batch_parts(seq, 3);
-        let batch =
-            BatchRef { session, seq, record_type: RecordType::Tcp, records: 3, header: &header, frame: &frame };
+        let batch = BatchRef { session, seq, record_type: RecordType::Tcp, records: 3, header: &header, frame: &frame };
         dir.write(&batch, &Header::decode(header.as_slice()).unwrap()).unwrap()
     }
 

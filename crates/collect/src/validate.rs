@@ -148,7 +148,8 @@ impl Validator {
         self.decompressor
             .decompress_to_buffer(frame, &mut self.content)
             .map_err(|e| InvalidBatch::Decompress(e.to_string()))?;
-        let root = self.roots.get(batch.record_type.index()).copied().flatten().ok_or(InvalidBatch::Record(0, "no schema"))?;
+        let root =
+            self.roots.get(batch.record_type.index()).copied().flatten().ok_or(InvalidBatch::Record(0, "no schema"))?;
         let mut rest = self.content.as_slice();
         let mut found = 0u64;
         while !rest.is_empty() {
@@ -256,17 +257,17 @@ fn take<'a>(buf: &mut &'a [u8], len: u64) -> Option<&'a [u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netcap_records::{FrameCompressor, Header, Ipv4, Ipv4Option, Tcp};
+    use netcap_records::{Error, FrameCompressor, Header, Ipv4, Ipv4Option, Tcp};
     use prost::Message;
 
-    fn batch_of(records: &[u8], count: u64, record_type: RecordType) -> (Vec<u8>, Vec<u8>) {
+    fn batch_of(records: &[u8], record_type: RecordType) -> (Vec<u8>, Vec<u8>) {
         let frame = FrameCompressor::new(1).unwrap().compress(records).unwrap();
         let header = Header { record_type: record_type as i32, ..Default::default() }.encode_to_vec();
         (header, frame)
     }
 
     fn check(records: &[u8], count: u64, record_type: RecordType) -> Result<(), InvalidBatch> {
-        let (header, frame) = batch_of(records, count, record_type);
+        let (header, frame) = batch_of(records, record_type);
         let batch = BatchRef { session: [0; 16], seq: 1, record_type, records: count, header: &header, frame: &frame };
         Validator::new().unwrap().check(&batch)
     }
@@ -285,13 +286,17 @@ mod tests {
         assert_eq!(check(&ip_buf, 1, RecordType::Ipv4), Ok(()));
         assert_eq!(check(&buf, 10, RecordType::Tcp), Ok(()));
         assert_eq!(check(&buf, 9, RecordType::Tcp), Err(InvalidBatch::Count { said: 9, found: 10 }));
-        // A string field (src_ip) with invalid UTF-8.
-        let bad = Tcp { src_ip: "AAAA".into(), ..Default::default() };
+        // A string field (Error.reason) with invalid UTF-8.
+        let bad = Error { reason: "AAAA".into(), ..Default::default() };
         let mut bad_buf = Vec::new();
         bad.encode_length_delimited(&mut bad_buf).unwrap();
+        assert_eq!(check(&bad_buf, 1, RecordType::Error), Ok(()));
         let pos = bad_buf.windows(4).position(|w| w == b"AAAA").unwrap();
         bad_buf[pos] = 0xff;
-        assert!(matches!(check(&bad_buf, 1, RecordType::Tcp), Err(InvalidBatch::Record(1, _))));
+        assert_eq!(check(&bad_buf, 1, RecordType::Error), Err(InvalidBatch::Record(1, "string is not UTF-8")));
+        // A fixed64 field (timestamp_ns) sent as a varint.
+        let wrong_wire = [2u8, 0x08, 0x01];
+        assert_eq!(check(&wrong_wire, 1, RecordType::Tcp), Err(InvalidBatch::Record(1, "wrong wire type for field")));
         // Garbage and truncation never panic.
         for cut in 0..buf.len() {
             let _ = check(&buf[..cut], 10, RecordType::Tcp);
@@ -302,9 +307,16 @@ mod tests {
         }
         assert!(check(&garbage, 10, RecordType::Tcp).is_err());
         // Two frames, or a frame with extra bytes, are not one frame.
-        let (header, mut frame) = batch_of(&buf, 10, RecordType::Tcp);
+        let (header, mut frame) = batch_of(&buf, RecordType::Tcp);
         frame.extend_from_slice(&frame.clone());
-        let batch = BatchRef { session: [0; 16], seq: 1, record_type: RecordType::Tcp, records: 10, header: &header, frame: &frame };
+        let batch = BatchRef {
+            session: [0; 16],
+            seq: 1,
+            record_type: RecordType::Tcp,
+            records: 10,
+            header: &header,
+            frame: &frame,
+        };
         assert_eq!(Validator::new().unwrap().check(&batch), Err(InvalidBatch::NotOneFrame));
     }
 }

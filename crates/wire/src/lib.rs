@@ -16,6 +16,8 @@
 //! enough to fuzz as a whole.
 
 pub mod certs;
+#[cfg(feature = "nats")]
+pub mod nats;
 pub mod tls;
 
 use netcap_records::{Header, RecordType};
@@ -93,13 +95,20 @@ pub fn check_len(len: u32) -> Result<usize, WireError> {
 #[derive(Debug, PartialEq)]
 pub enum Message<'a> {
     /// Agent → collector, first message: magic and version.
-    Hello { version: u16 },
+    Hello {
+        version: u16,
+    },
     /// Collector → agent: the hello was accepted.
-    Welcome { version: u16 },
+    Welcome {
+        version: u16,
+    },
     Batch(BatchRef<'a>),
     /// Collector → agent: every batch sent on this connection up to and
     /// including `(session, seq)` is on stable storage.
-    Ack { session: SessionId, seq: u64 },
+    Ack {
+        session: SessionId,
+        seq: u64,
+    },
     /// Either way: why the sender is closing the connection.
     Error(&'a str),
     /// Agent → collector on an idle connection, so that silence means a
@@ -107,7 +116,11 @@ pub enum Message<'a> {
     Ping,
     /// Collector → agent: this batch was not stored because it is invalid
     /// (its records do not decode); everything before it is acknowledged.
-    Rejected { session: SessionId, seq: u64, reason: &'a str },
+    Rejected {
+        session: SessionId,
+        seq: u64,
+        reason: &'a str,
+    },
 }
 
 /// A batch as received: the frame is not decompressed here.
@@ -356,26 +369,15 @@ pub fn parse_session_hex(text: &str) -> Option<SessionId> {
 }
 
 /// Whether `name` may be an agent identity: it becomes a directory name and
-/// a NATS subject token, so letters, digits, `.`, `_` and `-` only, not
-/// starting with `.`, at most 64 bytes.
+/// part of NATS subjects and keys, so letters, digits, `.`, `_` and `-`
+/// only, not starting or ending with `.`, at most 64 bytes.
 pub fn valid_agent_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && !name.starts_with('.')
+        && !name.ends_with('.')
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         && !name.contains("..")
-}
-
-/// NATS subject of a batch: `netcap.<agent>.<Type>`. Agent names with a
-/// `.` would add subject tokens, so dots become `_` here.
-pub fn nats_subject(agent: &str, record_type: RecordType) -> String {
-    format!("netcap.{}.{}", agent.replace('.', "_"), record_type.name())
-}
-
-/// NATS message id of a batch (JetStream drops a second publish with the
-/// same id within the stream's duplicate window).
-pub fn nats_msg_id(agent: &str, session: &SessionId, seq: u64) -> String {
-    format!("{agent}/{}/{seq}", session_hex(session))
 }
 
 #[cfg(test)]
@@ -438,13 +440,11 @@ mod tests {
     #[test]
     fn names_and_ids() {
         assert!(valid_agent_name("sensor-01.dc1"));
-        for bad in ["", ".hidden", "a/b", "a..b", "x y", "ü", &"a".repeat(65)] {
+        for bad in ["", ".hidden", "end.", "a/b", "a..b", "x y", "ü", &"a".repeat(65)] {
             assert!(!valid_agent_name(bad), "{bad}");
         }
         let s = [0xab; 16];
         assert_eq!(parse_session_hex(&session_hex(&s)), Some(s));
         assert_eq!(parse_session_hex("zz"), None);
-        assert_eq!(nats_subject("s.1", RecordType::Ipv4), "netcap.s_1.IPv4");
-        assert_eq!(nats_msg_id("s1", &[0; 16], 5), "s1/00000000000000000000000000000000/5");
     }
 }
