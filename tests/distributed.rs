@@ -1,8 +1,14 @@
 //! `netcap agent` → `netcap collect`: every record arrives once, through
 //! collector crashes, hostile clients, and NATS JetStream.
+//!
+//! Each agent replays a capture from ../shared/pcaps/mixed, repeated a few
+//! times (util::repeated_pcap) so that it makes dozens of batches and the
+//! collector crashes land while batches are in flight; the expected records
+//! are what `netcap capture` writes for the same file.
 
-use crate::util::{netcap, run, stderr, testdata};
-use netcap_records::{RecordReader, RecordType};
+use crate::util::{netcap, repeated_pcap, run, stderr, testdata};
+use netcap_records::{Header, RecordReader, RecordType};
+use prost_reflect::DynamicMessage;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -12,13 +18,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const PCAPS: [&str; 3] = ["ndpi-1kxun.pcap", "pcapplusplus-many-protocols.pcap", "pcapplusplus-tls2.pcap"];
+/// Copies of each capture in an agent's input.
+const COPIES: usize = 6;
+/// Seconds an agent's replay takes (paced with -rate).
+const REPLAY_SECONDS: usize = 5;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn gen_certs(dir: &Path, agents: &str) {
-    let out = run(&["collect", "-gen-certs", dir.to_str().unwrap(), "-agents", agents, "-hosts", "localhost,127.0.0.1"]);
+    let out =
+        run(&["collect", "-gen-certs", dir.to_str().unwrap(), "-agents", agents, "-hosts", "localhost,127.0.0.1"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
@@ -75,12 +86,15 @@ impl Proc {
 
     fn terminate(&mut self) -> bool {
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        self.wait(Duration::from_secs(20))
+        self.wait(Duration::from_secs(30))
     }
 
-    fn sigkill(&mut self) {
+    /// SIGKILL; returns the log so far.
+    fn sigkill(&mut self) -> String {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        self.log()
     }
 }
 
@@ -93,40 +107,37 @@ impl Drop for Proc {
 
 fn collector(port: u16, out: &Path, certs: &Path, extra: &[&str]) -> Proc {
     let listen = format!("127.0.0.1:{port}");
-    let mut args = vec![
-        "collect",
-        "-listen",
-        &listen,
-        "-out",
-        out.to_str().unwrap(),
-        "-certs",
-        certs.to_str().unwrap(),
-        "-rotate",
-        "150KB",
-    ];
+    let mut args =
+        vec!["collect", "-listen", &listen, "-out", out.to_str().unwrap(), "-certs", certs.to_str().unwrap()];
+    args.extend_from_slice(&["-rotate", "150KB"]);
     args.extend_from_slice(extra);
     let p = Proc::spawn(&args);
     p.wait_for_log("listening on", Duration::from_secs(20));
     p
 }
 
-/// Encoded records per type, in file order, from every file of each type
-/// in `dir` (rotated files by number, then the live file).
-fn records_in(dir: &Path) -> BTreeMap<String, Vec<Vec<u8>>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
+/// One record type's files in a directory: their headers, and the encoded
+/// records in file order (rotated files by number, then the live file).
+#[derive(Default, Clone)]
+struct TypeFiles {
+    headers: Vec<Header>,
+    records: Vec<Vec<u8>>,
+}
+
+fn records_in(dir: &Path) -> BTreeMap<String, TypeFiles> {
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
     files.retain(|p| p.to_string_lossy().ends_with(".ncap.zst"));
     // "TCP.000001.ncap.zst" < ... < "TCP.ncap.zst" ('0'-'9' sort before 'n').
     files.sort();
-    let mut out: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
+    let mut out: BTreeMap<String, TypeFiles> = BTreeMap::new();
     for file in files {
         let mut reader = RecordReader::open(&file).unwrap_or_else(|e| panic!("{e}"));
-        let name = reader.record_type().name().to_string();
-        let records = out.entry(name).or_default();
+        let entry = out.entry(reader.record_type().name().to_string()).or_default();
+        entry.headers.push(reader.header().clone());
         loop {
             match reader.next_raw() {
-                Ok(Some(record)) => records.push(record.to_vec()),
+                Ok(Some(record)) => entry.records.push(record.to_vec()),
                 Ok(None) => break,
                 Err(e) => panic!("{}: {e}", file.display()),
             }
@@ -135,14 +146,60 @@ fn records_in(dir: &Path) -> BTreeMap<String, Vec<Vec<u8>>> {
     out
 }
 
-fn expected(pcap: &Path, tmp: &Path) -> BTreeMap<String, Vec<Vec<u8>>> {
+/// The agents' inputs: each capture repeated [`COPIES`] times.
+fn inputs(tmp: &Path) -> Vec<PathBuf> {
+    PCAPS
+        .iter()
+        .map(|name| {
+            let path = tmp.join(format!("x{COPIES}-{name}"));
+            repeated_pcap(&testdata(&format!("pcaps/{name}")), COPIES, &path);
+            path
+        })
+        .collect()
+}
+
+fn expected(pcap: &Path, tmp: &Path) -> BTreeMap<String, TypeFiles> {
     let dir = tmp.join(format!("expected-{}", pcap.file_name().unwrap().to_string_lossy()));
     crate::util::capture(pcap, &dir, &[]);
     records_in(&dir)
 }
 
-fn total(records: &BTreeMap<String, Vec<Vec<u8>>>) -> usize {
-    records.values().map(Vec::len).sum()
+fn total(records: &BTreeMap<String, TypeFiles>) -> usize {
+    records.values().map(|t| t.records.len()).sum()
+}
+
+fn decoded(name: &str, records: &[Vec<u8>]) -> Vec<DynamicMessage> {
+    let descriptor = RecordType::from_name(name).and_then(|t| t.descriptor()).unwrap();
+    records.iter().map(|r| DynamicMessage::decode(descriptor.clone(), r.as_slice()).unwrap()).collect()
+}
+
+/// Asserts that `got` holds exactly the records of `want`, type by type:
+/// same count, same decoded records, in the same order unless `any_order`;
+/// and that every file's header is capture's, creation time aside.
+fn assert_same_records(
+    who: &str,
+    got: &BTreeMap<String, TypeFiles>,
+    want: &BTreeMap<String, TypeFiles>,
+    any_order: bool,
+) {
+    assert_eq!(got.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>(), "record types of {who}");
+    for (name, want) in want {
+        let got = &got[name];
+        assert_eq!(got.records.len(), want.records.len(), "{name} records of {who}");
+        let (mut have, mut expect) = (got.records.clone(), want.records.clone());
+        if any_order {
+            have.sort();
+            expect.sort();
+        }
+        let (have, expect) = (decoded(name, &have), decoded(name, &expect));
+        if let Some(i) = (0..have.len()).find(|&i| have[i] != expect[i]) {
+            panic!("{name} record {i} of {who} differs from capture's:\n got  {:?}\n want {:?}", have[i], expect[i]);
+        }
+        let reference = Header { created_ns: 0, ..want.headers[0].clone() };
+        for header in &got.headers {
+            assert_eq!(Header { created_ns: 0, ..header.clone() }, reference, "{name} header of {who}");
+        }
+    }
 }
 
 fn agent(pcap: &Path, port: u16, certs: &Path, name: &str, spool: &Path, rate: usize) -> Proc {
@@ -173,56 +230,54 @@ fn three_agents_through_two_collector_crashes() {
     gen_certs(&certs, "a0,a1,a2");
     let out = tmp.path().join("collected");
     let port = free_port();
-    let pcaps: Vec<PathBuf> = PCAPS.iter().map(|p| testdata(&format!("pcaps/{p}"))).collect();
+    let pcaps = inputs(tmp.path());
     let wanted: Vec<_> = pcaps.iter().map(|p| expected(p, tmp.path())).collect();
 
     let mut collect = collector(port, &out, &certs, &[]);
-    // Each replay takes about 5 s, so both crashes land mid-stream.
     let mut agents: Vec<Proc> = pcaps
         .iter()
         .enumerate()
         .map(|(i, pcap)| {
             let spool = tmp.path().join(format!("spool{i}"));
-            agent(pcap, port, &certs, &format!("a{i}"), &spool, total(&wanted[i]) / 5 + 1)
+            agent(pcap, port, &certs, &format!("a{i}"), &spool, total(&wanted[i]) / REPLAY_SECONDS + 1)
         })
         .collect();
+    // Both crashes land mid-replay: SIGKILL, then a new collector on the
+    // same directory while the agents keep capturing and retrying.
+    let mut logs = String::new();
     for _ in 0..2 {
         std::thread::sleep(Duration::from_millis(1500));
-        collect.sigkill();
-        std::thread::sleep(Duration::from_millis(400));
+        logs += &collect.sigkill();
+        std::thread::sleep(Duration::from_millis(300));
         collect = collector(port, &out, &certs, &[]);
     }
     for (i, agent) in agents.iter_mut().enumerate() {
-        assert!(agent.wait(Duration::from_secs(60)), "agent a{i} failed:\n{}", agent.log());
+        assert!(agent.wait(Duration::from_secs(120)), "agent a{i} failed:\n{}", agent.log());
+        let log = agent.log();
+        assert!(log.matches("connected to collector").count() >= 2, "a{i} never reconnected:\n{log}");
     }
     assert!(collect.terminate(), "collector:\n{}", collect.log());
-    let log = collect.log();
+    logs += &collect.log();
     for (i, want) in wanted.iter().enumerate() {
         let got = records_in(&out.join(format!("a{i}")));
-        assert_eq!(got.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>(), "record types of a{i}");
-        for (name, records) in want {
-            assert_eq!(got[name].len(), records.len(), "{name} records of a{i} (collector log:\n{log})");
-            assert!(got[name] == *records, "{name} records of a{i} differ from capture's");
-        }
+        assert_same_records(&format!("a{i} (collector logs:\n{logs})"), &got, want, false);
     }
-    // Rotation happened (150 KB files), and files of a killed collector
-    // were recovered into rotated files: no live file is left.
+    // Rotation happened (150 KB files), and the files of the killed
+    // collectors were recovered into rotated files: no live file is left.
     let a2: Vec<_> = std::fs::read_dir(out.join("a2")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(a2.iter().any(|n| n.to_string_lossy().ends_with(".000002.ncap.zst")), "{a2:?}");
     assert!(!a2.iter().any(|n| n.to_string_lossy() == "TCP.ncap.zst"), "{a2:?}");
 }
 
-/// A TLS client that presents `client` (cert, key) and trusts `ca`.
+/// A TLS client that presents `client` (cert, key) and trusts `ca`; says
+/// hello and returns what the collector sends back, or the error.
 fn tls_client(ca: &Path, client: Option<(&Path, &Path)>, port: u16) -> Result<Vec<u8>, String> {
     use rustls::pki_types::ServerName;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let roots = {
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in netcap_wire::tls::load_certs(ca).unwrap() {
-            roots.add(cert).unwrap();
-        }
-        roots
-    };
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in netcap_wire::tls::load_certs(ca).unwrap() {
+        roots.add(cert).unwrap();
+    }
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -246,61 +301,6 @@ fn tls_client(ca: &Path, client: Option<(&Path, &Path)>, port: u16) -> Result<Ve
         Ok(_) => Ok(reply),
         Err(e) => Err(e.to_string()),
     }
-}
-
-#[test]
-fn strangers_and_garbage_are_refused_while_an_agent_streams() {
-    let tmp = tempfile::tempdir().unwrap();
-    let certs = tmp.path().join("certs");
-    let other = tmp.path().join("other-ca");
-    gen_certs(&certs, "a0,a1");
-    gen_certs(&other, "a0");
-    let out = tmp.path().join("collected");
-    let port = free_port();
-    let pcap = testdata("pcaps/ndpi-1kxun.pcap");
-    let want = expected(&pcap, tmp.path());
-    let collect = collector(port, &out, &certs, &[]);
-    let mut legit = agent(&pcap, port, &certs, "a0", &tmp.path().join("spool"), total(&want) / 4 + 1);
-    std::thread::sleep(Duration::from_millis(500));
-
-    // 1. Random bytes instead of a TLS handshake.
-    let mut raw = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
-    let _ = raw.write_all(&noise);
-    let mut sink = Vec::new();
-    let _ = raw.read_to_end(&mut sink);
-    // 2. TLS without a client certificate.
-    assert!(tls_client(&certs.join("ca.pem"), None, port).is_err());
-    // 3. A certificate from another CA, even one naming a real agent.
-    let stranger = tls_client(&certs.join("ca.pem"), Some((&other.join("a0.pem"), &other.join("a0.key"))), port);
-    assert!(stranger.is_err(), "{stranger:?}");
-    // 4. A valid certificate, then an oversized frame: closed.
-    let oversized = raw_session(&certs, "a1", port, &[0xff, 0xff, 0xff, 0xff]);
-    assert!(oversized.contains("exceeds"), "{oversized}");
-    // 5. A batch whose records do not decode: rejected, not stored.
-    let header = prost::Message::encode_to_vec(&netcap_records::Header {
-        record_type: RecordType::Tcp as i32,
-        ..Default::default()
-    });
-    let frame = zstd::bulk::compress(&[5, 0xff, 0xff, 0xff, 0xff, 0x0f], 1).unwrap();
-    let body = netcap_wire::batch_body(&[9; 16], 0, RecordType::Tcp, 1, &header, &frame);
-    let mut framed = (body.len() as u32).to_be_bytes().to_vec();
-    framed.extend_from_slice(&body);
-    let rejected = raw_session(&certs, "a1", port, &framed);
-    assert!(rejected.contains("does not decode"), "{rejected}");
-
-    assert!(legit.wait(Duration::from_secs(60)), "{}", legit.log());
-    let mut collect = collect;
-    assert!(collect.terminate());
-    let log = collect.log();
-    let got = records_in(&out.join("a0"));
-    for (name, records) in &want {
-        assert!(got[name] == *records, "{name} records differ");
-    }
-    assert!(!out.join("a1").join("TCP.000001.ncap.zst").exists(), "a rejected batch was stored");
-    assert!(log.contains("3 refused at TLS"), "{log}");
-    assert!(log.contains("1 batches rejected"), "{log}");
 }
 
 /// Connects with a valid certificate of `agent`, says hello, sends `bytes`,
@@ -331,112 +331,144 @@ fn raw_session(certs: &Path, agent: &str, port: u16, bytes: &[u8]) -> String {
     replies
 }
 
-fn nats_server() -> Option<PathBuf> {
+fn framed(body: &[u8]) -> Vec<u8> {
+    let mut out = (body.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(body);
+    out
+}
+
+#[test]
+fn strangers_and_garbage_are_refused_while_an_agent_streams() {
+    let tmp = tempfile::tempdir().unwrap();
+    let certs = tmp.path().join("certs");
+    let other = tmp.path().join("other-ca");
+    gen_certs(&certs, "a0,a1");
+    gen_certs(&other, "a0");
+    let out = tmp.path().join("collected");
+    let port = free_port();
+    let pcap = &inputs(tmp.path())[2];
+    let want = expected(pcap, tmp.path());
+    let mut collect = collector(port, &out, &certs, &[]);
+    let mut legit = agent(pcap, port, &certs, "a0", &tmp.path().join("spool"), total(&want) / REPLAY_SECONDS + 1);
+    legit.wait_for_log("connected to collector", Duration::from_secs(20));
+
+    // 1. Random bytes instead of a TLS handshake.
+    let mut raw = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let _ = raw.write_all(&noise);
+    let mut sink = Vec::new();
+    let _ = raw.read_to_end(&mut sink);
+    // 2. TLS without a client certificate.
+    let anonymous = tls_client(&certs.join("ca.pem"), None, port);
+    assert!(anonymous.is_err(), "{anonymous:?}");
+    // 3. A certificate from another CA, even one naming a real agent.
+    let stranger = tls_client(&certs.join("ca.pem"), Some((&other.join("a0.pem"), &other.join("a0.key"))), port);
+    assert!(stranger.is_err(), "{stranger:?}");
+    // 4. A valid certificate, then an oversized frame: closed.
+    let oversized = raw_session(&certs, "a1", port, &[0xff, 0xff, 0xff, 0xff]);
+    assert!(oversized.contains("exceeds"), "{oversized}");
+    // 5. A valid certificate, then a frame of garbage: closed.
+    let garbage = raw_session(&certs, "a1", port, &framed(&noise[..100]));
+    assert!(garbage.contains("Error"), "{garbage}");
+    // 6. A batch whose records do not decode: rejected, not stored.
+    let header = prost::Message::encode_to_vec(&Header { record_type: RecordType::Tcp as i32, ..Default::default() });
+    let frame = zstd::bulk::compress(&[5, 0xff, 0xff, 0xff, 0xff, 0x0f], 1).unwrap();
+    let body = netcap_wire::batch_body(&[9; 16], 0, RecordType::Tcp, 1, &header, &frame);
+    let rejected = raw_session(&certs, "a1", port, &framed(&body));
+    assert!(rejected.contains("does not decode"), "{rejected}");
+
+    assert!(legit.wait(Duration::from_secs(120)), "{}", legit.log());
+    let agent_log = legit.log();
+    assert_eq!(agent_log.matches("connected to collector").count(), 1, "the agent's stream was cut:\n{agent_log}");
+    assert!(collect.terminate());
+    let log = collect.log();
+    assert_same_records("a0", &records_in(&out.join("a0")), &want, false);
+    assert!(records_in(&out.join("a1")).is_empty(), "a rejected batch was stored");
+    assert!(log.contains("3 refused at TLS"), "{log}");
+    assert!(log.contains("1 batches rejected"), "{log}");
+    assert!(log.contains("2 closed for protocol errors"), "{log}");
+}
+
+/// Sends `bodies` (batch messages) on one connection as agent `agent` and
+/// waits for the acknowledgement of the last.
+fn send_batches(certs: &Path, agent: &str, port: u16, bodies: &[Vec<u8>]) {
+    let files = netcap_wire::tls::TlsFiles::in_dir(certs, agent);
+    let config = netcap_wire::tls::client_config(&files).unwrap();
+    let conn =
+        rustls::ClientConnection::new(config, rustls::pki_types::ServerName::try_from("localhost").unwrap()).unwrap();
+    let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    tls.write_all(&netcap_wire::hello()).unwrap();
+    for body in bodies {
+        tls.write_all(&framed(body)).unwrap();
+    }
+    tls.flush().unwrap();
+    let last = netcap_wire::batch_position(bodies.last().unwrap()).unwrap();
+    let mut len = [0u8; 4];
+    loop {
+        tls.read_exact(&mut len).expect("the collector acknowledges");
+        let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+        tls.read_exact(&mut body).unwrap();
+        match netcap_wire::Message::decode(&body).unwrap() {
+            netcap_wire::Message::Ack { session, seq } if (session, seq) == last => return,
+            netcap_wire::Message::Ack { .. } | netcap_wire::Message::Welcome { .. } => {}
+            other => panic!("unexpected reply {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn batches_resent_after_a_collector_kill_are_stored_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let certs = tmp.path().join("certs");
+    gen_certs(&certs, "a1");
+    let out = tmp.path().join("collected");
+    let port = free_port();
+    // Capture's TCP records of one capture, cut into six batches.
+    let want = expected(&testdata("pcaps/pcapplusplus-tls2.pcap"), tmp.path());
+    let tcp = &want["TCP"];
+    let header = prost::Message::encode_to_vec(&tcp.headers[0]);
+    let session = [3u8; 16];
+    let bodies: Vec<Vec<u8>> = tcp
+        .records
+        .chunks(tcp.records.len().div_ceil(6))
+        .enumerate()
+        .map(|(seq, records)| {
+            let mut delimited = Vec::new();
+            for record in records {
+                prost::encoding::encode_varint(record.len() as u64, &mut delimited);
+                delimited.extend_from_slice(record);
+            }
+            let frame = zstd::bulk::compress(&delimited, 1).unwrap();
+            netcap_wire::batch_body(&session, seq as u64, RecordType::Tcp, records.len() as u64, &header, &frame)
+        })
+        .collect();
+    assert_eq!(bodies.len(), 6);
+
+    let mut collect = collector(port, &out, &certs, &[]);
+    send_batches(&certs, "a1", port, &bodies[..4]);
+    let mut logs = collect.sigkill();
+    let mut collect = collector(port, &out, &certs, &[]);
+    // As an agent does after reconnecting: everything from the oldest batch
+    // it is not sure about.
+    send_batches(&certs, "a1", port, &bodies[2..]);
+    assert!(collect.terminate());
+    logs += &collect.log();
+    let only_tcp = BTreeMap::from([("TCP".to_string(), tcp.clone())]);
+    assert_same_records(&format!("a1 (collector logs:\n{logs})"), &records_in(&out.join("a1")), &only_tcp, false);
+    assert!(logs.contains("2 duplicate batches ignored"), "{logs}");
+}
+
+/// Debian's nats-server (scripts/deps installs it).
+fn nats_server() -> PathBuf {
     ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"]
         .iter()
         .map(PathBuf::from)
         .find(|p| p.exists())
-}
-
-#[test]
-fn three_agents_through_nats_jetstream_and_two_collectors() {
-    let Some(server) = nats_server() else {
-        eprintln!("\n\n*** SKIPPED: nats-server is not installed (scripts/deps installs it) ***\n\n");
-        return;
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let nats_port = free_port();
-    let mut nats = Command::new(server)
-        .args(["-js", "-a", "127.0.0.1", "-p", &nats_port.to_string(), "-sd"])
-        .arg(tmp.path().join("jetstream"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let until = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", nats_port)).is_err() {
-        assert!(Instant::now() < until, "nats-server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let url = format!("nats://127.0.0.1:{nats_port}");
-    let certs = tmp.path().join("certs");
-    gen_certs(&certs, "a0,a1,a2");
-    let pcaps: Vec<PathBuf> = PCAPS.iter().map(|p| testdata(&format!("pcaps/{p}"))).collect();
-    let wanted: Vec<_> = pcaps.iter().map(|p| expected(p, tmp.path())).collect();
-
-    // Two collectors writing files from the stream (a consumer group)...
-    let outs = [tmp.path().join("out1"), tmp.path().join("out2")];
-    let mut group: Vec<Proc> = outs
-        .iter()
-        .map(|out| {
-            let p = Proc::spawn(&["collect", "-from-nats", &url, "-out", out.to_str().unwrap()]);
-            p.wait_for_log("consuming", Duration::from_secs(20));
-            p
-        })
-        .collect();
-    // ...fed by a TLS collector that publishes (killed and restarted once)
-    // for agents a0 and a1, and by agent a2 publishing directly.
-    let port = free_port();
-    let mut front = collector(port, &tmp.path().join("unused"), &certs, &["-nats", &url]);
-    let mut agents: Vec<Proc> = (0..2)
-        .map(|i| {
-            let spool = tmp.path().join(format!("spool{i}"));
-            agent(&pcaps[i], port, &certs, &format!("a{i}"), &spool, total(&wanted[i]) / 4 + 1)
-        })
-        .collect();
-    agents.push(Proc::spawn(&[
-        "agent",
-        "-read",
-        pcaps[2].to_str().unwrap(),
-        "-nats",
-        &url,
-        "-name",
-        "a2",
-        "-quiet",
-    ]));
-    std::thread::sleep(Duration::from_millis(1500));
-    front.sigkill();
-    std::thread::sleep(Duration::from_millis(300));
-    let mut front = collector(port, &tmp.path().join("unused"), &certs, &["-nats", &url]);
-    for (i, agent) in agents.iter_mut().enumerate() {
-        assert!(agent.wait(Duration::from_secs(60)), "agent a{i} failed:\n{}", agent.log());
-    }
-    assert!(front.terminate());
-    // Wait until the group has written everything (at most 30 s).
-    let want_total: usize = wanted.iter().map(total).sum();
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        let got: usize = (0..3)
-            .map(|i| outs.iter().map(|o| live_count(&o.join(format!("a{i}")))).sum::<usize>())
-            .sum();
-        if got >= want_total || Instant::now() > until {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    for p in &mut group {
-        assert!(p.terminate(), "{}", p.log());
-    }
-    for (i, want) in wanted.iter().enumerate() {
-        // Each batch went to one collector of the group: merge both.
-        let mut got: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
-        for out in &outs {
-            for (name, records) in records_in(&out.join(format!("a{i}"))) {
-                got.entry(name).or_default().extend(records);
-            }
-        }
-        assert_eq!(got.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>(), "record types of a{i}");
-        for (name, records) in want {
-            let mut expect = records.clone();
-            let mut have = got[name].clone();
-            expect.sort();
-            have.sort();
-            assert_eq!(have.len(), expect.len(), "{name} records of a{i}");
-            assert!(have == expect, "{name} records of a{i} differ from capture's");
-        }
-    }
-    let _ = nats.kill();
-    let _ = nats.wait();
+        // CI installs it: a missing server is a failure, not a skip.
+        .expect("nats-server is not installed: run scripts/deps (apt-get install nats-server)")
 }
 
 /// Records readable in `dir` now, live files included (their unfinished
@@ -455,4 +487,106 @@ fn live_count(dir: &Path) -> usize {
         }
     }
     n
+}
+
+#[test]
+fn three_agents_through_nats_jetstream_and_two_collectors() {
+    let server = nats_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let nats_port = free_port();
+    let mut nats = Command::new(server)
+        .args(["-js", "-a", "127.0.0.1", "-p", &nats_port.to_string(), "-sd"])
+        .arg(tmp.path().join("jetstream"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", nats_port)).is_err() {
+        assert!(Instant::now() < until, "nats-server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let url = format!("nats://127.0.0.1:{nats_port}");
+    let certs = tmp.path().join("certs");
+    gen_certs(&certs, "a0,a1,a2");
+    let pcaps = inputs(tmp.path());
+    let wanted: Vec<_> = pcaps.iter().map(|p| expected(p, tmp.path())).collect();
+
+    // Two collectors writing files from the stream (a consumer group); a
+    // message one of them took and did not acknowledge goes to the other
+    // after 3 s.
+    let outs = [tmp.path().join("out0"), tmp.path().join("out1")];
+    let group_member = |out: &Path| {
+        let p = Proc::spawn(&[
+            "collect",
+            "-from-nats",
+            &url,
+            "-out",
+            out.to_str().unwrap(),
+            "-rotate",
+            "150KB",
+            "-nats-ack-wait",
+            "3s",
+        ]);
+        p.wait_for_log("consuming", Duration::from_secs(20));
+        p
+    };
+    let mut group: Vec<Proc> = outs.iter().map(|out| group_member(out)).collect();
+    // ...fed by a TLS collector that publishes (killed and restarted once)
+    // for agents a0 and a1, and by agent a2 publishing directly.
+    let port = free_port();
+    let front_out = tmp.path().join("front");
+    let mut front = collector(port, &front_out, &certs, &["-nats", &url]);
+    let mut agents: Vec<Proc> = (0..2)
+        .map(|i| {
+            let spool = tmp.path().join(format!("spool{i}"));
+            agent(&pcaps[i], port, &certs, &format!("a{i}"), &spool, total(&wanted[i]) / REPLAY_SECONDS + 1)
+        })
+        .collect();
+    let rate = (total(&wanted[2]) / REPLAY_SECONDS + 1).to_string();
+    let direct = ["agent", "-read", pcaps[2].to_str().unwrap(), "-nats", &url, "-name", "a2", "-rate", &rate];
+    agents.push(Proc::spawn(&direct));
+    let mut logs = String::new();
+    std::thread::sleep(Duration::from_millis(1500));
+    logs += &front.sigkill();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut front = collector(port, &front_out, &certs, &["-nats", &url]);
+    std::thread::sleep(Duration::from_millis(700));
+    logs += &group[0].sigkill();
+    std::thread::sleep(Duration::from_millis(500));
+    group[0] = group_member(&outs[0]);
+    for (i, agent) in agents.iter_mut().enumerate() {
+        assert!(agent.wait(Duration::from_secs(120)), "agent a{i} failed:\n{}", agent.log());
+    }
+    assert!(front.terminate(), "{}", front.log());
+    // Wait until the group has written everything, then a little longer
+    // for a late duplicate to show.
+    let want_total: usize = wanted.iter().map(total).sum();
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got: usize = (0..3).map(|i| outs.iter().map(|o| live_count(&o.join(format!("a{i}")))).sum::<usize>()).sum();
+        if got >= want_total || Instant::now() > until {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(4));
+    for p in &mut group {
+        assert!(p.terminate(), "{}", p.log());
+        logs += &p.log();
+    }
+    for (i, want) in wanted.iter().enumerate() {
+        // Each batch went to one collector of the group: merge both.
+        let mut got: BTreeMap<String, TypeFiles> = BTreeMap::new();
+        for out in &outs {
+            for (name, files) in records_in(&out.join(format!("a{i}"))) {
+                let entry = got.entry(name).or_default();
+                entry.headers.extend(files.headers);
+                entry.records.extend(files.records);
+            }
+        }
+        assert_same_records(&format!("a{i} (collector logs:\n{logs})"), &got, want, true);
+    }
+    let _ = nats.kill();
+    let _ = nats.wait();
 }
