@@ -6,7 +6,6 @@
 pub mod nats;
 pub mod server;
 pub mod store;
-pub mod validate;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -24,12 +24,12 @@
 //! that sees another's claim can drop the message safely.
 
 use crate::store::Store;
-use crate::validate::Validator;
 use crate::{Counters, log};
 use async_nats::jetstream::{self, consumer, kv, stream};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use netcap_records::RecordType;
+use netcap_wire::validate::Validator;
 use netcap_wire::{BatchRef, Message, SessionId};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};

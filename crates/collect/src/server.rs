@@ -3,9 +3,9 @@
 
 use crate::nats::Publisher;
 use crate::store::{Store, Written};
-use crate::validate::Validator;
 use crate::{Counters, log};
 use bytes::Bytes;
+use netcap_wire::validate::Validator;
 use netcap_wire::{Message, SessionId};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;

@@ -15,10 +15,13 @@
 //! and neither should depend on the other's I/O machinery; it is also small
 //! enough to fuzz as a whole.
 
+#[cfg(feature = "tls")]
 pub mod certs;
 #[cfg(feature = "nats")]
 pub mod nats;
+#[cfg(feature = "tls")]
 pub mod tls;
+pub mod validate;
 
 use netcap_records::{Header, RecordType};
 use prost::Message as _;
