@@ -461,12 +461,13 @@ fn batches_resent_after_a_collector_kill_are_stored_once() {
     assert!(logs.contains("2 duplicate batches ignored"), "{logs}");
 }
 
-/// Debian's nats-server (scripts/deps installs it).
+/// nats-server (Debian installs it in /usr/sbin; scripts/deps installs it).
 fn nats_server() -> PathBuf {
-    ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/local/sbin")])
+        .map(|dir| dir.join("nats-server"))
+        .find(|p| p.is_file())
         // CI installs it: a missing server is a failure, not a skip.
         .expect("nats-server is not installed: run scripts/deps (apt-get install nats-server)")
 }

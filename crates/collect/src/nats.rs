@@ -46,10 +46,13 @@ pub const CLAIMS: &str = "NETCAP_CLAIMS";
 /// considered gone, and the message goes to another collector (set when the
 /// group's consumer is created).
 pub const DEFAULT_ACK_WAIT: Duration = Duration::from_secs(30);
-/// How long claims are kept: far longer than a message can wait for its
-/// acknowledgement, and than a collector is expected to stay down with
-/// batches in its log.
-const CLAIM_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How long claims are kept. A claim must outlive every redelivery of its
+/// message (seconds: the acknowledgement follows the claim at once, and a
+/// lost one brings the message back after the ack wait) and the downtime of
+/// a collector that died with the batch in its log: replayed after the claim
+/// expired, the batch is claimed anew, which may store it twice if another
+/// collector had won it. An hour of claims is about 100 bytes per batch.
+const CLAIM_TTL: Duration = Duration::from_secs(3600);
 /// Messages fetched at once (one log sync, one file sync per group).
 const FETCH: usize = 256;
 const WAL_FILE: &str = ".nats-wal";
@@ -496,9 +499,11 @@ mod tests {
     impl Server {
         fn start(dir: &Path) -> Server {
             // CI installs nats-server (scripts/deps): missing is a failure.
-            let binary = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"]
-                .into_iter()
-                .find(|p| Path::new(p).exists())
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let binary = std::env::split_paths(&path)
+                .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/local/sbin")])
+                .map(|dir| dir.join("nats-server"))
+                .find(|p| p.is_file())
                 .expect("nats-server is not installed: run scripts/deps");
             let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
             let child = Command::new(binary)

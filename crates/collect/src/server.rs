@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_rustls::TlsAcceptor;
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -20,6 +20,8 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// Batches a worker writes before one fsync and one ack.
 const GROUP: usize = 256;
+/// Bytes of received batches one connection may have waiting to be stored.
+const BUDGET: usize = 64 << 20;
 /// Connections served at once; more wait in the kernel's backlog.
 const MAX_CONNECTIONS: usize = 4096;
 
@@ -30,20 +32,37 @@ pub enum Backend {
     Nats(Arc<Publisher>),
 }
 
-/// Reads one length-prefixed message body into `buf`; `None` at a clean
-/// end of stream before a new message.
-pub async fn read_message<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
+/// Reads a message's length prefix, checked before anything is allocated;
+/// `None` at a clean end of stream.
+async fn read_len<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<usize>, String> {
     let mut len = [0u8; 4];
     match reader.read_exact(&mut len).await {
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(e.to_string()),
     }
-    let len = netcap_wire::check_len(u32::from_be_bytes(len)).map_err(|e| e.to_string())?;
+    netcap_wire::check_len(u32::from_be_bytes(len)).map(Some).map_err(|e| e.to_string())
+}
+
+/// Reads a message body of `len` bytes into `buf`.
+async fn read_body<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut Vec<u8>, len: usize) -> Result<(), String> {
     buf.clear();
     buf.resize(len, 0);
-    reader.read_exact(buf).await.map_err(|e| format!("message cut short: {e}"))?;
-    Ok(Some(()))
+    reader.read_exact(buf).await.map(|_| ()).map_err(|e| format!("message cut short: {e}"))
+}
+
+/// Reads one length-prefixed message body into `buf`; `None` at a clean
+/// end of stream before a new message.
+async fn read_message<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
+    let Some(len) = read_len(reader).await? else { return Ok(None) };
+    read_body(reader, buf, len).await.map(Some)
+}
+
+/// A batch on its way to the worker, holding its share of the connection's
+/// memory budget.
+struct Received {
+    body: Vec<u8>,
+    _budget: OwnedSemaphorePermit,
 }
 
 pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor, backend: Backend, counters: Arc<Counters>) {
@@ -125,7 +144,7 @@ async fn connection(
     counters.connections.fetch_add(1, Relaxed);
     log(&format!("agent {agent} connected from {peer}"));
 
-    let (batch_tx, batch_rx) = mpsc::channel::<Vec<u8>>(64);
+    let (batch_tx, batch_rx) = mpsc::channel::<Received>(GROUP);
     let (reply_tx, mut reply_rx) = mpsc::unbounded_channel::<Vec<u8>>();
     let error_tx = reply_tx.clone();
     let worker = match &backend {
@@ -147,9 +166,13 @@ async fn connection(
         let _ = writer.shutdown().await;
     });
 
+    // Bytes of batches received and not yet stored, per connection: a
+    // sender cannot make the collector hold more than this (plus the
+    // message being read) however fast it sends.
+    let budget = Arc::new(Semaphore::new(BUDGET));
     loop {
-        match tokio::time::timeout(IDLE_TIMEOUT, read_message(&mut reader, &mut buf)).await {
-            Ok(Ok(Some(()))) => {}
+        let len = match tokio::time::timeout(IDLE_TIMEOUT, read_len(&mut reader)).await {
+            Ok(Ok(Some(len))) => len,
             Ok(Ok(None)) => break,
             Ok(Err(e)) => {
                 let _ = error_tx.send(netcap_wire::error(&protocol_error(e)));
@@ -159,25 +182,40 @@ async fn connection(
                 log(&format!("agent {agent} ({peer}): silent for {} s; connection closed", IDLE_TIMEOUT.as_secs()));
                 break;
             }
-        }
-        match buf.first() {
-            Some(3) => {
-                let body = std::mem::take(&mut buf);
-                if batch_tx.send(body).await.is_err() {
-                    break; // the worker stopped (write error or rejected stream)
-                }
+        };
+        // check_len bounds len far below BUDGET and u32::MAX.
+        let Ok(permit) = budget.clone().acquire_many_owned(len as u32).await else { break };
+        match tokio::time::timeout(IDLE_TIMEOUT, read_body(&mut reader, &mut buf, len)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = error_tx.send(netcap_wire::error(&protocol_error(e)));
+                break;
             }
-            _ => match Message::decode(&buf) {
-                Ok(Message::Ping) => {}
-                Ok(other) => {
-                    let _ = error_tx.send(netcap_wire::error(&protocol_error(format!("unexpected message {other:?}"))));
-                    break;
-                }
-                Err(e) => {
-                    let _ = error_tx.send(netcap_wire::error(&protocol_error(e.to_string())));
-                    break;
-                }
-            },
+            Err(_) => {
+                log(&format!(
+                    "agent {agent} ({peer}): message stalled for {} s; connection closed",
+                    IDLE_TIMEOUT.as_secs()
+                ));
+                break;
+            }
+        }
+        if netcap_wire::batch_position(&buf).is_some() {
+            let body = std::mem::take(&mut buf);
+            if batch_tx.send(Received { body, _budget: permit }).await.is_err() {
+                break; // the worker stopped (write error or rejected stream)
+            }
+            continue;
+        }
+        match Message::decode(&buf) {
+            Ok(Message::Ping) => {}
+            Ok(other) => {
+                let _ = error_tx.send(netcap_wire::error(&protocol_error(format!("unexpected message {other:?}"))));
+                break;
+            }
+            Err(e) => {
+                let _ = error_tx.send(netcap_wire::error(&protocol_error(e.to_string())));
+                break;
+            }
         }
     }
     drop(batch_tx);
@@ -213,7 +251,7 @@ fn check(validator: &mut Validator, body: Vec<u8>) -> Result<Checked, String> {
 fn file_worker(
     agent: &str,
     store: &Store,
-    mut batches: mpsc::Receiver<Vec<u8>>,
+    mut batches: mpsc::Receiver<Received>,
     replies: mpsc::UnboundedSender<Vec<u8>>,
     counters: &Counters,
 ) {
@@ -241,7 +279,9 @@ fn file_worker(
         }
         // Check outside the lock: it is the CPU-heavy part.
         let mut checked = Vec::with_capacity(group.len());
-        for body in group.drain(..) {
+        let mut budget = Vec::with_capacity(group.len());
+        for Received { body, _budget: permit } in group.drain(..) {
+            budget.push(permit);
             match check(&mut validator, body) {
                 Ok(c) => checked.push(c),
                 Err(e) => {
@@ -297,7 +337,7 @@ fn file_worker(
 async fn nats_worker(
     agent: &str,
     publisher: Arc<Publisher>,
-    mut batches: mpsc::Receiver<Vec<u8>>,
+    mut batches: mpsc::Receiver<Received>,
     replies: mpsc::UnboundedSender<Vec<u8>>,
     counters: &Counters,
 ) {
@@ -321,7 +361,9 @@ async fn nats_worker(
         }
         let mut pending = Vec::new();
         let mut last = None;
-        for body in group.drain(..) {
+        let mut budget = Vec::with_capacity(group.len());
+        for Received { body, _budget: permit } in group.drain(..) {
+            budget.push(permit);
             match check(&mut validator, body) {
                 Ok(Checked::Good(body)) => {
                     let Ok(Message::Batch(batch)) = Message::decode(&body) else { continue };
