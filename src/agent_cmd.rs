@@ -18,7 +18,7 @@ pub struct AgentArgs {
     #[command(flatten)]
     source: SourceArgs,
     /// Collector address, HOST:PORT
-    #[arg(long, value_name = "HOST:PORT", required_unless_present = "nats")]
+    #[arg(long, value_name = "HOST:PORT", required_unless_present = "nats", conflicts_with = "nats")]
     addr: Option<String>,
     /// Name the collector's certificate must carry [default: the host of -addr]
     #[arg(long, value_name = "NAME")]
