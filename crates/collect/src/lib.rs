@@ -95,7 +95,12 @@ pub fn run(
 ) -> Result<Arc<Counters>, CollectError> {
     let tls = netcap_wire::tls::server_config(&config.tls)?;
     let store = match config.nats {
-        None => Some(Arc::new(Store::open(&config.out, config.rotation)?)),
+        None => {
+            let store = Store::open(&config.out, config.rotation)?;
+            // Only a NATS collector's log needs to know what recovery found.
+            store.forget_recovered();
+            Some(Arc::new(store))
+        }
         Some(_) => None,
     };
     let counters = Arc::new(Counters::default());
