@@ -358,6 +358,23 @@ pub fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupt
     if config.spot.is_some() {
         eprintln!("  SPOT alerts: {}", summary.spot_alerts);
     }
+    if let Some(flows) = &summary.flows {
+        let ended: Vec<String> = (1..=6)
+            .filter_map(|n| netcap_records::TerminationReason::try_from(n).ok())
+            .filter(|reason| flows.ended_by(*reason) > 0)
+            .map(|reason| {
+                let name = reason.as_str_name().trim_start_matches("TERMINATION_REASON_").to_lowercase();
+                format!("{} {}", name.replace('_', " "), flows.ended_by(reason))
+            })
+            .collect();
+        eprintln!(
+            "  flows: {} connections ({}), at most {} tracked at once, {} evicted",
+            flows.created,
+            ended.join(", "),
+            flows.peak,
+            flows.evicted
+        );
+    }
     for (link_type, packets) in &summary.decode.unsupported_link_types {
         eprintln!(
             "  unsupported link type {} ({link_type}): {packets} packets not decoded",

@@ -310,3 +310,40 @@ fn records_of_a_slow_stdin_producer_arrive_within_a_second() {
     assert_eq!(tcp.len(), 16);
     assert_eq!(tcp.iter().map(|t| t.frame).collect::<Vec<_>>(), (1..=16).collect::<Vec<_>>());
 }
+
+/// SPOT parameters reach each statistic from a TOML file (statistics,
+/// n_init, depth, a per-statistic side) and from netspot-style per-stat
+/// flags (`-spot-r_syn-low`), and the tick from `-tick`.
+#[test]
+fn spot_config_file_and_per_stat_flags_apply() {
+    use netcap_records::SpotStat;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("spot.toml");
+    std::fs::write(
+        &config,
+        "stats = [\"PPS\", \"R_SYN\"]\n[spot]\nn_init = 50\ndepth = 0\n[spot.PPS]\nside = \"both\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let pcap = testdata("pcaps/arkime-v6.pcap");
+    let output = capture(&pcap, &out, &["-spot-config", config.to_str().unwrap(), "-tick", "100ms", "-spot-r_syn-low"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stats: Vec<SpotStat> = records(&out, RecordType::Spotstat);
+    let of = |name: &str| stats.iter().filter(|s| s.stat == name).collect::<Vec<_>>();
+    let (pps, r_syn) = (of("PPS"), of("R_SYN"));
+    assert_eq!(pps.len() + r_syn.len(), stats.len(), "only the configured statistics");
+    // 64.6 s of capture in 100 ms ticks.
+    assert!((640..=650).contains(&pps.len()), "{} PPS ticks", pps.len());
+    assert!(stats.iter().all(|s| s.tick_ns == 100_000_000 && s.drift == 0.0));
+    // n_init = 50: 49 values collected, the 50th calibrates.
+    let codes: Vec<i32> = r_syn.iter().map(|s| s.code).collect();
+    assert!(codes[..49].iter().all(|&c| c == 3) && codes[49] == 4, "{:?}", &codes[..51]);
+    // R_SYN watches its lower tail only (the flag), PPS both (the file).
+    for s in &r_syn[50..] {
+        assert!(matches!(s.code, 0 | -1 | -2), "{s:?}");
+        assert!(s.excess_threshold.is_finite() && s.low_excess_threshold.is_nan(), "{s:?}");
+    }
+    for s in pps.iter().skip(50) {
+        assert!(s.excess_threshold.is_finite() && s.low_excess_threshold.is_finite(), "{s:?}");
+    }
+}

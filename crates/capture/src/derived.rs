@@ -1,13 +1,14 @@
 //! Records derived from many packets rather than decoded from one: per-tick
-//! traffic statistics with SPOT anomaly detection (and flows). Workers turn
-//! each batch's packet summaries into partial results; the ordered writer
-//! merges them in batch order, so the derived records are the same whatever
-//! the number of workers.
+//! traffic statistics with SPOT anomaly detection, and flows (whose threads
+//! are in [`crate::flow_stage`]). Workers turn each batch's packet summaries
+//! into partial results; the ordered writer merges them in batch order, so
+//! the derived records are the same whatever the number of workers.
 
 use crate::CaptureError;
+use crate::flow_stage::{FlowMerge, FlowOutput, FlowRouter};
 use crate::pipeline::EncodedFrame;
 use netcap_decoder::PacketSummary;
-use netcap_flow::{EndedConnection, FlowConfig, FlowTable, SHARDS, shard_of};
+use netcap_flow::{FlowConfig, FlowCounters};
 use netcap_records::RecordType;
 use netcap_spot::{JsonlWriter, SpotConfig, StatsEngine, TickAccumulator, TickCounters, TickResult};
 use prost::Message;
@@ -39,30 +40,30 @@ impl fmt::Debug for SpotOptions {
 #[derive(Default)]
 pub(crate) struct DerivedPart {
     spot_ticks: Vec<(i64, TickCounters)>,
-    /// The batch's packet summaries, for flow tracking.
-    summaries: Vec<PacketSummary>,
 }
 
 /// The per-worker side: summaries in, partial results out.
 pub(crate) struct WorkerDerive {
     spot: Option<TickAccumulator>,
-    flows: bool,
+    flows: Option<FlowRouter>,
 }
 
 impl WorkerDerive {
-    pub fn new(spot: Option<&SpotOptions>, flows: bool) -> Self {
+    pub fn new(spot: Option<&SpotOptions>, flows: Option<FlowRouter>) -> Self {
         WorkerDerive { spot: spot.map(|s| TickAccumulator::new(&s.config)), flows }
     }
 
     /// Whether the decoder must produce packet summaries.
     pub fn needs_summaries(&self) -> bool {
-        self.spot.is_some() || self.flows
+        self.spot.is_some() || self.flows.is_some()
     }
 
-    pub fn batch(&mut self, summaries: &mut Vec<PacketSummary>) -> DerivedPart {
+    /// Routes batch `seq`'s packets to the flow threads and returns its
+    /// statistics share. Fails when the flow threads have gone.
+    pub fn batch(&mut self, seq: u64, summaries: &[PacketSummary]) -> Result<DerivedPart, ()> {
         let mut part = DerivedPart::default();
-        if self.flows {
-            part.summaries = summaries.clone();
+        if let Some(router) = &self.flows {
+            router.route(seq, summaries)?;
         }
         if let Some(acc) = &mut self.spot {
             for s in summaries {
@@ -70,7 +71,7 @@ impl WorkerDerive {
             }
             part.spot_ticks = acc.drain();
         }
-        part
+        Ok(part)
     }
 }
 
@@ -78,7 +79,7 @@ impl WorkerDerive {
 /// is complete into records.
 pub(crate) struct WriterDerive {
     spot: Option<SpotStage>,
-    flows: Option<FlowStage>,
+    flows: Option<FlowMerge>,
     compressor: netcap_records::FrameCompressor,
     encoded: Vec<u8>,
 }
@@ -89,79 +90,6 @@ struct SpotStage {
     alerts: Option<AlertFn>,
     first_tick_ns: Option<i64>,
     alerts_raised: u64,
-}
-
-/// Flow tracking: one table per shard of the symmetric flow hash, fed in
-/// packet order. The shard count is fixed, so which connections end in which
-/// batch (timeouts, evictions) does not depend on the number of workers.
-struct FlowStage {
-    tables: Vec<FlowTable>,
-    ended: Vec<EndedConnection>,
-    connection: netcap_records::Connection,
-    flow: netcap_records::Flow,
-    flow_bytes: Vec<u8>,
-    connections: bool,
-    flow_records: bool,
-}
-
-impl FlowStage {
-    fn new(options: &FlowOptions) -> Self {
-        FlowStage {
-            tables: (0..SHARDS).map(|_| FlowTable::new(&options.config)).collect(),
-            ended: Vec::new(),
-            connection: Default::default(),
-            flow: Default::default(),
-            flow_bytes: Vec::new(),
-            connections: options.connections,
-            flow_records: options.flows,
-        }
-    }
-
-    fn observe(&mut self, summaries: &[PacketSummary]) {
-        let mut now = None;
-        for s in summaries {
-            if let Some(shard) = shard_of(s, SHARDS) {
-                self.tables[shard].observe(s, &mut self.ended);
-            }
-            now = Some(now.map_or(s.timestamp_ns, |n: i64| n.max(s.timestamp_ns)));
-        }
-        if let Some(now) = now {
-            for table in &mut self.tables {
-                table.expire(now, &mut self.ended);
-            }
-        }
-    }
-
-    fn finish(&mut self) {
-        for table in &mut self.tables {
-            table.finish(&mut self.ended);
-        }
-    }
-
-    /// Encodes what ended, in a deterministic order, as (Connection, Flow)
-    /// record streams.
-    fn encode(&mut self, connections: &mut Vec<u8>) -> (u64, u64) {
-        self.ended.sort_by_key(|e| e.sort_key());
-        let (mut n_conn, mut n_flow) = (0, 0);
-        self.flow_bytes.clear();
-        for e in self.ended.drain(..) {
-            if self.connections {
-                e.fill_connection(&mut self.connection);
-                // Encoding into a Vec cannot fail.
-                let _ = self.connection.encode_length_delimited(connections);
-                n_conn += 1;
-            }
-            if self.flow_records {
-                for from_client in [true, false] {
-                    if e.fill_flow(from_client, &mut self.flow) {
-                        let _ = self.flow.encode_length_delimited(&mut self.flow_bytes);
-                        n_flow += 1;
-                    }
-                }
-            }
-        }
-        (n_conn, n_flow)
-    }
 }
 
 /// Flow tracking settings of a capture (docs/flows.md).
@@ -175,7 +103,9 @@ pub struct FlowOptions {
 }
 
 impl WriterDerive {
-    pub fn new(spot: Option<&SpotOptions>, flows: Option<&FlowOptions>, level: i32) -> Result<Self, CaptureError> {
+    /// `flow_threads`: the number of flow threads whose outputs to merge,
+    /// if flows are tracked.
+    pub fn new(spot: Option<&SpotOptions>, flow_threads: Option<usize>, level: i32) -> Result<Self, CaptureError> {
         let spot = match spot {
             None => None,
             Some(options) => {
@@ -193,14 +123,14 @@ impl WriterDerive {
         };
         Ok(WriterDerive {
             spot,
-            flows: flows.filter(|f| f.connections || f.flows).map(FlowStage::new),
+            flows: flow_threads.map(FlowMerge::new),
             compressor: netcap_records::FrameCompressor::new(level)?,
             encoded: Vec::new(),
         })
     }
 
-    /// Merges one batch's parts (one per worker that saw it: here exactly
-    /// one) and returns the frames of what it completed.
+    /// Merges one batch's statistics and returns the frames of what it
+    /// completed.
     pub fn batch(&mut self, part: DerivedPart) -> Result<Vec<EncodedFrame>, CaptureError> {
         let mut ticks = Vec::new();
         if let Some(spot) = &mut self.spot {
@@ -208,37 +138,33 @@ impl WriterDerive {
                 ticks.extend(spot.engine.add(tick, counters));
             }
         }
-        let mut frames = self.spot_frames(ticks)?;
-        if let Some(flows) = &mut self.flows {
-            flows.observe(&part.summaries);
-        }
-        frames.extend(self.flow_frames()?);
-        Ok(frames)
+        self.spot_frames(ticks)
     }
 
-    fn flow_frames(&mut self) -> Result<Vec<EncodedFrame>, CaptureError> {
-        let Some(flows) = &mut self.flows else { return Ok(Vec::new()) };
-        if flows.ended.is_empty() {
-            return Ok(Vec::new());
+    /// Takes one flow thread's output.
+    pub fn flows(&mut self, output: FlowOutput) {
+        if let Some(merge) = &mut self.flows {
+            merge.add(output);
         }
-        self.encoded.clear();
-        let (n_conn, n_flow) = flows.encode(&mut self.encoded);
-        let mut frames = Vec::new();
-        if n_conn > 0 {
-            frames.push(EncodedFrame {
-                record_type: RecordType::Connection,
-                records: n_conn,
-                frame: self.compressor.compress(&self.encoded)?,
-            });
+    }
+
+    /// The Connection and Flow frames of batches before `written` that
+    /// every flow thread has reported.
+    pub fn flow_frames(&mut self, written: u64) -> Result<Vec<EncodedFrame>, CaptureError> {
+        match &mut self.flows {
+            Some(merge) => merge.ready(written, &mut self.compressor),
+            None => Ok(Vec::new()),
         }
-        if n_flow > 0 {
-            frames.push(EncodedFrame {
-                record_type: RecordType::Flow,
-                records: n_flow,
-                frame: self.compressor.compress(&flows.flow_bytes)?,
-            });
-        }
-        Ok(frames)
+    }
+
+    /// Connections tracked after the last batch whose flow records were
+    /// written, when flows are tracked.
+    pub fn active_flows(&self) -> Option<u64> {
+        self.flows.as_ref().map(FlowMerge::active)
+    }
+
+    pub fn flow_counters(&self) -> Option<FlowCounters> {
+        self.flows.as_ref().map(|f| f.counters().clone())
     }
 
     /// Live captures: closes ticks that ended before `now_ns` (wall clock),
@@ -260,9 +186,9 @@ impl WriterDerive {
         };
         let mut frames = self.spot_frames(ticks)?;
         if let Some(flows) = &mut self.flows {
-            flows.finish();
+            frames.extend(flows.ready(u64::MAX, &mut self.compressor)?);
+            frames.extend(flows.finish()?);
         }
-        frames.extend(self.flow_frames()?);
         if let Some((path, jsonl)) = self.spot.as_mut().and_then(|s| s.jsonl.as_mut()) {
             jsonl.flush().map_err(|source| CaptureError::OutputDir { path: path.clone(), source })?;
         }

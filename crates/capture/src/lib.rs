@@ -10,6 +10,7 @@
 mod batch;
 mod derived;
 mod file_source;
+mod flow_stage;
 mod live_source;
 mod output;
 mod pipeline;
@@ -101,6 +102,8 @@ pub struct CaptureSummary {
     pub dropped: Option<u64>,
     /// SPOT alerts raised (with statistics on).
     pub spot_alerts: u64,
+    /// What flow tracking did (with Connection or Flow records on).
+    pub flows: Option<netcap_flow::FlowCounters>,
 }
 
 /// A capture that could not run, or could not write its output.

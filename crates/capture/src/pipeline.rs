@@ -3,6 +3,7 @@
 use crate::batch::{Batch, SourceInfo};
 use crate::derived::{DerivedPart, WorkerDerive, WriterDerive, wall_clock_ns};
 use crate::file_source::{CheckedInput, CountingReader, InputError, StallSignal, StallingReader, check_input};
+use crate::flow_stage::{self, FlowOutput};
 use crate::output::{DirectorySink, RecordSink};
 use crate::{
     CaptureConfig, CaptureError, CaptureSummary, Input, LiveOptions, Progress, StopFlag, file_source, live_source,
@@ -25,6 +26,13 @@ pub(crate) struct EncodedBatch {
     pub info: Arc<SourceInfo>,
     /// This batch's share of derived records (statistics).
     pub derived: DerivedPart,
+}
+
+/// What reaches the writer: decoded batches from the workers, and the flow
+/// threads' ended connections.
+pub(crate) enum ToWriter {
+    Batch(EncodedBatch),
+    Flows(FlowOutput),
 }
 
 pub(crate) struct EncodedFrame {
@@ -129,21 +137,33 @@ pub(crate) fn run(
         }
     };
     let mut output = Output::new(config, sink);
-    let writer_derive = WriterDerive::new(config.spot.as_ref(), config.flows.as_ref(), config.compression_level)?;
     let workers = config.workers.max(1);
+    // As many flow threads as decode threads: flow tracking costs a fraction
+    // of decoding, and its threads sleep while they wait.
+    let flows = config.flows.as_ref().filter(|f| f.connections || f.flows);
+    let flow_threads = flows.map(|_| workers);
+    let writer_derive = WriterDerive::new(config.spot.as_ref(), flow_threads, config.compression_level)?;
     let (batch_tx, batch_rx) = bounded::<Batch>(workers * 2);
-    let (encoded_tx, encoded_rx) = bounded::<EncodedBatch>(workers * 2);
+    let (encoded_tx, encoded_rx) = bounded::<ToWriter>(workers * 4);
     let (recycle_tx, recycle_rx) = bounded::<Batch>(workers * 4);
     let broken = AtomicBool::new(false);
 
     let (source_result, worker_results, writer_result) = std::thread::scope(|scope| {
+        let (router, flow_handles) = match flows {
+            Some(options) => {
+                let (router, handles) =
+                    flow_stage::spawn(scope, workers, options, &encoded_tx, workers * 2, config.compression_level);
+                (Some(router), handles)
+            }
+            None => (None, Vec::new()),
+        };
         let worker_handles: Vec<_> = (0..workers)
             .map(|_| {
                 let (rx, tx, recycle) = (batch_rx.clone(), encoded_tx.clone(), recycle_tx.clone());
                 let decode = config.decode.clone();
                 let level = config.compression_level;
                 let broken = &broken;
-                let derive = WorkerDerive::new(config.spot.as_ref(), config.flows.is_some());
+                let derive = WorkerDerive::new(config.spot.as_ref(), router.clone());
                 scope.spawn(move || {
                     let result = worker(rx, tx, recycle, decode, derive, level);
                     // Its batches will never reach the writer: stop reading.
@@ -154,6 +174,9 @@ pub(crate) fn run(
                 })
             })
             .collect();
+        // The workers hold the only senders to the flow threads: once they
+        // are done, the flow threads finish.
+        drop(router);
         drop((batch_rx, encoded_tx, recycle_tx));
         let live = matches!(config.input, Input::Live(_));
         let (output, broken) = (&mut output, &broken);
@@ -178,7 +201,13 @@ pub(crate) fn run(
         };
         let source_result = read_input(opened, &config.input.describe(), &mut sender, progress);
         sender.close();
-        let worker_results: Vec<_> = worker_handles.into_iter().map(|h| h.join()).collect();
+        let mut worker_results: Vec<_> = worker_handles.into_iter().map(|h| h.join()).collect();
+        for handle in flow_handles {
+            if handle.join().is_err() {
+                broken.store(true, Ordering::Relaxed);
+                worker_results.push(Err(Box::new("flow tracking panicked") as Box<dyn std::any::Any + Send>));
+            }
+        }
         (source_result, worker_results, writer_handle.join())
     });
 
@@ -258,7 +287,7 @@ fn read_input(
 /// Decodes and compresses batches until the source closes.
 fn worker(
     batches: Receiver<Batch>,
-    encoded: Sender<EncodedBatch>,
+    encoded: Sender<ToWriter>,
     recycle: Sender<Batch>,
     mut decode: DecodeConfig,
     mut derive: WorkerDerive,
@@ -281,6 +310,10 @@ fn worker(
                 frames.push(EncodedFrame { record_type, records, frame });
             }
         }
+        let Ok(derived) = derive.batch(batch.seq, &buffers.summaries) else {
+            // The flow threads have gone: the capture is failing or stopping.
+            break;
+        };
         let result = EncodedBatch {
             seq: batch.seq,
             packets: batch.len() as u64,
@@ -288,11 +321,11 @@ fn worker(
             frames,
             stats: decoder.take_stats(),
             info: batch.info.clone(),
-            derived: derive.batch(&mut buffers.summaries),
+            derived,
         };
         batch.clear();
         let _ = recycle.try_send(batch);
-        if encoded.send(result).is_err() {
+        if encoded.send(ToWriter::Batch(result)).is_err() {
             break;
         }
     }
@@ -302,7 +335,7 @@ fn worker(
 /// Writes batches in sequence order, whatever order workers finish them in,
 /// followed by the derived records each batch completes.
 fn write_in_order(
-    encoded: Receiver<EncodedBatch>,
+    encoded: Receiver<ToWriter>,
     output: &mut Output<'_>,
     mut derive: WriterDerive,
     live: bool,
@@ -315,7 +348,13 @@ fn write_in_order(
         // A live capture's statistics ticks close on the wall clock, even
         // when no packets come.
         let batch = match encoded.recv_timeout(std::time::Duration::from_millis(500)) {
-            Ok(batch) => batch,
+            Ok(ToWriter::Batch(batch)) => batch,
+            Ok(ToWriter::Flows(flows)) => {
+                derive.flows(flows);
+                let frames = derive.flow_frames(next)?;
+                output.write(&frames, &info)?;
+                continue;
+            }
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
                 if live {
                     let frames = derive.close_before(wall_clock_ns())?;
@@ -335,6 +374,8 @@ fn write_in_order(
             let frames = derive.batch(batch.derived)?;
             output.write(&frames, &info)?;
             next += 1;
+            let frames = derive.flow_frames(next)?;
+            output.write(&frames, &info)?;
         }
     }
     if !waiting.is_empty() {
@@ -343,6 +384,7 @@ fn write_in_order(
     let frames = derive.finish()?;
     output.write(&frames, &info)?;
     summary.spot_alerts = derive.alerts();
+    summary.flows = derive.flow_counters();
     Ok(summary)
 }
 

@@ -40,7 +40,7 @@ fn arp(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         Err(e) => return cx.error(Layer::Arp, offset, e),
     };
     cx.summary.network = NetworkKind::Arp;
-    let ipv4 = |addr: &[u8]| <[u8; 4]>::try_from(addr).ok().map(|a| IpAddr::from(a));
+    let ipv4 = |addr: &[u8]| <[u8; 4]>::try_from(addr).ok().map(IpAddr::from);
     cx.summary.src_ip = ipv4(packet.sender_protocol_addr());
     cx.summary.dst_ip = ipv4(packet.target_protocol_addr());
     if !cx.wants(RecordType::Arp) {

@@ -102,11 +102,20 @@ impl FlowTable {
     /// packet's own after RST/FIN linger, idle gap or active timeout, or the
     /// oldest idle one when the table is full.
     pub fn observe(&mut self, s: &PacketSummary, ended: &mut Vec<EndedConnection>) {
+        match packet_key(s) {
+            Some((key, from_a)) => self.observe_keyed(s, key, from_a, ended),
+            None => {
+                self.counters.packets += 1;
+                self.counters.ignored += 1;
+            }
+        }
+    }
+
+    /// [`FlowTable::observe`] for a packet whose [`packet_key`] the caller
+    /// has computed already (to pick its shard): the key is not computed
+    /// twice.
+    pub fn observe_keyed(&mut self, s: &PacketSummary, key: FlowKey, from_a: bool, ended: &mut Vec<EndedConnection>) {
         self.counters.packets += 1;
-        let Some((key, from_a)) = packet_key(s) else {
-            self.counters.ignored += 1;
-            return;
-        };
         let hash = self.hasher.hash_one(key);
         let slots = &self.slots;
         let found = self.map.find(hash, |&i| slots[i as usize].conn.key == key).copied();

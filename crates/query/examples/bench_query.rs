@@ -96,8 +96,11 @@ fn connection(i: u64) -> Connection {
 /// Writes `records` Connection records into `files` files under `dir`.
 fn write(dir: &std::path::Path, records: u64, files: u64) -> Vec<PathBuf> {
     let mut compressor = FrameCompressor::new(1).unwrap();
-    let header =
-        Header { record_type: RecordType::Connection as i32, producer: "bench_query".into(), ..Default::default() };
+    let header = Header {
+        record_type: RecordType::Connection as i32,
+        producer: "netcap bench_query".into(),
+        ..Default::default()
+    };
     let per_file = records.div_ceil(files);
     let mut paths = Vec::new();
     for f in 0..files {

@@ -275,9 +275,15 @@ impl Partial {
 
     pub(crate) fn read<R: Read>(&mut self, plan: &Plan<'_>, mut reader: RecordReader<R>, name: &str) {
         self.files += 1;
+        let ascending = crate::frames::written_by_netcap(reader.header());
         loop {
-            match reader.next_raw() {
-                Ok(Some(bytes)) => match ConnectionView::decode(bytes) {
+            let next = reader.next_raw();
+            match next {
+                Ok(Some(bytes)) => match if ascending {
+                    ConnectionView::decode_ascending(bytes)
+                } else {
+                    ConnectionView::decode(bytes)
+                } {
                     Ok(view) => self.add(plan, &view),
                     Err(e) => {
                         let record = reader.records_read();

@@ -44,16 +44,35 @@ pub fn ip_of(bytes: &[u8]) -> Option<std::net::IpAddr> {
     }
 }
 
+/// The highest field number a query reads (`server_bytes`).
+const LAST_QUERY_FIELD: u64 = 23;
+
 impl<'a> ConnectionView<'a> {
     /// Reads the query fields of one encoded `netcap.Connection`. Field
     /// numbers are those of proto/flow.proto (a unit test checks them against
     /// the schema); unknown and unused fields are skipped by wire type.
     pub fn decode(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        Self::decode_fields(buf, false)
+    }
+
+    /// [`ConnectionView::decode`] for records whose fields are in ascending
+    /// number order, as netcap (prost) writes them: the walk stops at the
+    /// first field past the last one a query reads, instead of stepping over
+    /// the ~45 statistics fields. Protobuf allows any order, so this is only
+    /// for files whose header names netcap as their producer.
+    pub fn decode_ascending(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        Self::decode_fields(buf, true)
+    }
+
+    fn decode_fields(buf: &'a [u8], ascending: bool) -> Result<Self, DecodeError> {
         let mut view = ConnectionView::default();
         let mut at = 0;
         while at < buf.len() {
             let key = varint(buf, &mut at)?;
             let field = key >> 3;
+            if ascending && field > LAST_QUERY_FIELD {
+                break;
+            }
             match key & 7 {
                 0 => {
                     let v = varint(buf, &mut at)?;
@@ -210,6 +229,12 @@ mod tests {
             interarrival_sequence_ns: vec![0, 5, -1],
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn ascending_walk_reads_the_same_fields() {
+        let bytes = sample().encode_to_vec();
+        assert_eq!(ConnectionView::decode_ascending(&bytes).unwrap(), ConnectionView::decode(&bytes).unwrap());
     }
 
     #[test]

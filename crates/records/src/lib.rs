@@ -13,7 +13,7 @@ use prost_reflect::{DescriptorPool, MessageDescriptor};
 use std::sync::LazyLock;
 
 pub use reader::{ReadError, RecordReader};
-pub use writer::{FrameCompressor, RecordFileWriter, WriteError};
+pub use writer::{FrameCompressor, RecordFileWriter, WriteError, encode_length_delimited};
 
 #[allow(clippy::all, missing_docs)]
 mod generated {
@@ -122,6 +122,22 @@ impl RecordType {
 mod tests {
     use super::*;
     use prost_reflect::ReflectMessage;
+
+    #[test]
+    fn one_pass_length_prefix_matches_prost() {
+        use prost::Message;
+        for len in [0usize, 1, 120, 125, 126, 127, 128, 300, 16_380, 16_381, 16_382, 16_383, 16_384, 20_000, 2_100_000]
+        {
+            let header = Header { producer: "x".repeat(len), ..Header::default() };
+            let expected = header.encode_length_delimited_to_vec();
+            for guess in 1..=3 {
+                let mut buf = vec![7u8; 3];
+                encode_length_delimited(&header, &mut buf, guess);
+                assert_eq!(&buf[..3], &[7, 7, 7]);
+                assert_eq!(&buf[3..], &expected[..], "len {len}, guess {guess}");
+            }
+        }
+    }
 
     #[test]
     fn every_record_type_has_a_message_with_timestamp_and_frame() {

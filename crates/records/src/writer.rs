@@ -38,9 +38,36 @@ pub(crate) fn end_marker(records: u64) -> [u8; END_MARKER_LEN] {
     frame
 }
 
+/// Appends `record` to `buf` with its varint length in front, like prost's
+/// `encode_length_delimited`, in one pass over the fields instead of two (a
+/// length pass, then the bytes): the body is written after a `guess`-byte
+/// (1 to 3) length prefix, which is then filled in, or resized when the body
+/// needs another prefix length (one move of the body). Guess the prefix the
+/// type usually needs: 1 below 128 bytes, 2 below 16 KiB.
+pub fn encode_length_delimited(record: &impl prost::Message, buf: &mut Vec<u8>, guess: usize) {
+    let guess = guess.clamp(1, 3);
+    let start = buf.len();
+    buf.resize(start + guess, 0);
+    record.encode_raw(buf);
+    let len = buf.len() - start - guess;
+    let needed = prost::encoding::encoded_len_varint(len as u64);
+    if needed != guess {
+        let body = start + guess;
+        if needed < guess {
+            buf.copy_within(body.., start + needed);
+            buf.truncate(start + needed + len);
+        } else {
+            buf.splice(start..start, std::iter::repeat_n(0, needed - guess));
+        }
+    }
+    let mut prefix = &mut buf[start..start + needed];
+    prost::encoding::encode_varint(len as u64, &mut prefix);
+}
+
 /// Compresses buffers of length-delimited records into complete zstd frames.
 pub struct FrameCompressor {
     inner: zstd::bulk::Compressor<'static>,
+    level: i32,
 }
 
 impl FrameCompressor {
@@ -49,7 +76,12 @@ impl FrameCompressor {
     pub fn new(level: i32) -> Result<Self, WriteError> {
         let mut inner = zstd::bulk::Compressor::new(level).map_err(WriteError::Compress)?;
         inner.set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true)).map_err(WriteError::Compress)?;
-        Ok(FrameCompressor { inner })
+        Ok(FrameCompressor { inner, level })
+    }
+
+    /// The zstd level it compresses at.
+    pub fn level(&self) -> i32 {
+        self.level
     }
 
     /// Compresses `records` (already length-delimited) into one frame,

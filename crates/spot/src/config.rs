@@ -193,15 +193,25 @@ pub struct SpotConfig {
 }
 
 impl Default for SpotConfig {
+    /// netspot's defaults, but the ACK ratios (RACK, R_ACK) watch their
+    /// lower tail: they are bounded by 1 and sit at 1 in most ticks of
+    /// normal traffic, so their upper tail has no room for an excess and
+    /// SPOT degenerates on the tie (docs/spot.md); what a flood of SYNs,
+    /// UDP or ICMP does to them is a drop.
     fn default() -> Self {
-        SpotConfig {
+        let mut config = SpotConfig {
             stats: Stat::DEFAULT.to_vec(),
             tick_ns: 1_000_000_000,
             max_empty_ticks: 3600,
             defaults: StatParams::default(),
             per_stat: BTreeMap::new(),
             overridden: BTreeMap::new(),
+        };
+        for stat in [Stat::Rack, Stat::RAck] {
+            // A valid key and value: cannot fail.
+            let _ = config.set(Some(stat), "side", "low");
         }
+        config
     }
 }
 
