@@ -1,22 +1,46 @@
 //! `netcap agent`: capture and ship record batches to a collector (mutual
 //! TLS) or to NATS JetStream.
 
-use crate::capture_cmd::{SourceArgs, capture_config, print_summary, stop_on_signals, with_progress};
+use crate::capture_cmd::{
+    AnalysisArgs, DEFAULT_COMPRESSION_LEVEL, LiveArgs, capture_config, print_summary, run_with_progress,
+    stop_on_signals,
+};
 use crate::size::parse_size;
 use anyhow::{Context, bail};
-use clap::Args;
+use clap::{ArgGroup, Args};
 use netcap_agent::{AgentSink, MEMORY_QUEUE, Queue, Target};
-use netcap_capture::{Input, Progress};
+use netcap_capture::Input;
 use netcap_wire::tls::TlsFiles;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+/// The capture flags (`netcap capture`'s, but -out and -metrics) and where
+/// to send the records.
 #[derive(Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["read", "iface"])))]
 pub struct AgentArgs {
+    /// Capture file to read (pcap or pcapng, detected by content); - for stdin
+    #[arg(long, value_name = "FILE")]
+    read: Option<PathBuf>,
+    /// Network interface to capture from live (libpcap)
+    #[arg(long, value_name = "NAME")]
+    iface: Option<String>,
     #[command(flatten)]
-    source: SourceArgs,
+    analysis: AnalysisArgs,
+    /// Include payload bytes in records
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    payload: Option<bool>,
+    #[command(flatten)]
+    live: LiveArgs,
+    /// zstd compression level of the record batches (-7 to 19; negative levels are faster)
+    #[arg(long, value_name = "LEVEL", default_value_t = DEFAULT_COMPRESSION_LEVEL,
+          value_parser = clap::value_parser!(i32).range(-7..=19))]
+    compression: i32,
+    /// No progress bar and no summary
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    quiet: Option<bool>,
     /// Collector address, HOST:PORT
     #[arg(long, value_name = "HOST:PORT", required_unless_present = "nats", conflicts_with = "nats")]
     addr: Option<String>,
@@ -66,8 +90,15 @@ fn tls_files(args: &AgentArgs) -> anyhow::Result<TlsFiles> {
 
 pub fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
     // The output directory is not used: records go to the sink.
-    let config = capture_config(&args.source, PathBuf::from("."))?;
-    let quiet = args.source.quiet();
+    let config = capture_config(
+        args.read.as_deref(),
+        args.iface.as_deref(),
+        &args.live,
+        &args.analysis,
+        args.payload,
+        args.compression,
+    )?;
+    let quiet = args.quiet.unwrap_or(false);
     let target = match (&args.nats, &args.addr) {
         (Some(url), _) => {
             let agent = match (&args.name, &args.cert) {
@@ -99,12 +130,11 @@ pub fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
         Arc::new(Queue::new(MEMORY_QUEUE, args.spool_dir.as_deref().map(|dir| (dir, spool_max)), block_when_full)?);
     let stop = stop_on_signals()?;
     let mut sink = AgentSink::new(queue.clone(), args.rate).map_err(|e| anyhow::anyhow!("random session id: {e}"))?;
-    let progress = Progress::default();
 
     let (summary, sent) = std::thread::scope(|scope| {
         let sender = scope.spawn(|| netcap_agent::run_sender(&target, queue.clone(), stop.clone()));
         let summary =
-            with_progress(quiet, &progress, || netcap_capture::run_with_sink(&config, &mut sink, &progress, &stop));
+            run_with_progress(quiet, |progress| netcap_capture::run_with_sink(&config, &mut sink, progress, &stop));
         // The capture is over (or failed): let the sender finish.
         queue.close();
         (summary, sender.join())

@@ -12,7 +12,8 @@ use netcap_flow::FlowConfig;
 use netcap_records::RecordType;
 use netcap_spot::{SpotConfig, Stat};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,28 +23,45 @@ use std::time::Duration;
 /// the default is zstd's first fast level: 9% less CPU per packet than level
 /// 1 for 5% larger files, still about 4x smaller than the raw protobuf
 /// (docs/performance.md). Archives can use `-compression 3` or more.
-const DEFAULT_COMPRESSION_LEVEL: i32 = -1;
+pub const DEFAULT_COMPRESSION_LEVEL: i32 = -1;
 
-#[derive(Args)]
-pub struct CaptureArgs {
-    #[command(flatten)]
-    source: SourceArgs,
-    /// Directory for the <Type>.ncap.zst record files (created if missing;
-    /// record files of an earlier run there are replaced)
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    out: PathBuf,
-}
-
-/// What to capture and how to decode it: the flags `capture` and `agent` share.
 #[derive(Args)]
 #[command(group(ArgGroup::new("source").required(true).args(["read", "iface"])))]
-pub struct SourceArgs {
+pub struct CaptureArgs {
     /// Capture file to read (pcap or pcapng, detected by content); - for stdin
     #[arg(long, value_name = "FILE")]
     read: Option<PathBuf>,
     /// Network interface to capture from live (libpcap)
     #[arg(long, value_name = "NAME")]
     iface: Option<String>,
+    /// Directory for the <Type>.ncap.zst record files (created if missing;
+    /// record files of an earlier run there are replaced)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    out: PathBuf,
+    #[command(flatten)]
+    analysis: AnalysisArgs,
+    /// Include payload bytes in records
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    payload: Option<bool>,
+    #[command(flatten)]
+    live: LiveArgs,
+    /// zstd compression level of record files (-7 to 19; negative levels are faster)
+    #[arg(long, value_name = "LEVEL", default_value_t = DEFAULT_COMPRESSION_LEVEL,
+          value_parser = clap::value_parser!(i32).range(-7..=19))]
+    compression: i32,
+    /// No progress bar and no summary
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    quiet: Option<bool>,
+    /// Serve Prometheus metrics of the capture at http://ADDR/metrics while it
+    /// runs (docs/metrics.md), e.g. 127.0.0.1:7777, or :7777 for every interface
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<String>,
+}
+
+/// How packets are decoded and analysed; `netcap export` takes the same
+/// flags, so that it counts what `netcap capture` writes.
+#[derive(Args)]
+pub struct AnalysisArgs {
     /// Only write these record types (comma-separated, case-insensitive)
     #[arg(long, value_name = "TYPES")]
     include: Vec<String>,
@@ -53,28 +71,9 @@ pub struct SourceArgs {
     /// Decode threads [default: number of cores]
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
-    /// Include payload bytes in records
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
-    payload: Option<bool>,
     /// Write decode failures as records of type Error (they are always counted)
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     errors: Option<bool>,
-    /// BPF filter for live capture, e.g. "tcp port 443"
-    #[arg(long, value_name = "EXPR", default_value = "")]
-    bpf: String,
-    /// Put the interface in promiscuous mode (live capture)
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
-    promisc: Option<bool>,
-    /// Bytes to capture per packet (live capture)
-    #[arg(long, value_name = "BYTES", default_value_t = 262_144)]
-    snaplen: u32,
-    /// zstd compression level of record files (-7 to 19; negative levels are faster)
-    #[arg(long, value_name = "LEVEL", default_value_t = DEFAULT_COMPRESSION_LEVEL,
-          value_parser = clap::value_parser!(i32).range(-7..=19))]
-    compression: i32,
-    /// No progress bar and no summary
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
-    quiet: Option<bool>,
     /// Per-tick traffic statistics with SPOT anomaly detection (netspot v3's
     /// PPS, BPS, APS, DPE, RACK, SYNFIN), written to SpotStat.ncap.zst
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
@@ -120,12 +119,50 @@ pub struct SourceArgs {
     spot_param: Vec<String>,
 }
 
+/// Live capture settings (`-iface`).
+#[derive(Args)]
+pub struct LiveArgs {
+    /// BPF filter for live capture, e.g. "tcp port 443"
+    #[arg(long, value_name = "EXPR", default_value = "")]
+    bpf: String,
+    /// Put the interface in promiscuous mode (live capture)
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    promisc: Option<bool>,
+    /// Bytes to capture per packet (live capture)
+    #[arg(long, value_name = "BYTES", default_value_t = 262_144)]
+    snaplen: u32,
+}
+
 pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
-    let config = capture_config(&args.source, args.out)?;
-    let quiet = args.source.quiet();
+    let mut config = capture_config(
+        args.read.as_deref(),
+        args.iface.as_deref(),
+        &args.live,
+        &args.analysis,
+        args.payload,
+        args.compression,
+    )?;
+    config.out_dir = args.out.clone();
+    let quiet = args.quiet.unwrap_or(false);
+    let metrics_address = args.metrics.as_deref().map(parse_listen_address).transpose()?;
+
     let stop = stop_on_signals()?;
-    let progress = Progress::default();
-    let summary = with_progress(quiet, &progress, || netcap_capture::run(&config, &progress, &stop))?;
+    let summary = match metrics_address {
+        None => run_with_progress(quiet, |progress| netcap_capture::run(&config, progress, &stop))?,
+        Some(address) => {
+            let metrics = netcap_export::Metrics::new(env!("NETCAP_VERSION"))?;
+            let server = netcap_export::MetricsServer::start(address, metrics.clone())?;
+            eprintln!("netcap: serving metrics on http://{}/metrics", server.local_addr());
+            let mut observer = netcap_export::MetricsObserver::new(metrics.clone());
+            let summary = run_with_progress(quiet, |progress| {
+                netcap_capture::run_observed(&config, None, &mut observer, progress, &stop)
+            })?;
+            metrics.set_input_complete(!matches!(config.input, Input::Live(_)));
+            server.stop();
+            summary
+        }
+    };
+
     if !quiet {
         print_summary(&config, &summary, stop.load(Ordering::Relaxed));
     }
@@ -136,50 +173,69 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The capture `args` describe, writing to `out_dir` if its records go to files.
-pub fn capture_config(args: &SourceArgs, out_dir: PathBuf) -> anyhow::Result<CaptureConfig> {
-    let decode = decode_config(args)?;
-    let decode_for_flows = decode.clone();
-    let input = match (&args.read, &args.iface) {
+/// The capture `capture` and `agent` run: `-read` (a file, or - for stdin)
+/// or `-iface`, the analysis and live flags, `-payload` and `-compression`.
+/// Record files, if any, go to the current directory.
+pub fn capture_config(
+    read: Option<&Path>,
+    iface: Option<&str>,
+    live: &LiveArgs,
+    analysis: &AnalysisArgs,
+    payload: Option<bool>,
+    compression: i32,
+) -> anyhow::Result<CaptureConfig> {
+    let input = match (read, iface) {
         (Some(path), _) if path.as_os_str() == "-" => Input::Stdin,
-        (Some(path), _) => Input::File(path.clone()),
-        (None, Some(interface)) => Input::Live(LiveOptions {
-            interface: interface.clone(),
-            bpf: args.bpf.clone(),
-            promiscuous: args.promisc.unwrap_or(true),
-            snaplen: args.snaplen,
-            ..LiveOptions::default()
-        }),
+        (Some(path), _) => Input::File(path.to_path_buf()),
+        (None, Some(interface)) => live.input(interface),
         (None, None) => bail!("one of -read or -iface is required"),
     };
-    let workers = match args.workers {
-        Some(0) => bail!("-workers must be at least 1"),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-    };
-    Ok(CaptureConfig {
-        input,
-        out_dir,
-        decode,
-        workers,
-        compression_level: args.compression,
-        producer: crate::producer(),
-        spot: spot_options(args)?,
-        flows: flow_options(args, &decode_for_flows)?,
-    })
+    let mut config = analysis.capture_config(input, payload.unwrap_or(false))?;
+    config.compression_level = compression;
+    Ok(config)
 }
 
-impl SourceArgs {
-    pub fn quiet(&self) -> bool {
-        self.quiet.unwrap_or(false)
+impl AnalysisArgs {
+    /// The capture settings these flags give for `input` (record files go to
+    /// the current directory, at the default compression level).
+    pub fn capture_config(&self, input: Input, payloads: bool) -> anyhow::Result<CaptureConfig> {
+        let decode = decode_config(self, payloads)?;
+        let workers = match self.workers {
+            Some(0) => bail!("-workers must be at least 1"),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        };
+        Ok(CaptureConfig {
+            input,
+            out_dir: PathBuf::from("."),
+            workers,
+            compression_level: DEFAULT_COMPRESSION_LEVEL,
+            producer: crate::producer(),
+            spot: spot_options(self)?,
+            flows: flow_options(self, &decode)?,
+            decode,
+            replay: None,
+        })
     }
 }
 
-/// A stop flag set by SIGINT or SIGTERM; a second signal ends the process.
+impl LiveArgs {
+    pub fn input(&self, interface: &str) -> Input {
+        Input::Live(LiveOptions {
+            interface: interface.to_string(),
+            bpf: self.bpf.clone(),
+            promiscuous: self.promisc.unwrap_or(true),
+            snaplen: self.snaplen,
+            ..LiveOptions::default()
+        })
+    }
+}
+
+/// A stop flag set by SIGINT or SIGTERM; a second signal while the first
+/// is being handled ends the process (status 130).
 pub fn stop_on_signals() -> anyhow::Result<StopFlag> {
     let stop: StopFlag = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        // A second signal while the first is being handled ends the process.
         signal_hook::flag::register_conditional_shutdown(signal, 130, stop.clone())
             .context("installing signal handler")?;
         signal_hook::flag::register(signal, stop.clone()).context("installing signal handler")?;
@@ -187,22 +243,41 @@ pub fn stop_on_signals() -> anyhow::Result<StopFlag> {
     Ok(stop)
 }
 
-/// Runs `job` while a progress bar is drawn (on a terminal, unless quiet).
-pub fn with_progress<T>(quiet: bool, progress: &Progress, job: impl FnOnce() -> T) -> T {
+/// Runs `capture` with a progress bar on a terminal (unless `quiet`).
+pub fn run_with_progress(
+    quiet: bool,
+    capture: impl FnOnce(&Progress) -> Result<CaptureSummary, netcap_capture::CaptureError>,
+) -> anyhow::Result<CaptureSummary> {
+    let progress = Progress::default();
     let done = AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| scope.spawn(|| show_progress(progress, &done)));
-        let result = job();
+    let summary = std::thread::scope(|scope| {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| scope.spawn(|| show_progress(&progress, &done)));
+        let result = capture(&progress);
         done.store(true, Ordering::Relaxed);
         if let Some(handle) = bar {
             let _ = handle.join();
         }
         result
-    })
+    })?;
+    Ok(summary)
+}
+
+/// An address to listen on: `HOST:PORT`, `[V6]:PORT`, or `:PORT` for every
+/// interface (as Prometheus exporters write it).
+pub fn parse_listen_address(text: &str) -> anyhow::Result<SocketAddr> {
+    let with_host = match text.strip_prefix(':') {
+        Some(port) => format!("0.0.0.0:{port}"),
+        None => text.to_string(),
+    };
+    with_host
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .with_context(|| format!("{text:?}: expected an address to listen on, such as 127.0.0.1:7777 or :7777"))
 }
 
 /// Flow tracking runs when Connection or Flow records are wanted.
-fn flow_options(args: &SourceArgs, decode: &DecodeConfig) -> anyhow::Result<Option<FlowOptions>> {
+fn flow_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result<Option<FlowOptions>> {
     let connections = decode.is_enabled(RecordType::Connection);
     let flows = decode.is_enabled(RecordType::Flow);
     if !connections && !flows {
@@ -238,7 +313,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 /// Resolves the SPOT flags: none of them means no statistics.
-fn spot_options(args: &SourceArgs) -> anyhow::Result<Option<SpotOptions>> {
+fn spot_options(args: &AnalysisArgs) -> anyhow::Result<Option<SpotOptions>> {
     let all = args.all_stats.unwrap_or(false);
     let wanted = args.spot.unwrap_or(false)
         || all
@@ -283,7 +358,7 @@ fn spot_options(args: &SourceArgs) -> anyhow::Result<Option<SpotOptions>> {
 }
 
 /// Resolves -include, -exclude, -errors and -payload.
-fn decode_config(args: &SourceArgs) -> anyhow::Result<DecodeConfig> {
+fn decode_config(args: &AnalysisArgs, payloads: bool) -> anyhow::Result<DecodeConfig> {
     let parse = |names: &[String]| -> anyhow::Result<Vec<RecordType>> {
         split_list(names)
             .map(|name| {
@@ -297,7 +372,7 @@ fn decode_config(args: &SourceArgs) -> anyhow::Result<DecodeConfig> {
     let include = parse(&args.include)?;
     let exclude = parse(&args.exclude)?;
     let mut config = DecodeConfig::new();
-    config.payloads = args.payload.unwrap_or(false);
+    config.payloads = payloads;
     for record_type in RecordType::all() {
         let wanted = if include.is_empty() {
             record_type != RecordType::Error || args.errors.unwrap_or(false)
@@ -344,8 +419,9 @@ pub fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupt
     if summary.records.is_empty() {
         eprintln!("  no records written");
     }
-    for ((record_type, count), path) in summary.records.iter().zip(&summary.files) {
-        eprintln!("  {:<10} {:>12} records  {}", record_type.name(), count, path.display());
+    for (i, (record_type, count)) in summary.records.iter().enumerate() {
+        let path = summary.files.get(i).map(|p| format!("  {}", p.display())).unwrap_or_default();
+        eprintln!("  {:<10} {:>12} records{path}", record_type.name(), count);
     }
     let errors: Vec<String> = Layer::ALL
         .iter()

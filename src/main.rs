@@ -7,6 +7,7 @@ mod agent_cmd;
 mod capture_cmd;
 mod collect_cmd;
 mod dump_cmd;
+mod export_cmd;
 mod goflags;
 mod query_cmd;
 mod size;
@@ -54,6 +55,8 @@ enum Command {
     Collect(collect_cmd::CollectArgs),
     /// Top talkers: group Connection records, filter with conditions, rank by bytes or packets
     Query(query_cmd::QueryArgs),
+    /// Serve Prometheus metrics of a live capture, a capture file or record files
+    Export(export_cmd::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Agent(args) => agent_cmd::run(*args),
         Command::Collect(args) => collect_cmd::run(args),
         Command::Query(args) => query_cmd::run(args),
+        Command::Export(args) => export_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -6,6 +6,7 @@ mod util;
 mod capture;
 mod distributed;
 mod dump;
+mod export;
 mod live;
 mod malformed;
 mod oracle;

@@ -12,8 +12,10 @@ mod derived;
 mod file_source;
 mod flow_stage;
 mod live_source;
+mod observe;
 mod output;
 mod pipeline;
+mod replay;
 
 use netcap_decoder::{DecodeConfig, DecodeStats};
 use netcap_records::RecordType;
@@ -26,6 +28,9 @@ pub use batch::SourceInfo;
 pub use derived::{AlertFn, FlowOptions, SpotOptions};
 pub use file_source::{InputError, read_packets, read_packets_in_memory};
 pub use live_source::LiveOptions;
+pub use observe::{
+    BatchCounts, LINK_CLASSES, NETWORK_CLASSES, Observer, TRANSPORT_CLASSES, TrafficCell, TrafficCounts, link_class,
+};
 pub use output::{DirectorySink, RecordSink};
 
 /// Where packets come from.
@@ -67,6 +72,10 @@ pub struct CaptureConfig {
     pub spot: Option<SpotOptions>,
     /// Connection and Flow records, if wanted.
     pub flows: Option<FlowOptions>,
+    /// Replay a file or stream at the pace of its packets' timestamps, this
+    /// many times faster than it was captured (1.0: its own pace); `None`
+    /// reads as fast as possible. Live captures have their own pace.
+    pub replay: Option<f64>,
 }
 
 /// Counters a progress display may read while the capture runs.
@@ -126,7 +135,7 @@ pub enum CaptureError {
 /// Runs a capture to the end of the input (or until `stop` is set), writing
 /// record files into `config.out_dir`.
 pub fn run(config: &CaptureConfig, progress: &Progress, stop: &StopFlag) -> Result<CaptureSummary, CaptureError> {
-    pipeline::run(config, None, progress, stop)
+    pipeline::run(config, None, None, progress, stop)
 }
 
 /// Runs a capture like [`run`], handing the records to `sink` instead of
@@ -137,5 +146,19 @@ pub fn run_with_sink(
     progress: &Progress,
     stop: &StopFlag,
 ) -> Result<CaptureSummary, CaptureError> {
-    pipeline::run(config, Some(sink), progress, stop)
+    pipeline::run(config, Some(sink), None, progress, stop)
+}
+
+/// Runs a capture like [`run`] (record files in `config.out_dir`) or, with a
+/// `sink`, like [`run_with_sink`], and shows `observer` every frame written
+/// and every batch's counts, in order (metrics). The workers then also count
+/// each batch's packets by protocol.
+pub fn run_observed(
+    config: &CaptureConfig,
+    sink: Option<&mut dyn RecordSink>,
+    observer: &mut dyn Observer,
+    progress: &Progress,
+    stop: &StopFlag,
+) -> Result<CaptureSummary, CaptureError> {
+    pipeline::run(config, sink, Some(observer), progress, stop)
 }

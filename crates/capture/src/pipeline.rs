@@ -4,7 +4,9 @@ use crate::batch::{Batch, SourceInfo};
 use crate::derived::{DerivedPart, WorkerDerive, WriterDerive, wall_clock_ns};
 use crate::file_source::{CheckedInput, CountingReader, InputError, StallSignal, StallingReader, check_input};
 use crate::flow_stage::{self, FlowOutput};
+use crate::observe::{BatchCounts, LinkClasses, Observer, TrafficCounts};
 use crate::output::{DirectorySink, RecordSink};
+use crate::replay::Pacer;
 use crate::{
     CaptureConfig, CaptureError, CaptureSummary, Input, LiveOptions, Progress, StopFlag, file_source, live_source,
 };
@@ -26,6 +28,8 @@ pub(crate) struct EncodedBatch {
     pub info: Arc<SourceInfo>,
     /// This batch's share of derived records (statistics).
     pub derived: DerivedPart,
+    /// Packets by protocol, when the capture is observed.
+    pub traffic: Option<TrafficCounts>,
 }
 
 /// What reaches the writer: decoded batches from the workers, and the flow
@@ -55,6 +59,8 @@ pub(crate) struct BatchSender<'p> {
     /// Set when a later stage has failed and stopped taking batches.
     broken: &'p AtomicBool,
     progress: &'p Progress,
+    /// Replay: holds packets back until they are due.
+    pacer: Option<Pacer>,
 }
 
 impl file_source::PacketSink for BatchSender<'_> {
@@ -80,6 +86,11 @@ impl file_source::PacketSink for BatchSender<'_> {
 
 impl BatchSender<'_> {
     pub fn push(&mut self, meta: PacketMeta, bytes: &[u8]) {
+        if let Some(due) = self.pacer.as_mut().and_then(|p| p.due(meta.timestamp_ns, Instant::now())) {
+            // What came before is due now: hand it on, then wait.
+            self.flush();
+            Pacer::wait_until(due, || self.stopped());
+        }
         self.current.push(meta, bytes, self.mapping.as_ref());
         self.progress.packets.fetch_add(1, Ordering::Relaxed);
         if self.current.is_full() {
@@ -121,6 +132,7 @@ impl BatchSender<'_> {
 pub(crate) fn run(
     config: &CaptureConfig,
     sink: Option<&mut dyn RecordSink>,
+    observer: Option<&mut dyn Observer>,
     progress: &Progress,
     stop: &StopFlag,
 ) -> Result<CaptureSummary, CaptureError> {
@@ -136,7 +148,8 @@ pub(crate) fn run(
             &mut directory
         }
     };
-    let mut output = Output::new(config, sink);
+    let count_traffic = observer.is_some();
+    let mut output = Output::new(config, sink, observer);
     let workers = config.workers.max(1);
     // As many flow threads as decode threads: flow tracking costs a fraction
     // of decoding, and its threads sleep while they wait.
@@ -165,7 +178,7 @@ pub(crate) fn run(
                 let broken = &broken;
                 let derive = WorkerDerive::new(config.spot.as_ref(), router.clone());
                 scope.spawn(move || {
-                    let result = worker(rx, tx, recycle, decode, derive, level);
+                    let result = worker(rx, tx, recycle, decode, derive, level, count_traffic);
                     // Its batches will never reach the writer: stop reading.
                     if result.is_err() {
                         broken.store(true, Ordering::Relaxed);
@@ -198,6 +211,10 @@ pub(crate) fn run(
             stop,
             broken: &broken,
             progress,
+            pacer: match config.input {
+                Input::Live(_) => None,
+                _ => config.replay.map(Pacer::new),
+            },
         };
         let source_result = read_input(opened, &config.input.describe(), &mut sender, progress);
         sender.close();
@@ -284,7 +301,10 @@ fn read_input(
     }
 }
 
-/// Decodes and compresses batches until the source closes.
+/// Decodes and compresses batches until the source closes; with
+/// `count_traffic`, also counts each batch's packets by protocol (from the
+/// packet summaries: a few additions per packet, on this worker's own
+/// counters).
 fn worker(
     batches: Receiver<Batch>,
     encoded: Sender<ToWriter>,
@@ -292,8 +312,10 @@ fn worker(
     mut decode: DecodeConfig,
     mut derive: WorkerDerive,
     level: i32,
+    count_traffic: bool,
 ) -> Result<(), WriteError> {
-    decode.summaries |= derive.needs_summaries();
+    decode.summaries |= derive.needs_summaries() || count_traffic;
+    let link_classes = count_traffic.then(LinkClasses::new);
     let mut decoder = Decoder::new(decode);
     let mut buffers = RecordBuffers::new();
     let mut compressor = FrameCompressor::new(level)?;
@@ -302,6 +324,11 @@ fn worker(
         for (meta, data) in batch.iter() {
             decoder.decode(meta, data, &mut buffers);
         }
+        let traffic = link_classes.as_ref().map(|classes| {
+            let mut counts = TrafficCounts::default();
+            classes.count(&batch, &buffers.summaries, &mut counts);
+            counts
+        });
         let mut frames = Vec::new();
         for record_type in RecordType::all() {
             let records = buffers.count(record_type);
@@ -322,6 +349,7 @@ fn worker(
             stats: decoder.take_stats(),
             info: batch.info.clone(),
             derived,
+            traffic,
         };
         batch.clear();
         let _ = recycle.try_send(batch);
@@ -336,7 +364,7 @@ fn worker(
 /// followed by the derived records each batch completes.
 fn write_in_order(
     encoded: Receiver<ToWriter>,
-    output: &mut Output<'_>,
+    output: &mut Output<'_, '_>,
     mut derive: WriterDerive,
     live: bool,
 ) -> Result<CaptureSummary, CaptureError> {
@@ -353,6 +381,7 @@ fn write_in_order(
                 derive.flows(flows);
                 let frames = derive.flow_frames(next)?;
                 output.write(&frames, &info)?;
+                output.active_flows(&derive);
                 continue;
             }
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
@@ -373,9 +402,18 @@ fn write_in_order(
             info = batch.info.clone();
             let frames = derive.batch(batch.derived)?;
             output.write(&frames, &info)?;
+            if let (Some(observer), Some(traffic)) = (output.observer.as_mut(), &batch.traffic) {
+                observer.batch(&BatchCounts {
+                    packets: batch.packets,
+                    bytes: batch.bytes,
+                    traffic,
+                    decode: &batch.stats,
+                });
+            }
             next += 1;
             let frames = derive.flow_frames(next)?;
             output.write(&frames, &info)?;
+            output.active_flows(&derive);
         }
     }
     if !waiting.is_empty() {
@@ -390,15 +428,16 @@ fn write_in_order(
 
 /// The writer's view of the sink: builds each type's header from the run's
 /// settings and the source's link types, and counts records per type.
-struct Output<'s> {
+struct Output<'s, 'o> {
     sink: &'s mut dyn RecordSink,
+    observer: Option<&'o mut dyn Observer>,
     template: Header,
     headers: Vec<Option<Header>>,
     counts: Vec<u64>,
 }
 
-impl<'s> Output<'s> {
-    fn new(config: &CaptureConfig, sink: &'s mut dyn RecordSink) -> Self {
+impl<'s, 'o> Output<'s, 'o> {
+    fn new(config: &CaptureConfig, sink: &'s mut dyn RecordSink, observer: Option<&'o mut dyn Observer>) -> Self {
         let template = Header {
             schema_version: SCHEMA_VERSION,
             producer: config.producer.clone(),
@@ -409,9 +448,18 @@ impl<'s> Output<'s> {
         };
         Output {
             sink,
+            observer,
             template,
             headers: RecordType::all().map(|_| None).collect(),
             counts: vec![0; RecordType::count()],
+        }
+    }
+
+    /// Shows the observer the connections tracked after the last batch the
+    /// flow threads have reported.
+    fn active_flows(&mut self, derive: &WriterDerive) {
+        if let (Some(observer), Some(active)) = (self.observer.as_mut(), derive.active_flows()) {
+            observer.active_flows(active);
         }
     }
 
@@ -439,6 +487,9 @@ impl<'s> Output<'s> {
             header
         });
         self.sink.write_frame(record_type, header, records, frame)?;
+        if let Some(observer) = self.observer.as_mut() {
+            observer.frame(record_type, records, frame);
+        }
         self.counts[i] += records;
         Ok(())
     }

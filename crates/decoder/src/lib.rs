@@ -8,6 +8,7 @@
 
 mod link;
 mod network;
+mod reason;
 mod summary;
 mod transport;
 
@@ -16,6 +17,7 @@ use prost::Message;
 use std::fmt::{self, Write as _};
 
 pub use link::{LINKTYPE_NAMES, is_supported_link_type, link_type_name};
+pub use reason::ErrorReason;
 pub use summary::{NetworkKind, PacketSummary, TransportKind, tcp_flag};
 
 /// Where and when a packet was captured.
@@ -125,6 +127,9 @@ impl Default for DecodeConfig {
 pub struct DecodeStats {
     /// Decode errors per layer, indexed like [`Layer::ALL`].
     pub errors: [u64; Layer::ALL.len()],
+    /// The same errors per layer and [`ErrorReason`] (indexed like
+    /// [`ErrorReason::ALL`]); each row sums to the layer's `errors`.
+    pub reasons: [[u64; ErrorReason::ALL.len()]; Layer::ALL.len()],
     /// Packets per link type this decoder does not support, by LINKTYPE.
     pub unsupported_link_types: std::collections::BTreeMap<u32, u64>,
 }
@@ -134,6 +139,11 @@ impl DecodeStats {
         for (a, b) in self.errors.iter_mut().zip(other.errors.iter()) {
             *a += b;
         }
+        for (row, other_row) in self.reasons.iter_mut().zip(other.reasons.iter()) {
+            for (a, b) in row.iter_mut().zip(other_row.iter()) {
+                *a += b;
+            }
+        }
         for (lt, n) in &other.unsupported_link_types {
             *self.unsupported_link_types.entry(*lt).or_default() += n;
         }
@@ -141,6 +151,10 @@ impl DecodeStats {
 
     pub fn errors_for(&self, layer: Layer) -> u64 {
         self.errors[layer as usize]
+    }
+
+    pub fn errors_for_reason(&self, layer: Layer, reason: ErrorReason) -> u64 {
+        self.reasons[layer as usize][reason as usize]
     }
 }
 
@@ -244,17 +258,21 @@ impl PacketContext<'_> {
         self.config.is_enabled(record_type)
     }
 
-    /// Counts a decode failure and, if enabled, records it.
+    /// Counts a decode failure, by layer and reason class, and, if
+    /// enabled, records it. The reason text is formatted either way (into
+    /// the reused record), because its class is read from it.
     fn error(&mut self, layer: Layer, offset: usize, reason: impl fmt::Display) {
+        let e = &mut self.scratch.error;
+        e.reason.clear();
+        let _ = write!(e.reason, "{reason}");
+        let class = ErrorReason::classify(&e.reason);
         self.stats.errors[layer as usize] += 1;
-        if self.wants(RecordType::Error) {
-            let e = &mut self.scratch.error;
+        self.stats.reasons[layer as usize][class as usize] += 1;
+        if self.config.is_enabled(RecordType::Error) {
             e.stamp(self.meta);
             e.layer.clear();
             e.layer.push_str(layer.name());
             e.offset = u32::try_from(offset).unwrap_or(u32::MAX);
-            e.reason.clear();
-            let _ = write!(e.reason, "{reason}");
             self.out.push(RecordType::Error, &self.scratch.error);
         }
     }

@@ -95,6 +95,18 @@ fn every_truncation_is_counted_never_panics() {
         // Cut inside a header: an error; cut inside TCP options: an error too.
         assert_eq!(errors, out.count(RecordType::Error), "cut {cut}");
         assert!(errors >= 1, "cut {cut} decoded without error");
+        // Every error has one reason class, and it is the class of its text.
+        for layer in Layer::ALL {
+            let by_reason: u64 = stats.reasons[layer as usize].iter().sum();
+            assert_eq!(by_reason, stats.errors_for(layer), "cut {cut}, {layer}");
+        }
+        for e in records::<netcap_records::Error>(&out, RecordType::Error) {
+            let layer = Layer::ALL.into_iter().find(|l| l.name() == e.layer).unwrap();
+            let class = ErrorReason::classify(&e.reason);
+            assert!(stats.errors_for_reason(layer, class) >= 1, "cut {cut}: {e:?}");
+            // A cut packet is a truncation, whatever the layer says.
+            assert_eq!(class, ErrorReason::Truncated, "cut {cut}: {}", e.reason);
+        }
     }
 }
 
@@ -173,6 +185,7 @@ fn ipv4_total_length_zero_is_tso_but_shorter_than_header_is_an_error() {
     let (out, stats) = decode_all(1, &packet, config);
     assert_eq!((out.count(RecordType::Ipv4), out.count(RecordType::Tcp)), (1, 0));
     assert_eq!(stats.errors_for(Layer::Ipv4), 1);
+    assert_eq!(stats.errors_for_reason(Layer::Ipv4, ErrorReason::BadLength), 1);
     let errors: Vec<netcap_records::Error> = records(&out, RecordType::Error);
     assert_eq!((errors[0].layer.as_str(), errors[0].offset), ("ipv4", ip as u32));
 }
