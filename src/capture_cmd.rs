@@ -13,7 +13,7 @@ use netcap_records::RecordType;
 use netcap_spot::{SpotConfig, Stat};
 use std::io::IsTerminal;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,7 +23,7 @@ use std::time::Duration;
 /// the default is zstd's first fast level: 9% less CPU per packet than level
 /// 1 for 5% larger files, still about 4x smaller than the raw protobuf
 /// (docs/performance.md). Archives can use `-compression 3` or more.
-const DEFAULT_COMPRESSION_LEVEL: i32 = -1;
+pub const DEFAULT_COMPRESSION_LEVEL: i32 = -1;
 
 #[derive(Args)]
 #[command(group(ArgGroup::new("source").required(true).args(["read", "iface"])))]
@@ -134,15 +134,15 @@ pub struct LiveArgs {
 }
 
 pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
-    let input = match (&args.read, &args.iface) {
-        (Some(path), _) if path.as_os_str() == "-" => Input::Stdin,
-        (Some(path), _) => Input::File(path.clone()),
-        (None, Some(interface)) => args.live.input(interface),
-        (None, None) => bail!("one of -read or -iface is required"),
-    };
-    let mut config = args.analysis.capture_config(input, args.payload.unwrap_or(false))?;
+    let mut config = capture_config(
+        args.read.as_deref(),
+        args.iface.as_deref(),
+        &args.live,
+        &args.analysis,
+        args.payload,
+        args.compression,
+    )?;
     config.out_dir = args.out.clone();
-    config.compression_level = args.compression;
     let quiet = args.quiet.unwrap_or(false);
     let metrics_address = args.metrics.as_deref().map(parse_listen_address).transpose()?;
 
@@ -171,6 +171,28 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_DAMAGED_INPUT));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The capture `capture` and `agent` run: `-read` (a file, or - for stdin)
+/// or `-iface`, the analysis and live flags, `-payload` and `-compression`.
+/// Record files, if any, go to the current directory.
+pub fn capture_config(
+    read: Option<&Path>,
+    iface: Option<&str>,
+    live: &LiveArgs,
+    analysis: &AnalysisArgs,
+    payload: Option<bool>,
+    compression: i32,
+) -> anyhow::Result<CaptureConfig> {
+    let input = match (read, iface) {
+        (Some(path), _) if path.as_os_str() == "-" => Input::Stdin,
+        (Some(path), _) => Input::File(path.to_path_buf()),
+        (None, Some(interface)) => live.input(interface),
+        (None, None) => bail!("one of -read or -iface is required"),
+    };
+    let mut config = analysis.capture_config(input, payload.unwrap_or(false))?;
+    config.compression_level = compression;
+    Ok(config)
 }
 
 impl AnalysisArgs {
@@ -275,7 +297,7 @@ fn flow_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result<Op
 }
 
 /// `90`, `90s`, `1.5m`, `2h`, `500ms`.
-fn parse_duration(text: &str) -> Option<Duration> {
+pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);

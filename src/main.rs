@@ -3,11 +3,14 @@
 //! A thin binary over the library crates: it parses flags (Go style and GNU
 //! style), wires signals and progress, and maps outcomes to exit codes.
 
+mod agent_cmd;
 mod capture_cmd;
+mod collect_cmd;
 mod dump_cmd;
 mod export_cmd;
 mod goflags;
 mod query_cmd;
+mod size;
 mod spot_args;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -46,6 +49,10 @@ enum Command {
     Capture(capture_cmd::CaptureArgs),
     /// Print the records of a record file as text, CSV, TSV, JSON or a table
     Dump(dump_cmd::DumpArgs),
+    /// Capture and stream record batches to a collector (mutual TLS) or NATS JetStream
+    Agent(Box<agent_cmd::AgentArgs>),
+    /// Receive agents' batches and write rotated record files (or NATS JetStream); -gen-certs makes certificates
+    Collect(collect_cmd::CollectArgs),
     /// Top talkers: group Connection records, filter with conditions, rank by bytes or packets
     Query(query_cmd::QueryArgs),
     /// Serve Prometheus metrics of a live capture, a capture file or record files
@@ -58,6 +65,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Capture(args) => capture_cmd::run(args),
         Command::Dump(args) => dump_cmd::run(args),
+        Command::Agent(args) => agent_cmd::run(*args),
+        Command::Collect(args) => collect_cmd::run(args),
         Command::Query(args) => query_cmd::run(args),
         Command::Export(args) => export_cmd::run(args),
     };

@@ -4,6 +4,7 @@
 mod util;
 
 mod capture;
+mod distributed;
 mod dump;
 mod export;
 mod live;

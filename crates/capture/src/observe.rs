@@ -21,11 +21,13 @@ pub trait Observer: Send {
         let _ = batch;
     }
 
-    /// Connections tracked now: called whenever the flow threads have
-    /// reported another batch (they run behind the batches'
-    /// [`Observer::batch`] calls).
-    fn active_flows(&mut self, connections: u64) {
-        let _ = connections;
+    /// Connections tracked after the last batch every flow thread has
+    /// reported, when flows are tracked; called whenever that may have
+    /// changed. Flow tracking runs beside the writer, so a batch's count
+    /// comes after its [`Observer::batch`], and a stalled input still ends up
+    /// showing the connections open after its last packet.
+    fn active_flows(&mut self, active: u64) {
+        let _ = active;
     }
 }
 
@@ -238,7 +240,7 @@ mod tests {
         error_reasons: u64,
         batches: u64,
         packets: u64,
-        last_active_flows: Option<u64>,
+        active_flows: Option<u64>,
     }
 
     impl Observer for Seen {
@@ -254,8 +256,8 @@ mod tests {
             self.errors += batch.decode.errors.iter().sum::<u64>();
             self.error_reasons += batch.decode.reasons.iter().flatten().sum::<u64>();
         }
-        fn active_flows(&mut self, connections: u64) {
-            self.last_active_flows = Some(connections);
+        fn active_flows(&mut self, active: u64) {
+            self.active_flows = Some(active);
         }
     }
 
@@ -314,7 +316,7 @@ mod tests {
             let errors: u64 = summary.decode.errors.iter().sum();
             assert_eq!((seen.errors, seen.error_reasons), (errors, errors));
             assert_eq!(errors, 4);
-            assert_eq!(seen.last_active_flows, Some(1), "one connection still open before the end");
+            assert_eq!(seen.active_flows, Some(1), "one connection still open at the end");
             let classes: Vec<_> = seen.traffic.iter().map(|(class, c)| (class, c.packets)).collect();
             assert_eq!(classes, vec![(("ethernet", "ipv4", "none"), 4), (("ethernet", "ipv4", "other"), 1248)]);
         }

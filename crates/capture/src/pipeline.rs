@@ -381,7 +381,7 @@ fn write_in_order(
                 derive.flows(flows);
                 let frames = derive.flow_frames(next)?;
                 output.write(&frames, &info)?;
-                output.active_flows(derive.active_flows());
+                output.active_flows(&derive);
                 continue;
             }
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
@@ -413,7 +413,7 @@ fn write_in_order(
             next += 1;
             let frames = derive.flow_frames(next)?;
             output.write(&frames, &info)?;
-            output.active_flows(derive.active_flows());
+            output.active_flows(&derive);
         }
     }
     if !waiting.is_empty() {
@@ -455,10 +455,11 @@ impl<'s, 'o> Output<'s, 'o> {
         }
     }
 
-    /// Tells the observer how many connections the flow tables track.
-    fn active_flows(&mut self, connections: Option<u64>) {
-        if let (Some(observer), Some(n)) = (self.observer.as_mut(), connections) {
-            observer.active_flows(n);
+    /// Shows the observer the connections tracked after the last batch the
+    /// flow threads have reported.
+    fn active_flows(&mut self, derive: &WriterDerive) {
+        if let (Some(observer), Some(active)) = (self.observer.as_mut(), derive.active_flows()) {
+            observer.active_flows(active);
         }
     }
 

@@ -114,10 +114,6 @@ impl Observer for MetricsObserver {
         }
     }
 
-    fn active_flows(&mut self, connections: u64) {
-        self.recorder.metrics().set_active_flows(connections);
-    }
-
     fn batch(&mut self, batch: &BatchCounts<'_>) {
         for (class, cell) in batch.traffic.iter() {
             self.recorder.traffic(class, cell);
@@ -130,6 +126,10 @@ impl Observer for MetricsObserver {
                 self.recorder.decode_errors(layer.name(), reason, batch.decode.errors_for_reason(layer, reason));
             }
         }
+    }
+
+    fn active_flows(&mut self, active: u64) {
+        self.recorder.metrics().set_active_flows(active);
     }
 }
 
