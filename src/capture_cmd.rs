@@ -196,6 +196,13 @@ fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupted: 
     if !errors.is_empty() {
         eprintln!("  decode errors: {}", errors.join(", "));
     }
+    let r = &summary.reassembly;
+    if r.fragments > 0 {
+        eprintln!(
+            "  IP fragments: {} ({} datagrams reassembled, {} overlapping, {} invalid, {} timed out, {} evicted)",
+            r.fragments, r.reassembled, r.overlaps, r.invalid, r.timeouts, r.evicted
+        );
+    }
     for (link_type, packets) in &summary.decode.unsupported_link_types {
         eprintln!(
             "  unsupported link type {} ({link_type}): {packets} packets not decoded",

@@ -92,6 +92,8 @@ pub struct CaptureSummary {
     pub input_error: Option<InputError>,
     /// Packets libpcap reported as dropped (live captures).
     pub dropped: Option<u64>,
+    /// IP fragment reassembly counts.
+    pub reassembly: netcap_decoder::reassembly::ReassemblyStats,
 }
 
 /// A capture that could not run, or could not write its output.

@@ -7,15 +7,20 @@
 //! to parse is counted, and optionally recorded as an `Error` record.
 
 mod format;
+pub mod l2;
 mod link;
+pub mod net;
 mod network;
+pub mod reassembly;
 mod transport;
+pub mod tunnel;
+pub mod wire;
 
 use netcap_records::RecordType;
 use prost::Message;
 use std::fmt::{self, Write as _};
 
-pub use link::{LINKTYPE_NAMES, is_supported_link_type, link_type_name};
+pub use link::{LINKTYPE_NAMES, is_supported_link_type, link_type_name, network_offset};
 
 /// Where and when a packet was captured.
 #[derive(Debug, Clone, Copy, Default)]
@@ -28,6 +33,10 @@ pub struct PacketMeta {
     pub link_type: u32,
     /// Length of the packet on the wire (may exceed the captured bytes).
     pub wire_length: u32,
+    /// The bytes are an IP datagram reassembled from fragments (link type
+    /// RAW), not a captured packet: only records above the IP layer are
+    /// emitted for it, marked `reassembled`.
+    pub reassembled: bool,
 }
 
 /// The protocol layers the decoder knows, for per-layer error counts.
@@ -43,10 +52,32 @@ pub enum Layer {
     Udp,
     Icmpv4,
     Icmpv6,
+    Llc,
+    Stp,
+    Lldp,
+    Cdp,
+    Eapol,
+    Dot11,
+    Mpls,
+    Pppoe,
+    Igmp,
+    Ndp,
+    Mld,
+    Ah,
+    Esp,
+    Ospf,
+    Vrrp,
+    Bfd,
+    Gre,
+    Erspan,
+    Vxlan,
+    Geneve,
+    Sctp,
+    Tunnel,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 10] = [
+    pub const ALL: [Layer; 32] = [
         Layer::Link,
         Layer::Ethernet,
         Layer::Vlan,
@@ -57,6 +88,28 @@ impl Layer {
         Layer::Udp,
         Layer::Icmpv4,
         Layer::Icmpv6,
+        Layer::Llc,
+        Layer::Stp,
+        Layer::Lldp,
+        Layer::Cdp,
+        Layer::Eapol,
+        Layer::Dot11,
+        Layer::Mpls,
+        Layer::Pppoe,
+        Layer::Igmp,
+        Layer::Ndp,
+        Layer::Mld,
+        Layer::Ah,
+        Layer::Esp,
+        Layer::Ospf,
+        Layer::Vrrp,
+        Layer::Bfd,
+        Layer::Gre,
+        Layer::Erspan,
+        Layer::Vxlan,
+        Layer::Geneve,
+        Layer::Sctp,
+        Layer::Tunnel,
     ];
 
     /// Lower-case name used in `Error` records and summaries.
@@ -72,6 +125,28 @@ impl Layer {
             Layer::Udp => "udp",
             Layer::Icmpv4 => "icmpv4",
             Layer::Icmpv6 => "icmpv6",
+            Layer::Llc => "llc",
+            Layer::Stp => "stp",
+            Layer::Lldp => "lldp",
+            Layer::Cdp => "cdp",
+            Layer::Eapol => "eapol",
+            Layer::Dot11 => "dot11",
+            Layer::Mpls => "mpls",
+            Layer::Pppoe => "pppoe",
+            Layer::Igmp => "igmp",
+            Layer::Ndp => "icmpv6-ndp",
+            Layer::Mld => "mld",
+            Layer::Ah => "ipsec-ah",
+            Layer::Esp => "ipsec-esp",
+            Layer::Ospf => "ospf",
+            Layer::Vrrp => "vrrp",
+            Layer::Bfd => "bfd",
+            Layer::Gre => "gre",
+            Layer::Erspan => "erspan",
+            Layer::Vxlan => "vxlan",
+            Layer::Geneve => "geneve",
+            Layer::Sctp => "sctp",
+            Layer::Tunnel => "tunnel",
         }
     }
 }
@@ -88,6 +163,9 @@ pub struct DecodeConfig {
     enabled: Vec<bool>,
     /// Copy payload bytes into records.
     pub payloads: bool,
+    /// Reassemble IP fragments before decoding (done by the capture
+    /// pipeline with a [`reassembly::Reassembler`]).
+    pub reassemble: bool,
 }
 
 impl DecodeConfig {
@@ -95,7 +173,7 @@ impl DecodeConfig {
     pub fn new() -> Self {
         let mut enabled = vec![true; RecordType::count()];
         enabled[RecordType::Error.index()] = false;
-        DecodeConfig { enabled, payloads: false }
+        DecodeConfig { enabled, payloads: false, reassemble: true }
     }
 
     /// Turns one record type on or off.
@@ -200,6 +278,12 @@ struct Scratch {
     error: netcap_records::Error,
     src_ip: String,
     dst_ip: String,
+    /// The innermost tunnel of the packet being decoded (valid while
+    /// `PacketContext::depth` > 0).
+    tunnel: netcap_records::Tunnel,
+    l2: l2::Scratch,
+    net: net::Scratch,
+    tunnels: tunnel::Scratch,
 }
 
 /// The decoding of one packet in progress: decoder state plus the output.
@@ -209,11 +293,45 @@ struct PacketContext<'d> {
     stats: &'d mut DecodeStats,
     scratch: &'d mut Scratch,
     out: &'d mut RecordBuffers,
+    /// Tunnel nesting depth: 0 for the outermost packet.
+    depth: u32,
+    /// True once an IP header of the current (innermost) packet has set
+    /// `scratch.src_ip`/`dst_ip`.
+    has_ip: bool,
 }
+
+/// Deepest tunnel nesting decoded; deeper packets are a `tunnel` error.
+const MAX_TUNNEL_DEPTH: u32 = 8;
 
 impl PacketContext<'_> {
     fn wants(&self, record_type: RecordType) -> bool {
         self.config.is_enabled(record_type)
+    }
+
+
+    /// Decodes a packet carried inside a tunnel with `decode`, marking its
+    /// records with the tunnel: `kind`, `id`, and the addresses of the IP
+    /// packet that carried it. Bounded by [`MAX_TUNNEL_DEPTH`].
+    fn inner(&mut self, kind: &'static str, id: u32, offset: usize, decode: impl FnOnce(&mut Self)) {
+        if self.depth >= MAX_TUNNEL_DEPTH {
+            return self.error(Layer::Tunnel, offset, format_args!("more than {MAX_TUNNEL_DEPTH} nested tunnels"));
+        }
+        let t = &mut self.scratch.tunnel;
+        t.kind.clear();
+        t.kind.push_str(kind);
+        t.outer_src_ip.clear();
+        t.outer_dst_ip.clear();
+        if self.has_ip {
+            t.outer_src_ip.push_str(&self.scratch.src_ip);
+            t.outer_dst_ip.push_str(&self.scratch.dst_ip);
+        }
+        t.id = id;
+        self.depth += 1;
+        t.depth = self.depth;
+        let had_ip = std::mem::replace(&mut self.has_ip, false);
+        decode(self);
+        self.depth -= 1;
+        self.has_ip = had_ip;
     }
 
     /// Counts a decode failure and, if enabled, records it.
@@ -232,10 +350,55 @@ impl PacketContext<'_> {
     }
 }
 
+/// Fills and writes one record if its type is enabled: stamps time, frame
+/// and tunnel (and, with `addressed`, the IP addresses), runs the body on the
+/// scratch record `r`, then encodes it.
+macro_rules! emit {
+    ($cx:ident, $rt:expr, $group:ident . $rec:ident, |$r:ident| $body:block) => {
+        if $cx.wants($rt) {
+            let $r = &mut $cx.scratch.$group.$rec;
+            crate::stamp($r, $cx.meta, $cx.depth, &$cx.scratch.tunnel);
+            $body
+            $cx.out.push($rt, &$cx.scratch.$group.$rec);
+        }
+    };
+    ($cx:ident, $rt:expr, $group:ident . $rec:ident, addressed, |$r:ident| $body:block) => {
+        if $cx.wants($rt) {
+            let $r = &mut $cx.scratch.$group.$rec;
+            crate::stamp($r, $cx.meta, $cx.depth, &$cx.scratch.tunnel);
+            crate::AddressedRecord::set_addresses($r, &$cx.scratch.src_ip, &$cx.scratch.dst_ip);
+            $body
+            $cx.out.push($rt, &$cx.scratch.$group.$rec);
+        }
+    };
+}
+pub(crate) use emit;
+
 /// Fields every per-packet record has.
 trait PacketRecord {
     /// Sets when and where (frame) the packet was captured.
     fn stamp(&mut self, meta: &PacketMeta);
+}
+
+/// Records that say which tunnel their packet came out of.
+trait TunnelRecord {
+    /// Sets (or clears) the record's `tunnel`, reusing its strings.
+    fn set_tunnel(&mut self, tunnel: Option<&netcap_records::Tunnel>);
+}
+
+/// Copies `src` into `dst` keeping `dst`'s allocations.
+fn copy_tunnel(dst: &mut Option<netcap_records::Tunnel>, src: Option<&netcap_records::Tunnel>) {
+    match (dst.as_mut(), src) {
+        (_, None) => *dst = None,
+        (Some(d), Some(s)) => {
+            d.kind.clone_from(&s.kind);
+            d.outer_src_ip.clone_from(&s.outer_src_ip);
+            d.outer_dst_ip.clone_from(&s.outer_dst_ip);
+            d.id = s.id;
+            d.depth = s.depth;
+        }
+        (None, Some(s)) => *dst = Some(s.clone()),
+    }
 }
 
 /// Records from layer 3 up carry the packet's addresses.
@@ -244,11 +407,22 @@ trait AddressedRecord: PacketRecord {
 }
 
 macro_rules! packet_records {
-    ($($record:ty),* ; addressed: $($addressed:ty),*) => {
+    ($($record:ty),* ; addressed: $($addressed:ty),* ; untunneled: $($plain:ty),*) => {
         $(impl PacketRecord for $record {
             fn stamp(&mut self, meta: &PacketMeta) {
                 self.timestamp_ns = meta.timestamp_ns;
                 self.frame = meta.frame;
+            }
+        })*
+        $(impl PacketRecord for $plain {
+            fn stamp(&mut self, meta: &PacketMeta) {
+                self.timestamp_ns = meta.timestamp_ns;
+                self.frame = meta.frame;
+            }
+        })*
+        $(impl TunnelRecord for $record {
+            fn set_tunnel(&mut self, tunnel: Option<&netcap_records::Tunnel>) {
+                copy_tunnel(&mut self.tunnel, tunnel);
             }
         })*
         $(impl AddressedRecord for $addressed {
@@ -264,9 +438,22 @@ macro_rules! packet_records {
 
 use netcap_records as r;
 packet_records!(
-    r::Ethernet, r::Dot1q, r::Arp, r::Ipv4, r::Ipv6, r::Tcp, r::Udp, r::Icmpv4, r::Icmpv6, r::Error;
-    addressed: r::Ipv4, r::Ipv6, r::Tcp, r::Udp, r::Icmpv4, r::Icmpv6
+    r::Ethernet, r::Dot1q, r::Arp, r::Ipv4, r::Ipv6, r::Tcp, r::Udp, r::Icmpv4, r::Icmpv6,
+    r::Llc, r::Snap, r::Stp, r::Lldp, r::Cdp, r::Eap, r::Eapol, r::Dot11, r::Mpls, r::PpPoE,
+    r::Igmp, r::Icmpv6Ndp, r::Mld, r::IpSecAh, r::IpSecEsp, r::Ospf, r::Vrrp, r::Bfd, r::Gre, r::Erspan,
+    r::Vxlan, r::Geneve, r::Sctp;
+    addressed: r::Ipv4, r::Ipv6, r::Tcp, r::Udp, r::Icmpv4, r::Icmpv6,
+    r::Igmp, r::Icmpv6Ndp, r::Mld, r::IpSecAh, r::IpSecEsp, r::Ospf, r::Vrrp, r::Bfd, r::Gre, r::Erspan,
+    r::Vxlan, r::Geneve, r::Sctp;
+    untunneled: r::Error
 );
+
+/// Stamps a record with the packet's time and frame, and the tunnel it came
+/// out of (none at depth 0).
+fn stamp<R: PacketRecord + TunnelRecord>(r: &mut R, meta: &PacketMeta, depth: u32, tunnel: &netcap_records::Tunnel) {
+    r.stamp(meta);
+    r.set_tunnel((depth > 0).then_some(tunnel));
+}
 
 /// Sets a record's payload field: the bytes with -payload, else empty.
 fn set_payload(dst: &mut Vec<u8>, payload: &[u8], keep: bool) {
@@ -296,8 +483,15 @@ impl Decoder {
 
     /// Decodes one packet's captured bytes, appending its records to `out`.
     pub fn decode(&mut self, meta: &PacketMeta, data: &[u8], out: &mut RecordBuffers) {
-        let mut cx =
-            PacketContext { meta, config: &self.config, stats: &mut self.stats, scratch: &mut self.scratch, out };
+        let mut cx = PacketContext {
+            meta,
+            config: &self.config,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+            out,
+            depth: 0,
+            has_ip: false,
+        };
         link::decode(&mut cx, data);
     }
 }
