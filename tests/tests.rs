@@ -7,4 +7,5 @@ mod capture;
 mod dump;
 mod live;
 mod malformed;
+mod net_oracle;
 mod oracle;
