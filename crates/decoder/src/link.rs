@@ -136,6 +136,17 @@ pub(crate) fn by_ether_type(cx: &mut PacketContext<'_>, data: &[u8], mut ether_t
         index += 1;
     }
     match ether_type {
+        // An 802.3 length after VLAN tags: LLC follows.
+        0..=1500 => {
+            let end = (offset + usize::from(ether_type)).min(data.len());
+            l2::llc::decode(cx, &data[..end], offset)
+        }
+        // Cisco MetaData (security group tag): version, length, options and
+        // tag in 6 bytes, then an EtherType.
+        ETHERTYPE_CISCO_METADATA => match data.get(offset + 6..offset + 8) {
+            Some(t) => by_ether_type(cx, data, u16::from_be_bytes([t[0], t[1]]), offset + 8),
+            None => cx.error(Layer::Link, offset, "Cisco MetaData header truncated"),
+        },
         ETHERTYPE_MPLS | ETHERTYPE_MPLS_MULTICAST => l2::mpls::decode(cx, data, offset),
         ETHERTYPE_PPPOE_DISCOVERY | ETHERTYPE_PPPOE_SESSION => l2::pppoe::decode(cx, data, offset, ether_type),
         ETHERTYPE_LLDP => l2::lldp::decode(cx, data, offset),
@@ -147,6 +158,7 @@ pub(crate) fn by_ether_type(cx: &mut PacketContext<'_>, data: &[u8], mut ether_t
 }
 
 const ETHERTYPE_MPLS: u16 = 0x8847;
+pub(crate) const ETHERTYPE_CISCO_METADATA: u16 = 0x8909;
 const ETHERTYPE_MPLS_MULTICAST: u16 = 0x8848;
 const ETHERTYPE_PPPOE_DISCOVERY: u16 = 0x8863;
 const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;

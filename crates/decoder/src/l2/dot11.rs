@@ -149,18 +149,27 @@ pub fn parse(data: &[u8]) -> Result<Dot11Header<'_>> {
 }
 
 /// Management subtypes whose body starts with fixed fields, then elements.
+const SUBTYPE_ASSOCIATION_REQUEST: u8 = 0;
+const SUBTYPE_ASSOCIATION_RESPONSE: u8 = 1;
+const SUBTYPE_REASSOCIATION_REQUEST: u8 = 2;
+const SUBTYPE_REASSOCIATION_RESPONSE: u8 = 3;
 const SUBTYPE_PROBE_REQUEST: u8 = 4;
 const SUBTYPE_PROBE_RESPONSE: u8 = 5;
 const SUBTYPE_BEACON: u8 = 8;
 
-/// Beacon interval, capabilities (if the subtype has them) and SSID element of a management body.
+/// (Beacon interval, capabilities) of subtypes that have them, and the SSID
+/// element of a management body.
 pub fn management_body(subtype: u8, body: &[u8]) -> Option<(Option<(u16, u16)>, Option<&[u8]>)> {
+    let le16 = |at: usize| body.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
     let (fixed, elements) = match subtype {
-        SUBTYPE_BEACON | SUBTYPE_PROBE_RESPONSE => {
-            let f = body.get(8..12)?;
-            (Some((u16::from_le_bytes([f[0], f[1]]), u16::from_le_bytes([f[2], f[3]]))), body.get(12..)?)
-        }
+        SUBTYPE_BEACON | SUBTYPE_PROBE_RESPONSE => (Some((le16(8)?, le16(10)?)), body.get(12..)?),
         SUBTYPE_PROBE_REQUEST => (None, body),
+        // Association request: capabilities, listen interval, elements;
+        // reassociation request: the same plus the current AP's address.
+        SUBTYPE_ASSOCIATION_REQUEST => (Some((0, le16(0)?)), body.get(4..)?),
+        SUBTYPE_REASSOCIATION_REQUEST => (Some((0, le16(0)?)), body.get(10..)?),
+        // (Re)association responses: capabilities, status, association ID.
+        SUBTYPE_ASSOCIATION_RESPONSE | SUBTYPE_REASSOCIATION_RESPONSE => (Some((0, le16(0)?)), &[][..]),
         _ => return None,
     };
     let mut rest = elements;

@@ -19,9 +19,10 @@ pub fn parse(data: &[u8]) -> Result<LlcHeader> {
     let dsap = u8_at(data, 0, SHORT)?;
     let ssap = u8_at(data, 1, SHORT)?;
     let first = u8_at(data, 2, SHORT)?;
-    // Unnumbered frames have a 1-byte control field; I and S frames 2 bytes.
+    // Unnumbered frames have a 1-byte control field; I and S frames 2 bytes,
+    // the first byte low (as Wireshark shows it).
     let (control, header_len) =
-        if first & 3 == 3 { (u16::from(first), 3) } else { (u16::from_be_bytes([first, u8_at(data, 3, SHORT)?]), 4) };
+        if first & 3 == 3 { (u16::from(first), 3) } else { (u16::from_le_bytes([first, u8_at(data, 3, SHORT)?]), 4) };
     Ok(LlcHeader { dsap, ssap, control, header_len })
 }
 
@@ -174,7 +175,7 @@ mod tests {
     #[test]
     fn llc_control_lengths() {
         assert_eq!(parse(&[0x42, 0x42, 0x03]).unwrap().header_len, 3);
-        assert_eq!(parse(&[0xf0, 0xf0, 0x00, 0x01]).unwrap().control, 1);
+        assert_eq!(parse(&[0xf0, 0xf0, 0x00, 0x01]).unwrap().control, 0x100);
         assert!(parse(&[0x42, 0x42]).is_err());
     }
 

@@ -30,12 +30,16 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     }
     let kind = data[0];
     let max_response = data[1];
+    // Types 0xfc-0xff to 224.0.0.25 are RGMP (RFC 3488), not IGMP.
+    if kind >= 0xfc && cx.scratch.dst_ip == "224.0.0.25" {
+        return;
+    }
     let version = version(kind, max_response, data.len());
     let mut error = None;
     emit!(cx, RecordType::Igmp, net.igmp, addressed, |r| {
         r.version = version;
         r.r#type = u32::from(kind);
-        r.max_response_time = u32::from(max_response);
+        r.max_response_time = if version == 3 { decode_code(max_response) } else { u32::from(max_response) };
         r.checksum = u32::from(u16::from_be_bytes([data[2], data[3]]));
         r.group_address.clear();
         r.suppress = false;
@@ -51,7 +55,7 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
                 let flags = u8_at(data, 8, "")?;
                 r.suppress = flags & 0x08 != 0;
                 r.robustness = u32::from(flags & 7);
-                r.query_interval = u32::from(u8_at(data, 9, "")?);
+                r.query_interval = decode_code(u8_at(data, 9, "")?);
                 let n = usize::from(be16(data, 10, "")?);
                 super::addresses(data, 12, n, 4, &mut r.sources)
             })()
@@ -64,6 +68,17 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     if let Some(e) = error {
         cx.error(Layer::Igmp, offset, e);
     }
+}
+
+/// IGMPv3's max response and querier's query interval codes: values from
+/// 128 up are a floating-point form (RFC 3376 section 4.1.1).
+pub fn decode_code(code: u8) -> u32 {
+    if code < 128 {
+        return u32::from(code);
+    }
+    let exp = u32::from((code >> 4) & 7);
+    let mant = u32::from(code & 0xf);
+    (mant | 0x10) << (exp + 3)
 }
 
 /// The group records of an IGMPv3 report.
@@ -82,8 +97,10 @@ pub fn group_records(data: &[u8], out: &mut Vec<IgmpGroupRecord>) -> Result<()> 
             multicast_address: crate::wire::ip_string(group),
             sources: Vec::new(),
         };
-        super::addresses(data, at + 8, sources, 4, &mut record.sources).map_err(|_| Malformed(SHORT))?;
+        // A record cut short is kept with its header (as Wireshark shows it).
+        let complete = super::addresses(data, at + 8, sources, 4, &mut record.sources);
         out.push(record);
+        complete.map_err(|_| Malformed(SHORT))?;
         at += 8 + sources * 4 + usize::from(aux) * 4;
     }
     Ok(())

@@ -178,8 +178,10 @@ pub fn address_records(data: &[u8], out: &mut Vec<MldAddressRecord>) -> Result<(
             multicast_address: crate::wire::ip_string(group),
             sources: Vec::new(),
         };
-        super::addresses(data, at + 20, sources, 16, &mut record.sources).map_err(|_| Malformed(SHORT))?;
+        // A record cut short is kept with its header (as Wireshark shows it).
+        let complete = super::addresses(data, at + 20, sources, 16, &mut record.sources);
         out.push(record);
+        complete.map_err(|_| Malformed(SHORT))?;
         at += 20 + sources * 16 + usize::from(aux) * 4;
     }
     Ok(())

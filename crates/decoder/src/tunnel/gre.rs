@@ -32,6 +32,7 @@ const FLAG_ACK: u16 = 0x0080;
 pub const ETHERTYPE_ERSPAN_II: u16 = 0x88be;
 pub const ETHERTYPE_ERSPAN_III: u16 = 0x22eb;
 pub const ETHERTYPE_PPP: u16 = 0x880b;
+pub const ETHERTYPE_CDP: u16 = 0x2000;
 
 /// Parses a GRE header at the start of `data`.
 pub fn parse(data: &[u8]) -> Result<GreHeader> {
@@ -169,8 +170,18 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         ETHERTYPE_ERSPAN_II | ETHERTYPE_ERSPAN_III => erspan(cx, data, inner),
         ETHERTYPE_PPP => cx.inner("gre", key, inner, |cx| link::ppp(cx, data, inner)),
         ETHERTYPE_TEB => cx.inner("gre", key, inner, |cx| link::ethernet(cx, data, inner)),
-        // An empty payload is a keepalive or a PPTP acknowledgement.
-        _ if inner >= data.len() => {}
+        // Cisco sends CDP over GRE tunnels with the SNAP protocol ID as type.
+        ETHERTYPE_CDP => crate::l2::cdp::decode(cx, data, inner),
+        // Over GRE, Cisco MetaData puts the EtherType first (as Wireshark reads it).
+        link::ETHERTYPE_CISCO_METADATA => {
+            if let Some(t) = data.get(inner..inner + 2) {
+                let protocol = u16::from_be_bytes([t[0], t[1]]);
+                cx.inner("gre", key, inner, |cx| link::by_ether_type(cx, data, protocol, inner + 8));
+            }
+        }
+        // An empty payload is a keepalive or a PPTP acknowledgement; below
+        // 0x0600 the type is no EtherType.
+        protocol if inner >= data.len() || protocol < 0x0600 => {}
         protocol => cx.inner("gre", key, inner, |cx| link::by_ether_type(cx, data, protocol, inner)),
     }
 }

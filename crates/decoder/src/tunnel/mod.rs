@@ -20,6 +20,7 @@ pub(crate) struct Scratch {
 }
 
 pub const PORT_VXLAN: u16 = 4789;
+pub const PORT_VXLAN_GPE: u16 = 4790;
 pub const PORT_GENEVE: u16 = 6081;
 /// GRE-in-UDP (RFC 8086).
 pub const PORT_GRE_IN_UDP: u16 = 4754;
@@ -30,7 +31,9 @@ pub const PORT_TEREDO: u16 = 3544;
 pub(crate) fn by_udp_port(cx: &mut PacketContext<'_>, data: &[u8], offset: usize, src: u16, dst: u16) {
     let either = |port: u16| src == port || dst == port;
     if either(PORT_VXLAN) {
-        vxlan::decode(cx, data, offset);
+        vxlan::decode(cx, data, offset, false);
+    } else if either(PORT_VXLAN_GPE) {
+        vxlan::decode(cx, data, offset, true);
     } else if either(PORT_GENEVE) {
         geneve::decode(cx, data, offset);
     } else if either(crate::net::bfd::PORT_CONTROL) || either(crate::net::bfd::PORT_MULTIHOP) {

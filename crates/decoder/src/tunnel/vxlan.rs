@@ -17,12 +17,15 @@ pub fn parse(data: &[u8]) -> Result<VxlanHeader> {
     const SHORT: &str = "VXLAN header truncated";
     let flags = u8_at(data, 0, SHORT)?;
     let vni = be24(data, 4, SHORT)?;
-    // The G bit says bytes 2-3 are a group policy ID.
-    let group_policy_id = if flags & 0x80 != 0 { be16(data, 2, SHORT)? } else { 0 };
+    // The G bit says bytes 2-3 are a group policy ID (not in VXLAN-GPE,
+    // whose byte 3 is the next protocol).
+    let group_policy_id = if flags & 0x80 != 0 && flags & 0x04 == 0 { be16(data, 2, SHORT)? } else { 0 };
     Ok(VxlanHeader { flags, vni, group_policy_id })
 }
 
-pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
+/// VXLAN (`gpe` false: Ethernet inside) or VXLAN-GPE (its next-protocol
+/// byte says what is inside: 1 IPv4, 2 IPv6, 3 Ethernet).
+pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], offset: usize, gpe: bool) {
     let h = match parse(data.get(offset..).unwrap_or_default()) {
         Ok(h) => h,
         Err(e) => return cx.error(Layer::Vxlan, offset, e),
@@ -33,7 +36,13 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         r.group_policy_id = u32::from(h.group_policy_id);
     });
     let inner = offset + HEADER_LEN;
-    cx.inner("vxlan", h.vni, inner, |cx| link::ethernet(cx, data, inner));
+    let next = if gpe { data.get(offset + 3).copied().unwrap_or(0) } else { 3 };
+    match next {
+        1 => cx.inner("vxlan", h.vni, inner, |cx| crate::network::ipv4(cx, data, inner)),
+        2 => cx.inner("vxlan", h.vni, inner, |cx| crate::network::ipv6(cx, data, inner)),
+        3 => cx.inner("vxlan", h.vni, inner, |cx| link::ethernet(cx, data, inner)),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
