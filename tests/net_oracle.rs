@@ -494,7 +494,11 @@ fn compare_capture(
 
 #[test]
 fn net_records_agree_with_tshark() {
-    let expected_root = testdata("expected-net");
+    // A corpus run points these at other captures and expectations (see
+    // docs/conformance.md); by default testdata is used.
+    let expected_root =
+        std::env::var_os("NETCAP_NET_EXPECTED").map(std::path::PathBuf::from).unwrap_or(testdata("expected-net"));
+    let extra_pcaps = std::env::var_os("NETCAP_NET_PCAPS").map(std::path::PathBuf::from);
     let mut failures = Vec::new();
     let mut summary = Vec::new();
     let mut outputs: HashMap<String, tempfile::TempDir> = HashMap::new();
@@ -509,6 +513,7 @@ fn net_records_agree_with_tshark() {
             let pcap = ["pcaps-net", "pcaps"]
                 .iter()
                 .map(|d| testdata(&format!("{d}/{capture_name}")))
+                .chain(extra_pcaps.iter().map(|d| d.join(&capture_name)))
                 .find(|p| p.exists())
                 .unwrap_or_else(|| panic!("no capture for {}", tsv.display()));
             let out = outputs.entry(capture_name.clone()).or_insert_with(|| {
