@@ -545,3 +545,46 @@ fn net_records_agree_with_tshark() {
     eprintln!("{}", summary.join("\n"));
     assert!(failures.is_empty(), "below {MIN_AGREEMENT}% agreement or nothing compared: {failures:?}");
 }
+
+#[test]
+fn tunnelled_records_name_their_tunnel_and_reassembled_ones_are_marked() {
+    use crate::util::records;
+    use netcap_records as r;
+    let out = tempfile::tempdir().unwrap();
+    capture(&testdata("pcaps-net/zeek-vxlan.pcap"), out.path(), &[]);
+    let icmp: Vec<r::Icmpv4> = records(out.path(), RecordType::Icmpv4);
+    let t = icmp[0].tunnel.as_ref().expect("inner ICMP carries its tunnel");
+    assert_eq!((icmp[0].frame, icmp[0].src_ip.as_str(), icmp[0].dst_ip.as_str()), (3, "10.0.0.1", "10.0.0.2"));
+    assert_eq!((t.kind.as_str(), t.outer_src_ip.as_str(), t.outer_dst_ip.as_str()), ("vxlan", "192.168.56.11", "192.168.56.12"));
+    assert_eq!((t.id, t.depth), (123, 1));
+    // The outer UDP record has no tunnel; the VXLAN record names the VNI.
+    let udp: Vec<r::Udp> = records(out.path(), RecordType::Udp);
+    assert!(udp.iter().filter(|u| u.dst_port == 4789).all(|u| u.tunnel.is_none()));
+    let vxlan: Vec<r::Vxlan> = records(out.path(), RecordType::Vxlan);
+    assert_eq!((vxlan[0].vni, vxlan[0].flags), (123, 8));
+
+    // MPLS, PPPoE and ERSPAN in arkime's synthetic capture.
+    let out = tempfile::tempdir().unwrap();
+    capture(&testdata("pcaps-net/arkime-arkime_synthetic.pcap"), out.path(), &[]);
+    let ipv4: Vec<r::Ipv4> = records(out.path(), RecordType::Ipv4);
+    let kinds: std::collections::BTreeSet<&str> =
+        ipv4.iter().filter_map(|p| p.tunnel.as_ref()).map(|t| t.kind.as_str()).collect();
+    for kind in ["mpls", "pppoe", "gre", "vxlan", "geneve", "ipip"] {
+        assert!(kinds.contains(kind), "no IPv4 record inside {kind}: {kinds:?}");
+    }
+    let mpls: Vec<r::Mpls> = records(out.path(), RecordType::Mpls);
+    let inner = ipv4.iter().find(|p| p.frame == mpls[0].frame && p.tunnel.is_some()).unwrap();
+    assert_eq!(inner.tunnel.as_ref().unwrap().id, mpls[0].label);
+    assert_eq!(inner.tunnel.as_ref().unwrap().outer_src_ip, "", "MPLS over Ethernet has no outer IP");
+
+    // IPv6 fragments of a DNS answer: one UDP record for the whole datagram.
+    let out = tempfile::tempdir().unwrap();
+    let run = capture(&testdata("pcaps-net/zeek-ipv6-fragmented-dns.pcap"), out.path(), &["-quiet=false"]);
+    let udp: Vec<r::Udp> = records(out.path(), RecordType::Udp);
+    let whole: Vec<_> = udp.iter().filter(|u| u.reassembled).collect();
+    assert_eq!(whole.len(), 1);
+    assert_eq!(whole[0].payload_length + 8, whole[0].length);
+    assert!(whole[0].length > 1400, "the datagram is longer than any fragment: {}", whole[0].length);
+    let summary = String::from_utf8_lossy(&run.stderr);
+    assert!(summary.contains("datagrams reassembled"), "{summary}");
+}
