@@ -327,7 +327,10 @@ fn tshark_values(occurrences: &[&str], norm: Norm) -> Vec<String> {
         Norm::First => occurrences.first().map(|v| canon(v)).into_iter().collect(),
         Norm::Times8 => occurrences.iter().map(|v| scale(v, 8.0)).collect(),
         Norm::Times256 => occurrences.iter().map(|v| scale(v, 256.0)).collect(),
-        Norm::Mask(m) => occurrences.iter().map(|v| canon(v).parse::<i128>().map(|x| (x & m).to_string()).unwrap_or_default()).collect(),
+        Norm::Mask(m) => occurrences
+            .iter()
+            .map(|v| canon(v).parse::<i128>().map(|x| (x & m).to_string()).unwrap_or_default())
+            .collect(),
         _ => occurrences.iter().map(|v| canon(v)).collect(),
     }
 }
@@ -387,7 +390,8 @@ fn row_has(suite: &Suite, row: &Row) -> bool {
         "_reassembled_udp" => frag && row.fields.contains_key("udp.srcport"),
         "_reassembled_tcp" => frag && row.fields.contains_key("tcp.srcport"),
         key => row.fields.get(key).is_some_and(|occ| {
-            suite.key_values.is_empty() || occ.iter().any(|v| suite.key_values.iter().any(|k| canon(v) == k.to_string()))
+            suite.key_values.is_empty()
+                || occ.iter().any(|v| suite.key_values.iter().any(|k| canon(v) == k.to_string()))
         }),
     }
 }
@@ -539,7 +543,12 @@ fn net_records_agree_with_tshark() {
             eprintln!("  {p}");
         }
         if tally.compared == 0 || percent < MIN_AGREEMENT {
-            failures.push(format!("{} ({}): {percent:.1}% of {} frames", suite.record.name(), suite.dir, tally.compared));
+            failures.push(format!(
+                "{} ({}): {percent:.1}% of {} frames",
+                suite.record.name(),
+                suite.dir,
+                tally.compared
+            ));
         }
     }
     eprintln!("{}", summary.join("\n"));
@@ -555,7 +564,10 @@ fn tunnelled_records_name_their_tunnel_and_reassembled_ones_are_marked() {
     let icmp: Vec<r::Icmpv4> = records(out.path(), RecordType::Icmpv4);
     let t = icmp[0].tunnel.as_ref().expect("inner ICMP carries its tunnel");
     assert_eq!((icmp[0].frame, icmp[0].src_ip.as_str(), icmp[0].dst_ip.as_str()), (3, "10.0.0.1", "10.0.0.2"));
-    assert_eq!((t.kind.as_str(), t.outer_src_ip.as_str(), t.outer_dst_ip.as_str()), ("vxlan", "192.168.56.11", "192.168.56.12"));
+    assert_eq!(
+        (t.kind.as_str(), t.outer_src_ip.as_str(), t.outer_dst_ip.as_str()),
+        ("vxlan", "192.168.56.11", "192.168.56.12")
+    );
     assert_eq!((t.id, t.depth), (123, 1));
     // The outer UDP record has no tunnel; the VXLAN record names the VNI.
     let udp: Vec<r::Udp> = records(out.path(), RecordType::Udp);

@@ -7,7 +7,7 @@ use crate::{
     CaptureConfig, CaptureError, CaptureSummary, Input, LiveOptions, Progress, StopFlag, file_source, live_source,
 };
 use crossbeam_channel::{Receiver, Sender, bounded};
-use netcap_decoder::reassembly::{ReassemblyConfig, Reassembler};
+use netcap_decoder::reassembly::{Reassembler, ReassemblyConfig};
 use netcap_decoder::{DecodeConfig, DecodeStats, Decoder, PacketMeta, RecordBuffers};
 
 /// LINKTYPE of reassembled datagrams: raw IP.
@@ -72,15 +72,10 @@ impl BatchSender<'_> {
     pub fn push(&mut self, meta: PacketMeta, bytes: &[u8]) {
         self.current.push(meta, bytes);
         // A datagram completed by this fragment is decoded right after it.
-        if let Some(datagram) =
-            self.reassembler.as_mut().and_then(|r| r.push(meta.link_type, meta.timestamp_ns, bytes))
+        if let Some(datagram) = self.reassembler.as_mut().and_then(|r| r.push(meta.link_type, meta.timestamp_ns, bytes))
         {
-            let whole = PacketMeta {
-                link_type: LINKTYPE_RAW,
-                wire_length: datagram.len() as u32,
-                reassembled: true,
-                ..meta
-            };
+            let whole =
+                PacketMeta { link_type: LINKTYPE_RAW, wire_length: datagram.len() as u32, reassembled: true, ..meta };
             self.current.push(whole, datagram);
         }
         self.progress.packets.fetch_add(1, Ordering::Relaxed);

@@ -308,7 +308,6 @@ impl PacketContext<'_> {
         self.config.is_enabled(record_type)
     }
 
-
     /// Decodes a packet carried inside a tunnel with `decode`, marking its
     /// records with the tunnel: `kind`, `id`, and the addresses of the IP
     /// packet that carried it. Bounded by [`MAX_TUNNEL_DEPTH`].

@@ -228,17 +228,16 @@ impl Reassembler {
     }
 
     fn evict_oldest(&mut self) {
-        if let Some(key) = self.pending.iter().min_by_key(|(_, p)| p.serial).map(|(k, _)| *k) {
-            if let Some(p) = self.pending.remove(&key) {
-                self.bytes -= p.data.len();
-                self.stats.evicted += 1;
-            }
+        let oldest = self.pending.iter().min_by_key(|(_, p)| p.serial).map(|(k, _)| *k);
+        if let Some(p) = oldest.and_then(|key| self.pending.remove(&key)) {
+            self.bytes -= p.data.len();
+            self.stats.evicted += 1;
         }
     }
 
     fn add(&mut self, now: i64, f: Fragment<'_>) -> Option<&[u8]> {
         let end = f.offset + f.payload.len();
-        if end > MAX_DATAGRAM - f.header.len().min(MAX_DATAGRAM) || (f.more && f.payload.len() % 8 != 0) {
+        if end > MAX_DATAGRAM - f.header.len().min(MAX_DATAGRAM) || (f.more && !f.payload.len().is_multiple_of(8)) {
             self.stats.invalid += 1;
             return None;
         }

@@ -19,9 +19,7 @@ pub type Result<T> = std::result::Result<T, Malformed>;
 
 /// `data[at..at + N]` as an array.
 pub fn array<const N: usize>(data: &[u8], at: usize, what: &'static str) -> Result<[u8; N]> {
-    data.get(at..at.checked_add(N).ok_or(Malformed(what))?)
-        .and_then(|b| b.try_into().ok())
-        .ok_or(Malformed(what))
+    data.get(at..at.checked_add(N).ok_or(Malformed(what))?).and_then(|b| b.try_into().ok()).ok_or(Malformed(what))
 }
 
 pub fn u8_at(data: &[u8], at: usize, what: &'static str) -> Result<u8> {

@@ -51,7 +51,8 @@ pub fn parse_radiotap(data: &[u8]) -> Result<Radiotap> {
     }
     let mut r = Radiotap { length, present, ..Default::default() };
     // (bit, alignment, size) of fields 0-6.
-    const FIELDS: [(u32, usize, usize); 7] = [(0, 8, 8), (1, 1, 1), (2, 1, 1), (3, 2, 4), (4, 1, 2), (5, 1, 1), (6, 1, 1)];
+    const FIELDS: [(u32, usize, usize); 7] =
+        [(0, 8, 8), (1, 1, 1), (2, 1, 1), (3, 2, 4), (4, 1, 2), (5, 1, 1), (6, 1, 1)];
     for (bit, align, size) in FIELDS {
         if present & (1 << bit) == 0 {
             continue;
@@ -98,15 +99,8 @@ pub fn parse(data: &[u8]) -> Result<Dot11Header<'_>> {
     let kind = (fc0 >> 2) & 3;
     let subtype = fc0 >> 4;
     let addr = |i: usize| crate::wire::bytes(data, 4 + 6 * i, 6, SHORT);
-    let mut h = Dot11Header {
-        kind,
-        subtype,
-        flags,
-        duration_id,
-        addresses: [None; 4],
-        sequence_control: None,
-        header_len: 0,
-    };
+    let mut h =
+        Dot11Header { kind, subtype, flags, duration_id, addresses: [None; 4], sequence_control: None, header_len: 0 };
     match kind {
         TYPE_CONTROL => {
             // ACK and CTS carry one address, control wrappers are not
@@ -157,9 +151,12 @@ const SUBTYPE_PROBE_REQUEST: u8 = 4;
 const SUBTYPE_PROBE_RESPONSE: u8 = 5;
 const SUBTYPE_BEACON: u8 = 8;
 
-/// (Beacon interval, capabilities) of subtypes that have them, and the SSID
-/// element of a management body.
-pub fn management_body(subtype: u8, body: &[u8]) -> Option<(Option<(u16, u16)>, Option<&[u8]>)> {
+/// (Beacon interval, capabilities) of the subtypes that have them, and the
+/// SSID element of a management body.
+pub type ManagementFields<'a> = (Option<(u16, u16)>, Option<&'a [u8]>);
+
+/// The fixed fields and SSID of a management frame body, for subtypes that have them.
+pub fn management_body(subtype: u8, body: &[u8]) -> Option<ManagementFields<'_>> {
     let le16 = |at: usize| body.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
     let (fixed, elements) = match subtype {
         SUBTYPE_BEACON | SUBTYPE_PROBE_RESPONSE => (Some((le16(8)?, le16(10)?)), body.get(12..)?),
@@ -211,7 +208,9 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], radiotap: bool) {
         r.subtype = u32::from(h.subtype);
         r.flags = u32::from(h.flags);
         r.duration_id = u32::from(h.duration_id);
-        for (dst, a) in [&mut r.address1, &mut r.address2, &mut r.address3, &mut r.address4].into_iter().zip(h.addresses) {
+        for (dst, a) in
+            [&mut r.address1, &mut r.address2, &mut r.address3, &mut r.address4].into_iter().zip(h.addresses)
+        {
             match a {
                 Some(a) => write_mac(dst, a),
                 None => dst.clear(),

@@ -26,7 +26,7 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         _ => return,
     };
     if let Err(e) = result {
-        let layer = if kind >= ROUTER_SOLICITATION && kind <= REDIRECT { Layer::Ndp } else { Layer::Mld };
+        let layer = if (ROUTER_SOLICITATION..=REDIRECT).contains(&kind) { Layer::Ndp } else { Layer::Mld };
         cx.error(layer, offset, e);
     }
 }

@@ -21,7 +21,8 @@ pub fn chunks(data: &[u8], out: &mut Vec<SctpChunk>) -> Result<()> {
             return Err(Malformed("SCTP chunk length below 4"));
         }
         let value = crate::wire::bytes(data, at + 4, len - 4, SHORT)?;
-        let mut c = SctpChunk { r#type: u32::from(kind), flags: u32::from(flags), length: len as u32, ..Default::default() };
+        let mut c =
+            SctpChunk { r#type: u32::from(kind), flags: u32::from(flags), length: len as u32, ..Default::default() };
         match kind {
             DATA => {
                 c.tsn = be32(value, 0, SHORT)?;
