@@ -52,6 +52,10 @@ pub struct CaptureArgs {
     /// Write decode failures as records of type Error (they are always counted)
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     errors: Option<bool>,
+    /// Reassemble IPv4/IPv6 fragments: transport and application records come from the whole datagram
+    /// [default: true]; false decodes each fragment on its own
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    reassemble: Option<bool>,
     /// BPF filter for live capture, e.g. "tcp port 443"
     #[arg(long, value_name = "EXPR", default_value = "")]
     bpf: String,
@@ -256,7 +260,7 @@ fn spot_options(args: &CaptureArgs) -> anyhow::Result<Option<SpotOptions>> {
     Ok(Some(SpotOptions { config, jsonl: args.spot_jsonl.clone(), alerts: Some(alerts) }))
 }
 
-/// Resolves -include, -exclude, -errors and -payload.
+/// Resolves -include, -exclude, -errors, -payload and -reassemble.
 fn decode_config(args: &CaptureArgs) -> anyhow::Result<DecodeConfig> {
     let parse = |names: &[String]| -> anyhow::Result<Vec<RecordType>> {
         split_list(names)
@@ -272,6 +276,7 @@ fn decode_config(args: &CaptureArgs) -> anyhow::Result<DecodeConfig> {
     let exclude = parse(&args.exclude)?;
     let mut config = DecodeConfig::new();
     config.payloads = args.payload.unwrap_or(false);
+    config.reassemble = args.reassemble.unwrap_or(true);
     for record_type in RecordType::all() {
         let wanted = if include.is_empty() {
             record_type != RecordType::Error || args.errors.unwrap_or(false)
@@ -331,6 +336,13 @@ fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupted: 
     }
     if config.spot.is_some() {
         eprintln!("  SPOT alerts: {}", summary.spot_alerts);
+    }
+    let r = &summary.reassembly;
+    if r.fragments > 0 {
+        eprintln!(
+            "  IP fragments: {} ({} datagrams reassembled, {} overlapping, {} invalid, {} timed out, {} evicted)",
+            r.fragments, r.reassembled, r.overlaps, r.invalid, r.timeouts, r.evicted
+        );
     }
     for (link_type, packets) in &summary.decode.unsupported_link_types {
         eprintln!(

@@ -7,5 +7,6 @@ mod capture;
 mod dump;
 mod live;
 mod malformed;
+mod net_oracle;
 mod oracle;
 mod query;

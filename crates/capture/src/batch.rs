@@ -70,10 +70,6 @@ impl Batch {
         self.packets.len()
     }
 
-    pub fn captured_bytes(&self) -> usize {
-        self.captured
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = (&PacketMeta, &[u8])> {
         self.packets.iter().map(|(meta, place)| {
             let bytes = match *place {

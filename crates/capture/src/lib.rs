@@ -101,6 +101,8 @@ pub struct CaptureSummary {
     pub dropped: Option<u64>,
     /// SPOT alerts raised (with statistics on).
     pub spot_alerts: u64,
+    /// IP fragment reassembly counts.
+    pub reassembly: netcap_decoder::reassembly::ReassemblyStats,
 }
 
 /// A capture that could not run, or could not write its output.

@@ -81,6 +81,7 @@ pub(crate) fn read_live(
                     timestamp_ns: i64::from(ts.tv_sec) * 1_000_000_000 + i64::from(ts.tv_usec),
                     link_type,
                     wire_length: packet.header.len,
+                    reassembled: false,
                 };
                 if sender.pending() == 0 {
                     batch_started = Instant::now();

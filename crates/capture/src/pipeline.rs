@@ -8,12 +8,16 @@ use crate::{
     CaptureConfig, CaptureError, CaptureSummary, Input, LiveOptions, Progress, StopFlag, file_source, live_source,
 };
 use crossbeam_channel::{Receiver, Sender, bounded};
+use netcap_decoder::reassembly::{Reassembler, ReassemblyConfig};
 use netcap_decoder::{DecodeConfig, DecodeStats, Decoder, PacketMeta, RecordBuffers};
 use netcap_records::{FrameCompressor, Header, RecordType, SCHEMA_VERSION, WriteError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
+
+/// LINKTYPE of reassembled datagrams: raw IP.
+const LINKTYPE_RAW: u32 = 101;
 
 /// A batch decoded and compressed: one zstd frame per record type present.
 pub(crate) struct EncodedBatch {
@@ -47,6 +51,8 @@ pub(crate) struct BatchSender<'p> {
     /// Set when a later stage has failed and stopped taking batches.
     broken: &'p AtomicBool,
     progress: &'p Progress,
+    /// IP fragment reassembly, in packet order (None when switched off).
+    reassembler: Option<Reassembler>,
 }
 
 impl file_source::PacketSink for BatchSender<'_> {
@@ -73,6 +79,13 @@ impl file_source::PacketSink for BatchSender<'_> {
 impl BatchSender<'_> {
     pub fn push(&mut self, meta: PacketMeta, bytes: &[u8]) {
         self.current.push(meta, bytes, self.mapping.as_ref());
+        // A datagram completed by this fragment is decoded right after it.
+        if let Some(datagram) = self.reassembler.as_mut().and_then(|r| r.push(meta.link_type, meta.timestamp_ns, bytes))
+        {
+            let whole =
+                PacketMeta { link_type: LINKTYPE_RAW, wire_length: datagram.len() as u32, reassembled: true, ..meta };
+            self.current.push(whole, datagram, None);
+        }
         self.progress.packets.fetch_add(1, Ordering::Relaxed);
         if self.current.is_full() {
             self.flush();
@@ -136,7 +149,7 @@ pub(crate) fn run(
     let (recycle_tx, recycle_rx) = bounded::<Batch>(workers * 4);
     let broken = AtomicBool::new(false);
 
-    let (source_result, worker_results, writer_result) = std::thread::scope(|scope| {
+    let (source_result, worker_results, writer_result, reassembly) = std::thread::scope(|scope| {
         let worker_handles: Vec<_> = (0..workers)
             .map(|_| {
                 let (rx, tx, recycle) = (batch_rx.clone(), encoded_tx.clone(), recycle_tx.clone());
@@ -175,11 +188,13 @@ pub(crate) fn run(
             stop,
             broken: &broken,
             progress,
+            reassembler: config.decode.reassemble.then(|| Reassembler::new(ReassemblyConfig::default())),
         };
         let source_result = read_input(opened, &config.input.describe(), &mut sender, progress);
         sender.close();
+        let reassembly = sender.reassembler.as_ref().map(|r| *r.stats()).unwrap_or_default();
         let worker_results: Vec<_> = worker_handles.into_iter().map(|h| h.join()).collect();
-        (source_result, worker_results, writer_handle.join())
+        (source_result, worker_results, writer_handle.join(), reassembly)
     });
 
     // A worker's failure explains a writer that missed its batches: report it first.
@@ -199,6 +214,7 @@ pub(crate) fn run(
     totals.files = files;
     totals.input_error = input_error;
     totals.dropped = dropped;
+    totals.reassembly = reassembly;
     totals.elapsed = started.elapsed();
     Ok(totals)
 }
@@ -270,8 +286,14 @@ fn worker(
     let mut compressor = FrameCompressor::new(level)?;
     for mut batch in batches {
         buffers.clear();
+        // Reassembled datagrams are decoded but are not captured packets.
+        let (mut packets, mut bytes) = (0u64, 0u64);
         for (meta, data) in batch.iter() {
             decoder.decode(meta, data, &mut buffers);
+            if !meta.reassembled {
+                packets += 1;
+                bytes += data.len() as u64;
+            }
         }
         let mut frames = Vec::new();
         for record_type in RecordType::all() {
@@ -283,8 +305,8 @@ fn worker(
         }
         let result = EncodedBatch {
             seq: batch.seq,
-            packets: batch.len() as u64,
-            bytes: batch.captured_bytes() as u64,
+            packets,
+            bytes,
             frames,
             stats: decoder.take_stats(),
             info: batch.info.clone(),

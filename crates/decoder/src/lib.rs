@@ -6,16 +6,21 @@
 //! number, parsed with etherparse's zero-copy slices; every layer that fails
 //! to parse is counted, and optionally recorded as an `Error` record.
 
+pub mod l2;
 mod link;
+pub mod net;
 mod network;
+pub mod reassembly;
 mod summary;
 mod transport;
+pub mod tunnel;
+pub mod wire;
 
 use netcap_records::RecordType;
 use prost::Message;
 use std::fmt::{self, Write as _};
 
-pub use link::{LINKTYPE_NAMES, is_supported_link_type, link_type_name};
+pub use link::{LINKTYPE_NAMES, is_supported_link_type, link_type_name, network_offset};
 pub use summary::{NetworkKind, PacketSummary, TransportKind, tcp_flag};
 
 /// Where and when a packet was captured.
@@ -29,6 +34,10 @@ pub struct PacketMeta {
     pub link_type: u32,
     /// Length of the packet on the wire (may exceed the captured bytes).
     pub wire_length: u32,
+    /// The bytes are an IP datagram reassembled from fragments (link type
+    /// RAW), not a captured packet: only records above the IP layer are
+    /// emitted for it, marked `reassembled`.
+    pub reassembled: bool,
 }
 
 /// The protocol layers the decoder knows, for per-layer error counts.
@@ -44,10 +53,32 @@ pub enum Layer {
     Udp,
     Icmpv4,
     Icmpv6,
+    Llc,
+    Stp,
+    Lldp,
+    Cdp,
+    Eapol,
+    Dot11,
+    Mpls,
+    Pppoe,
+    Igmp,
+    Ndp,
+    Mld,
+    Ah,
+    Esp,
+    Ospf,
+    Vrrp,
+    Bfd,
+    Gre,
+    Erspan,
+    Vxlan,
+    Geneve,
+    Sctp,
+    Tunnel,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 10] = [
+    pub const ALL: [Layer; 32] = [
         Layer::Link,
         Layer::Ethernet,
         Layer::Vlan,
@@ -58,6 +89,28 @@ impl Layer {
         Layer::Udp,
         Layer::Icmpv4,
         Layer::Icmpv6,
+        Layer::Llc,
+        Layer::Stp,
+        Layer::Lldp,
+        Layer::Cdp,
+        Layer::Eapol,
+        Layer::Dot11,
+        Layer::Mpls,
+        Layer::Pppoe,
+        Layer::Igmp,
+        Layer::Ndp,
+        Layer::Mld,
+        Layer::Ah,
+        Layer::Esp,
+        Layer::Ospf,
+        Layer::Vrrp,
+        Layer::Bfd,
+        Layer::Gre,
+        Layer::Erspan,
+        Layer::Vxlan,
+        Layer::Geneve,
+        Layer::Sctp,
+        Layer::Tunnel,
     ];
 
     /// Lower-case name used in `Error` records and summaries.
@@ -73,6 +126,28 @@ impl Layer {
             Layer::Udp => "udp",
             Layer::Icmpv4 => "icmpv4",
             Layer::Icmpv6 => "icmpv6",
+            Layer::Llc => "llc",
+            Layer::Stp => "stp",
+            Layer::Lldp => "lldp",
+            Layer::Cdp => "cdp",
+            Layer::Eapol => "eapol",
+            Layer::Dot11 => "dot11",
+            Layer::Mpls => "mpls",
+            Layer::Pppoe => "pppoe",
+            Layer::Igmp => "igmp",
+            Layer::Ndp => "icmpv6-ndp",
+            Layer::Mld => "mld",
+            Layer::Ah => "ipsec-ah",
+            Layer::Esp => "ipsec-esp",
+            Layer::Ospf => "ospf",
+            Layer::Vrrp => "vrrp",
+            Layer::Bfd => "bfd",
+            Layer::Gre => "gre",
+            Layer::Erspan => "erspan",
+            Layer::Vxlan => "vxlan",
+            Layer::Geneve => "geneve",
+            Layer::Sctp => "sctp",
+            Layer::Tunnel => "tunnel",
         }
     }
 }
@@ -92,6 +167,11 @@ pub struct DecodeConfig {
     /// Also produce a [`PacketSummary`] per packet (for flows, statistics
     /// and metrics).
     pub summaries: bool,
+    /// Reassemble IP fragments before decoding (done by the capture
+    /// pipeline with a [`reassembly::Reassembler`]). Then transport and
+    /// application records come only from the reassembled datagram, never
+    /// from a fragment (docs/records.md).
+    pub reassemble: bool,
 }
 
 impl DecodeConfig {
@@ -99,7 +179,7 @@ impl DecodeConfig {
     pub fn new() -> Self {
         let mut enabled = vec![true; RecordType::count()];
         enabled[RecordType::Error.index()] = false;
-        DecodeConfig { enabled, payloads: false, summaries: false }
+        DecodeConfig { enabled, payloads: false, summaries: false, reassemble: true }
     }
 
     /// Turns one record type on or off.
@@ -227,6 +307,12 @@ struct Scratch {
     /// The packet's IP addresses, network order (4 or 16 bytes).
     src_ip: Vec<u8>,
     dst_ip: Vec<u8>,
+    /// The innermost tunnel of the packet being decoded (valid while
+    /// `PacketContext::depth` > 0).
+    tunnel: netcap_records::Tunnel,
+    l2: l2::Scratch,
+    net: net::Scratch,
+    tunnels: tunnel::Scratch,
 }
 
 /// The decoding of one packet in progress: decoder state plus the output.
@@ -237,15 +323,64 @@ struct PacketContext<'d> {
     scratch: &'d mut Scratch,
     out: &'d mut RecordBuffers,
     summary: PacketSummary,
+    /// Tunnel nesting depth: 0 for the outermost packet.
+    depth: u32,
+    /// True once an IP header of the current (innermost) packet has set
+    /// `scratch.src_ip`/`dst_ip`.
+    has_ip: bool,
+    /// Only the summary is being filled (the transport header of a first
+    /// fragment, whose records come from the reassembled datagram): no
+    /// records, no errors.
+    quiet: bool,
 }
+
+/// Deepest tunnel nesting decoded; deeper packets are a `tunnel` error.
+const MAX_TUNNEL_DEPTH: u32 = 8;
 
 impl PacketContext<'_> {
     fn wants(&self, record_type: RecordType) -> bool {
-        self.config.is_enabled(record_type)
+        !self.quiet && self.config.is_enabled(record_type)
+    }
+
+    /// Runs `decode` for the packet summary alone (see [`PacketContext::quiet`]).
+    fn summary_only(&mut self, decode: impl FnOnce(&mut Self)) {
+        if self.config.summaries {
+            self.quiet = true;
+            decode(self);
+            self.quiet = false;
+        }
+    }
+
+    /// Decodes a packet carried inside a tunnel with `decode`, marking its
+    /// records with the tunnel: `kind`, `id`, and the addresses of the IP
+    /// packet that carried it. Bounded by [`MAX_TUNNEL_DEPTH`].
+    fn inner(&mut self, kind: &'static str, id: u32, offset: usize, decode: impl FnOnce(&mut Self)) {
+        if self.depth >= MAX_TUNNEL_DEPTH {
+            return self.error(Layer::Tunnel, offset, format_args!("more than {MAX_TUNNEL_DEPTH} nested tunnels"));
+        }
+        let t = &mut self.scratch.tunnel;
+        t.kind.clear();
+        t.kind.push_str(kind);
+        t.outer_src_ip.clear();
+        t.outer_dst_ip.clear();
+        if self.has_ip {
+            t.outer_src_ip.extend_from_slice(&self.scratch.src_ip);
+            t.outer_dst_ip.extend_from_slice(&self.scratch.dst_ip);
+        }
+        t.id = id;
+        self.depth += 1;
+        t.depth = self.depth;
+        let had_ip = std::mem::replace(&mut self.has_ip, false);
+        decode(self);
+        self.depth -= 1;
+        self.has_ip = had_ip;
     }
 
     /// Counts a decode failure and, if enabled, records it.
     fn error(&mut self, layer: Layer, offset: usize, reason: impl fmt::Display) {
+        if self.quiet {
+            return;
+        }
         self.stats.errors[layer as usize] += 1;
         if self.wants(RecordType::Error) {
             let e = &mut self.scratch.error;
@@ -260,10 +395,55 @@ impl PacketContext<'_> {
     }
 }
 
+/// Fills and writes one record if its type is enabled: stamps time, frame
+/// and tunnel (and, with `addressed`, the IP addresses), runs the body on the
+/// scratch record `r`, then encodes it.
+macro_rules! emit {
+    ($cx:ident, $rt:expr, $group:ident . $rec:ident, |$r:ident| $body:block) => {
+        if $cx.wants($rt) {
+            let $r = &mut $cx.scratch.$group.$rec;
+            crate::stamp($r, $cx.meta, $cx.depth, &$cx.scratch.tunnel);
+            $body
+            $cx.out.push($rt, &$cx.scratch.$group.$rec);
+        }
+    };
+    ($cx:ident, $rt:expr, $group:ident . $rec:ident, addressed, |$r:ident| $body:block) => {
+        if $cx.wants($rt) {
+            let $r = &mut $cx.scratch.$group.$rec;
+            crate::stamp($r, $cx.meta, $cx.depth, &$cx.scratch.tunnel);
+            crate::AddressedRecord::set_addresses($r, &$cx.scratch.src_ip, &$cx.scratch.dst_ip);
+            $body
+            $cx.out.push($rt, &$cx.scratch.$group.$rec);
+        }
+    };
+}
+pub(crate) use emit;
+
 /// Fields every per-packet record has.
 trait PacketRecord {
     /// Sets when and where (frame) the packet was captured.
     fn stamp(&mut self, meta: &PacketMeta);
+}
+
+/// Records that say which tunnel their packet came out of.
+trait TunnelRecord {
+    /// Sets (or clears) the record's `tunnel`, reusing its strings.
+    fn set_tunnel(&mut self, tunnel: Option<&netcap_records::Tunnel>);
+}
+
+/// Copies `src` into `dst` keeping `dst`'s allocations.
+fn copy_tunnel(dst: &mut Option<netcap_records::Tunnel>, src: Option<&netcap_records::Tunnel>) {
+    match (dst.as_mut(), src) {
+        (_, None) => *dst = None,
+        (Some(d), Some(s)) => {
+            d.kind.clone_from(&s.kind);
+            d.outer_src_ip.clone_from(&s.outer_src_ip);
+            d.outer_dst_ip.clone_from(&s.outer_dst_ip);
+            d.id = s.id;
+            d.depth = s.depth;
+        }
+        (None, Some(s)) => *dst = Some(s.clone()),
+    }
 }
 
 /// Records from layer 3 up carry the packet's addresses.
@@ -272,11 +452,22 @@ trait AddressedRecord: PacketRecord {
 }
 
 macro_rules! packet_records {
-    ($($record:ty),* ; addressed: $($addressed:ty),*) => {
+    ($($record:ty),* ; addressed: $($addressed:ty),* ; untunneled: $($plain:ty),*) => {
         $(impl PacketRecord for $record {
             fn stamp(&mut self, meta: &PacketMeta) {
                 self.timestamp_ns = meta.timestamp_ns;
                 self.frame = meta.frame;
+            }
+        })*
+        $(impl PacketRecord for $plain {
+            fn stamp(&mut self, meta: &PacketMeta) {
+                self.timestamp_ns = meta.timestamp_ns;
+                self.frame = meta.frame;
+            }
+        })*
+        $(impl TunnelRecord for $record {
+            fn set_tunnel(&mut self, tunnel: Option<&netcap_records::Tunnel>) {
+                copy_tunnel(&mut self.tunnel, tunnel);
             }
         })*
         $(impl AddressedRecord for $addressed {
@@ -292,14 +483,27 @@ macro_rules! packet_records {
 
 use netcap_records as r;
 packet_records!(
-    r::Ethernet, r::Dot1q, r::Arp, r::Ipv4, r::Ipv6, r::Tcp, r::Udp, r::Icmpv4, r::Icmpv6, r::Error;
-    addressed: r::Ipv4, r::Ipv6, r::Tcp, r::Udp, r::Icmpv4, r::Icmpv6
+    r::Ethernet, r::Dot1q, r::Arp, r::Ipv4, r::Ipv6, r::Tcp, r::Udp, r::Icmpv4, r::Icmpv6,
+    r::Llc, r::Snap, r::Stp, r::Lldp, r::Cdp, r::Eap, r::Eapol, r::Dot11, r::Mpls, r::PpPoE,
+    r::Igmp, r::Icmpv6Ndp, r::Mld, r::IpSecAh, r::IpSecEsp, r::Ospf, r::Vrrp, r::Bfd, r::Gre, r::Erspan,
+    r::Vxlan, r::Geneve, r::Sctp;
+    addressed: r::Ipv4, r::Ipv6, r::Tcp, r::Udp, r::Icmpv4, r::Icmpv6,
+    r::Igmp, r::Icmpv6Ndp, r::Mld, r::IpSecAh, r::IpSecEsp, r::Ospf, r::Vrrp, r::Bfd, r::Gre, r::Erspan,
+    r::Vxlan, r::Geneve, r::Sctp;
+    untunneled: r::Error
 );
 
 /// Replaces a reused bytes field's contents.
 fn set_bytes(dst: &mut Vec<u8>, src: &[u8]) {
     dst.clear();
     dst.extend_from_slice(src);
+}
+
+/// Stamps a record with the packet's time and frame, and the tunnel it came
+/// out of (none at depth 0).
+fn stamp<R: PacketRecord + TunnelRecord>(r: &mut R, meta: &PacketMeta, depth: u32, tunnel: &netcap_records::Tunnel) {
+    r.stamp(meta);
+    r.set_tunnel((depth > 0).then_some(tunnel));
 }
 
 /// Sets a record's payload field: the bytes with -payload, else empty.
@@ -344,9 +548,13 @@ impl Decoder {
             scratch: &mut self.scratch,
             out,
             summary,
+            depth: 0,
+            has_ip: false,
+            quiet: false,
         };
         link::decode(&mut cx, data);
-        if self.config.summaries {
+        // A reassembled datagram's fragments have had their summaries.
+        if self.config.summaries && !meta.reassembled {
             cx.out.summaries.push(cx.summary);
         }
     }

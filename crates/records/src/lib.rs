@@ -30,6 +30,8 @@ pub type Ipv6 = IPv6;
 pub type Ipv6ExtensionHeader = IPv6ExtensionHeader;
 pub type Icmpv4 = IcmPv4;
 pub type Icmpv6 = IcmPv6;
+pub type Icmpv6Ndp = IcmPv6Ndp;
+pub type Pppoe = PpPoE;
 
 /// Version of `proto/netcap.proto` this build writes; bumped when a field's
 /// meaning changes.
