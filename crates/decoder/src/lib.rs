@@ -6,6 +6,8 @@
 //! number, parsed with etherparse's zero-copy slices; every layer that fails
 //! to parse is counted, and optionally recorded as an `Error` record.
 
+pub mod app;
+pub mod community_id;
 mod format;
 mod link;
 mod network;
@@ -43,10 +45,25 @@ pub enum Layer {
     Udp,
     Icmpv4,
     Icmpv6,
+    Dns,
+    Mdns,
+    Llmnr,
+    Nbns,
+    Dhcpv4,
+    Dhcpv6,
+    Ntp,
+    Snmp,
+    Sip,
+    Modbus,
+    Tls,
+    Dtls,
+    Quic,
+    Syslog,
+    Ssdp,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 10] = [
+    pub const ALL: [Layer; 25] = [
         Layer::Link,
         Layer::Ethernet,
         Layer::Vlan,
@@ -57,6 +74,21 @@ impl Layer {
         Layer::Udp,
         Layer::Icmpv4,
         Layer::Icmpv6,
+        Layer::Dns,
+        Layer::Mdns,
+        Layer::Llmnr,
+        Layer::Nbns,
+        Layer::Dhcpv4,
+        Layer::Dhcpv6,
+        Layer::Ntp,
+        Layer::Snmp,
+        Layer::Sip,
+        Layer::Modbus,
+        Layer::Tls,
+        Layer::Dtls,
+        Layer::Quic,
+        Layer::Syslog,
+        Layer::Ssdp,
     ];
 
     /// Lower-case name used in `Error` records and summaries.
@@ -72,6 +104,21 @@ impl Layer {
             Layer::Udp => "udp",
             Layer::Icmpv4 => "icmpv4",
             Layer::Icmpv6 => "icmpv6",
+            Layer::Dns => "dns",
+            Layer::Mdns => "mdns",
+            Layer::Llmnr => "llmnr",
+            Layer::Nbns => "nbns",
+            Layer::Dhcpv4 => "dhcpv4",
+            Layer::Dhcpv6 => "dhcpv6",
+            Layer::Ntp => "ntp",
+            Layer::Snmp => "snmp",
+            Layer::Sip => "sip",
+            Layer::Modbus => "modbus",
+            Layer::Tls => "tls",
+            Layer::Dtls => "dtls",
+            Layer::Quic => "quic",
+            Layer::Syslog => "syslog",
+            Layer::Ssdp => "ssdp",
         }
     }
 }
@@ -88,6 +135,11 @@ pub struct DecodeConfig {
     enabled: Vec<bool>,
     /// Copy payload bytes into records.
     pub payloads: bool,
+    /// Whether any application record type is on: one test per packet
+    /// decides whether payloads are looked at.
+    app_enabled: bool,
+    /// Seed of the Community ID hashes (0 unless the user sets one).
+    pub community_id_seed: u16,
 }
 
 impl DecodeConfig {
@@ -95,7 +147,7 @@ impl DecodeConfig {
     pub fn new() -> Self {
         let mut enabled = vec![true; RecordType::count()];
         enabled[RecordType::Error.index()] = false;
-        DecodeConfig { enabled, payloads: false }
+        DecodeConfig { enabled, payloads: false, app_enabled: true, community_id_seed: 0 }
     }
 
     /// Turns one record type on or off.
@@ -103,6 +155,7 @@ impl DecodeConfig {
         if let Some(slot) = self.enabled.get_mut(record_type.index()) {
             *slot = on;
         }
+        self.app_enabled = RecordType::all().any(|t| app::RECORD_TYPES.contains(&t) && self.is_enabled(t));
     }
 
     pub fn is_enabled(&self, record_type: RecordType) -> bool {
@@ -200,6 +253,10 @@ struct Scratch {
     error: netcap_records::Error,
     src_ip: String,
     dst_ip: String,
+    /// Community ID of the packet's flow, computed once at the IP layer.
+    community_id: String,
+    community_ids: community_id::CommunityId,
+    app: app::Scratch,
 }
 
 /// The decoding of one packet in progress: decoder state plus the output.
@@ -238,9 +295,10 @@ trait PacketRecord {
     fn stamp(&mut self, meta: &PacketMeta);
 }
 
-/// Records from layer 3 up carry the packet's addresses.
+/// Records from layer 3 up carry the packet's addresses and flow ID.
 trait AddressedRecord: PacketRecord {
     fn set_addresses(&mut self, src_ip: &str, dst_ip: &str);
+    fn set_community_id(&mut self, id: &str);
 }
 
 macro_rules! packet_records {
@@ -257,6 +315,10 @@ macro_rules! packet_records {
                 self.src_ip.push_str(src_ip);
                 self.dst_ip.clear();
                 self.dst_ip.push_str(dst_ip);
+            }
+            fn set_community_id(&mut self, id: &str) {
+                self.community_id.clear();
+                self.community_id.push_str(id);
             }
         })*
     };
@@ -278,7 +340,9 @@ fn set_payload(dst: &mut Vec<u8>, payload: &[u8], keep: bool) {
 
 impl Decoder {
     pub fn new(config: DecodeConfig) -> Self {
-        Decoder { config, stats: DecodeStats::default(), scratch: Scratch::default() }
+        let scratch =
+            Scratch { community_ids: community_id::CommunityId::new(config.community_id_seed), ..Scratch::default() };
+        Decoder { config, stats: DecodeStats::default(), scratch }
     }
 
     pub fn config(&self) -> &DecodeConfig {

@@ -68,10 +68,15 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     write_ipv4(&mut cx.scratch.src_ip, header.source());
     write_ipv4(&mut cx.scratch.dst_ip, header.destination());
     let payload = slice.payload();
+    let first_fragment = header.fragments_offset().value() == 0;
+    let s = &mut *cx.scratch;
+    let transport = first_fragment.then_some(payload.payload);
+    s.community_ids.write(&mut s.community_id, &header.source(), &header.destination(), header.protocol().0, transport);
     if cx.wants(RecordType::Ipv4) {
         let r = &mut cx.scratch.ipv4;
         r.stamp(cx.meta);
         r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
+        r.set_community_id(&cx.scratch.community_id);
         r.version = u32::from(header.version());
         r.header_length = header_len as u32;
         r.dscp = u32::from(header.dcp().value());
@@ -152,11 +157,17 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     write_ipv6(&mut cx.scratch.src_ip, header.source());
     write_ipv6(&mut cx.scratch.dst_ip, header.destination());
     let payload = slice.payload();
-    let first_fragment;
+    let first_fragment = extension_chain(header.next_header().0, slice.extensions().slice())
+        .filter_map(|ext| ext.fragment)
+        .all(|(offset, _, _)| offset == 0);
+    let s = &mut *cx.scratch;
+    let transport = first_fragment.then_some(payload.payload);
+    s.community_ids.write(&mut s.community_id, &header.source(), &header.destination(), payload.ip_number.0, transport);
     if cx.wants(RecordType::Ipv6) {
         let r = &mut cx.scratch.ipv6;
         r.stamp(cx.meta);
         r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
+        r.set_community_id(&cx.scratch.community_id);
         r.version = u32::from(header.version());
         r.traffic_class = u32::from(header.traffic_class());
         r.flow_label = header.flow_label().value();
@@ -182,13 +193,8 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
             });
         }
         r.transport_protocol = u32::from(payload.ip_number.0);
-        first_fragment = r.fragment_offset == 0;
         crate::set_payload(&mut r.payload, payload.payload, cx.config.payloads);
         cx.out.push(RecordType::Ipv6, &cx.scratch.ipv6);
-    } else {
-        first_fragment = extension_chain(header.next_header().0, slice.extensions().slice())
-            .filter_map(|ext| ext.fragment)
-            .all(|(offset, _, _)| offset == 0);
     }
     if let Some((e, _)) = ext_error {
         return cx.error(Layer::Ipv6, offset + 40, e);

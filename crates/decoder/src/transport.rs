@@ -1,5 +1,6 @@
 //! Transport layer: TCP (with options), UDP, ICMPv4 and ICMPv6.
 
+use crate::app::{self, Flow};
 use crate::{AddressedRecord, Layer, PacketContext, PacketRecord};
 use etherparse::{TcpSlice, UdpSlice};
 use netcap_records::{RecordType, Tcp};
@@ -26,13 +27,23 @@ fn tcp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize) {
         Ok(s) => s,
         Err(e) => return cx.error(Layer::Tcp, offset, e),
     };
-    if !cx.wants(RecordType::Tcp) {
-        return;
+    if cx.wants(RecordType::Tcp) {
+        tcp_record(cx, &segment);
     }
+    let flow = Flow {
+        src_port: segment.source_port(),
+        dst_port: segment.destination_port(),
+        offset: offset + segment.header_slice().len(),
+    };
+    app::tcp(cx, flow, segment.payload());
+}
+
+fn tcp_record(cx: &mut PacketContext<'_>, segment: &TcpSlice<'_>) {
     let header = segment.header_slice();
     let r = &mut cx.scratch.tcp;
     r.stamp(cx.meta);
     r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
+    r.set_community_id(&cx.scratch.community_id);
     r.src_port = u32::from(segment.source_port());
     r.dst_port = u32::from(segment.destination_port());
     r.seq = segment.sequence_number();
@@ -112,12 +123,18 @@ fn udp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize) {
         Ok(d) => d,
         Err(e) => return cx.error(Layer::Udp, offset, e),
     };
-    if !cx.wants(RecordType::Udp) {
-        return;
+    if cx.wants(RecordType::Udp) {
+        udp_record(cx, &datagram);
     }
+    let flow = Flow { src_port: datagram.source_port(), dst_port: datagram.destination_port(), offset: offset + 8 };
+    app::udp(cx, flow, datagram.payload());
+}
+
+fn udp_record(cx: &mut PacketContext<'_>, datagram: &UdpSlice<'_>) {
     let r = &mut cx.scratch.udp;
     r.stamp(cx.meta);
     r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
+    r.set_community_id(&cx.scratch.community_id);
     r.src_port = u32::from(datagram.source_port());
     r.dst_port = u32::from(datagram.destination_port());
     r.length = u32::from(datagram.length());
@@ -159,6 +176,7 @@ fn icmp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize, record_type: 
             let r = $r;
             r.stamp(cx.meta);
             r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
+            r.set_community_id(&cx.scratch.community_id);
             r.r#type = u32::from(kind);
             r.code = u32::from(code);
             r.checksum = checksum;
