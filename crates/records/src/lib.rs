@@ -5,12 +5,14 @@
 //! protobuf messages: a [`Header`] first, then records of one type
 //! (docs/format.md).
 
+mod docs;
 mod reader;
 mod writer;
 
 use prost_reflect::{DescriptorPool, MessageDescriptor};
 use std::sync::LazyLock;
 
+pub use docs::records_markdown;
 pub use reader::{ReadError, RecordReader};
 pub use writer::{FrameCompressor, RecordFileWriter, WriteError};
 
