@@ -118,6 +118,10 @@ const CHECKS: &[Check] = &[
     c1(T::Quicinitial, "quic", "quic.version", "version", Int),
     c1(T::Quicinitial, "quic", "quic.dcid", "dcid", Hex),
     c1(T::Quicinitial, "quic", "quic.scid", "scid", Hex),
+    c(T::Tlscertificate, "tls", "x509af.serialNumber", "serial", Hex),
+    c(T::Dtlsserverhello, "dtls", "dtls.handshake.ciphersuite", "cipher_suite", Int),
+    c(T::Ssdp, "ssdp", "http.request.method", "method", Text),
+    c(T::Ssdp, "ssdp", "http.response.code", "_status", Int),
     c(T::Quicinitial, "quic", "tls.handshake.extensions_server_name", "sni", Text),
     c(T::Syslog, "syslog", "syslog.facility", "facility", Int),
     c(T::Syslog, "syslog", "syslog.level", "severity", Int),
@@ -149,6 +153,13 @@ fn selected(check: &Check, row: &BTreeMap<&str, &str>) -> bool {
         // not by a per-packet decoder.
         T::Dtlsclienthello => {
             row.get("dtls.handshake.type").is_some_and(|t| t.split(',').next() == Some("1"))
+                && row.get("dtls.handshake.fragment_length").map(|v| v.split(',').next())
+                    == row.get("dtls.handshake.length").map(|v| v.split(',').next())
+        }
+        // Certificates of DTLS are fragmented and reassembled by tshark.
+        T::Tlscertificate => !protocols.contains("dtls") && !protocols.contains("quic"),
+        T::Dtlsserverhello => {
+            row.get("dtls.handshake.type").is_some_and(|t| t.split(',').next() == Some("2"))
                 && row.get("dtls.handshake.fragment_length").map(|v| v.split(',').next())
                     == row.get("dtls.handshake.length").map(|v| v.split(',').next())
         }

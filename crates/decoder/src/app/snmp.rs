@@ -84,3 +84,25 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
         Err(e) => super::parse_error(cx, Layer::Snmp, flow, format_args!("{e:?}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An SNMPv1 GetRequest for sysObjectID.0, community "public", request
+    /// ID 38 (the classic example of RFC 1157 encodings).
+    #[test]
+    fn v1_get_request() {
+        let bytes = [
+            0x30, 0x26, 0x02, 0x01, 0x00, 0x04, 0x06, b'p', b'u', b'b', b'l', b'i', b'c', 0xa0, 0x19, 0x02, 0x01, 0x26,
+            0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x0e, 0x30, 0x0c, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01,
+            0x02, 0x00, 0x05, 0x00,
+        ];
+        let (_, msg) = parse(&bytes).unwrap();
+        let mut r = Snmp::default();
+        fill(&mut r, &msg);
+        assert_eq!((r.version, r.community.as_str(), r.pdu_type, r.request_id), (0, "public", 0, 38));
+        assert_eq!(r.oids, ["1.3.6.1.2.1.1.2.0"]);
+        assert!(parse(&bytes[..20]).is_err());
+    }
+}
