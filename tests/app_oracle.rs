@@ -89,7 +89,7 @@ const CHECKS: &[Check] = &[
     c(T::Dhcpv4, "dhcp", "dhcp.option.dhcp", "_message_type", Int),
     c(T::Dhcpv4, "dhcp", "dhcp.option.request_list_item", "parameter_request_list", Int),
     c(T::Dhcpv4, "dhcp", "dhcp.option.hostname", "hostname", Text),
-    c(T::Dhcpv6, "dhcpv6", "dhcpv6.msgtype", "_first_msgtype", Int),
+    c1(T::Dhcpv6, "dhcpv6", "dhcpv6.msgtype", "_first_msgtype", Int),
     opt(T::Ntp, "ntp", "ntp.flags.li", "leap_indicator", Int),
     c(T::Ntp, "ntp", "ntp.flags.vn", "version", Int),
     c(T::Ntp, "ntp", "ntp.flags.mode", "mode", Int),
@@ -173,7 +173,8 @@ fn selected(check: &Check, row: &BTreeMap<&str, &str>) -> bool {
         // field then comes from the peer list in the data.
         T::Ntp if check.tshark == "ntp.stratum" => !matches!(row.get("ntp.flags.mode").copied(), Some("6" | "7")),
         // mDNS and LLMNR frames also list "dns"; NBNS is its own token.
-        T::Dns => !protocols.contains("mdns") && !protocols.contains("llmnr"),
+        // DNS over QUIC or TLS is encrypted or stream-borne: not per packet.
+        T::Dns => !protocols.contains("mdns") && !protocols.contains("llmnr") && !protocols.contains("quic"),
         _ => true,
     }
 }
@@ -286,6 +287,45 @@ fn app_records_agree_with_tshark() {
     let pcaps = util::testdata("pcaps");
     let mut files: Vec<_> = std::fs::read_dir(&pcaps).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
+    let inputs = files
+        .into_iter()
+        .map(|pcap| {
+            let name = pcap.file_name().unwrap().to_string_lossy().into_owned();
+            let tsv = std::fs::read_to_string(util::testdata(&format!("expected-app/{name}.tsv")))
+                .unwrap_or_else(|_| panic!("no tshark expectations for {name}: run scripts/tshark-app-expected"));
+            (pcap, tsv)
+        })
+        .collect();
+    compare_all(inputs);
+}
+
+/// The same comparison live over a capture corpus (tshark needed):
+/// `NETCAP_APP_CORPUS=../shared/pcaps/protocols cargo test --test integration app_corpus -- --ignored --nocapture`.
+#[test]
+#[ignore = "needs tshark and NETCAP_APP_CORPUS (a directory of captures)"]
+fn app_corpus() {
+    let Some(dir) = std::env::var_os("NETCAP_APP_CORPUS") else { return };
+    let mut files = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(dir)];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() { stack.push(p) } else { files.push(p) }
+        }
+    }
+    files.sort();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/tshark-app-expected");
+    let inputs = files
+        .into_iter()
+        .filter_map(|pcap| {
+            let out = std::process::Command::new(&script).arg("--stdout").arg(&pcap).output().ok()?;
+            Some((pcap, String::from_utf8_lossy(&out.stdout).into_owned()))
+        })
+        .collect();
+    compare_all(inputs);
+}
+
+fn compare_all(inputs: Vec<(std::path::PathBuf, String)>) {
     let mut tallies: BTreeMap<(String, &'static str), Tally> = BTreeMap::new();
     let mut cid = Tally::default();
     let mut failures: Vec<String> = Vec::new();
@@ -295,12 +335,8 @@ fn app_records_agree_with_tshark() {
         *n += 1;
         *n <= 5
     };
-    for pcap in files {
+    for (pcap, tsv) in inputs {
         let name = pcap.file_name().unwrap().to_string_lossy().into_owned();
-        let tsv_path = util::testdata(&format!("expected-app/{name}.tsv"));
-        let Ok(tsv) = std::fs::read_to_string(&tsv_path) else {
-            panic!("no tshark expectations for {name}: run scripts/tshark-app-expected");
-        };
         let dir = tempfile::tempdir().unwrap();
         let out =
             util::run(&["capture", "-read", pcap.to_str().unwrap(), "-out", dir.path().to_str().unwrap(), "-quiet"]);

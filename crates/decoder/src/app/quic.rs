@@ -57,6 +57,8 @@ fn version_keys(version: u32) -> Option<(&'static [u8; 20], bool)> {
         VERSION_2 => Some((&SALT_V2, true)),
         0xff00_001d..=0xff00_0020 => Some((&SALT_DRAFT29, false)),
         0xff00_0017..=0xff00_001c => Some((&SALT_DRAFT23, false)),
+        // Facebook's mvfst versions use the draft-27 salt.
+        0xface_b002 | 0xface_b00e => Some((&SALT_DRAFT23, false)),
         _ => None,
     }
 }
