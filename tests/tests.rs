@@ -3,6 +3,7 @@
 
 mod util;
 
+mod app_oracle;
 mod capture;
 mod dump;
 mod live;

@@ -6,6 +6,8 @@
 //! number, parsed with etherparse's zero-copy slices; every layer that fails
 //! to parse is counted, and optionally recorded as an `Error` record.
 
+pub mod app;
+pub mod community_id;
 pub mod l2;
 mod link;
 pub mod net;
@@ -75,10 +77,25 @@ pub enum Layer {
     Geneve,
     Sctp,
     Tunnel,
+    Dns,
+    Mdns,
+    Llmnr,
+    Nbns,
+    Dhcpv4,
+    Dhcpv6,
+    Ntp,
+    Snmp,
+    Sip,
+    Modbus,
+    Tls,
+    Dtls,
+    Quic,
+    Syslog,
+    Ssdp,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 32] = [
+    pub const ALL: [Layer; 47] = [
         Layer::Link,
         Layer::Ethernet,
         Layer::Vlan,
@@ -111,6 +128,21 @@ impl Layer {
         Layer::Geneve,
         Layer::Sctp,
         Layer::Tunnel,
+        Layer::Dns,
+        Layer::Mdns,
+        Layer::Llmnr,
+        Layer::Nbns,
+        Layer::Dhcpv4,
+        Layer::Dhcpv6,
+        Layer::Ntp,
+        Layer::Snmp,
+        Layer::Sip,
+        Layer::Modbus,
+        Layer::Tls,
+        Layer::Dtls,
+        Layer::Quic,
+        Layer::Syslog,
+        Layer::Ssdp,
     ];
 
     /// Lower-case name used in `Error` records and summaries.
@@ -148,6 +180,21 @@ impl Layer {
             Layer::Geneve => "geneve",
             Layer::Sctp => "sctp",
             Layer::Tunnel => "tunnel",
+            Layer::Dns => "dns",
+            Layer::Mdns => "mdns",
+            Layer::Llmnr => "llmnr",
+            Layer::Nbns => "nbns",
+            Layer::Dhcpv4 => "dhcpv4",
+            Layer::Dhcpv6 => "dhcpv6",
+            Layer::Ntp => "ntp",
+            Layer::Snmp => "snmp",
+            Layer::Sip => "sip",
+            Layer::Modbus => "modbus",
+            Layer::Tls => "tls",
+            Layer::Dtls => "dtls",
+            Layer::Quic => "quic",
+            Layer::Syslog => "syslog",
+            Layer::Ssdp => "ssdp",
         }
     }
 }
@@ -172,6 +219,11 @@ pub struct DecodeConfig {
     /// application records come only from the reassembled datagram, never
     /// from a fragment (docs/records.md).
     pub reassemble: bool,
+    /// Whether any application record type is on: one test per packet
+    /// decides whether payloads are looked at.
+    app_enabled: bool,
+    /// Seed of the Community ID hashes (0 unless the user sets one).
+    pub community_id_seed: u16,
 }
 
 impl DecodeConfig {
@@ -179,7 +231,14 @@ impl DecodeConfig {
     pub fn new() -> Self {
         let mut enabled = vec![true; RecordType::count()];
         enabled[RecordType::Error.index()] = false;
-        DecodeConfig { enabled, payloads: false, summaries: false, reassemble: true }
+        DecodeConfig {
+            enabled,
+            payloads: false,
+            summaries: false,
+            reassemble: true,
+            app_enabled: true,
+            community_id_seed: 0,
+        }
     }
 
     /// Turns one record type on or off.
@@ -187,6 +246,7 @@ impl DecodeConfig {
         if let Some(slot) = self.enabled.get_mut(record_type.index()) {
             *slot = on;
         }
+        self.app_enabled = RecordType::all().any(|t| app::RECORD_TYPES.contains(&t) && self.is_enabled(t));
     }
 
     pub fn is_enabled(&self, record_type: RecordType) -> bool {
@@ -201,12 +261,19 @@ impl Default for DecodeConfig {
 }
 
 /// Counts of what decoding saw, summed over packets; mergeable across workers.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeStats {
     /// Decode errors per layer, indexed like [`Layer::ALL`].
     pub errors: [u64; Layer::ALL.len()],
     /// Packets per link type this decoder does not support, by LINKTYPE.
     pub unsupported_link_types: std::collections::BTreeMap<u32, u64>,
+}
+
+// Arrays longer than 32 have no derived Default.
+impl Default for DecodeStats {
+    fn default() -> Self {
+        DecodeStats { errors: [0; Layer::ALL.len()], unsupported_link_types: Default::default() }
+    }
 }
 
 impl DecodeStats {
@@ -313,6 +380,10 @@ struct Scratch {
     l2: l2::Scratch,
     net: net::Scratch,
     tunnels: tunnel::Scratch,
+    /// Community ID of the packet's flow, computed once at the IP layer.
+    community_id: String,
+    community_ids: community_id::CommunityId,
+    app: app::Scratch,
 }
 
 /// The decoding of one packet in progress: decoder state plus the output.
@@ -412,6 +483,7 @@ macro_rules! emit {
             let $r = &mut $cx.scratch.$group.$rec;
             crate::stamp($r, $cx.meta, $cx.depth, &$cx.scratch.tunnel);
             crate::AddressedRecord::set_addresses($r, &$cx.scratch.src_ip, &$cx.scratch.dst_ip);
+            crate::AddressedRecord::set_community_id($r, &$cx.scratch.community_id);
             $body
             $cx.out.push($rt, &$cx.scratch.$group.$rec);
         }
@@ -446,9 +518,10 @@ fn copy_tunnel(dst: &mut Option<netcap_records::Tunnel>, src: Option<&netcap_rec
     }
 }
 
-/// Records from layer 3 up carry the packet's addresses.
+/// Records from layer 3 up carry the packet's addresses and flow ID.
 trait AddressedRecord: PacketRecord {
     fn set_addresses(&mut self, src_ip: &[u8], dst_ip: &[u8]);
+    fn set_community_id(&mut self, id: &str);
 }
 
 macro_rules! packet_records {
@@ -476,6 +549,10 @@ macro_rules! packet_records {
                 self.src_ip.extend_from_slice(src_ip);
                 self.dst_ip.clear();
                 self.dst_ip.extend_from_slice(dst_ip);
+            }
+            fn set_community_id(&mut self, id: &str) {
+                self.community_id.clear();
+                self.community_id.push_str(id);
             }
         })*
     };
@@ -516,7 +593,9 @@ fn set_payload(dst: &mut Vec<u8>, payload: &[u8], keep: bool) {
 
 impl Decoder {
     pub fn new(config: DecodeConfig) -> Self {
-        Decoder { config, stats: DecodeStats::default(), scratch: Scratch::default() }
+        let scratch =
+            Scratch { community_ids: community_id::CommunityId::new(config.community_id_seed), ..Scratch::default() };
+        Decoder { config, stats: DecodeStats::default(), scratch }
     }
 
     pub fn config(&self) -> &DecodeConfig {

@@ -83,11 +83,16 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     sum.ip_payload_length = u32::from(header.total_len()).saturating_sub(header_len as u32);
     sum.ip_total_length = u32::from(header.total_len());
     sum.fragment = header.more_fragments() || header.fragments_offset().value() != 0;
+    let first_fragment = header.fragments_offset().value() == 0;
+    let s = &mut *cx.scratch;
+    let transport = first_fragment.then_some(payload.payload);
+    s.community_ids.write(&mut s.community_id, &header.source(), &header.destination(), header.protocol().0, transport);
     // A reassembled datagram's header was recorded with its fragments.
     if cx.wants(RecordType::Ipv4) && !(cx.meta.reassembled && cx.depth == 0) {
         let r = &mut cx.scratch.ipv4;
         crate::stamp(r, cx.meta, cx.depth, &cx.scratch.tunnel);
         r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
+        r.set_community_id(&cx.scratch.community_id);
         r.version = u32::from(header.version());
         r.header_length = header_len as u32;
         r.dscp = u32::from(header.dcp().value());
@@ -208,11 +213,17 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     sum.ip_payload_length = u32::from(header.payload_length());
     sum.ip_total_length = 40 + u32::from(header.payload_length());
     sum.fragment = payload.fragmented;
-    let first_fragment;
+    let first_fragment = extension_chain(header.next_header().0, slice.extensions().slice())
+        .filter_map(|ext| ext.fragment)
+        .all(|(offset, _, _)| offset == 0);
+    let s = &mut *cx.scratch;
+    let transport = first_fragment.then_some(payload.payload);
+    s.community_ids.write(&mut s.community_id, &header.source(), &header.destination(), payload.ip_number.0, transport);
     if cx.wants(RecordType::Ipv6) && !(cx.meta.reassembled && cx.depth == 0) {
         let r = &mut cx.scratch.ipv6;
         crate::stamp(r, cx.meta, cx.depth, &cx.scratch.tunnel);
         r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
+        r.set_community_id(&cx.scratch.community_id);
         r.version = u32::from(header.version());
         r.traffic_class = u32::from(header.traffic_class());
         r.flow_label = header.flow_label().value();
@@ -248,13 +259,8 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
             r.extension_headers.push(h);
         }
         r.transport_protocol = u32::from(payload.ip_number.0);
-        first_fragment = r.fragment_offset == 0;
         crate::set_payload(&mut r.payload, payload.payload, cx.config.payloads);
         cx.out.push(RecordType::Ipv6, &cx.scratch.ipv6);
-    } else {
-        first_fragment = extension_chain(header.next_header().0, slice.extensions().slice())
-            .filter_map(|ext| ext.fragment)
-            .all(|(offset, _, _)| offset == 0);
     }
     if cx.wants(RecordType::Ipsecah) && !(cx.meta.reassembled && cx.depth == 0) {
         for ext in extension_chain(header.next_header().0, slice.extensions().slice()) {

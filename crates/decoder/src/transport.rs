@@ -1,5 +1,6 @@
 //! Transport layer: TCP (with options), UDP, ICMPv4 and ICMPv6.
 
+use crate::app::{self, Flow};
 use crate::{AddressedRecord, Layer, PacketContext, TransportKind, net, network, tunnel};
 use etherparse::{TcpSlice, UdpSlice};
 use netcap_records::{RecordType, Tcp};
@@ -67,16 +68,26 @@ fn tcp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize) {
     sum.tcp_ack = segment.acknowledgment_number();
     sum.tcp_window = segment.window_size();
     sum.payload_length = segment.payload().len() as u32;
-    if !cx.wants(RecordType::Tcp) {
-        if cx.config.summaries && segment.syn() {
-            cx.summary.tcp_window_scale = window_scale(segment.options());
-        }
-        return;
+    if cx.wants(RecordType::Tcp) {
+        tcp_record(cx, &segment, flags);
+    } else if cx.config.summaries && segment.syn() {
+        cx.summary.tcp_window_scale = window_scale(segment.options());
     }
+    let flow = Flow {
+        src_port: segment.source_port(),
+        dst_port: segment.destination_port(),
+        offset: offset + segment.header_slice().len(),
+    };
+    app::tcp(cx, flow, segment.payload());
+}
+
+fn tcp_record(cx: &mut PacketContext<'_>, segment: &TcpSlice<'_>, flags: u16) {
+    let header = segment.header_slice();
     let r = &mut cx.scratch.tcp;
     crate::stamp(r, cx.meta, cx.depth, &cx.scratch.tunnel);
     r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
     r.reassembled = cx.meta.reassembled;
+    r.set_community_id(&cx.scratch.community_id);
     r.src_port = u32::from(segment.source_port());
     r.dst_port = u32::from(segment.destination_port());
     r.seq = segment.sequence_number();
@@ -174,6 +185,7 @@ fn udp(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         crate::stamp(r, cx.meta, cx.depth, &cx.scratch.tunnel);
         r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
         r.reassembled = cx.meta.reassembled;
+        r.set_community_id(&cx.scratch.community_id);
         r.src_port = u32::from(src_port);
         r.dst_port = u32::from(dst_port);
         r.length = u32::from(datagram.length());
@@ -184,7 +196,10 @@ fn udp(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     }
     let start = offset + 8;
     let end = start + datagram.payload().len();
-    tunnel::by_udp_port(cx, &data[..end], start, src_port, dst_port);
+    if !tunnel::by_udp_port(cx, &data[..end], start, src_port, dst_port) {
+        let flow = Flow { src_port, dst_port, offset: start };
+        app::udp(cx, flow, datagram.payload());
+    }
 }
 
 /// ICMPv4 and ICMPv6 share their first 8 bytes' layout: type, code,
@@ -225,6 +240,7 @@ fn icmp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize, record_type: 
             crate::stamp(r, cx.meta, cx.depth, &cx.scratch.tunnel);
             r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
             r.reassembled = cx.meta.reassembled;
+            r.set_community_id(&cx.scratch.community_id);
             r.r#type = u32::from(kind);
             r.code = u32::from(code);
             r.checksum = checksum;

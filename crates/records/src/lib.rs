@@ -6,12 +6,14 @@
 //! (docs/format.md).
 
 pub mod civil;
+mod docs;
 mod reader;
 mod writer;
 
 use prost_reflect::{DescriptorPool, MessageDescriptor};
 use std::sync::LazyLock;
 
+pub use docs::records_markdown;
 pub use reader::{ReadError, RecordReader};
 pub use writer::{FrameCompressor, RecordFileWriter, WriteError};
 

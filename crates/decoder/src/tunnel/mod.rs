@@ -27,8 +27,8 @@ pub const PORT_GRE_IN_UDP: u16 = 4754;
 pub const PORT_TEREDO: u16 = 3544;
 
 /// Protocols found by UDP port: the UDP payload starts at `offset` and runs
-/// to the end of `data`.
-pub(crate) fn by_udp_port(cx: &mut PacketContext<'_>, data: &[u8], offset: usize, src: u16, dst: u16) {
+/// to the end of `data`. False if the ports are none of them.
+pub(crate) fn by_udp_port(cx: &mut PacketContext<'_>, data: &[u8], offset: usize, src: u16, dst: u16) -> bool {
     let either = |port: u16| src == port || dst == port;
     if either(PORT_VXLAN) {
         vxlan::decode(cx, data, offset, false);
@@ -42,7 +42,10 @@ pub(crate) fn by_udp_port(cx: &mut PacketContext<'_>, data: &[u8], offset: usize
         gre::decode(cx, data, offset);
     } else if either(PORT_TEREDO) {
         teredo(cx, data, offset);
+    } else {
+        return false;
     }
+    true
 }
 
 /// Teredo (RFC 4380): IPv6 in UDP, after optional authentication and
