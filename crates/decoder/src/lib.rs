@@ -409,6 +409,7 @@ struct PacketContext<'d> {
 const MAX_TUNNEL_DEPTH: u32 = 8;
 
 impl PacketContext<'_> {
+    #[inline]
     fn wants(&self, record_type: RecordType) -> bool {
         !self.quiet && self.config.is_enabled(record_type)
     }
@@ -504,6 +505,7 @@ trait TunnelRecord {
 }
 
 /// Copies `src` into `dst` keeping `dst`'s allocations.
+#[inline]
 fn copy_tunnel(dst: &mut Option<netcap_records::Tunnel>, src: Option<&netcap_records::Tunnel>) {
     match (dst.as_mut(), src) {
         (_, None) => *dst = None,

@@ -10,7 +10,7 @@
 //! connection ID, which a per-packet decoder does not know: they give header
 //! fields only.
 
-use super::{AppRecord, Flow, push_hex, tls};
+use super::{AppRecord, Flow, tls};
 use crate::{Layer, PacketContext};
 use aes::Aes128;
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
@@ -305,10 +305,8 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
     let r = &mut app.quic;
     r.set_flow(&stamp);
     r.version = h.version;
-    r.dcid.clear();
-    push_hex(&mut r.dcid, h.dcid);
-    r.scid.clear();
-    push_hex(&mut r.scid, h.scid);
+    crate::set_bytes(&mut r.dcid, h.dcid);
+    crate::set_bytes(&mut r.scid, h.scid);
     r.token_length = u32::try_from(h.token_length).unwrap_or(u32::MAX);
     r.length = u32::try_from(h.length).unwrap_or(u32::MAX);
     r.decrypted = false;
@@ -357,6 +355,7 @@ pub fn parse_all(p: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::push_hex;
 
     /// RFC 9001 appendix A.1: keys for DCID 0x8394c8f03e515708.
     #[test]

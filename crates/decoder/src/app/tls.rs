@@ -15,7 +15,6 @@ use md5::Md5;
 use netcap_records::RecordType;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 use tls_parser::{
     DTLSMessage, DTLSMessageHandshakeBody, TlsMessage, TlsMessageHandshake, parse_dtls_plaintext_record,
     parse_tls_message_handshake, parse_tls_raw_record,
@@ -129,13 +128,60 @@ fn u16_list(data: Option<&[u8]>, out: &mut Vec<u16>) {
 pub struct Work {
     pub ext: Extensions,
     sorted: Vec<u16>,
+    sorted2: Vec<u16>,
     text: String,
+    digests: Digests,
+}
+
+/// Slots of [`Digests`]: a client sends the same hello (so the same JA3 and
+/// JA4 strings) on every connection, and a network has few distinct clients.
+const DIGEST_SLOTS: usize = 64;
+
+/// The MD5 (JA3, JA3S) and truncated SHA-256 (JA4) hex digests of recent
+/// fingerprint strings, direct-mapped by a cheap hash of the string: hashing
+/// costs far more than decoding the hello.
+pub struct Digests {
+    slots: Vec<Option<(u8, String, String)>>,
+}
+
+impl Default for Digests {
+    fn default() -> Self {
+        Digests { slots: vec![None; DIGEST_SLOTS] }
+    }
+}
+
+impl Digests {
+    /// Appends the hex digest of `text` (`kind` 0: MD5, 1: SHA-256's first 6 bytes).
+    fn push(&mut self, out: &mut String, kind: u8, text: &str) {
+        let mut h: u64 = 0x9e37_79b9_7f4a_7c15 ^ u64::from(kind);
+        for chunk in text.as_bytes().chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29);
+        }
+        let slot = &mut self.slots[(h as usize) % DIGEST_SLOTS];
+        let hit = matches!(slot, Some((k, t, _)) if *k == kind && t == text);
+        let (k, t, digest) = slot.get_or_insert_with(Default::default);
+        if !hit {
+            *k = kind;
+            t.clear();
+            t.push_str(text);
+            digest.clear();
+            if kind == 0 {
+                push_hex(digest, Md5::digest(text.as_bytes()).as_slice());
+            } else {
+                push_hex(digest, &Sha256::digest(text.as_bytes())[..6]);
+            }
+        }
+        out.push_str(digest);
+    }
 }
 
 /// JA3: "version,ciphers,extensions,groups,point formats", GREASE removed.
 pub fn ja3(out: &mut String, version: u16, ciphers: &[u16], ext: &Extensions) {
     out.clear();
-    let _ = write!(out, "{version},");
+    push_dec(out, version);
+    out.push(',');
     join_dec(out, ciphers.iter().copied().filter(|&c| !is_grease(c)));
     out.push(',');
     join_dec(out, ext.types.iter().copied().filter(|&c| !is_grease(c)));
@@ -148,7 +194,10 @@ pub fn ja3(out: &mut String, version: u16, ciphers: &[u16], ext: &Extensions) {
 /// JA3S: "version,cipher,extensions".
 pub fn ja3s(out: &mut String, version: u16, cipher: u16, ext: &Extensions) {
     out.clear();
-    let _ = write!(out, "{version},{cipher},");
+    push_dec(out, version);
+    out.push(',');
+    push_dec(out, cipher);
+    out.push(',');
     join_dec(out, ext.types.iter().copied().filter(|&c| !is_grease(c)));
 }
 
@@ -157,23 +206,45 @@ fn join_dec(out: &mut String, values: impl Iterator<Item = u16>) {
         if i > 0 {
             out.push('-');
         }
-        let _ = write!(out, "{v}");
+        push_dec(out, v);
     }
 }
 
 fn join_hex(out: &mut String, values: &[u16]) {
-    for (i, v) in values.iter().enumerate() {
+    for (i, &v) in values.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        let _ = write!(out, "{v:04x}");
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for shift in [12, 8, 4, 0] {
+            out.push(char::from(HEX[usize::from((v >> shift) & 0xf)]));
+        }
+    }
+}
+
+/// Appends `v` in decimal (fingerprints format thousands of numbers; this
+/// is several times cheaper than `write!`).
+fn push_dec(out: &mut String, v: u16) {
+    let mut digits = [0u8; 5];
+    let mut n = v;
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
     }
 }
 
 /// MD5 as lower-case hex.
-pub fn md5_hex(out: &mut String, text: &str) {
+pub fn md5_hex(out: &mut String, text: &str, digests: &mut Digests) {
     out.clear();
-    push_hex(out, Md5::digest(text.as_bytes()).as_slice());
+    digests.push(out, 0, text);
 }
 
 /// Transport letter of JA4.
@@ -193,6 +264,7 @@ pub fn ja4(
     ciphers: &[u16],
     ext: &Extensions,
     work: &mut (Vec<u16>, String),
+    digests: &mut Digests,
 ) {
     let (sorted, text) = work;
     ja4.clear();
@@ -219,7 +291,10 @@ pub fn ja4(
     ja4.push(if ext.types.contains(&EXT_SNI) { 'd' } else { 'i' });
     let cipher_count = ciphers.iter().filter(|&&c| !is_grease(c)).count().min(99);
     let ext_count = ext.types.iter().filter(|&&c| !is_grease(c)).count().min(99);
-    let _ = write!(ja4, "{cipher_count:02}{ext_count:02}");
+    for count in [cipher_count, ext_count] {
+        ja4.push(char::from(b'0' + (count / 10) as u8));
+        ja4.push(char::from(b'0' + (count % 10) as u8));
+    }
     match ext.alpn.first().map(|a| a.as_bytes()).filter(|a| !a.is_empty()) {
         None => ja4.push_str("00"),
         Some(a) => {
@@ -248,7 +323,7 @@ pub fn ja4(
     if sorted.is_empty() {
         ja4.push_str("000000000000");
     } else {
-        push_sha256_12(ja4, text);
+        digests.push(ja4, 1, text);
     }
     // c: sorted extensions without SNI and ALPN, then signature algorithms in order.
     sorted.clear();
@@ -269,13 +344,8 @@ pub fn ja4(
     if no_extensions {
         ja4.push_str("000000000000");
     } else {
-        push_sha256_12(ja4, text);
+        digests.push(ja4, 1, text);
     }
-}
-
-fn push_sha256_12(out: &mut String, text: &str) {
-    let digest = Sha256::digest(text.as_bytes());
-    push_hex(out, &digest[..6]);
 }
 
 /// A ServerHello's fields. Parsed here: tls-parser drops the extensions of
@@ -324,10 +394,8 @@ macro_rules! fill_client_hello {
         let ch = $ch;
         r.record_version = u32::from($record_version);
         r.version = u32::from(ch.version.0);
-        r.random.clear();
-        push_hex(&mut r.random, ch.random);
-        r.session_id.clear();
-        push_hex(&mut r.session_id, ch.session_id.unwrap_or_default());
+        crate::set_bytes(&mut r.random, ch.random);
+        crate::set_bytes(&mut r.session_id, ch.session_id.unwrap_or_default());
         r.cipher_suites.clear();
         r.cipher_suites.extend(ch.ciphers.iter().map(|c| u32::from(c.0)));
         r.compression_methods.clear();
@@ -351,10 +419,10 @@ macro_rules! fill_client_hello {
         work.sorted.extend(ch.ciphers.iter().map(|c| c.0));
         let ciphers = std::mem::take(&mut work.sorted);
         ja3(&mut r.ja3, ch.version.0, &ciphers, ext);
-        md5_hex(&mut r.ja3_hash, &r.ja3);
-        let mut buffers = (Vec::new(), std::mem::take(&mut work.text));
-        ja4(&mut r.ja4, &mut r.ja4_r, $transport, ch.version.0, &ciphers, ext, &mut buffers);
-        work.text = buffers.1;
+        md5_hex(&mut r.ja3_hash, &r.ja3, &mut work.digests);
+        let mut buffers = (std::mem::take(&mut work.sorted2), std::mem::take(&mut work.text));
+        ja4(&mut r.ja4, &mut r.ja4_r, $transport, ch.version.0, &ciphers, ext, &mut buffers, &mut work.digests);
+        (work.sorted2, work.text) = buffers;
         work.sorted = ciphers;
     }};
 }
@@ -366,10 +434,8 @@ macro_rules! fill_server_hello {
         let sh = $sh;
         r.record_version = u32::from($record_version);
         r.version = u32::from(sh.version.0);
-        r.random.clear();
-        push_hex(&mut r.random, sh.random);
-        r.session_id.clear();
-        push_hex(&mut r.session_id, sh.session_id.unwrap_or_default());
+        crate::set_bytes(&mut r.random, sh.random);
+        crate::set_bytes(&mut r.session_id, sh.session_id.unwrap_or_default());
         r.cipher_suite = u32::from(sh.cipher.0);
         r.compression_method = u32::from(sh.compression.0);
         parse_extensions(sh.ext.unwrap_or_default(), true, &mut work.ext);
@@ -380,7 +446,7 @@ macro_rules! fill_server_hello {
         r.alpn.clear();
         r.alpn.push_str(ext.alpn.first().map_or("", String::as_str));
         ja3s(&mut r.ja3s, sh.version.0, sh.cipher.0, ext);
-        md5_hex(&mut r.ja3s_hash, &r.ja3s);
+        md5_hex(&mut r.ja3s_hash, &r.ja3s, &mut work.digests);
     }};
 }
 
@@ -545,8 +611,7 @@ pub(crate) fn decode_dtls(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]
                     r.set_flow(&stamp);
                     fill_client_hello!(&mut *r, &mut app.tls_work, Ja4Transport::Dtls, record_version, ch);
                     r.handshake_length = h.length;
-                    r.cookie.clear();
-                    push_hex(&mut r.cookie, ch.cookie);
+                    crate::set_bytes(&mut r.cookie, ch.cookie);
                     out.push(RecordType::Dtlsclienthello, &app.dtls_client_hello);
                 }
                 DTLSMessageHandshakeBody::ServerHello(sh) if cx.wants(RecordType::Dtlsserverhello) => {
@@ -592,10 +657,10 @@ pub(crate) fn quic_client_hello(r: &mut netcap_records::QuicInitial, work: &mut 
     work.sorted.extend(ch.ciphers.iter().map(|c| c.0));
     let ciphers = std::mem::take(&mut work.sorted);
     ja3(&mut r.ja3, ch.version.0, &ciphers, ext);
-    md5_hex(&mut r.ja3_hash, &r.ja3);
-    let mut buffers = (Vec::new(), std::mem::take(&mut work.text));
-    ja4(&mut r.ja4, &mut r.ja4_r, Ja4Transport::Quic, ch.version.0, &ciphers, ext, &mut buffers);
-    work.text = buffers.1;
+    md5_hex(&mut r.ja3_hash, &r.ja3, &mut work.digests);
+    let mut buffers = (std::mem::take(&mut work.sorted2), std::mem::take(&mut work.text));
+    ja4(&mut r.ja4, &mut r.ja4_r, Ja4Transport::Quic, ch.version.0, &ciphers, ext, &mut buffers, &mut work.digests);
+    (work.sorted2, work.text) = buffers;
     work.sorted = ciphers;
     true
 }
