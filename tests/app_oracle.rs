@@ -31,6 +31,12 @@ enum Norm {
     Whole,
     /// Text, the first of tshark's occurrences only.
     First,
+    /// Integers, leaving out tshark's occurrences for EDNS OPT records
+    /// (netcap decodes OPT into the edns_* fields, not the RR lists); the
+    /// field's occurrences line up with `dns.resp.type`'s.
+    NoOptInt,
+    /// Text, with OPT occurrences left out like [`Norm::NoOptInt`].
+    NoOptText,
 }
 
 /// One field check: record type, the tshark protocol token in
@@ -72,7 +78,12 @@ const CHECKS: &[Check] = &[
     c(T::Dns, "dns", "dns.count.answers", "answer_count", Int),
     c(T::Dns, "dns", "dns.qry.name", "questions.name", Text),
     c(T::Dns, "dns", "dns.qry.type", "questions.type", Int),
+    c(T::Dns, "dns", "dns.count.auth_rr", "authority_count", Int),
+    c(T::Dns, "dns", "dns.count.add_rr", "additional_count", Int),
+    c(T::Dns, "dns", "dns.resp.name", "_rr_names", NoOptText),
+    c(T::Dns, "dns", "dns.resp.type", "_rr_types", NoOptInt),
     c(T::Dns, "dns", "dns.a", "_a", Text),
+    c(T::Dns, "dns", "dns.aaaa", "_aaaa", Text),
     c(T::Mdns, "mdns", "dns.id", "id", Int),
     c(T::Mdns, "mdns", "dns.flags", "flags", Int),
     c(T::Mdns, "mdns", "dns.count.queries", "question_count", Int),
@@ -156,13 +167,21 @@ fn selected(check: &Check, row: &BTreeMap<&str, &str>) -> bool {
                 && row.get("dtls.handshake.fragment_length").map(|v| v.split(',').next())
                     == row.get("dtls.handshake.length").map(|v| v.split(',').next())
         }
-        // Certificates of DTLS are fragmented and reassembled by tshark.
-        T::Tlscertificate => !protocols.contains("dtls") && !protocols.contains("quic"),
+        // Certificates of DTLS are fragmented and reassembled by tshark;
+        // tshark's x509 fields also come from the OCSP response of a
+        // CertificateStatus message (type 22).
+        T::Tlscertificate => {
+            !protocols.contains("dtls") && !protocols.contains("quic") && !hs_types().iter().any(|t| t == "22")
+        }
         T::Dtlsserverhello => {
             row.get("dtls.handshake.type").is_some_and(|t| t.split(',').next() == Some("2"))
                 && row.get("dtls.handshake.fragment_length").map(|v| v.split(',').next())
                     == row.get("dtls.handshake.length").map(|v| v.split(',').next())
         }
+        // The ClientHello's fields where tshark dissected one: tshark follows
+        // the CRYPTO stream of the connection, so it leaves out a ClientHello
+        // retransmitted after a Retry (netcap records it with its packet).
+        T::Quicinitial if check.tshark.starts_with("tls.") => hs_types().iter().any(|t| t == "1"),
         // Initial packets only (long packet type 0; v2 numbers it 1).
         T::Quicinitial => {
             let version = row.get("quic.version").copied().unwrap_or("");
@@ -188,11 +207,11 @@ fn tshark_decoded(record: RecordType, row: &BTreeMap<&str, &str>) -> bool {
 fn norm(n: Norm, s: &str) -> String {
     let s = s.trim();
     match n {
-        Int => {
+        Int | NoOptInt => {
             let v = if let Some(h) = s.strip_prefix("0x") { i128::from_str_radix(h, 16).ok() } else { s.parse().ok() };
             v.map_or_else(|| s.to_owned(), |v| v.to_string())
         }
-        Text => s.to_owned(),
+        Text | NoOptText => s.to_owned(),
         Hex => s.replace(':', "").to_lowercase(),
         Whole | First => s.to_owned(),
     }
@@ -226,6 +245,25 @@ fn scalar(name: &str, v: &Value) -> String {
     }
 }
 
+/// A field of the resource records of every section, in order (of records
+/// of type `only`, or of all if 0).
+fn rr_field(msg: &DynamicMessage, field: &str, only: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    for section in ["answers", "authorities", "additionals"] {
+        let Some(Value::List(items)) = msg.get_field_by_name(section).map(|v| v.into_owned()) else { continue };
+        for rr in items {
+            let Some(m) = rr.as_message() else { continue };
+            let t = m.get_field_by_name("type").and_then(|v| v.as_u32()).unwrap_or(0);
+            if only == 0 || t == only {
+                if let Some(v) = m.get_field_by_name(field) {
+                    out.push(scalar(field, &v));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The values of `path` in one record, as text.
 fn values(msg: &DynamicMessage, path: &str) -> Vec<String> {
     let get = |name: &str| msg.get_field_by_name(name).map(|v| v.into_owned());
@@ -245,6 +283,9 @@ fn values(msg: &DynamicMessage, path: &str) -> Vec<String> {
                 (t == 1).then(|| scalar("ip", &ip))
             })
             .collect(),
+        "_aaaa" => rr_field(msg, "ip", 28),
+        "_rr_names" => rr_field(msg, "name", 0),
+        "_rr_types" => rr_field(msg, "type", 0),
         "_message_type" => values(msg, "message_type").into_iter().filter(|v| v != "0").collect(),
         "_status" => values(msg, "status_code").into_iter().filter(|v| v != "0").collect(),
         "_exception_code" => {
@@ -407,6 +448,14 @@ fn compare_all(inputs: Vec<(std::path::PathBuf, String)>) {
                     .filter(|v| !v.is_empty())
                     .map(|v| match check.norm {
                         Whole => vec![v.to_string()],
+                        NoOptInt | NoOptText => {
+                            let types = row.get("dns.resp.type").copied().unwrap_or("");
+                            v.split(',')
+                                .zip(types.split(','))
+                                .filter(|(_, t)| *t != "41")
+                                .map(|(x, _)| norm(check.norm, x))
+                                .collect()
+                        }
                         First => v.split(',').take(1).map(str::to_owned).collect(),
                         n => v.split(',').take(if check.first { 1 } else { usize::MAX }).map(|x| norm(n, x)).collect(),
                     })

@@ -8,6 +8,8 @@ use crate::{
     CaptureConfig, CaptureError, CaptureSummary, Input, LiveOptions, Progress, StopFlag, file_source, live_source,
 };
 use crossbeam_channel::{Receiver, Sender, bounded};
+use netcap_decoder::app::quic_initials::QuicInitials;
+use netcap_decoder::network_offset;
 use netcap_decoder::reassembly::{Reassembler, ReassemblyConfig};
 use netcap_decoder::{DecodeConfig, DecodeStats, Decoder, PacketMeta, RecordBuffers};
 use netcap_records::{FrameCompressor, Header, RecordType, SCHEMA_VERSION, WriteError};
@@ -53,6 +55,9 @@ pub(crate) struct BatchSender<'p> {
     progress: &'p Progress,
     /// IP fragment reassembly, in packet order (None when switched off).
     reassembler: Option<Reassembler>,
+    /// QUIC client Initials followed across packets (None when QUICInitial
+    /// records are not written).
+    quic: Option<QuicInitials>,
 }
 
 impl file_source::PacketSink for BatchSender<'_> {
@@ -79,12 +84,26 @@ impl file_source::PacketSink for BatchSender<'_> {
 impl BatchSender<'_> {
     pub fn push(&mut self, meta: PacketMeta, bytes: &[u8]) {
         self.current.push(meta, bytes, self.mapping.as_ref());
-        // A datagram completed by this fragment is decoded right after it.
-        if let Some(datagram) = self.reassembler.as_mut().and_then(|r| r.push(meta.link_type, meta.timestamp_ns, bytes))
-        {
-            let whole =
-                PacketMeta { link_type: LINKTYPE_RAW, wire_length: datagram.len() as u32, reassembled: true, ..meta };
-            self.current.push(whole, datagram, None);
+        // The stateful steps before decoding, in packet order; both look at
+        // the IP packet right under the link layer.
+        let ip = (self.reassembler.is_some() || self.quic.is_some())
+            .then(|| network_offset(meta.link_type, bytes))
+            .flatten()
+            .map(|offset| &bytes[offset..]);
+        if let Some(ip) = ip {
+            if let Some(side) = self.quic.as_mut().and_then(|q| q.push(meta.timestamp_ns, ip)) {
+                self.current.attach(side);
+            }
+            // A datagram completed by this fragment is decoded right after it.
+            if let Some(datagram) = self.reassembler.as_mut().and_then(|r| r.push_ip(meta.timestamp_ns, ip)) {
+                let whole = PacketMeta {
+                    link_type: LINKTYPE_RAW,
+                    wire_length: datagram.len() as u32,
+                    reassembled: true,
+                    ..meta
+                };
+                self.current.push(whole, datagram, None);
+            }
         }
         self.progress.packets.fetch_add(1, Ordering::Relaxed);
         if self.current.is_full() {
@@ -189,6 +208,7 @@ pub(crate) fn run(
             broken: &broken,
             progress,
             reassembler: config.decode.reassemble.then(|| Reassembler::new(ReassemblyConfig::default())),
+            quic: config.decode.is_enabled(RecordType::Quicinitial).then(QuicInitials::new),
         };
         let source_result = read_input(opened, &config.input.describe(), &mut sender, progress);
         sender.close();
@@ -288,8 +308,8 @@ fn worker(
         buffers.clear();
         // Reassembled datagrams are decoded but are not captured packets.
         let (mut packets, mut bytes) = (0u64, 0u64);
-        for (meta, data) in batch.iter() {
-            decoder.decode(meta, data, &mut buffers);
+        for (meta, data, side) in batch.iter() {
+            decoder.decode_with(meta, data, side, &mut buffers);
             if !meta.reassembled {
                 packets += 1;
                 bytes += data.len() as u64;

@@ -399,6 +399,9 @@ struct PacketContext<'d> {
     /// True once an IP header of the current (innermost) packet has set
     /// `scratch.src_ip`/`dst_ip`.
     has_ip: bool,
+    /// Side data the source thread attached to the packet (a QUIC
+    /// ClientHello put together across Initials; empty if none).
+    attachment: &'d [u8],
     /// Only the summary is being filled (the transport header of a first
     /// fragment, whose records come from the reassembled datagram): no
     /// records, no errors.
@@ -615,6 +618,12 @@ impl Decoder {
 
     /// Decodes one packet's captured bytes, appending its records to `out`.
     pub fn decode(&mut self, meta: &PacketMeta, data: &[u8], out: &mut RecordBuffers) {
+        self.decode_with(meta, data, &[], out);
+    }
+
+    /// [`Decoder::decode`] with the side data the capture's source thread
+    /// attached to the packet ([`app::quic_initials::QuicInitials::push`]).
+    pub fn decode_with(&mut self, meta: &PacketMeta, data: &[u8], attachment: &[u8], out: &mut RecordBuffers) {
         let summary = PacketSummary {
             frame: meta.frame,
             timestamp_ns: meta.timestamp_ns,
@@ -631,6 +640,7 @@ impl Decoder {
             summary,
             depth: 0,
             has_ip: false,
+            attachment,
             quiet: false,
         };
         link::decode(&mut cx, data);

@@ -195,6 +195,12 @@ impl Reassembler {
     /// IPv4 or IPv6 packet, LINKTYPE_RAW) when this packet completed one.
     pub fn push(&mut self, link_type: u32, timestamp_ns: i64, frame: &[u8]) -> Option<&[u8]> {
         let ip = &frame[network_offset(link_type, frame)?..];
+        self.push_ip(timestamp_ns, ip)
+    }
+
+    /// [`Reassembler::push`] for a packet whose IP header was found already
+    /// ([`network_offset`]).
+    pub fn push_ip(&mut self, timestamp_ns: i64, ip: &[u8]) -> Option<&[u8]> {
         let fragment = match parse(ip) {
             Parsed::NotFragment => return None,
             Parsed::Invalid => {

@@ -14,6 +14,7 @@ pub mod dns;
 pub mod modbus;
 pub mod ntp;
 pub mod quic;
+pub mod quic_initials;
 pub mod sip;
 pub mod snmp;
 pub mod ssdp;

@@ -36,6 +36,16 @@ const SALT_DRAFT29: [u8; 20] = [
     0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97, 0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8,
     0x99,
 ];
+/// Google QUIC T050 and T051 (IETF packet format with TLS 1.3), as
+/// Wireshark decrypts them.
+const SALT_T050: [u8; 20] = [
+    0x7f, 0xf5, 0x79, 0xe5, 0xac, 0xd0, 0x72, 0x91, 0x55, 0x80, 0x30, 0x4c, 0x43, 0xa2, 0x36, 0x7c, 0x60, 0x48, 0x83,
+    0x10,
+];
+const SALT_T051: [u8; 20] = [
+    0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee, 0x5f, 0xa4, 0x50, 0x6c, 0x19, 0x12, 0x4f, 0xc8, 0xcc, 0xda, 0x6e, 0x03,
+    0x3d,
+];
 /// Drafts 23 to 28.
 const SALT_DRAFT23: [u8; 20] = [
     0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7, 0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65, 0xbe, 0xf9, 0xf5,
@@ -59,8 +69,16 @@ fn version_keys(version: u32) -> Option<(&'static [u8; 20], bool)> {
         0xff00_0017..=0xff00_001c => Some((&SALT_DRAFT23, false)),
         // Facebook's mvfst versions use the draft-27 salt.
         0xface_b002 | 0xface_b00e => Some((&SALT_DRAFT23, false)),
+        // "T050", "T051".
+        0x5430_3530 => Some((&SALT_T050, false)),
+        0x5430_3531 => Some((&SALT_T051, false)),
         _ => None,
     }
+}
+
+/// Google QUIC versions with the IETF packet format and TLS ("T050", "T051").
+pub fn is_gquic_tls(version: u32) -> bool {
+    matches!(version, 0x5430_3530 | 0x5430_3531)
 }
 
 /// Packet type bits of an Initial for this version (v2 renumbered them).
@@ -69,8 +87,9 @@ fn initial_type(version: u32) -> u8 {
 }
 
 /// Cheap check: a long-header packet of a known version with Initial type.
+/// The fixed bit (0x40) is not checked: peers may grease it (RFC 9287).
 pub(crate) fn looks_like_initial(p: &[u8]) -> bool {
-    if p.len() < 7 || p[0] & 0xc0 != 0xc0 {
+    if p.len() < 7 || p[0] & 0x80 == 0 {
         return false;
     }
     let version = u32::from_be_bytes([p[1], p[2], p[3], p[4]]);
@@ -164,7 +183,7 @@ pub fn client_keys(version: u32, dcid: &[u8]) -> Option<Keys> {
 /// Removes header protection and decrypts the payload into `out`; returns
 /// the packet number. `None` if the packet is short or the tag does not
 /// verify (a server Initial, or not QUIC).
-pub fn decrypt(p: &[u8], h: &Initial<'_>, keys: &Keys, out: &mut Vec<u8>) -> Option<u64> {
+pub fn decrypt(p: &[u8], h: &Initial<'_>, keys: &Keys, out: &mut Vec<u8>, header: &mut Vec<u8>) -> Option<u64> {
     let end = h.pn_offset.checked_add(usize::try_from(h.length).ok()?)?;
     if end > p.len() || h.length < 20 {
         return None;
@@ -176,11 +195,12 @@ pub fn decrypt(p: &[u8], h: &Initial<'_>, keys: &Keys, out: &mut Vec<u8>) -> Opt
     hp.encrypt_block(&mut mask);
     let first = p[0] ^ (mask[0] & 0x0f);
     let pn_len = usize::from(first & 3) + 1;
-    // The header with protection removed is the AEAD's associated data.
-    let mut header = [0u8; 128];
+    // The header with protection removed is the AEAD's associated data (it
+    // holds the token, so it has no small bound).
     let header_len = h.pn_offset + pn_len;
-    let header_bytes = header.get_mut(..header_len)?;
-    header_bytes.copy_from_slice(p.get(..header_len)?);
+    header.clear();
+    header.extend_from_slice(p.get(..header_len)?);
+    let header_bytes = header.as_mut_slice();
     header_bytes[0] = first;
     let mut pn = 0u64;
     for i in 0..pn_len {
@@ -202,8 +222,15 @@ pub fn decrypt(p: &[u8], h: &Initial<'_>, keys: &Keys, out: &mut Vec<u8>) -> Opt
 }
 
 /// Frame types of a decrypted payload, and the CRYPTO data put together
-/// from offset 0 as far as it is contiguous.
-pub fn frames(payload: &[u8], types: &mut Vec<u32>, crypto: &mut Vec<u8>, spans: &mut Vec<(u64, usize, usize)>) {
+/// from offset 0 as far as it is contiguous. Google QUIC T05x
+/// (`stream_crypto`) numbers the CRYPTO frame 0x08, IETF's first STREAM type.
+pub fn frames(
+    payload: &[u8],
+    types: &mut Vec<u32>,
+    crypto: &mut Vec<u8>,
+    spans: &mut Vec<(u64, usize, usize)>,
+    stream_crypto: bool,
+) {
     types.clear();
     crypto.clear();
     spans.clear();
@@ -246,7 +273,8 @@ pub fn frames(payload: &[u8], types: &mut Vec<u32>, crypto: &mut Vec<u8>, spans:
                     break;
                 }
             }
-            0x06 => {
+            // CRYPTO; Google's T05x number it 0x08.
+            0x06 | 0x08 if kind == 0x06 || stream_crypto => {
                 let Some((offset, n)) = varint(payload, at) else { break };
                 let Some((len, n)) = varint(payload, n) else { break };
                 let Some(end) = usize::try_from(len).ok().and_then(|l| n.checked_add(l)) else { break };
@@ -289,6 +317,7 @@ pub fn frames(payload: &[u8], types: &mut Vec<u32>, crypto: &mut Vec<u8>, spans:
 #[derive(Default)]
 pub struct Work {
     plain: Vec<u8>,
+    header: Vec<u8>,
     crypto: Vec<u8>,
     spans: Vec<(u64, usize, usize)>,
 }
@@ -301,6 +330,7 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
         Ok(h) => h,
         Err(e) => return super::parse_error(cx, Layer::Quic, flow, e),
     };
+    let attachment = super::quic_initials::Attachment::decode(cx.attachment);
     let (stamp, app, out) = super::stamp_and_records!(cx, flow);
     let r = &mut app.quic;
     r.set_flow(&stamp);
@@ -323,20 +353,29 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
     r.ja4_r.clear();
     r.ja3.clear();
     r.ja3_hash.clear();
+    r.client_hello_reassembled = false;
     let work = &mut app.quic_work;
-    if let Some(keys) = client_keys(h.version, h.dcid) {
-        if let Some(pn) = decrypt(payload, &h, &keys, &mut work.plain) {
-            r.decrypted = true;
-            r.packet_number = pn;
-            frames(&work.plain, &mut r.frame_types, &mut work.crypto, &mut work.spans);
-            let c = &work.crypto;
-            if c.first() == Some(&1) && c.len() >= 4 {
-                let len = u32::from_be_bytes([0, c[1], c[2], c[3]]) as usize;
-                if let Some(message) = c.get(..4 + len) {
-                    tls::quic_client_hello(r, &mut app.tls_work, message);
-                }
+    let mut pn =
+        client_keys(h.version, h.dcid).and_then(|k| decrypt(payload, &h, &k, &mut work.plain, &mut work.header));
+    if let Some(a) = attachment.filter(|a| pn.is_none() && a.key_dcid != h.dcid) {
+        pn = client_keys(h.version, a.key_dcid)
+            .and_then(|k| decrypt(payload, &h, &k, &mut work.plain, &mut work.header));
+    }
+    if let Some(pn) = pn {
+        r.decrypted = true;
+        r.packet_number = pn;
+        frames(&work.plain, &mut r.frame_types, &mut work.crypto, &mut work.spans, is_gquic_tls(h.version));
+        let c = &work.crypto;
+        if c.first() == Some(&1) && c.len() >= 4 {
+            let len = u32::from_be_bytes([0, c[1], c[2], c[3]]) as usize;
+            if let Some(message) = c.get(..4 + len) {
+                tls::quic_client_hello(r, &mut app.tls_work, message);
             }
         }
+    }
+    // The ClientHello the source thread put together for this packet.
+    if let Some(a) = attachment.filter(|_| !r.client_hello) {
+        r.client_hello_reassembled = tls::quic_client_hello(r, &mut app.tls_work, a.client_hello);
     }
     out.push(RecordType::Quicinitial, &app.quic);
 }
@@ -345,10 +384,10 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
 pub fn parse_all(p: &[u8]) -> Option<usize> {
     let h = parse(p).ok()?;
     let keys = client_keys(h.version, h.dcid)?;
-    let mut plain = Vec::new();
-    decrypt(p, &h, &keys, &mut plain)?;
+    let (mut plain, mut header) = (Vec::new(), Vec::new());
+    decrypt(p, &h, &keys, &mut plain, &mut header)?;
     let (mut types, mut crypto, mut spans) = (Vec::new(), Vec::new(), Vec::new());
-    frames(&plain, &mut types, &mut crypto, &mut spans);
+    frames(&plain, &mut types, &mut crypto, &mut spans, is_gquic_tls(h.version));
     Some(types.len() + crypto.len())
 }
 

@@ -563,10 +563,46 @@ pub fn parse_certificate(der: &[u8]) -> Result<CertificateInfo, x509_parser::nom
     Ok(info)
 }
 
+/// The serial number's content bytes, read with a minimal DER walk
+/// (Certificate and TBSCertificate sequences, optional [0] version, then the
+/// INTEGER): for certificates x509-parser rejects, such as dates out of
+/// range, which Wireshark still shows.
+pub fn raw_serial(der: &[u8]) -> Option<&[u8]> {
+    /// Tag, then the content of one TLV at the start of `b` and what follows it.
+    fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+        let tag = *b.first()?;
+        let first = *b.get(1)?;
+        let (len, at) = if first < 0x80 {
+            (usize::from(first), 2)
+        } else {
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 {
+                return None;
+            }
+            let len = b.get(2..2 + n)?.iter().fold(0usize, |acc, &x| (acc << 8) | usize::from(x));
+            (len, 2 + n)
+        };
+        let content = b.get(at..at.checked_add(len)?)?;
+        Some((tag, content, &b[at + len..]))
+    }
+    let (0x30, cert, _) = tlv(der)? else { return None };
+    let (0x30, tbs, _) = tlv(cert)? else { return None };
+    let (tag, content, rest) = tlv(tbs)?;
+    let (tag, content) = if tag == 0xa0 { tlv(rest).map(|(t, c, _)| (t, c))? } else { (tag, content) };
+    (tag == 0x02).then_some(content)
+}
+
 fn certificate(cx: &mut PacketContext<'_>, flow: Flow, index: usize, der: &[u8]) {
     let info = match parse_certificate(der) {
         Ok(info) => info,
-        Err(e) => return super::parse_error(cx, Layer::Tls, flow, format_args!("certificate {index}: {e}")),
+        Err(e) => {
+            super::parse_error(cx, Layer::Tls, flow, format_args!("certificate {index}: {e}"));
+            // Keep what identifies the certificate: serial, thumbprint, length.
+            let Some(serial) = raw_serial(der) else { return };
+            let mut info = CertificateInfo::default();
+            push_hex(&mut info.serial, serial);
+            info
+        }
     };
     emit!(cx, flow, RecordType::Tlscertificate, certificate, |r: &mut netcap_records::TlsCertificate| {
         r.index = index as u32;
@@ -696,4 +732,44 @@ pub fn parse_all(payload: &[u8]) -> usize {
         n += record.messages.len();
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_serial_with_and_without_version() {
+        // Certificate { TBSCertificate { [0] { INTEGER 2 }, INTEGER 0x1234abcd } }
+        let v3 = [0x30, 0x0d, 0x30, 0x0b, 0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x04, 0x12, 0x34, 0xab, 0xcd];
+        assert_eq!(raw_serial(&v3), Some(&[0x12, 0x34, 0xab, 0xcd][..]));
+        let v1 = [0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x07];
+        assert_eq!(raw_serial(&v1), Some(&[0x07][..]));
+        assert_eq!(raw_serial(&v3[..8]), None);
+        assert_eq!(raw_serial(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]), None);
+    }
+
+    #[test]
+    fn fingerprint_numbers_and_digest_cache() {
+        let mut s = String::new();
+        for v in [0, 7, 10, 771, 65535] {
+            push_dec(&mut s, v);
+            s.push(' ');
+        }
+        assert_eq!(s, "0 7 10 771 65535 ");
+        s.clear();
+        join_hex(&mut s, &[0x0a0a, 0x1301, 0x00ff]);
+        assert_eq!(s, "0a0a,1301,00ff");
+        let mut d = Digests::default();
+        let (mut a, mut b) = (String::new(), String::new());
+        d.push(&mut a, 0, "771,4865,0");
+        d.push(&mut b, 0, "771,4865,0");
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 32);
+        b.clear();
+        // Same text, other digest kind: not taken from the cache.
+        d.push(&mut b, 1, "771,4865,0");
+        assert_eq!(b.len(), 12);
+        assert_ne!(a[..12], b);
+    }
 }
