@@ -92,10 +92,13 @@ pub enum Layer {
     Quic,
     Syslog,
     Ssdp,
+    Enip,
+    Cip,
+    Radius,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 47] = [
+    pub const ALL: [Layer; 50] = [
         Layer::Link,
         Layer::Ethernet,
         Layer::Vlan,
@@ -143,6 +146,9 @@ impl Layer {
         Layer::Quic,
         Layer::Syslog,
         Layer::Ssdp,
+        Layer::Enip,
+        Layer::Cip,
+        Layer::Radius,
     ];
 
     /// Lower-case name used in `Error` records and summaries.
@@ -195,6 +201,9 @@ impl Layer {
             Layer::Quic => "quic",
             Layer::Syslog => "syslog",
             Layer::Ssdp => "ssdp",
+            Layer::Enip => "enip",
+            Layer::Cip => "cip",
+            Layer::Radius => "radius",
         }
     }
 }
@@ -568,10 +577,12 @@ packet_records!(
     r::Ethernet, r::Dot1q, r::Arp, r::Ipv4, r::Ipv6, r::Tcp, r::Udp, r::Icmpv4, r::Icmpv6,
     r::Llc, r::Snap, r::Stp, r::Lldp, r::Cdp, r::Eap, r::Eapol, r::Dot11, r::Mpls, r::PpPoE,
     r::Igmp, r::Icmpv6Ndp, r::Mld, r::IpSecAh, r::IpSecEsp, r::Ospf, r::Vrrp, r::Bfd, r::Gre, r::Erspan,
-    r::Vxlan, r::Geneve, r::Sctp;
+    r::Vxlan, r::Geneve, r::Sctp, r::IPv6HopByHop, r::IPv6Destination, r::IPv6Routing, r::IPv6Fragment,
+    r::IcmPv6Echo;
     addressed: r::Ipv4, r::Ipv6, r::Tcp, r::Udp, r::Icmpv4, r::Icmpv6,
     r::Igmp, r::Icmpv6Ndp, r::Mld, r::IpSecAh, r::IpSecEsp, r::Ospf, r::Vrrp, r::Bfd, r::Gre, r::Erspan,
-    r::Vxlan, r::Geneve, r::Sctp;
+    r::Vxlan, r::Geneve, r::Sctp, r::IPv6HopByHop, r::IPv6Destination, r::IPv6Routing, r::IPv6Fragment,
+    r::IcmPv6Echo;
     untunneled: r::Error
 );
 

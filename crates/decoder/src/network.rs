@@ -262,11 +262,18 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         crate::set_payload(&mut r.payload, payload.payload, cx.config.payloads);
         cx.out.push(RecordType::Ipv6, &cx.scratch.ipv6);
     }
-    if cx.wants(RecordType::Ipsecah) && !(cx.meta.reassembled && cx.depth == 0) {
-        for ext in extension_chain(header.next_header().0, slice.extensions().slice()) {
+    // Records of the extension headers themselves: IP-layer records, so
+    // written for the fragments as captured, not for a reassembled datagram.
+    let chain = slice.extensions().slice();
+    if !chain.is_empty() && !(cx.meta.reassembled && cx.depth == 0) {
+        for ext in extension_chain(header.next_header().0, chain) {
+            let at = offset_in(data, ext.bytes);
             if ext.r#type == u32::from(IPV6_AUTH) {
-                let at = offset_in(data, ext.bytes);
-                net::ipsec::ah(cx, &data[..at + ext.bytes.len()], at);
+                if cx.wants(RecordType::Ipsecah) {
+                    net::ipsec::ah(cx, &data[..at + ext.bytes.len()], at);
+                }
+            } else {
+                net::ipv6ext::decode(cx, ext.r#type as u8, ext.bytes, at);
             }
         }
     }

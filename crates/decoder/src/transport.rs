@@ -31,6 +31,7 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, protocol: u8, data: &[u8], offs
         IP_ICMPV6 if over_ipv6 => {
             icmp(cx, payload, offset, RecordType::Icmpv6);
             net::ndp::decode(cx, payload, offset);
+            net::echo::decode(cx, payload);
         }
         IP_IPIP => cx.inner("ipip", 0, offset, |cx| network::ipv4(cx, data, offset)),
         IP_IPV6 => cx.inner("ipip", 0, offset, |cx| network::ipv6(cx, data, offset)),

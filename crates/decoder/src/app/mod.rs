@@ -11,10 +11,12 @@
 pub mod dhcpv4;
 pub mod dhcpv6;
 pub mod dns;
+pub mod enip;
 pub mod modbus;
 pub mod ntp;
 pub mod quic;
 pub mod quic_initials;
+pub mod radius;
 pub mod sip;
 pub mod snmp;
 pub mod ssdp;
@@ -46,13 +48,16 @@ pub(crate) struct Scratch {
     quic: r::QuicInitial,
     syslog: r::Syslog,
     ssdp: r::Ssdp,
+    enip: r::Enip,
+    cip: r::Cip,
+    radius: r::Radius,
     /// Work buffers of the TLS fingerprints and QUIC decryption.
     pub(crate) tls_work: tls::Work,
     pub(crate) quic_work: quic::Work,
 }
 
 /// The record types this module writes.
-pub const RECORD_TYPES: [RecordType; 18] = [
+pub const RECORD_TYPES: [RecordType; 21] = [
     RecordType::Dns,
     RecordType::Mdns,
     RecordType::Llmnr,
@@ -71,6 +76,9 @@ pub const RECORD_TYPES: [RecordType; 18] = [
     RecordType::Quicinitial,
     RecordType::Syslog,
     RecordType::Ssdp,
+    RecordType::Enip,
+    RecordType::Cip,
+    RecordType::Radius,
 ];
 
 /// The flow of the packet an application record comes from.
@@ -153,7 +161,10 @@ app_records!(
     r::TlsCertificate,
     r::QuicInitial,
     r::Syslog,
-    r::Ssdp
+    r::Ssdp,
+    r::Enip,
+    r::Cip,
+    r::Radius
 );
 
 /// Stamps the record in `$field` of the app scratch with the packet's flow,
@@ -200,6 +211,8 @@ enum ByPort {
     Sip,
     Ssdp,
     Modbus,
+    Enip,
+    Radius,
 }
 
 fn udp_port(port: u16) -> Option<ByPort> {
@@ -213,6 +226,8 @@ fn udp_port(port: u16) -> Option<ByPort> {
         NTP => ByPort::Ntp,
         SNMP | SNMP_TRAP => ByPort::Snmp,
         SYSLOG => ByPort::Syslog,
+        enip::PORT => ByPort::Enip,
+        p if radius::PORTS.contains(&p) => ByPort::Radius,
         SIP => ByPort::Sip,
         SSDP => ByPort::Ssdp,
         _ => return None,
@@ -224,6 +239,7 @@ fn tcp_port(port: u16) -> Option<ByPort> {
         DNS => ByPort::Dns,
         LLMNR => ByPort::Llmnr,
         MODBUS => ByPort::Modbus,
+        enip::PORT => ByPort::Enip,
         SIP => ByPort::Sip,
         _ => return None,
     })
@@ -253,6 +269,8 @@ pub(crate) fn udp(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
         Some(ByPort::Syslog) => syslog::decode(cx, flow, payload),
         Some(ByPort::Sip) => sip::decode(cx, flow, payload, false),
         Some(ByPort::Ssdp) => ssdp::decode(cx, flow, payload),
+        Some(ByPort::Enip) => enip::decode(cx, flow, payload, false),
+        Some(ByPort::Radius) => radius::decode(cx, flow, payload),
         Some(ByPort::Modbus) | None => {
             // Port-independent protocols, recognised by their first bytes.
             if tls::looks_like_dtls(payload) {
@@ -277,6 +295,7 @@ pub(crate) fn tcp(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
         Some(ByPort::Dns) => dns::decode(cx, flow, payload, dns::Variant::Dns, true),
         Some(ByPort::Llmnr) => dns::decode(cx, flow, payload, dns::Variant::Llmnr, true),
         Some(ByPort::Modbus) => modbus::decode(cx, flow, payload),
+        Some(ByPort::Enip) => enip::decode(cx, flow, payload, true),
         Some(ByPort::Sip) => sip::decode(cx, flow, payload, true),
         _ => {}
     }

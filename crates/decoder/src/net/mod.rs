@@ -1,9 +1,12 @@
 //! Network-layer protocols above IP that are not transports: IGMP, ICMPv6
-//! neighbour discovery and MLD, IPsec AH/ESP, OSPF, VRRP, BFD, and SCTP.
+//! neighbour discovery, echo and MLD, IPsec AH/ESP, OSPF, VRRP, BFD, SCTP,
+//! and the IPv6 extension headers as records of their own.
 
 pub mod bfd;
+pub mod echo;
 pub mod igmp;
 pub mod ipsec;
+pub mod ipv6ext;
 pub mod ndp;
 pub mod ospf;
 pub mod sctp;
@@ -21,6 +24,11 @@ pub(crate) struct Scratch {
     pub vrrp: netcap_records::Vrrp,
     pub bfd: netcap_records::Bfd,
     pub sctp: netcap_records::Sctp,
+    pub hop_by_hop: netcap_records::IPv6HopByHop,
+    pub destination: netcap_records::IPv6Destination,
+    pub routing: netcap_records::IPv6Routing,
+    pub fragment: netcap_records::IPv6Fragment,
+    pub echo: netcap_records::IcmPv6Echo,
 }
 
 /// Reads `count` addresses of `size` bytes at `at` into `out`.
