@@ -546,3 +546,34 @@ fn app_oracle_normalisers() {
     assert_eq!(norm(Hex, "83:94:C8"), "8394c8");
     let _ = DynamicMessage::new(netcap_records::Dns::default().descriptor());
 }
+
+/// Connection and Flow records carry the Community ID of their 5-tuple: the
+/// same as the per-packet records of their first packet (which agree with
+/// tshark's communityid, above).
+#[test]
+fn connections_carry_the_community_id_of_their_packets() {
+    let mut compared = 0;
+    for name in
+        ["cidspec-tcp.pcap", "cidspec-udp.pcap", "cidspec-icmp.pcap", "cidspec-ipv6.pcap", "zeek-icmp6-ping.pcap"]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        util::capture(&util::testdata(&format!("pcaps/{name}")), dir.path(), &[]);
+        let ip4 = read_all(dir.path(), T::Ipv4);
+        let ip6 = read_all(dir.path(), T::Ipv6);
+        let flows = read_all(dir.path(), T::Flow);
+        for conns in read_all(dir.path(), T::Connection).values() {
+            for c in conns {
+                let frame = c.get_field_by_name("frame").and_then(|v| v.as_u64()).unwrap();
+                let packet = ip4.get(&frame).or_else(|| ip6.get(&frame)).and_then(|m| m.first()).unwrap();
+                let ours = values(c, "community_id");
+                assert_eq!(ours, values(packet, "community_id"), "{name} connection at frame {frame}");
+                assert!(ours[0].starts_with("1:"), "{name}: {ours:?}");
+                for f in flows.get(&frame).into_iter().flatten() {
+                    assert_eq!(values(f, "community_id"), ours, "{name} flow at frame {frame}");
+                }
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 5, "{compared}");
+}

@@ -7,6 +7,7 @@
 use crate::CaptureError;
 use crate::pipeline::EncodedFrame;
 use netcap_decoder::PacketSummary;
+use netcap_decoder::community_id::CommunityId;
 use netcap_flow::{EndedConnection, FlowConfig, FlowTable, SHARDS, shard_of};
 use netcap_records::RecordType;
 use netcap_spot::{JsonlWriter, SpotConfig, StatsEngine, TickAccumulator, TickCounters, TickResult};
@@ -102,6 +103,9 @@ struct FlowStage {
     flow_bytes: Vec<u8>,
     connections: bool,
     flow_records: bool,
+    /// Community IDs of the conversations, and the one being written.
+    community_ids: CommunityId,
+    community_id: String,
 }
 
 impl FlowStage {
@@ -114,6 +118,8 @@ impl FlowStage {
             flow_bytes: Vec::new(),
             connections: options.connections,
             flow_records: options.flows,
+            community_ids: CommunityId::new(0),
+            community_id: String::new(),
         }
     }
 
@@ -145,8 +151,21 @@ impl FlowStage {
         let (mut n_conn, mut n_flow) = (0, 0);
         self.flow_bytes.clear();
         for e in self.ended.drain(..) {
+            // The Community ID of the 5-tuple, client to server, as the
+            // per-packet records of the conversation have it.
+            let ((cip, cport), (sip, sport)) = (e.client(), e.server());
+            let (cip, sip) = (ip_bytes(cip), ip_bytes(sip));
+            self.community_ids.write_conversation(
+                &mut self.community_id,
+                cip.as_slice(),
+                sip.as_slice(),
+                e.ip_protocol(),
+                cport,
+                sport,
+            );
             if self.connections {
                 e.fill_connection(&mut self.connection);
+                self.connection.community_id.clone_from(&self.community_id);
                 // Encoding into a Vec cannot fail.
                 let _ = self.connection.encode_length_delimited(connections);
                 n_conn += 1;
@@ -154,6 +173,7 @@ impl FlowStage {
             if self.flow_records {
                 for from_client in [true, false] {
                     if e.fill_flow(from_client, &mut self.flow) {
+                        self.flow.community_id.clone_from(&self.community_id);
                         let _ = self.flow.encode_length_delimited(&mut self.flow_bytes);
                         n_flow += 1;
                     }
@@ -305,4 +325,26 @@ impl WriterDerive {
 
 pub(crate) fn wall_clock_ns() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)).unwrap_or(0)
+}
+
+/// An address's bytes in network order (4 or 16).
+fn ip_bytes(ip: std::net::IpAddr) -> IpBytes {
+    match ip {
+        std::net::IpAddr::V4(a) => IpBytes::V4(a.octets()),
+        std::net::IpAddr::V6(a) => IpBytes::V6(a.octets()),
+    }
+}
+
+enum IpBytes {
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+impl IpBytes {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            IpBytes::V4(b) => b,
+            IpBytes::V6(b) => b,
+        }
+    }
 }

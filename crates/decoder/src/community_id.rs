@@ -61,11 +61,38 @@ impl CommunityId {
     /// present, like a non-first fragment, which is hashed without ports as
     /// the spec says (Wireshark does the same for IPv4 fragments).
     pub fn write(&mut self, out: &mut String, src: &[u8], dst: &[u8], proto: u8, transport: Option<&[u8]>) {
+        let (ports, one_way) = transport.map_or((None, false), |t| flow_ports(proto, t));
+        self.write_tuple(out, src, dst, proto, ports, one_way);
+    }
+
+    /// Writes the Community ID of a conversation given by its ports (TCP,
+    /// UDP, SCTP) or ICMP type and code (`sport`, `dport`: the type and code
+    /// of the `src` side's first message), as the flow records hold them.
+    pub fn write_conversation(&mut self, out: &mut String, src: &[u8], dst: &[u8], proto: u8, sport: u16, dport: u16) {
+        let (ports, one_way) = match proto {
+            IP_TCP | IP_UDP | IP_SCTP => (Some((sport, dport)), false),
+            IP_ICMPV4 | IP_ICMPV6 => {
+                let (kind, code) = (sport as u8, dport as u8);
+                flow_ports(proto, &[kind, code])
+            }
+            _ => (None, false),
+        };
+        self.write_tuple(out, src, dst, proto, ports, one_way);
+    }
+
+    fn write_tuple(
+        &mut self,
+        out: &mut String,
+        src: &[u8],
+        dst: &[u8],
+        proto: u8,
+        ports: Option<(u16, u16)>,
+        one_way: bool,
+    ) {
         out.clear();
         if src.len() != dst.len() || (src.len() != 4 && src.len() != 16) {
             return;
         }
-        let (ports, one_way) = transport.map_or((None, false), |t| flow_ports(proto, t));
         let (mut s, mut d, mut p) = (src, dst, ports);
         let ordered = one_way || s < d || (s == d && matches!(p, Some((sp, dp)) if sp < dp));
         if !ordered {
