@@ -52,7 +52,8 @@ impl Default for CommunityId {
 
 impl CommunityId {
     pub fn new(seed: u16) -> Self {
-        CommunityId { seed, slots: vec![None; CACHE_SLOTS] }
+        // The cache is allocated on first use: decoders are cheap to make.
+        CommunityId { seed, slots: Vec::new() }
     }
 
     /// Writes the Community ID of a packet into `out` (cleared first).
@@ -102,6 +103,9 @@ impl CommunityId {
         let mut key = Key { addr_len: s.len() as u8, proto, ports: p, ..Key::default() };
         key.addrs[..s.len()].copy_from_slice(s);
         key.addrs[16..16 + d.len()].copy_from_slice(d);
+        if self.slots.is_empty() {
+            self.slots.resize(CACHE_SLOTS, None);
+        }
         let slot = &mut self.slots[slot_of(&key)];
         let hit = slot.as_ref().is_some_and(|hit| hit.key == key);
         let slot = slot.get_or_insert_with(Slot::default);

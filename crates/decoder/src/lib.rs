@@ -255,7 +255,7 @@ impl DecodeConfig {
         if let Some(slot) = self.enabled.get_mut(record_type.index()) {
             *slot = on;
         }
-        self.app_enabled = RecordType::all().any(|t| app::RECORD_TYPES.contains(&t) && self.is_enabled(t));
+        self.app_enabled = app::RECORD_TYPES.iter().any(|&t| self.is_enabled(t));
     }
 
     pub fn is_enabled(&self, record_type: RecordType) -> bool {

@@ -10,7 +10,7 @@
 //! nothing. [`Message`] is a validated view over the bytes; names and
 //! RDATA are rendered straight into the caller's strings.
 
-use super::{AppRecord, Flow, be16, be32, emit, push_hex};
+use super::{AppRecord, Flow, be16, be32, push_hex};
 use crate::{Layer, PacketContext};
 use netcap_records::{DnsQuestion, DnsResourceRecord, RecordType};
 use std::fmt::Write as _;
@@ -318,18 +318,41 @@ pub fn write_netbios_name(dst: &mut String, bytes: &[u8], pos: usize) -> Result<
 
 /// Returns element `i` of `v` for refilling, growing `v` if needed: the
 /// strings of earlier packets' entries are reused.
-pub(crate) fn slot<T: Default>(v: &mut Vec<T>, i: usize) -> &mut T {
+/// Entries the record lists gave back, lent out again when a later message
+/// has more: a response's answers and the next query's none would otherwise
+/// drop and re-allocate their strings on every packet.
+#[derive(Default)]
+pub(crate) struct Spares {
+    questions: Vec<DnsQuestion>,
+    records: Vec<DnsResourceRecord>,
+}
+
+/// Most entries kept spare per kind.
+const MAX_SPARES: usize = 64;
+
+/// Entry `i` of `v`, taken from `spare` if the list has to grow.
+fn slot_from<'a, T: Default>(v: &'a mut Vec<T>, i: usize, spare: &mut Vec<T>) -> &'a mut T {
     if i == v.len() {
-        v.push(T::default());
+        v.push(spare.pop().unwrap_or_default());
     }
     &mut v[i]
+}
+
+/// Shortens `v` to `n` entries, keeping the rest spare.
+fn shorten<T>(v: &mut Vec<T>, n: usize, spare: &mut Vec<T>) {
+    if v.len() > n {
+        let room = MAX_SPARES.saturating_sub(spare.len());
+        let end = v.len().min(n + room);
+        spare.extend(v.drain(n..end));
+        v.truncate(n);
+    }
 }
 
 const TYPE_OPT: u16 = 41;
 
 /// The fields all DNS-format records share; a macro fills each record type.
 macro_rules! fill_dns {
-    ($r:expr, $msg:expr, $tcp:expr, $netbios:expr) => {{
+    ($r:expr, $msg:expr, $tcp:expr, $netbios:expr, $spares:expr) => {{
         let r = $r;
         let msg: &Message<'_> = $msg;
         let h = msg.header;
@@ -356,6 +379,7 @@ macro_rules! fill_dns {
             &mut r.questions,
             [&mut r.answers, &mut r.authorities, &mut r.additionals],
             &mut r.edns_option_codes,
+            $spares,
         );
         let edns = sections.as_ref().ok().copied().flatten();
         r.edns = edns.is_some();
@@ -384,6 +408,7 @@ fn fill_sections(
     questions: &mut Vec<DnsQuestion>,
     records: [&mut Vec<DnsResourceRecord>; 3],
     edns_codes: &mut Vec<u32>,
+    spares: &mut Spares,
 ) -> Result<Option<Edns>, DnsError> {
     let [answers, authorities, additionals] = records;
     let mut counts = [0usize; 4];
@@ -406,7 +431,7 @@ fn fill_sections(
         let (class, top_bit) = (u32::from(e.class & 0x7fff), e.class & 0x8000 != 0);
         let list = match e.section {
             Section::Question => {
-                let q = slot(questions, counts[0]);
+                let q = slot_from(questions, counts[0], &mut spares.questions);
                 counts[0] += 1;
                 q.r#type = u32::from(e.rtype);
                 q.class = class;
@@ -436,7 +461,7 @@ fn fill_sections(
             Section::Additional => (additionals as &mut Vec<_>, 3),
         };
         let (list, n): (&mut Vec<DnsResourceRecord>, usize) = list;
-        let rr = slot(list, counts[n]);
+        let rr = slot_from(list, counts[n], &mut spares.records);
         counts[n] += 1;
         rr.r#type = u32::from(e.rtype);
         rr.class = class;
@@ -462,10 +487,10 @@ fn fill_sections(
             break;
         }
     }
-    questions.truncate(counts[0]);
-    answers.truncate(counts[1]);
-    authorities.truncate(counts[2]);
-    additionals.truncate(counts[3]);
+    shorten(questions, counts[0], &mut spares.questions);
+    shorten(answers, counts[1], &mut spares.records);
+    shorten(authorities, counts[2], &mut spares.records);
+    shorten(additionals, counts[3], &mut spares.records);
     result.map(|_| edns)
 }
 
@@ -482,6 +507,18 @@ fn write_netbios_rdata(dst: &mut String, e: &Entry<'_>) {
     } else {
         push_hex(dst, e.rdata);
     }
+}
+
+/// Fills and writes the record in `$field` of the app scratch, lending it
+/// the scratch's spare list entries.
+macro_rules! dns_record {
+    ($cx:expr, $flow:expr, $record_type:expr, $field:ident, $status:ident, $msg:expr, $tcp:expr, $netbios:expr) => {{
+        let (stamp, app, out) = super::stamp_and_records!($cx, $flow);
+        let r = &mut app.$field;
+        r.set_flow(&stamp);
+        $status = fill_dns!(r, &$msg, $tcp, $netbios, &mut app.dns_spares);
+        out.push($record_type, &app.$field);
+    }};
 }
 
 /// Decodes one DNS-format payload into the record of `variant`.
@@ -503,10 +540,10 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8], var
     };
     let status;
     match variant {
-        Variant::Dns => emit!(cx, flow, record_type, dns, |r| status = fill_dns!(r, &msg, tcp, false)),
-        Variant::Mdns => emit!(cx, flow, record_type, mdns, |r| status = fill_dns!(r, &msg, tcp, false)),
-        Variant::Llmnr => emit!(cx, flow, record_type, llmnr, |r| status = fill_dns!(r, &msg, tcp, false)),
-        Variant::Nbns => emit!(cx, flow, record_type, nbns, |r| status = fill_dns!(r, &msg, tcp, true)),
+        Variant::Dns => dns_record!(cx, flow, record_type, dns, status, msg, tcp, false),
+        Variant::Mdns => dns_record!(cx, flow, record_type, mdns, status, msg, tcp, false),
+        Variant::Llmnr => dns_record!(cx, flow, record_type, llmnr, status, msg, tcp, false),
+        Variant::Nbns => dns_record!(cx, flow, record_type, nbns, status, msg, tcp, true),
     }
     // A damaged body still gives a record with what came before the damage.
     if let Err(e) = status {

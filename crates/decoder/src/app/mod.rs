@@ -54,6 +54,7 @@ pub(crate) struct Scratch {
     /// Work buffers of the TLS fingerprints and QUIC decryption.
     pub(crate) tls_work: tls::Work,
     pub(crate) quic_work: quic::Work,
+    pub(crate) dns_spares: dns::Spares,
 }
 
 /// The record types this module writes.

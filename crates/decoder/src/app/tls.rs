@@ -71,7 +71,6 @@ impl Extensions {
     fn clear(&mut self) {
         self.types.clear();
         self.sni.clear();
-        self.alpn.clear();
         self.groups.clear();
         self.point_formats.clear();
         self.sig_algs.clear();
@@ -84,6 +83,8 @@ impl Extensions {
 /// the walk.
 pub fn parse_extensions(mut ext: &[u8], server: bool, out: &mut Extensions) {
     out.clear();
+    // The ALPN strings are overwritten in place, not dropped and made anew.
+    let mut alpn = 0;
     while ext.len() >= 4 {
         let kind = u16::from_be_bytes([ext[0], ext[1]]);
         let len = usize::from(u16::from_be_bytes([ext[2], ext[3]]));
@@ -102,7 +103,11 @@ pub fn parse_extensions(mut ext: &[u8], server: bool, out: &mut Extensions) {
                 let mut list = data.get(2..).unwrap_or_default();
                 while let Some((&n, rest)) = list.split_first() {
                     let Some(name) = rest.get(..usize::from(n)) else { break };
-                    out.alpn.push(String::from_utf8_lossy(name).into_owned());
+                    if alpn == out.alpn.len() {
+                        out.alpn.push(String::new());
+                    }
+                    set_lossy(&mut out.alpn[alpn], name);
+                    alpn += 1;
                     list = &rest[usize::from(n)..];
                 }
             }
@@ -115,6 +120,7 @@ pub fn parse_extensions(mut ext: &[u8], server: bool, out: &mut Extensions) {
         }
         ext = ext.get(4 + len..).unwrap_or_default();
     }
+    out.alpn.truncate(alpn);
 }
 
 fn u16_list(data: Option<&[u8]>, out: &mut Vec<u16>) {
@@ -146,7 +152,8 @@ pub struct Digests {
 
 impl Default for Digests {
     fn default() -> Self {
-        Digests { slots: vec![None; DIGEST_SLOTS] }
+        // Allocated on first use, like the Community ID cache.
+        Digests { slots: Vec::new() }
     }
 }
 
@@ -158,6 +165,9 @@ impl Digests {
             let mut word = [0u8; 8];
             word[..chunk.len()].copy_from_slice(chunk);
             h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29);
+        }
+        if self.slots.is_empty() {
+            self.slots.resize(DIGEST_SLOTS, None);
         }
         let slot = &mut self.slots[(h as usize) % DIGEST_SLOTS];
         let hit = matches!(slot, Some((k, t, _)) if *k == kind && t == text);
