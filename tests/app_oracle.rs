@@ -254,10 +254,10 @@ fn rr_field(msg: &DynamicMessage, field: &str, only: u32) -> Vec<String> {
         for rr in items {
             let Some(m) = rr.as_message() else { continue };
             let t = m.get_field_by_name("type").and_then(|v| v.as_u32()).unwrap_or(0);
-            if only == 0 || t == only {
-                if let Some(v) = m.get_field_by_name(field) {
-                    out.push(scalar(field, &v));
-                }
+            if (only == 0 || t == only)
+                && let Some(v) = m.get_field_by_name(field)
+            {
+                out.push(scalar(field, &v));
             }
         }
     }

@@ -290,10 +290,10 @@ fn canon(s: &str) -> String {
         "False" | "false" => return "0".into(),
         _ => {}
     }
-    if let Some(hex) = t.strip_prefix("0x") {
-        if let Ok(v) = i128::from_str_radix(hex, 16) {
-            return v.to_string();
-        }
+    if let Some(hex) = t.strip_prefix("0x")
+        && let Ok(v) = i128::from_str_radix(hex, 16)
+    {
+        return v.to_string();
     }
     if let Ok(v) = t.parse::<i128>() {
         return v.to_string();

@@ -24,13 +24,16 @@ enum Bytes {
     Mapped { start: usize, len: usize },
 }
 
+/// Where a packet's side data is in `Batch::data`: start and length.
+type Side = (usize, usize);
+
 /// Consecutive packets.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
     pub seq: u64,
     data: Vec<u8>,
     /// Each packet, and the side data attached to it (in `data`), if any.
-    packets: Vec<(PacketMeta, Bytes, Option<(usize, usize)>)>,
+    packets: Vec<(PacketMeta, Bytes, Option<Side>)>,
     /// Captured bytes of all packets.
     captured: usize,
     /// The mapped input, when packets refer to it.

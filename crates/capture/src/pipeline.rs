@@ -21,6 +21,9 @@ use std::time::Instant;
 /// LINKTYPE of reassembled datagrams: raw IP.
 const LINKTYPE_RAW: u32 = 101;
 
+/// Records written per record type.
+type RecordCounts = Vec<(RecordType, u64)>;
+
 /// A batch decoded and compressed: one zstd frame per record type present.
 pub(crate) struct EncodedBatch {
     pub seq: u64,
@@ -205,7 +208,7 @@ pub(crate) fn run(
             info: Arc::new(SourceInfo::default()),
             mapping: None,
             stop,
-            broken: &broken,
+            broken,
             progress,
             reassembler: config.decode.reassemble.then(|| Reassembler::new(ReassemblyConfig::default())),
             quic: config.decode.is_enabled(RecordType::Quicinitial).then(QuicInitials::new),
@@ -444,7 +447,7 @@ impl<'s> Output<'s> {
     }
 
     /// Record counts per type that got any, and the files the sink wrote.
-    fn finish(self) -> Result<(Vec<(RecordType, u64)>, Vec<std::path::PathBuf>), CaptureError> {
+    fn finish(self) -> Result<(RecordCounts, Vec<std::path::PathBuf>), CaptureError> {
         let records: Vec<_> = RecordType::all()
             .filter(|t| self.headers[t.index()].is_some())
             .map(|t| (t, self.counts[t.index()]))

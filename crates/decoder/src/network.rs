@@ -40,7 +40,7 @@ fn arp(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         Err(e) => return cx.error(Layer::Arp, offset, e),
     };
     cx.summary.network = NetworkKind::Arp;
-    let ipv4 = |addr: &[u8]| <[u8; 4]>::try_from(addr).ok().map(|a| IpAddr::from(a));
+    let ipv4 = |addr: &[u8]| <[u8; 4]>::try_from(addr).ok().map(IpAddr::from);
     cx.summary.src_ip = ipv4(packet.sender_protocol_addr());
     cx.summary.dst_ip = ipv4(packet.target_protocol_addr());
     if !cx.wants(RecordType::Arp) {
@@ -265,7 +265,7 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     // Records of the extension headers themselves: IP-layer records, so
     // written for the fragments as captured, not for a reassembled datagram.
     let chain = slice.extensions().slice();
-    if !chain.is_empty() && !(cx.meta.reassembled && cx.depth == 0) {
+    if !chain.is_empty() && (!cx.meta.reassembled || cx.depth != 0) {
         for ext in extension_chain(header.next_header().0, chain) {
             let at = offset_in(data, ext.bytes);
             if ext.r#type == u32::from(IPV6_AUTH) {

@@ -178,10 +178,10 @@ pub fn records_markdown() -> String {
         }
         message_table(&mut out, m);
         for f in m.fields() {
-            if let Kind::Message(inner) = f.kind() {
-                if !nested.iter().any(|n: &MessageDescriptor| n.full_name() == inner.full_name()) {
-                    nested.push(inner);
-                }
+            if let Kind::Message(inner) = f.kind()
+                && !nested.iter().any(|n: &MessageDescriptor| n.full_name() == inner.full_name())
+            {
+                nested.push(inner);
             }
         }
     }

@@ -497,7 +497,7 @@ fn fill_sections(
 /// NB records (type 32) hold (flags, IPv4) pairs: the addresses,
 /// comma-separated; other NetBIOS RDATA as hex.
 fn write_netbios_rdata(dst: &mut String, e: &Entry<'_>) {
-    if e.rtype == 32 && e.rdata.len() % 6 == 0 && !e.rdata.is_empty() {
+    if e.rtype == 32 && e.rdata.len().is_multiple_of(6) && !e.rdata.is_empty() {
         for (i, nb) in e.rdata.chunks_exact(6).enumerate() {
             if i > 0 {
                 dst.push(',');

@@ -240,11 +240,12 @@ impl QuicInitials {
     }
 
     fn start(&mut self, key: FlowKey, now: i64, version: u32, dcid: &[u8]) {
-        if !self.flows.contains_key(&key) && self.flows.len() >= MAX_FLOWS {
-            if let Some(oldest) = self.flows.iter().min_by_key(|(_, f)| f.serial).map(|(k, _)| *k) {
-                self.flows.remove(&oldest);
-                self.stats.dropped += 1;
-            }
+        if !self.flows.contains_key(&key)
+            && self.flows.len() >= MAX_FLOWS
+            && let Some(oldest) = self.flows.iter().min_by_key(|(_, f)| f.serial).map(|(k, _)| *k)
+        {
+            self.flows.remove(&oldest);
+            self.stats.dropped += 1;
         }
         self.serial += 1;
         let flow = self.flows.entry(key).or_default();

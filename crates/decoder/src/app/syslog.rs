@@ -80,11 +80,11 @@ pub fn parse(p: &[u8]) -> Result<Message<'_>, SyslogError> {
     if let Some(i) = tag_end.filter(|&i| i > 0 && r[i] != b' ') {
         m.app_name = &r[..i];
         let mut after = &r[i..];
-        if after.first() == Some(&b'[') {
-            if let Some(j) = after.iter().position(|&c| c == b']') {
-                m.proc_id = &after[1..j];
-                after = &after[j + 1..];
-            }
+        if after.first() == Some(&b'[')
+            && let Some(j) = after.iter().position(|&c| c == b']')
+        {
+            m.proc_id = &after[1..j];
+            after = &after[j + 1..];
         }
         r = after.strip_prefix(b":").unwrap_or(after);
         r = r.strip_prefix(b" ").unwrap_or(r);

@@ -93,10 +93,10 @@ pub fn parse_extensions(mut ext: &[u8], server: bool, out: &mut Extensions) {
         match kind {
             EXT_SNI => {
                 // server_name_list: u16 length, then (type u8, u16 length, name).
-                if let (Some(&0), Some(n)) = (data.get(2), super::be16(data, 3)) {
-                    if let Some(name) = data.get(5..5 + usize::from(n)) {
-                        set_lossy(&mut out.sni, name);
-                    }
+                if let (Some(&0), Some(n)) = (data.get(2), super::be16(data, 3))
+                    && let Some(name) = data.get(5..5 + usize::from(n))
+                {
+                    set_lossy(&mut out.sni, name);
                 }
             }
             EXT_ALPN => {
@@ -146,15 +146,9 @@ const DIGEST_SLOTS: usize = 64;
 /// The MD5 (JA3, JA3S) and truncated SHA-256 (JA4) hex digests of recent
 /// fingerprint strings, direct-mapped by a cheap hash of the string: hashing
 /// costs far more than decoding the hello.
+#[derive(Default)]
 pub struct Digests {
     slots: Vec<Option<(u8, String, String)>>,
-}
-
-impl Default for Digests {
-    fn default() -> Self {
-        // Allocated on first use, like the Community ID cache.
-        Digests { slots: Vec::new() }
-    }
 }
 
 impl Digests {
@@ -266,6 +260,8 @@ pub enum Ja4Transport {
 }
 
 /// JA4 and JA4_r of a ClientHello (FoxIO JA4 specification).
+// Its parts come from the hello, its extensions and two work buffers.
+#[allow(clippy::too_many_arguments)]
 pub fn ja4(
     ja4: &mut String,
     ja4_r: &mut String,
