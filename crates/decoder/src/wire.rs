@@ -67,19 +67,6 @@ pub fn write_text(dst: &mut String, bytes: &[u8]) {
     }
 }
 
-/// IPv4 (4 bytes) or IPv6 (16 bytes) address text; other lengths as hex.
-pub fn write_ip(dst: &mut String, bytes: &[u8]) {
-    use std::fmt::Write as _;
-    dst.clear();
-    if let Ok(v4) = <[u8; 4]>::try_from(bytes) {
-        let _ = write!(dst, "{}", std::net::Ipv4Addr::from(v4));
-    } else if let Ok(v6) = <[u8; 16]>::try_from(bytes) {
-        let _ = write!(dst, "{}", std::net::Ipv6Addr::from(v6));
-    } else {
-        write_hex(dst, bytes);
-    }
-}
-
 /// Replaces the items of a reused list of byte strings, keeping the
 /// buffers it already has.
 pub fn set_bytes_list<'a>(dst: &mut Vec<Vec<u8>>, items: impl IntoIterator<Item = &'a [u8]>) {

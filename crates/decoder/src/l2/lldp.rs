@@ -28,21 +28,27 @@ pub fn tlvs(data: &[u8]) -> impl Iterator<Item = Result<(u8, &[u8])>> + '_ {
     })
 }
 
-/// An ID of the MAC subtype goes to `mac`; any other to `text`: an address
-/// for the network-address subtype, text when printable, else hex.
-fn write_id(text: &mut String, mac: &mut Vec<u8>, subtype: u8, value: &[u8], mac_subtype: u8) {
-    const NETWORK_ADDRESS: u8 = 5;
-    text.clear();
-    mac.clear();
-    let dst = text;
+/// Where an ID goes: an ID of the MAC subtype to `mac`, of the network
+/// address subtype to `ip` (without the IANA family byte), any other to
+/// `text` (as text when printable, else hex).
+struct IdFields<'a> {
+    text: &'a mut String,
+    mac: &'a mut Vec<u8>,
+    ip: &'a mut Vec<u8>,
+}
+
+fn write_id(f: IdFields<'_>, subtype: u8, value: &[u8], mac_subtype: u8, address_subtype: u8) {
+    f.text.clear();
+    f.mac.clear();
+    f.ip.clear();
     if subtype == mac_subtype && value.len() == 6 {
-        mac.extend_from_slice(value);
-    } else if subtype == NETWORK_ADDRESS && value.len() > 1 {
-        crate::wire::write_ip(dst, &value[1..]);
+        f.mac.extend_from_slice(value);
+    } else if subtype == address_subtype && value.len() > 1 {
+        f.ip.extend_from_slice(&value[1..]);
     } else if value.iter().all(|b| (0x20..0x7f).contains(b)) {
-        write_text(dst, value);
+        write_text(f.text, value);
     } else {
-        write_hex(dst, value);
+        write_hex(f.text, value);
     }
 }
 
@@ -53,9 +59,11 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         r.chassis_id_subtype = 0;
         r.chassis_id.clear();
         r.chassis_mac.clear();
+        r.chassis_ip.clear();
         r.port_id_subtype = 0;
         r.port_id.clear();
         r.port_mac.clear();
+        r.port_ip.clear();
         r.ttl = 0;
         r.port_description.clear();
         r.system_name.clear();
@@ -78,11 +86,13 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
                 0 => {}
                 1 => {
                     r.chassis_id_subtype = u32::from(sub);
-                    write_id(&mut r.chassis_id, &mut r.chassis_mac, sub, rest, 4);
+                    let f = IdFields { text: &mut r.chassis_id, mac: &mut r.chassis_mac, ip: &mut r.chassis_ip };
+                    write_id(f, sub, rest, 4, 5);
                 }
                 2 => {
                     r.port_id_subtype = u32::from(sub);
-                    write_id(&mut r.port_id, &mut r.port_mac, sub, rest, 3);
+                    let f = IdFields { text: &mut r.port_id, mac: &mut r.port_mac, ip: &mut r.port_ip };
+                    write_id(f, sub, rest, 3, 4);
                 }
                 3 => r.ttl = u32::from(be16(value, 0, "").unwrap_or(0)),
                 4 => write_text(&mut r.port_description, value),
@@ -120,5 +130,20 @@ mod tests {
         assert_eq!(t.len(), 3);
         assert_eq!(t[1], Ok((3, &[0u8, 120][..])));
         assert!(super::tlvs(&[0x02, 0x09, 1]).next().unwrap().is_err());
+    }
+
+    #[test]
+    fn ids_by_subtype() {
+        use super::{IdFields, write_id};
+        let (mut text, mut mac, mut ip) = (String::new(), Vec::new(), Vec::new());
+        // Chassis ID, network address subtype: IANA family 1, then 10.0.0.1.
+        write_id(IdFields { text: &mut text, mac: &mut mac, ip: &mut ip }, 5, &[1, 10, 0, 0, 1], 4, 5);
+        assert_eq!((text.as_str(), &mac[..], &ip[..]), ("", &[][..], &[10, 0, 0, 1][..]));
+        write_id(IdFields { text: &mut text, mac: &mut mac, ip: &mut ip }, 3, &[0, 1, 2, 3, 4, 5], 3, 4);
+        assert_eq!((text.as_str(), &mac[..], &ip[..]), ("", &[0, 1, 2, 3, 4, 5][..], &[][..]));
+        write_id(IdFields { text: &mut text, mac: &mut mac, ip: &mut ip }, 5, b"Gi0/1", 3, 4);
+        assert_eq!((text.as_str(), mac.len(), ip.len()), ("Gi0/1", 0, 0));
+        write_id(IdFields { text: &mut text, mac: &mut mac, ip: &mut ip }, 7, &[0xff, 0], 3, 4);
+        assert_eq!(text, "ff00");
     }
 }
