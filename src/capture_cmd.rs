@@ -74,6 +74,10 @@ pub struct AnalysisArgs {
     /// Write decode failures as records of type Error (they are always counted)
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     errors: Option<bool>,
+    /// Reassemble IPv4/IPv6 fragments: transport and application records come from the whole datagram
+    /// [default: true]; false decodes each fragment on its own
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    reassemble: Option<bool>,
     /// Per-tick traffic statistics with SPOT anomaly detection (netspot v3's
     /// PPS, BPS, APS, DPE, RACK, SYNFIN), written to SpotStat.ncap.zst
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
@@ -357,7 +361,7 @@ fn spot_options(args: &AnalysisArgs) -> anyhow::Result<Option<SpotOptions>> {
     Ok(Some(SpotOptions { config, jsonl: args.spot_jsonl.clone(), alerts: Some(alerts) }))
 }
 
-/// Resolves -include, -exclude, -errors and -payload.
+/// Resolves -include, -exclude, -errors, -payload and -reassemble.
 fn decode_config(args: &AnalysisArgs, payloads: bool) -> anyhow::Result<DecodeConfig> {
     let parse = |names: &[String]| -> anyhow::Result<Vec<RecordType>> {
         split_list(names)
@@ -373,6 +377,7 @@ fn decode_config(args: &AnalysisArgs, payloads: bool) -> anyhow::Result<DecodeCo
     let exclude = parse(&args.exclude)?;
     let mut config = DecodeConfig::new();
     config.payloads = payloads;
+    config.reassemble = args.reassemble.unwrap_or(true);
     for record_type in RecordType::all() {
         let wanted = if include.is_empty() {
             record_type != RecordType::Error || args.errors.unwrap_or(false)
@@ -449,6 +454,13 @@ pub fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupt
             ended.join(", "),
             flows.peak,
             flows.evicted
+        );
+    }
+    let r = &summary.reassembly;
+    if r.fragments > 0 {
+        eprintln!(
+            "  IP fragments: {} ({} datagrams reassembled, {} overlapping, {} invalid, {} timed out, {} evicted)",
+            r.fragments, r.reassembled, r.overlaps, r.invalid, r.timeouts, r.evicted
         );
     }
     for (link_type, packets) in &summary.decode.unsupported_link_types {

@@ -480,6 +480,8 @@ fn assert_label_values_are_bounded(text: &str) {
         "loop",
         "ppp",
         "ppp_hdlc",
+        "ieee802_11",
+        "ieee802_11_radiotap",
         "unsupported",
     ];
     const NETWORKS: &[&str] = &["none", "arp", "ipv4", "ipv6"];

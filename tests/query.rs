@@ -161,7 +161,7 @@ fn expected(
     let mut rows: Vec<(Vec<String>, Sums)> = groups.into_iter().collect();
     // Largest byte total first; ties cannot be checked independently of
     // the tie-break rule, so the test data is checked to have none.
-    rows.sort_by(|a, b| (b.1.bin + b.1.bout).cmp(&(a.1.bin + a.1.bout)));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1.bin + r.1.bout));
     for pair in rows.windows(2) {
         assert_ne!(pair[0].1.bin + pair[0].1.bout, pair[1].1.bin + pair[1].1.bout, "tie in the test data");
     }
@@ -354,7 +354,7 @@ fn conditions_and_time_ranges_match_an_independent_filter() {
     assert_eq!(value["summary"]["connections_matched"], matched);
     let rows = expected(&all, keep, |c| vec![c.application_protocol.clone()]);
     let mut by_packets: Vec<(String, u64)> = rows.iter().map(|(k, s)| (k[0].clone(), s.pin + s.pout)).collect();
-    by_packets.sort_by(|a, b| b.1.cmp(&a.1));
+    by_packets.sort_by_key(|r| std::cmp::Reverse(r.1));
     let got: Vec<(String, u64)> = value["rows"]
         .as_array()
         .unwrap()

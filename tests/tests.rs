@@ -3,11 +3,13 @@
 
 mod util;
 
+mod app_oracle;
 mod capture;
 mod distributed;
 mod dump;
 mod export;
 mod live;
 mod malformed;
+mod net_oracle;
 mod oracle;
 mod query;

@@ -52,7 +52,13 @@ fuzz_target!(|data: &[u8]| {
     for (frame, timestamp_ns, link_type, wire_length, bytes) in &streamed {
         assert!(*frame > last_frame, "frames are not increasing");
         last_frame = *frame;
-        let meta = PacketMeta { frame: *frame, timestamp_ns: *timestamp_ns, link_type: *link_type, wire_length: *wire_length };
+        let meta = PacketMeta {
+            frame: *frame,
+            timestamp_ns: *timestamp_ns,
+            link_type: *link_type,
+            wire_length: *wire_length,
+            reassembled: false,
+        };
         let before = decoder.stats().clone();
         out.clear();
         decoder.decode(&meta, bytes, &mut out);

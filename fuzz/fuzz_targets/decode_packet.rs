@@ -19,9 +19,9 @@ use netcap_fuzz::{check_error_count, check_records, config_all};
 use netcap_records::RecordType;
 
 /// Supported link types (ETHERNET, NULL, PPP, RAW, LOOP, LINUX_SLL, IPV4,
-/// IPV6, LINUX_SLL2, PPP_HDLC, the BSD RAW aliases 12 and 14) and one
-/// unsupported one (147, LINKTYPE_USER0).
-const LINK_TYPES: [u32; 13] = [1, 0, 9, 101, 108, 113, 228, 229, 276, 50, 12, 14, 147];
+/// IPV6, LINUX_SLL2, PPP_HDLC, the BSD RAW aliases 12 and 14, IEEE802_11,
+/// IEEE802_11_RADIOTAP) and one unsupported one (147, LINKTYPE_USER0).
+const LINK_TYPES: [u32; 15] = [1, 0, 9, 101, 108, 113, 228, 229, 276, 50, 12, 14, 105, 127, 147];
 
 fuzz_target!(|input: &[u8]| {
     if input.len() < 2 {
@@ -30,7 +30,7 @@ fuzz_target!(|input: &[u8]| {
     let selector = usize::from(u16::from_le_bytes([input[0], input[1]])) % LINK_TYPES.len();
     let link_type = LINK_TYPES[selector];
     let data = &input[2..];
-    let meta = PacketMeta { frame: 1, timestamp_ns: 0, link_type, wire_length: data.len() as u32 };
+    let meta = PacketMeta { frame: 1, timestamp_ns: 0, link_type, wire_length: data.len() as u32, reassembled: false };
 
     let mut decoder = Decoder::new(config_all());
     let mut out = RecordBuffers::new();

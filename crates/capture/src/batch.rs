@@ -24,12 +24,16 @@ enum Bytes {
     Mapped { start: usize, len: usize },
 }
 
+/// Where a packet's side data is in `Batch::data`: start and length.
+type Side = (usize, usize);
+
 /// Consecutive packets.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
     pub seq: u64,
     data: Vec<u8>,
-    packets: Vec<(PacketMeta, Bytes)>,
+    /// Each packet, and the side data attached to it (in `data`), if any.
+    packets: Vec<(PacketMeta, Bytes, Option<Side>)>,
     /// Captured bytes of all packets.
     captured: usize,
     /// The mapped input, when packets refer to it.
@@ -55,7 +59,17 @@ impl Batch {
             }
         };
         self.captured += bytes.len();
-        self.packets.push((meta, place));
+        self.packets.push((meta, place, None));
+    }
+
+    /// Attaches side data to the packet pushed last (see
+    /// `netcap_decoder::Decoder::decode_with`).
+    pub fn attach(&mut self, side: &[u8]) {
+        let start = self.data.len();
+        self.data.extend_from_slice(side);
+        if let Some(last) = self.packets.last_mut() {
+            last.2 = Some((start, side.len()));
+        }
     }
 
     pub fn is_full(&self) -> bool {
@@ -70,12 +84,9 @@ impl Batch {
         self.packets.len()
     }
 
-    pub fn captured_bytes(&self) -> usize {
-        self.captured
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&PacketMeta, &[u8])> {
-        self.packets.iter().map(|(meta, place)| {
+    /// Each packet with its side data (empty if none).
+    pub fn iter(&self) -> impl Iterator<Item = (&PacketMeta, &[u8], &[u8])> {
+        self.packets.iter().map(|(meta, place, side)| {
             let bytes = match *place {
                 Bytes::Copied { start, len } => &self.data[start..start + len],
                 Bytes::Mapped { start, len } => match &self.mapping {
@@ -83,7 +94,8 @@ impl Batch {
                     None => &[],
                 },
             };
-            (meta, bytes)
+            let side = side.map_or(&[][..], |(start, len)| &self.data[start..start + len]);
+            (meta, bytes, side)
         })
     }
 

@@ -545,6 +545,7 @@ impl<'n> ReadState<'n> {
                     timestamp_ns: i64::from(packet.ts_sec) * 1_000_000_000 + frac_ns,
                     link_type,
                     wire_length: packet.origlen,
+                    reassembled: false,
                 };
                 sender.packet(meta, packet.data);
             }
@@ -570,6 +571,7 @@ impl<'n> ReadState<'n> {
                     timestamp_ns: interface.map(|i| timestamp_ns(ts, i)).unwrap_or(0),
                     link_type: interface.map(|i| i.link_type).unwrap_or(UNDEFINED_INTERFACE),
                     wire_length: epb.origlen,
+                    reassembled: false,
                 };
                 sender.packet(meta, epb.packet_data());
             }
@@ -582,6 +584,7 @@ impl<'n> ReadState<'n> {
                     timestamp_ns: 0,
                     link_type: interface.map(|i| i.link_type).unwrap_or(UNDEFINED_INTERFACE),
                     wire_length: spb.origlen,
+                    reassembled: false,
                 };
                 // The block holds min(original length, snaplen) bytes plus padding.
                 let snaplen = interface.map(|i| i.snaplen).filter(|s| *s > 0).unwrap_or(u32::MAX);

@@ -21,6 +21,7 @@ use crate::derived::FlowOptions;
 use crate::pipeline::{EncodedFrame, ToWriter};
 use crossbeam_channel::{Receiver, Sender};
 use netcap_decoder::PacketSummary;
+use netcap_decoder::community_id::CommunityId;
 use netcap_flow::{EndedConnection, FlowCounters, FlowKey, FlowTable, SHARDS, packet_key, shard_of_key};
 use netcap_records::{FrameCompressor, RecordType};
 use std::collections::BTreeMap;
@@ -249,6 +250,9 @@ struct RecordEncoder {
     flow: netcap_records::Flow,
     connections: bool,
     flows: bool,
+    /// Community IDs of the conversations (cached), and the one being written.
+    community_ids: CommunityId,
+    community_id: String,
 }
 
 impl RecordEncoder {
@@ -258,14 +262,29 @@ impl RecordEncoder {
             flow: Default::default(),
             connections: options.connections,
             flows: options.flows,
+            community_ids: CommunityId::new(0),
+            community_id: String::new(),
         }
     }
 
     /// Appends the records of `e` to the two buffers; returns how many Flow
     /// records it wrote.
     fn encode_one(&mut self, e: &EndedConnection, connections: &mut Vec<u8>, flows: &mut Vec<u8>) -> u8 {
+        // The Community ID of the 5-tuple, client to server, as the
+        // per-packet records of the conversation have it.
+        let ((cip, cport), (sip, sport)) = (e.client(), e.server());
+        let (cip, sip) = (IpBytes::from(cip), IpBytes::from(sip));
+        self.community_ids.write_conversation(
+            &mut self.community_id,
+            cip.as_slice(),
+            sip.as_slice(),
+            e.ip_protocol(),
+            cport,
+            sport,
+        );
         if self.connections {
             e.fill_connection(&mut self.connection);
+            self.connection.community_id.clone_from(&self.community_id);
             // Connection and Flow records take 128 bytes to 16 KiB: a
             // two-byte length.
             netcap_records::encode_length_delimited(&self.connection, connections, 2);
@@ -274,6 +293,7 @@ impl RecordEncoder {
         if self.flows {
             for from_client in [true, false] {
                 if e.fill_flow(from_client, &mut self.flow) {
+                    self.flow.community_id.clone_from(&self.community_id);
                     netcap_records::encode_length_delimited(&self.flow, flows, 2);
                     flow_records += 1;
                 }
@@ -444,5 +464,29 @@ impl Chunk {
             frames.push(EncodedFrame { record_type: RecordType::Flow, records: self.n_flow, frame });
         }
         Ok(frames)
+    }
+}
+
+/// An address's bytes in network order (4 or 16).
+enum IpBytes {
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+impl From<std::net::IpAddr> for IpBytes {
+    fn from(ip: std::net::IpAddr) -> Self {
+        match ip {
+            std::net::IpAddr::V4(a) => IpBytes::V4(a.octets()),
+            std::net::IpAddr::V6(a) => IpBytes::V6(a.octets()),
+        }
+    }
+}
+
+impl IpBytes {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            IpBytes::V4(b) => b,
+            IpBytes::V6(b) => b,
+        }
     }
 }

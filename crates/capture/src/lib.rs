@@ -113,6 +113,8 @@ pub struct CaptureSummary {
     pub spot_alerts: u64,
     /// What flow tracking did (with Connection or Flow records on).
     pub flows: Option<netcap_flow::FlowCounters>,
+    /// IP fragment reassembly counts.
+    pub reassembly: netcap_decoder::reassembly::ReassemblyStats,
 }
 
 /// A capture that could not run, or could not write its output.

@@ -78,9 +78,10 @@ pub(crate) fn read_live(
                 // Opened with nanosecond precision: tv_usec holds nanoseconds.
                 let meta = PacketMeta {
                     frame,
-                    timestamp_ns: i64::from(ts.tv_sec) * 1_000_000_000 + i64::from(ts.tv_usec),
+                    timestamp_ns: ts.tv_sec * 1_000_000_000 + ts.tv_usec,
                     link_type,
                     wire_length: packet.header.len,
+                    reassembled: false,
                 };
                 if sender.pending() == 0 {
                     batch_started = Instant::now();

@@ -11,12 +11,21 @@ use crate::{
     CaptureConfig, CaptureError, CaptureSummary, Input, LiveOptions, Progress, StopFlag, file_source, live_source,
 };
 use crossbeam_channel::{Receiver, Sender, bounded};
+use netcap_decoder::app::quic_initials::QuicInitials;
+use netcap_decoder::network_offset;
+use netcap_decoder::reassembly::{Reassembler, ReassemblyConfig};
 use netcap_decoder::{DecodeConfig, DecodeStats, Decoder, PacketMeta, RecordBuffers};
 use netcap_records::{FrameCompressor, Header, RecordType, SCHEMA_VERSION, WriteError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
+
+/// LINKTYPE of reassembled datagrams: raw IP.
+const LINKTYPE_RAW: u32 = 101;
+
+/// Records written per record type.
+type RecordCounts = Vec<(RecordType, u64)>;
 
 /// A batch decoded and compressed: one zstd frame per record type present.
 pub(crate) struct EncodedBatch {
@@ -61,6 +70,11 @@ pub(crate) struct BatchSender<'p> {
     progress: &'p Progress,
     /// Replay: holds packets back until they are due.
     pacer: Option<Pacer>,
+    /// IP fragment reassembly, in packet order (None when switched off).
+    reassembler: Option<Reassembler>,
+    /// QUIC client Initials followed across packets (None when QUICInitial
+    /// records are not written).
+    quic: Option<QuicInitials>,
 }
 
 impl file_source::PacketSink for BatchSender<'_> {
@@ -92,6 +106,27 @@ impl BatchSender<'_> {
             Pacer::wait_until(due, || self.stopped());
         }
         self.current.push(meta, bytes, self.mapping.as_ref());
+        // The stateful steps before decoding, in packet order; both look at
+        // the IP packet right under the link layer.
+        let ip = (self.reassembler.is_some() || self.quic.is_some())
+            .then(|| network_offset(meta.link_type, bytes))
+            .flatten()
+            .map(|offset| &bytes[offset..]);
+        if let Some(ip) = ip {
+            if let Some(side) = self.quic.as_mut().and_then(|q| q.push(meta.timestamp_ns, ip)) {
+                self.current.attach(side);
+            }
+            // A datagram completed by this fragment is decoded right after it.
+            if let Some(datagram) = self.reassembler.as_mut().and_then(|r| r.push_ip(meta.timestamp_ns, ip)) {
+                let whole = PacketMeta {
+                    link_type: LINKTYPE_RAW,
+                    wire_length: datagram.len() as u32,
+                    reassembled: true,
+                    ..meta
+                };
+                self.current.push(whole, datagram, None);
+            }
+        }
         self.progress.packets.fetch_add(1, Ordering::Relaxed);
         if self.current.is_full() {
             self.flush();
@@ -161,7 +196,7 @@ pub(crate) fn run(
     let (recycle_tx, recycle_rx) = bounded::<Batch>(workers * 4);
     let broken = AtomicBool::new(false);
 
-    let (source_result, worker_results, writer_result) = std::thread::scope(|scope| {
+    let (source_result, worker_results, writer_result, reassembly) = std::thread::scope(|scope| {
         let (router, flow_handles) = match flows {
             Some(options) => {
                 let (router, handles) =
@@ -209,15 +244,18 @@ pub(crate) fn run(
             info: Arc::new(SourceInfo::default()),
             mapping: None,
             stop,
-            broken: &broken,
+            broken,
             progress,
             pacer: match config.input {
                 Input::Live(_) => None,
                 _ => config.replay.map(Pacer::new),
             },
+            reassembler: config.decode.reassemble.then(|| Reassembler::new(ReassemblyConfig::default())),
+            quic: config.decode.is_enabled(RecordType::Quicinitial).then(QuicInitials::new),
         };
         let source_result = read_input(opened, &config.input.describe(), &mut sender, progress);
         sender.close();
+        let reassembly = sender.reassembler.as_ref().map(|r| *r.stats()).unwrap_or_default();
         let mut worker_results: Vec<_> = worker_handles.into_iter().map(|h| h.join()).collect();
         for handle in flow_handles {
             if handle.join().is_err() {
@@ -225,7 +263,7 @@ pub(crate) fn run(
                 worker_results.push(Err(Box::new("flow tracking panicked") as Box<dyn std::any::Any + Send>));
             }
         }
-        (source_result, worker_results, writer_handle.join())
+        (source_result, worker_results, writer_handle.join(), reassembly)
     });
 
     // A worker's failure explains a writer that missed its batches: report it first.
@@ -245,6 +283,7 @@ pub(crate) fn run(
     totals.files = files;
     totals.input_error = input_error;
     totals.dropped = dropped;
+    totals.reassembly = reassembly;
     totals.elapsed = started.elapsed();
     Ok(totals)
 }
@@ -321,8 +360,14 @@ fn worker(
     let mut compressor = FrameCompressor::new(level)?;
     for mut batch in batches {
         buffers.clear();
-        for (meta, data) in batch.iter() {
-            decoder.decode(meta, data, &mut buffers);
+        // Reassembled datagrams are decoded but are not captured packets.
+        let (mut packets, mut bytes) = (0u64, 0u64);
+        for (meta, data, side) in batch.iter() {
+            decoder.decode_with(meta, data, side, &mut buffers);
+            if !meta.reassembled {
+                packets += 1;
+                bytes += data.len() as u64;
+            }
         }
         let traffic = link_classes.as_ref().map(|classes| {
             let mut counts = TrafficCounts::default();
@@ -343,8 +388,8 @@ fn worker(
         };
         let result = EncodedBatch {
             seq: batch.seq,
-            packets: batch.len() as u64,
-            bytes: batch.captured_bytes() as u64,
+            packets,
+            bytes,
             frames,
             stats: decoder.take_stats(),
             info: batch.info.clone(),
@@ -495,7 +540,7 @@ impl<'s, 'o> Output<'s, 'o> {
     }
 
     /// Record counts per type that got any, and the files the sink wrote.
-    fn finish(self) -> Result<(Vec<(RecordType, u64)>, Vec<std::path::PathBuf>), CaptureError> {
+    fn finish(self) -> Result<(RecordCounts, Vec<std::path::PathBuf>), CaptureError> {
         let records: Vec<_> = RecordType::all()
             .filter(|t| self.headers[t.index()].is_some())
             .map(|t| (t, self.counts[t.index()]))

@@ -1,6 +1,6 @@
 //! Link layers: the capture's LINKTYPE decides how to find the network layer.
 
-use crate::{Layer, PacketContext, PacketRecord, network};
+use crate::{Layer, PacketContext, l2, network};
 use etherparse::{Ethernet2HeaderSlice, SingleVlanHeaderSlice};
 use netcap_records::RecordType;
 
@@ -12,8 +12,10 @@ pub const LINKTYPE_RAW_BSD_12: u32 = 12;
 pub const LINKTYPE_RAW_BSD_14: u32 = 14;
 pub const LINKTYPE_PPP_HDLC: u32 = 50;
 pub const LINKTYPE_RAW: u32 = 101;
+pub const LINKTYPE_IEEE802_11: u32 = 105;
 pub const LINKTYPE_LOOP: u32 = 108;
 pub const LINKTYPE_LINUX_SLL: u32 = 113;
+pub const LINKTYPE_IEEE802_11_RADIOTAP: u32 = 127;
 pub const LINKTYPE_IPV4: u32 = 228;
 pub const LINKTYPE_IPV6: u32 = 229;
 pub const LINKTYPE_LINUX_SLL2: u32 = 276;
@@ -27,8 +29,10 @@ pub const LINKTYPE_NAMES: &[(u32, &str)] = &[
     (LINKTYPE_RAW_BSD_14, "RAW"),
     (LINKTYPE_PPP_HDLC, "PPP_HDLC"),
     (LINKTYPE_RAW, "RAW"),
+    (LINKTYPE_IEEE802_11, "IEEE802_11"),
     (LINKTYPE_LOOP, "LOOP"),
     (LINKTYPE_LINUX_SLL, "LINUX_SLL"),
+    (LINKTYPE_IEEE802_11_RADIOTAP, "IEEE802_11_RADIOTAP"),
     (LINKTYPE_IPV4, "IPV4"),
     (LINKTYPE_IPV6, "IPV6"),
     (LINKTYPE_LINUX_SLL2, "LINUX_SLL2"),
@@ -55,22 +59,26 @@ const MAX_VLAN_TAGS: u32 = 8;
 
 pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8]) {
     match cx.meta.link_type {
-        LINKTYPE_ETHERNET => ethernet(cx, data),
+        LINKTYPE_ETHERNET => ethernet(cx, data, 0),
         LINKTYPE_RAW | LINKTYPE_RAW_BSD_12 | LINKTYPE_RAW_BSD_14 => network::raw_ip(cx, data, 0),
         LINKTYPE_IPV4 => network::ipv4(cx, data, 0),
         LINKTYPE_IPV6 => network::ipv6(cx, data, 0),
         LINKTYPE_LINUX_SLL => linux_sll(cx, data),
         LINKTYPE_LINUX_SLL2 => linux_sll2(cx, data),
         LINKTYPE_NULL | LINKTYPE_LOOP => bsd_loopback(cx, data),
-        LINKTYPE_PPP | LINKTYPE_PPP_HDLC => ppp(cx, data),
+        LINKTYPE_PPP | LINKTYPE_PPP_HDLC => ppp(cx, data, 0),
+        LINKTYPE_IEEE802_11 => l2::dot11::decode(cx, data, false),
+        LINKTYPE_IEEE802_11_RADIOTAP => l2::dot11::decode(cx, data, true),
         other => *cx.stats.unsupported_link_types.entry(other).or_default() += 1,
     }
 }
 
-fn ethernet(cx: &mut PacketContext<'_>, data: &[u8]) {
-    let header = match Ethernet2HeaderSlice::from_slice(data) {
+/// An Ethernet II or 802.3 frame starting at `offset` (0, or inside a tunnel).
+pub(crate) fn ethernet(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
+    let frame = data.get(offset..).unwrap_or_default();
+    let header = match Ethernet2HeaderSlice::from_slice(frame) {
         Ok(h) => h,
-        Err(e) => return cx.error(Layer::Ethernet, 0, e),
+        Err(e) => return cx.error(Layer::Ethernet, offset, e),
     };
     let ether_type = header.ether_type().0;
     let header_len = header.slice().len();
@@ -78,34 +86,44 @@ fn ethernet(cx: &mut PacketContext<'_>, data: &[u8]) {
     cx.summary.dst_mac = Some(header.destination());
     if cx.wants(RecordType::Ethernet) {
         let r = &mut cx.scratch.ethernet;
-        r.stamp(cx.meta);
+        crate::stamp(r, cx.meta, cx.depth, &cx.scratch.tunnel);
         crate::set_bytes(&mut r.src_mac, &header.source());
         crate::set_bytes(&mut r.dst_mac, &header.destination());
         r.ether_type = u32::from(ether_type);
-        r.captured_length = data.len() as u32;
-        r.wire_length = cx.meta.wire_length;
-        let payload = &data[header_len..];
+        r.captured_length = frame.len() as u32;
+        r.wire_length = if offset == 0 { cx.meta.wire_length } else { frame.len() as u32 };
+        let payload = &frame[header_len..];
         crate::set_payload(&mut r.payload, payload, cx.config.payloads);
         cx.out.push(RecordType::Ethernet, &cx.scratch.ethernet);
     }
-    vlan_then_network(cx, data, ether_type, header_len);
+    // Values up to 1500 are an 802.3 length: an 802.2 LLC header follows
+    // (0xffff there is Novell's raw 802.3 IPX, which has none).
+    if ether_type <= 1500 {
+        let start = offset + header_len;
+        let end = (start + usize::from(ether_type)).min(data.len());
+        if data.get(start..start + 2) != Some(&[0xff, 0xff]) {
+            l2::llc::decode(cx, &data[..end], start);
+        }
+        return;
+    }
+    by_ether_type(cx, data, ether_type, offset + header_len);
 }
 
-/// Walks stacked VLAN tags, then hands the EtherType that follows them on.
-fn vlan_then_network(cx: &mut PacketContext<'_>, data: &[u8], mut ether_type: u16, mut offset: usize) {
+/// Walks stacked VLAN tags, then dispatches on the EtherType that follows them.
+pub(crate) fn by_ether_type(cx: &mut PacketContext<'_>, data: &[u8], mut ether_type: u16, mut offset: usize) {
     let mut index = 0;
     while matches!(ether_type, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) {
         if index == MAX_VLAN_TAGS {
             return cx.error(Layer::Vlan, offset, format_args!("more than {MAX_VLAN_TAGS} stacked VLAN tags"));
         }
-        let tag = match SingleVlanHeaderSlice::from_slice(&data[offset..]) {
+        let tag = match SingleVlanHeaderSlice::from_slice(data.get(offset..).unwrap_or_default()) {
             Ok(tag) => tag,
             Err(e) => return cx.error(Layer::Vlan, offset, e),
         };
         let inner = tag.ether_type().0;
         if cx.wants(RecordType::Dot1q) {
             let r = &mut cx.scratch.dot1q;
-            r.stamp(cx.meta);
+            crate::stamp(r, cx.meta, cx.depth, &cx.scratch.tunnel);
             r.index = index;
             r.tpid = u32::from(ether_type);
             r.priority = u32::from(tag.priority_code_point().value());
@@ -118,8 +136,36 @@ fn vlan_then_network(cx: &mut PacketContext<'_>, data: &[u8], mut ether_type: u1
         offset += tag.slice().len();
         index += 1;
     }
-    network::by_ether_type(cx, data, ether_type, offset);
+    match ether_type {
+        // An 802.3 length after VLAN tags: LLC follows.
+        0..=1500 => {
+            let end = (offset + usize::from(ether_type)).min(data.len());
+            l2::llc::decode(cx, &data[..end], offset)
+        }
+        // Cisco MetaData (security group tag): version, length, options and
+        // tag in 6 bytes, then an EtherType.
+        ETHERTYPE_CISCO_METADATA => match data.get(offset + 6..offset + 8) {
+            Some(t) => by_ether_type(cx, data, u16::from_be_bytes([t[0], t[1]]), offset + 8),
+            None => cx.error(Layer::Link, offset, "Cisco MetaData header truncated"),
+        },
+        ETHERTYPE_MPLS | ETHERTYPE_MPLS_MULTICAST => l2::mpls::decode(cx, data, offset),
+        ETHERTYPE_PPPOE_DISCOVERY | ETHERTYPE_PPPOE_SESSION => l2::pppoe::decode(cx, data, offset, ether_type),
+        ETHERTYPE_LLDP => l2::lldp::decode(cx, data, offset),
+        ETHERTYPE_EAPOL => l2::eapol::decode(cx, data, offset),
+        // Transparent Ethernet bridging: an Ethernet frame inside a tunnel.
+        ETHERTYPE_TEB => ethernet(cx, data, offset),
+        _ => network::by_ether_type(cx, data, ether_type, offset),
+    }
 }
+
+const ETHERTYPE_MPLS: u16 = 0x8847;
+pub(crate) const ETHERTYPE_CISCO_METADATA: u16 = 0x8909;
+const ETHERTYPE_MPLS_MULTICAST: u16 = 0x8848;
+const ETHERTYPE_PPPOE_DISCOVERY: u16 = 0x8863;
+const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
+const ETHERTYPE_LLDP: u16 = 0x88cc;
+const ETHERTYPE_EAPOL: u16 = 0x888e;
+pub(crate) const ETHERTYPE_TEB: u16 = 0x6558;
 
 /// Linux "cooked" capture v1: 16-byte header, protocol in the last 2 bytes.
 fn linux_sll(cx: &mut PacketContext<'_>, data: &[u8]) {
@@ -145,12 +191,20 @@ fn linux_sll2(cx: &mut PacketContext<'_>, data: &[u8]) {
 
 fn sll_payload(cx: &mut PacketContext<'_>, data: &[u8], arphrd: u16, protocol: u16, offset: usize) {
     const ARPHRD_NETLINK: u16 = 824;
-    // Below 0x0600 the protocol field is not an EtherType (802.2 LLC, CAN,
-    // netlink, ...): nothing this decoder follows.
-    if arphrd == ARPHRD_NETLINK || protocol < 0x0600 {
+    /// Linux's ETH_P_802_2: an 802.2 LLC frame follows.
+    const ETH_P_802_2: u16 = 0x0004;
+    if arphrd == ARPHRD_NETLINK {
         return;
     }
-    vlan_then_network(cx, data, protocol, offset);
+    // Below 0x0600 the protocol field is not an EtherType (CAN, netlink,
+    // ...): nothing this decoder follows, except 802.2 LLC.
+    if protocol == ETH_P_802_2 {
+        return l2::llc::decode(cx, data, offset);
+    }
+    if protocol < 0x0600 {
+        return;
+    }
+    by_ether_type(cx, data, protocol, offset);
 }
 
 /// BSD loopback: a 4-byte address family, in the writer's byte order for
@@ -180,29 +234,67 @@ fn bsd_loopback(cx: &mut PacketContext<'_>, data: &[u8]) {
     }
 }
 
-/// PPP (RFC 1661), optionally with HDLC-like framing (address 0xff, control 0x03).
-fn ppp(cx: &mut PacketContext<'_>, data: &[u8]) {
-    let mut offset = 0;
-    if data.len() >= 2 && data[0] == 0xff && data[1] == 0x03 {
-        offset = 2;
+/// PPP (RFC 1661) at `offset`, optionally with HDLC-like framing (address
+/// 0xff, control 0x03).
+pub(crate) fn ppp(cx: &mut PacketContext<'_>, data: &[u8], mut offset: usize) {
+    if data.get(offset..offset + 2) == Some(&[0xff, 0x03]) {
+        offset += 2;
     }
-    let Some(&first) = data.get(offset) else {
-        return cx.error(Layer::Link, offset, "PPP header truncated");
+    let Some((protocol, len)) = ppp_protocol(data, offset) else {
+        return cx.error(Layer::Link, offset, "PPP protocol field truncated");
     };
+    ppp_payload(cx, data, protocol, offset + len);
+}
+
+/// The PPP protocol field at `offset` and its length (1 with protocol-field
+/// compression, else 2).
+pub(crate) fn ppp_protocol(data: &[u8], offset: usize) -> Option<(u16, usize)> {
+    let first = *data.get(offset)?;
     // Protocol-field compression: an odd first byte is a 1-byte protocol.
-    let (protocol, len) = if first & 1 == 1 {
-        (u16::from(first), 1)
-    } else {
-        match data.get(offset + 1) {
-            Some(&second) => (u16::from_be_bytes([first, second]), 2),
-            None => return cx.error(Layer::Link, offset, "PPP protocol field truncated"),
-        }
-    };
-    const PPP_IPV4: u16 = 0x0021;
-    const PPP_IPV6: u16 = 0x0057;
+    if first & 1 == 1 {
+        return Some((u16::from(first), 1));
+    }
+    Some((u16::from_be_bytes([first, *data.get(offset + 1)?]), 2))
+}
+
+pub(crate) const PPP_IPV4: u16 = 0x0021;
+pub(crate) const PPP_IPV6: u16 = 0x0057;
+
+/// What follows a PPP protocol field: IPv4 or IPv6 (others are not decoded).
+pub(crate) fn ppp_payload(cx: &mut PacketContext<'_>, data: &[u8], protocol: u16, offset: usize) {
     match protocol {
-        PPP_IPV4 => network::ipv4(cx, data, offset + len),
-        PPP_IPV6 => network::ipv6(cx, data, offset + len),
+        PPP_IPV4 => network::ipv4(cx, data, offset),
+        PPP_IPV6 => network::ipv6(cx, data, offset),
         _ => {}
     }
+}
+
+/// Where the IP header of a captured packet starts, if the packet is IPv4
+/// or IPv6 right under its link layer (VLAN tags allowed): a few byte checks,
+/// for the capture thread's fragment detection. Tunnels are not entered.
+pub fn network_offset(link_type: u32, data: &[u8]) -> Option<usize> {
+    let be16 = |at: usize| data.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    let ether = |mut ether_type: u16, mut offset: usize| {
+        let mut tags = 0;
+        while matches!(ether_type, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) && tags < MAX_VLAN_TAGS {
+            ether_type = be16(offset + 2)?;
+            offset += 4;
+            tags += 1;
+        }
+        matches!(ether_type, 0x0800 | 0x86dd).then_some(offset)
+    };
+    let offset = match link_type {
+        LINKTYPE_ETHERNET => ether(be16(12)?, 14)?,
+        LINKTYPE_RAW | LINKTYPE_RAW_BSD_12 | LINKTYPE_RAW_BSD_14 | LINKTYPE_IPV4 | LINKTYPE_IPV6 => 0,
+        LINKTYPE_LINUX_SLL => ether(be16(14)?, 16)?,
+        LINKTYPE_LINUX_SLL2 => ether(be16(0)?, 20)?,
+        LINKTYPE_NULL | LINKTYPE_LOOP => 4,
+        LINKTYPE_PPP | LINKTYPE_PPP_HDLC => {
+            let start = if data.get(..2) == Some(&[0xff, 0x03]) { 2 } else { 0 };
+            let (protocol, len) = ppp_protocol(data, start)?;
+            matches!(protocol, PPP_IPV4 | PPP_IPV6).then_some(start + len)?
+        }
+        _ => return None,
+    };
+    matches!(data.get(offset).map(|b| b >> 4), Some(4 | 6)).then_some(offset)
 }

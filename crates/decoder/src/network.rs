@@ -2,7 +2,7 @@
 //! extension-header chain).
 
 use crate::set_bytes;
-use crate::{AddressedRecord, Layer, NetworkKind, PacketContext, PacketRecord, TransportKind, transport};
+use crate::{AddressedRecord, Layer, NetworkKind, PacketContext, TransportKind, net, transport};
 use etherparse::{
     ArpPacketSlice, IpAuthHeaderSlice, Ipv6FragmentHeaderSlice, Ipv6RawExtHeaderSlice, LaxIpv4Slice, LaxIpv6Slice,
 };
@@ -47,7 +47,7 @@ fn arp(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         return;
     }
     let r = &mut cx.scratch.arp;
-    r.stamp(cx.meta);
+    crate::stamp(r, cx.meta, cx.depth, &cx.scratch.tunnel);
     r.hw_type = u32::from(packet.hw_addr_type().0);
     r.proto_type = u32::from(packet.proto_addr_type().0);
     r.hw_size = u32::from(packet.hw_addr_size());
@@ -72,6 +72,7 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     let header_len = header.slice().len();
     set_bytes(&mut cx.scratch.src_ip, &header.source());
     set_bytes(&mut cx.scratch.dst_ip, &header.destination());
+    cx.has_ip = true;
     let payload = slice.payload();
     let sum = &mut cx.summary;
     sum.network = NetworkKind::Ipv4;
@@ -82,10 +83,16 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     sum.ip_payload_length = u32::from(header.total_len()).saturating_sub(header_len as u32);
     sum.ip_total_length = u32::from(header.total_len());
     sum.fragment = header.more_fragments() || header.fragments_offset().value() != 0;
-    if cx.wants(RecordType::Ipv4) {
+    let first_fragment = header.fragments_offset().value() == 0;
+    let s = &mut *cx.scratch;
+    let transport = first_fragment.then_some(payload.payload);
+    s.community_ids.write(&mut s.community_id, &header.source(), &header.destination(), header.protocol().0, transport);
+    // A reassembled datagram's header was recorded with its fragments.
+    if cx.wants(RecordType::Ipv4) && !(cx.meta.reassembled && cx.depth == 0) {
         let r = &mut cx.scratch.ipv4;
-        r.stamp(cx.meta);
+        crate::stamp(r, cx.meta, cx.depth, &cx.scratch.tunnel);
         r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
+        r.set_community_id(&cx.scratch.community_id);
         r.version = u32::from(header.version());
         r.header_length = header_len as u32;
         r.dscp = u32::from(header.dcp().value());
@@ -106,6 +113,10 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         crate::set_payload(&mut r.payload, payload_bytes, cx.config.payloads);
         cx.out.push(RecordType::Ipv4, &cx.scratch.ipv4);
     }
+    if header.protocol().0 == net::ipsec::IP_AH && !(cx.meta.reassembled && cx.depth == 0) {
+        let end = usize::from(header.total_len()).clamp(header_len, bytes.len());
+        net::ipsec::ah(cx, &data[..offset + end], offset + header_len);
+    }
     if let Some(e) = auth_error {
         return cx.error(Layer::Ipv4, offset + header_len, e);
     }
@@ -120,13 +131,38 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
             format_args!("total length {} is smaller than the {header_len}-byte header", header.total_len()),
         );
     }
-    // Later fragments carry no transport header.
-    if header.fragments_offset().value() != 0 {
+    let first_fragment = header.fragments_offset().value() == 0;
+    let fragmented = header.more_fragments() || !first_fragment;
+    above_ip(cx, data, payload.payload, payload.ip_number.0, first_fragment, fragmented, false);
+}
+
+/// Decodes what follows the IP header(s), under the fragment policy
+/// (docs/records.md): a non-first fragment has no transport header; a
+/// first fragment's transport and application records are written from the
+/// reassembled datagram instead when reassembly is on (the fragment still
+/// gives the packet summary its ports). Fragments inside tunnels are not
+/// reassembled, so their first fragment is decoded as it is.
+fn above_ip(
+    cx: &mut PacketContext<'_>,
+    data: &[u8],
+    payload: &[u8],
+    protocol: u8,
+    first_fragment: bool,
+    fragmented: bool,
+    over_ipv6: bool,
+) {
+    if !first_fragment {
         cx.summary.transport = TransportKind::Other;
         return;
     }
-    let transport_offset = offset_in(data, payload.payload);
-    transport::decode(cx, payload.ip_number.0, payload.payload, transport_offset, false);
+    let transport_offset = offset_in(data, payload);
+    let end = transport_offset + payload.len();
+    let data = &data[..end];
+    if fragmented && cx.config.reassemble && cx.depth == 0 {
+        cx.summary_only(|cx| transport::decode(cx, protocol, data, transport_offset, over_ipv6));
+    } else {
+        transport::decode(cx, protocol, data, transport_offset, over_ipv6);
+    }
 }
 
 /// Splits IPv4 options into (type, length, data) without trusting lengths.
@@ -166,6 +202,7 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     let header = slice.header();
     set_bytes(&mut cx.scratch.src_ip, &header.source());
     set_bytes(&mut cx.scratch.dst_ip, &header.destination());
+    cx.has_ip = true;
     let payload = slice.payload();
     let sum = &mut cx.summary;
     sum.network = NetworkKind::Ipv6;
@@ -176,11 +213,17 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     sum.ip_payload_length = u32::from(header.payload_length());
     sum.ip_total_length = 40 + u32::from(header.payload_length());
     sum.fragment = payload.fragmented;
-    let first_fragment;
-    if cx.wants(RecordType::Ipv6) {
+    let first_fragment = extension_chain(header.next_header().0, slice.extensions().slice())
+        .filter_map(|ext| ext.fragment)
+        .all(|(offset, _, _)| offset == 0);
+    let s = &mut *cx.scratch;
+    let transport = first_fragment.then_some(payload.payload);
+    s.community_ids.write(&mut s.community_id, &header.source(), &header.destination(), payload.ip_number.0, transport);
+    if cx.wants(RecordType::Ipv6) && !(cx.meta.reassembled && cx.depth == 0) {
         let r = &mut cx.scratch.ipv6;
-        r.stamp(cx.meta);
+        crate::stamp(r, cx.meta, cx.depth, &cx.scratch.tunnel);
         r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
+        r.set_community_id(&cx.scratch.community_id);
         r.version = u32::from(header.version());
         r.traffic_class = u32::from(header.traffic_class());
         r.flow_label = header.flow_label().value();
@@ -199,30 +242,56 @@ pub(crate) fn ipv6(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
                 r.more_fragments = more_fragments;
                 r.fragment_id = id;
             }
-            r.extension_headers.push(Ipv6ExtensionHeader {
+            let mut h = Ipv6ExtensionHeader {
                 r#type: ext.r#type,
                 length: ext.length,
                 next_header: ext.next_header,
-            });
+                ..Default::default()
+            };
+            match ext.r#type as u8 {
+                IPV6_ROUTING if ext.bytes.len() >= 4 => {
+                    h.routing_type = u32::from(ext.bytes[2]);
+                    h.segments_left = u32::from(ext.bytes[3]);
+                }
+                IPV6_HOP_BY_HOP | IPV6_DEST_OPTIONS => option_types(&mut h.option_types, ext.bytes.get(2..)),
+                _ => {}
+            }
+            r.extension_headers.push(h);
         }
         r.transport_protocol = u32::from(payload.ip_number.0);
-        first_fragment = r.fragment_offset == 0;
         crate::set_payload(&mut r.payload, payload.payload, cx.config.payloads);
         cx.out.push(RecordType::Ipv6, &cx.scratch.ipv6);
-    } else {
-        first_fragment = extension_chain(header.next_header().0, slice.extensions().slice())
-            .filter_map(|ext| ext.fragment)
-            .all(|(offset, _, _)| offset == 0);
+    }
+    // Records of the extension headers themselves: IP-layer records, so
+    // written for the fragments as captured, not for a reassembled datagram.
+    let chain = slice.extensions().slice();
+    if !chain.is_empty() && (!cx.meta.reassembled || cx.depth != 0) {
+        for ext in extension_chain(header.next_header().0, chain) {
+            let at = offset_in(data, ext.bytes);
+            if ext.r#type == u32::from(IPV6_AUTH) {
+                if cx.wants(RecordType::Ipsecah) {
+                    net::ipsec::ah(cx, &data[..at + ext.bytes.len()], at);
+                }
+            } else {
+                net::ipv6ext::decode(cx, ext.r#type as u8, ext.bytes, at);
+            }
+        }
     }
     if let Some((e, _)) = ext_error {
         return cx.error(Layer::Ipv6, offset + 40, e);
     }
-    if !first_fragment {
-        cx.summary.transport = TransportKind::Other;
-        return;
+    above_ip(cx, data, payload.payload, payload.ip_number.0, first_fragment, payload.fragmented, true);
+}
+
+/// Option types of a hop-by-hop or destination options header's body.
+fn option_types(dst: &mut Vec<u32>, body: Option<&[u8]>) {
+    let mut rest = body.unwrap_or_default();
+    while let Some(&kind) = rest.first() {
+        dst.push(u32::from(kind));
+        // Pad1 is a lone byte; every other option has a length byte.
+        let len = if kind == 0 { 1 } else { 2 + usize::from(rest.get(1).copied().unwrap_or(0)) };
+        rest = rest.get(len..).unwrap_or_default();
     }
-    let transport_offset = offset_in(data, payload.payload);
-    transport::decode(cx, payload.ip_number.0, payload.payload, transport_offset, true);
 }
 
 /// Offset of `part` inside `whole` (`part` is a sub-slice of `whole`).
@@ -237,7 +306,9 @@ const IPV6_AUTH: u8 = 51;
 const IPV6_DEST_OPTIONS: u8 = 60;
 
 /// One header of an IPv6 extension chain.
-struct ExtensionHeader {
+struct ExtensionHeader<'a> {
+    /// The whole header.
+    bytes: &'a [u8],
     r#type: u32,
     length: u32,
     next_header: u32,
@@ -250,7 +321,7 @@ struct ExtensionHeader {
 /// bounds checks and runs past a chain its lax parser cut short, which is
 /// undefined behaviour on crafted packets (seen on tcpdump's
 /// ipv6-next-header-oobr-1 capture).
-fn extension_chain(first: u8, chain: &[u8]) -> impl Iterator<Item = ExtensionHeader> + '_ {
+fn extension_chain(first: u8, chain: &[u8]) -> impl Iterator<Item = ExtensionHeader<'_>> + '_ {
     let mut next = first;
     let mut rest = chain;
     std::iter::from_fn(move || {
@@ -274,9 +345,11 @@ fn extension_chain(first: u8, chain: &[u8]) -> impl Iterator<Item = ExtensionHea
             }
             _ => return None,
         };
+        let bytes = rest.get(..len)?;
         rest = rest.get(len..)?;
         next = next_header;
         Some(ExtensionHeader {
+            bytes,
             r#type: u32::from(kind),
             length: len as u32,
             next_header: u32::from(next_header),

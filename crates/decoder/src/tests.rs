@@ -7,7 +7,13 @@ use netcap_records::{Dot1q, Ethernet, Ipv4, Tcp, Udp};
 fn decode_all(link_type: u32, data: &[u8], config: DecodeConfig) -> (RecordBuffers, DecodeStats) {
     let mut decoder = Decoder::new(config);
     let mut out = RecordBuffers::new();
-    let meta = PacketMeta { frame: 7, timestamp_ns: 1_000_000_123, link_type, wire_length: data.len() as u32 };
+    let meta = PacketMeta {
+        frame: 7,
+        timestamp_ns: 1_000_000_123,
+        link_type,
+        wire_length: data.len() as u32,
+        reassembled: false,
+    };
     decoder.decode(&meta, data, &mut out);
     (out, decoder.take_stats())
 }

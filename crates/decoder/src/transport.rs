@@ -1,6 +1,7 @@
 //! Transport layer: TCP (with options), UDP, ICMPv4 and ICMPv6.
 
-use crate::{AddressedRecord, Layer, PacketContext, PacketRecord, TransportKind};
+use crate::app::{self, Flow};
+use crate::{AddressedRecord, Layer, PacketContext, TransportKind, net, network, tunnel};
 use etherparse::{TcpSlice, UdpSlice};
 use netcap_records::{RecordType, Tcp};
 
@@ -9,15 +10,45 @@ const IP_TCP: u8 = 6;
 const IP_UDP: u8 = 17;
 const IP_ICMPV6: u8 = 58;
 
-/// Decodes the transport header in `payload` (starting at `offset` in the
-/// frame); the IP addresses are already in the scratch strings.
-pub(crate) fn decode(cx: &mut PacketContext<'_>, protocol: u8, payload: &[u8], offset: usize, over_ipv6: bool) {
+const IP_IGMP: u8 = 2;
+const IP_IPIP: u8 = 4;
+const IP_IPV6: u8 = 41;
+const IP_GRE: u8 = 47;
+const IP_ESP: u8 = 50;
+const IP_OSPF: u8 = 89;
+const IP_VRRP: u8 = 112;
+const IP_SCTP: u8 = 132;
+
+/// Decodes what follows the IP header(s): `data` is the frame cut at the end
+/// of the IP payload, which starts at `offset`. The IP addresses are already
+/// in the scratch strings.
+pub(crate) fn decode(cx: &mut PacketContext<'_>, protocol: u8, data: &[u8], offset: usize, over_ipv6: bool) {
+    let payload = data.get(offset..).unwrap_or_default();
     match protocol {
         IP_TCP => tcp(cx, payload, offset),
-        IP_UDP => udp(cx, payload, offset),
+        IP_UDP => udp(cx, data, offset),
         IP_ICMPV4 if !over_ipv6 => icmp(cx, payload, offset, RecordType::Icmpv4),
-        IP_ICMPV6 if over_ipv6 => icmp(cx, payload, offset, RecordType::Icmpv6),
-        _ => cx.summary.transport = TransportKind::Other,
+        IP_ICMPV6 if over_ipv6 => {
+            icmp(cx, payload, offset, RecordType::Icmpv6);
+            net::ndp::decode(cx, payload, offset);
+            net::echo::decode(cx, payload);
+        }
+        IP_IPIP => cx.inner("ipip", 0, offset, |cx| network::ipv4(cx, data, offset)),
+        IP_IPV6 => cx.inner("ipip", 0, offset, |cx| network::ipv6(cx, data, offset)),
+        IP_GRE => tunnel::gre::decode(cx, data, offset),
+        _ => {
+            // Not a transport the flow stages know (a tunnel's inner packet
+            // has set its own above).
+            cx.summary.transport = TransportKind::Other;
+            match protocol {
+                IP_IGMP if !over_ipv6 => net::igmp::decode(cx, payload, offset),
+                IP_ESP => net::ipsec::esp(cx, payload, offset),
+                IP_OSPF => net::ospf::decode(cx, payload, offset),
+                IP_VRRP => net::vrrp::decode(cx, payload, offset),
+                IP_SCTP => net::sctp::decode(cx, payload, offset),
+                _ => {}
+            }
+        }
     }
 }
 
@@ -38,15 +69,26 @@ fn tcp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize) {
     sum.tcp_ack = segment.acknowledgment_number();
     sum.tcp_window = segment.window_size();
     sum.payload_length = segment.payload().len() as u32;
-    if !cx.wants(RecordType::Tcp) {
-        if cx.config.summaries && segment.syn() {
-            cx.summary.tcp_window_scale = window_scale(segment.options());
-        }
-        return;
+    if cx.wants(RecordType::Tcp) {
+        tcp_record(cx, &segment, flags);
+    } else if cx.config.summaries && segment.syn() {
+        cx.summary.tcp_window_scale = window_scale(segment.options());
     }
+    let flow = Flow {
+        src_port: segment.source_port(),
+        dst_port: segment.destination_port(),
+        offset: offset + segment.header_slice().len(),
+    };
+    app::tcp(cx, flow, segment.payload());
+}
+
+fn tcp_record(cx: &mut PacketContext<'_>, segment: &TcpSlice<'_>, flags: u16) {
+    let header = segment.header_slice();
     let r = &mut cx.scratch.tcp;
-    r.stamp(cx.meta);
+    crate::stamp(r, cx.meta, cx.depth, &cx.scratch.tunnel);
     r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
+    r.reassembled = cx.meta.reassembled;
+    r.set_community_id(&cx.scratch.community_id);
     r.src_port = u32::from(segment.source_port());
     r.dst_port = u32::from(segment.destination_port());
     r.seq = segment.sequence_number();
@@ -128,29 +170,37 @@ fn tcp_options(r: &mut Tcp, mut options: &[u8]) {
     }
 }
 
-fn udp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize) {
-    let datagram = match UdpSlice::from_slice_lax(payload) {
+fn udp(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
+    let datagram = match UdpSlice::from_slice_lax(data.get(offset..).unwrap_or_default()) {
         Ok(d) => d,
         Err(e) => return cx.error(Layer::Udp, offset, e),
     };
+    let (src_port, dst_port) = (datagram.source_port(), datagram.destination_port());
     let sum = &mut cx.summary;
     sum.transport = TransportKind::Udp;
-    sum.src_port = datagram.source_port();
-    sum.dst_port = datagram.destination_port();
+    sum.src_port = src_port;
+    sum.dst_port = dst_port;
     sum.payload_length = datagram.payload().len() as u32;
-    if !cx.wants(RecordType::Udp) {
-        return;
+    if cx.wants(RecordType::Udp) {
+        let r = &mut cx.scratch.udp;
+        crate::stamp(r, cx.meta, cx.depth, &cx.scratch.tunnel);
+        r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
+        r.reassembled = cx.meta.reassembled;
+        r.set_community_id(&cx.scratch.community_id);
+        r.src_port = u32::from(src_port);
+        r.dst_port = u32::from(dst_port);
+        r.length = u32::from(datagram.length());
+        r.checksum = u32::from(datagram.checksum());
+        r.payload_length = datagram.payload().len() as u32;
+        crate::set_payload(&mut r.payload, datagram.payload(), cx.config.payloads);
+        cx.out.push(RecordType::Udp, &cx.scratch.udp);
     }
-    let r = &mut cx.scratch.udp;
-    r.stamp(cx.meta);
-    r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
-    r.src_port = u32::from(datagram.source_port());
-    r.dst_port = u32::from(datagram.destination_port());
-    r.length = u32::from(datagram.length());
-    r.checksum = u32::from(datagram.checksum());
-    r.payload_length = datagram.payload().len() as u32;
-    crate::set_payload(&mut r.payload, datagram.payload(), cx.config.payloads);
-    cx.out.push(RecordType::Udp, &cx.scratch.udp);
+    let start = offset + 8;
+    let end = start + datagram.payload().len();
+    if !tunnel::by_udp_port(cx, &data[..end], start, src_port, dst_port) {
+        let flow = Flow { src_port, dst_port, offset: start };
+        app::udp(cx, flow, datagram.payload());
+    }
 }
 
 /// ICMPv4 and ICMPv6 share their first 8 bytes' layout: type, code,
@@ -188,8 +238,10 @@ fn icmp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize, record_type: 
     macro_rules! fill {
         ($r:expr) => {{
             let r = $r;
-            r.stamp(cx.meta);
+            crate::stamp(r, cx.meta, cx.depth, &cx.scratch.tunnel);
             r.set_addresses(&cx.scratch.src_ip, &cx.scratch.dst_ip);
+            r.reassembled = cx.meta.reassembled;
+            r.set_community_id(&cx.scratch.community_id);
             r.r#type = u32::from(kind);
             r.code = u32::from(code);
             r.checksum = checksum;

@@ -250,6 +250,9 @@ fn csv_nested(buf: &mut Vec<u8>, value: &Value, kind: &Kind, address: Option<Add
 /// Appends a field's value for the text and table formats: time fields as
 /// RFC 3339, lists comma-separated (bracketed unless `top`), messages as
 /// `{name=value,...}` with default fields left out.
+// One call per field of every record: a struct of these would be rebuilt
+// for each.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn text_field(
     buf: &mut Vec<u8>,
     time: bool,

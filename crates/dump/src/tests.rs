@@ -152,8 +152,8 @@ fn ipv6_with_extensions() -> IPv6 {
         next_header: 0,
         hop_limit: 1,
         extension_headers: vec![
-            IPv6ExtensionHeader { r#type: 0, length: 8, next_header: 44 },
-            IPv6ExtensionHeader { r#type: 44, length: 8, next_header: 58 },
+            IPv6ExtensionHeader { r#type: 0, length: 8, next_header: 44, ..Default::default() },
+            IPv6ExtensionHeader { r#type: 44, length: 8, next_header: 58, ..Default::default() },
         ],
         transport_protocol: 58,
         fragmented: true,
@@ -164,7 +164,7 @@ fn ipv6_with_extensions() -> IPv6 {
 
 const TCP_HEADER: &str = "timestamp_ns,frame,src_ip,dst_ip,src_port,dst_port,seq,ack,\
 header_length,flags,fin,syn,rst,psh,ack_flag,urg,ece,cwr,ns,window,checksum,urgent_pointer,\
-option_kinds,mss,window_scale,sack_permitted,sack_blocks,ts_val,ts_ecr,payload_length,payload";
+option_kinds,mss,window_scale,sack_permitted,sack_blocks,ts_val,ts_ecr,payload_length,payload,tunnel,reassembled,community_id";
 
 #[test]
 fn text_skips_defaults_and_renders_times_lists_and_bytes() {
@@ -195,7 +195,8 @@ options={type=131,length=7,data=040a000001},{type=1,length=1} payload_length=20\
         out,
         "IPv6 timestamp=2013-05-12T03:17:46.543210123Z frame=9 src_ip=fe80::1 dst_ip=ff02::1 \
 version=6 payload_length=24 hop_limit=1 \
-extension_headers={type=0,length=8,next_header=44},{type=44,length=8,next_header=58} \
+extension_headers={type=0,length=8,next_header=44,routing_type=0,segments_left=0},\
+{type=44,length=8,next_header=58,routing_type=0,segments_left=0} \
 transport_protocol=58 fragmented=true fragment_id=4660\n"
     );
 }
@@ -231,9 +232,9 @@ fn csv_renders_every_field_with_the_documented_rules() {
         format!(
             "{TCP_HEADER}\n\
 1368328666543210123,1,10.0.0.1,10.0.0.2,51000,80,1000,0,40,2,false,true,false,false,false,\
-false,false,false,false,64240,43981,0,2|4|8|1|3,1460,7,true,,12345,0,2,dead\n\
+false,false,false,false,64240,43981,0,2|4|8|1|3,1460,7,true,,12345,0,2,dead,,false,\n\
 1368328666643210123,2,10.0.0.2,10.0.0.1,80,51000,5000,1001,20,16,false,false,false,false,true,\
-false,false,false,false,1024,0,0,,,,false,,,,0,\n"
+false,false,false,false,1024,0,0,,,,false,,,,0,,,false,\n"
         )
     );
 }
@@ -248,7 +249,7 @@ fn csv_renders_repeated_messages_field_by_field() {
         &[ipv6_with_extensions()],
         &select(Format::Csv, &["extension_headers", "fragmented", "more_fragments"]),
     );
-    assert_eq!(out, "extension_headers,fragmented,more_fragments\n0;8;44|44;8;58,true,false\n");
+    assert_eq!(out, "extension_headers,fragmented,more_fragments\n0;8;44;0;0;{}|44;8;58;0;0;{},true,false\n");
 }
 
 #[test]
@@ -292,7 +293,7 @@ fn unknown_field_lists_the_valid_ones() {
         "IPv6 has no field \"bogus\"; its fields are: timestamp_ns, frame, src_ip, dst_ip, \
 version, traffic_class, flow_label, payload_length, next_header, hop_limit, \
 extension_headers, transport_protocol, fragmented, fragment_offset, more_fragments, \
-fragment_id, payload"
+fragment_id, payload, tunnel, community_id"
     );
     let (_, result) = run_bytes(&bytes, &select(Format::Csv, &[]));
     assert!(matches!(result, Err(DumpError::EmptySelection)));
@@ -305,7 +306,7 @@ fn json_lines_use_proto_names_numbers_and_include_defaults() {
     assert_eq!(lines.len(), 2);
     assert_eq!(
         lines[1],
-        r#"{"timestamp_ns":1368328666643210123,"frame":2,"src_ip":"10.0.0.2","dst_ip":"10.0.0.1","src_port":80,"dst_port":51000,"seq":5000,"ack":1001,"header_length":20,"flags":16,"fin":false,"syn":false,"rst":false,"psh":false,"ack_flag":true,"urg":false,"ece":false,"cwr":false,"ns":false,"window":1024,"checksum":0,"urgent_pointer":0,"option_kinds":[],"sack_permitted":false,"sack_blocks":[],"payload_length":0,"payload":""}"#
+        r#"{"timestamp_ns":1368328666643210123,"frame":2,"src_ip":"10.0.0.2","dst_ip":"10.0.0.1","src_port":80,"dst_port":51000,"seq":5000,"ack":1001,"header_length":20,"flags":16,"fin":false,"syn":false,"rst":false,"psh":false,"ack_flag":true,"urg":false,"ece":false,"cwr":false,"ns":false,"window":1024,"checksum":0,"urgent_pointer":0,"option_kinds":[],"sack_permitted":false,"sack_blocks":[],"payload_length":0,"payload":"","reassembled":false,"community_id":""}"#
     );
     let first: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
     assert_eq!(first["timestamp_ns"], serde_json::json!(T0));
@@ -381,7 +382,7 @@ fn list_fields_shows_names_types_and_comments() {
     let (out, result) = run_bytes(&bytes, &DumpOptions { list_fields: true, ..Default::default() });
     result.unwrap();
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 31);
+    assert_eq!(lines.len(), 34);
     // TCP's timestamp_ns has no comment in the proto.
     assert_eq!(lines[0], "timestamp_ns    sfixed64");
     assert_eq!(lines[2], "src_ip          bytes");

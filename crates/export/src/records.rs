@@ -302,6 +302,38 @@ struct Ipv6Fields {
     fragment_offset: u32,
 }
 
+/// The frame and `reassembled` flag of a transport record.
+trait TransportFields: Message + Default {
+    fn frame_and_reassembled(&self) -> (u64, bool);
+}
+
+macro_rules! transport_fields {
+    ($name:ident, $tag:literal) => {
+        #[derive(Clone, Copy, PartialEq, Message)]
+        struct $name {
+            #[prost(uint64, tag = "2")]
+            frame: u64,
+            #[prost(bool, tag = $tag)]
+            reassembled: bool,
+        }
+
+        impl TransportFields for $name {
+            fn frame_and_reassembled(&self) -> (u64, bool) {
+                (self.frame, self.reassembled)
+            }
+        }
+    };
+}
+
+transport_fields!(TcpFields, "33");
+transport_fields!(UdpFields, "12");
+transport_fields!(IcmpFields, "13");
+
+fn transport<T: TransportFields>(bytes: &[u8], kind: TransportKind) -> Result<Head, prost::DecodeError> {
+    let (frame, reassembled) = T::decode(bytes)?.frame_and_reassembled();
+    Ok(Head { frame, facts: if reassembled { Facts::Other } else { Facts::Transport(kind) } })
+}
+
 #[derive(Clone, PartialEq, Message)]
 struct ErrorFields {
     #[prost(uint64, tag = "2")]
@@ -353,10 +385,13 @@ impl Facts {
                 facts: Facts::Error { layer: layer_label(&e.layer), reason: ErrorReason::classify(&e.reason) },
             }),
             RecordType::Arp => frame_only(Facts::Arp),
-            RecordType::Tcp => frame_only(Facts::Transport(TransportKind::Tcp)),
-            RecordType::Udp => frame_only(Facts::Transport(TransportKind::Udp)),
-            RecordType::Icmpv4 => frame_only(Facts::Transport(TransportKind::Icmpv4)),
-            RecordType::Icmpv6 => frame_only(Facts::Transport(TransportKind::Icmpv6)),
+            // A transport record of a datagram reassembled from fragments
+            // says nothing about the packet whose frame number it bears
+            // (the last fragment's, which the capture counts as "other").
+            RecordType::Tcp => transport::<TcpFields>(bytes, TransportKind::Tcp),
+            RecordType::Udp => transport::<UdpFields>(bytes, TransportKind::Udp),
+            RecordType::Icmpv4 => transport::<IcmpFields>(bytes, TransportKind::Icmpv4),
+            RecordType::Icmpv6 => transport::<IcmpFields>(bytes, TransportKind::Icmpv6),
             _ => frame_only(Facts::Other),
         }
     }
@@ -449,6 +484,10 @@ mod tests {
         check(RecordType::Ipv4, &[("fragment_offset", 12), ("protocol", 14)]);
         check(RecordType::Ipv6, &[("transport_protocol", 12), ("fragment_offset", 14)]);
         check(RecordType::Error, &[("layer", 3), ("reason", 5)]);
+        check(RecordType::Tcp, &[("reassembled", 33)]);
+        check(RecordType::Udp, &[("reassembled", 12)]);
+        check(RecordType::Icmpv4, &[("reassembled", 13)]);
+        check(RecordType::Icmpv6, &[("reassembled", 13)]);
     }
 
     #[test]

@@ -54,7 +54,8 @@ impl EndedConnection {
         (s.packets, s.bytes)
     }
 
-    /// Fills every field of `r` but `community_id` (cleared).
+    /// Fills every field of `r` but `community_id` (cleared; the capture's
+    /// flow stage sets it).
     pub fn fill_connection(&self, r: &mut Connection) {
         let c = &self.conn;
         let (cl, sv) = (&c.sides[CLIENT], &c.sides[SERVER]);

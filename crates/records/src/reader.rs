@@ -177,6 +177,8 @@ impl<R: Read> RecordReader<R> {
     }
 
     /// The next record decoded as `M`.
+    // Generic over the record type, so not an Iterator.
+    #[allow(clippy::should_implement_trait)]
     pub fn next<M: Message + Default>(&mut self) -> Result<Option<M>, ReadError> {
         let record = self.records_read + 1;
         let Some(bytes) = self.next_raw()? else {

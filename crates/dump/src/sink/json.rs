@@ -22,7 +22,7 @@ pub(crate) struct JsonSink<'a, W: Write> {
 
 impl<'a, W: Write> JsonSink<'a, W> {
     pub(crate) fn new(out: W, cx: &'a Context) -> Self {
-        let has_addresses = cx.columns.first().is_some_and(|c| has_address_fields(&c.field.parent_message(), 0));
+        let has_addresses = cx.columns.first().is_some_and(|c| has_address_fields(c.field.parent_message(), 0));
         JsonSink {
             out,
             cx,

@@ -1,0 +1,10 @@
+//! The dhcpv6 parser of netcap_decoder::app on arbitrary bytes: no panic, no hang.
+//! The whole-packet path (dispatch, records) is covered by decode_packet.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use netcap_decoder::app;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(m) = app::dhcpv6::parse(data) { let _ = app::dhcpv6::options(m.options).count(); }
+});
