@@ -74,6 +74,12 @@ pub struct AgentArgs {
     /// Send at most this many records per second (replay pace; 0 = as fast as possible)
     #[arg(long, value_name = "RECORDS", default_value_t = 0)]
     rate: u64,
+    /// Testing: unacknowledged bytes kept in memory before the spool is used [default: 64MiB]
+    #[arg(long, value_name = "SIZE", hide = true)]
+    memory_max: Option<String>,
+    /// Testing: a full spool drops batches as with -iface, instead of pausing the reading of -read
+    #[arg(long, hide = true)]
+    drop_when_full: bool,
 }
 
 fn tls_files(args: &AgentArgs) -> anyhow::Result<TlsFiles> {
@@ -124,19 +130,35 @@ pub fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
         (None, None) => bail!("one of -addr or -nats is required"),
     };
     let spool_max = parse_size(&args.spool_max).context("-spool-max")?;
+    let memory_max = match &args.memory_max {
+        Some(size) => parse_size(size).context("-memory-max")?,
+        None => MEMORY_QUEUE,
+    };
     // A file can wait for the collector; a live interface cannot.
-    let block_when_full = !matches!(config.input, Input::Live(_));
+    let block_when_full = !matches!(config.input, Input::Live(_)) && !args.drop_when_full;
     let queue =
-        Arc::new(Queue::new(MEMORY_QUEUE, args.spool_dir.as_deref().map(|dir| (dir, spool_max)), block_when_full)?);
+        Arc::new(Queue::new(memory_max, args.spool_dir.as_deref().map(|dir| (dir, spool_max)), block_when_full)?);
     let stop = stop_on_signals()?;
     let mut sink = AgentSink::new(queue.clone(), args.rate).map_err(|e| anyhow::anyhow!("random session id: {e}"))?;
 
     let (summary, sent) = std::thread::scope(|scope| {
-        let sender = scope.spawn(|| netcap_agent::run_sender(&target, queue.clone(), stop.clone()));
+        let sender = scope.spawn(|| {
+            let result = netcap_agent::run_sender(&target, queue.clone(), stop.clone());
+            // The sender has stopped (signal, or failure): a capture paused
+            // on a full queue must not wait for it any more.
+            if result.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            queue.close();
+            result
+        });
         let summary =
             run_with_progress(quiet, |progress| netcap_capture::run_with_sink(&config, &mut sink, progress, &stop));
         // The capture is over (or failed): let the sender finish.
         queue.close();
+        if summary.is_ok() && queue.pending() && !stop.load(Ordering::Relaxed) {
+            eprintln!("netcap agent: end of input; waiting until the collector has acknowledged every batch");
+        }
         (summary, sender.join())
     });
     let summary = summary?;
@@ -159,8 +181,11 @@ pub fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
     if stats.rejected_batches > 0 {
         eprintln!("netcap agent: WARNING: the collector rejected {} batches", stats.rejected_batches);
     }
-    if kept > 0 {
-        eprintln!("netcap agent: {kept} unacknowledged batches kept in the spool for the next run");
+    let left = queue.spooled_bytes();
+    if left > 0 {
+        eprintln!(
+            "netcap agent: {left} bytes of unacknowledged batches left in the spool for the next run ({kept} batches just written from memory)"
+        );
     }
     if stats.dropped_batches > 0 || lost > 0 {
         eprintln!(

@@ -69,12 +69,17 @@ impl Proc {
 
     /// Waits for exit (panics after `within`), returns success.
     fn wait(&mut self, within: Duration) -> bool {
+        self.wait_status(within).success()
+    }
+
+    /// Waits for exit (panics after `within`), returns the status.
+    fn wait_status(&mut self, within: Duration) -> std::process::ExitStatus {
         let until = Instant::now() + within;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 // Let the stderr thread catch up.
                 std::thread::sleep(Duration::from_millis(100));
-                return status.success();
+                return status;
             }
             if Instant::now() > until {
                 let _ = self.child.kill();
@@ -590,4 +595,314 @@ fn three_agents_through_nats_jetstream_and_two_collectors() {
     }
     let _ = nats.kill();
     let _ = nats.wait();
+}
+
+// ---- The agent's spool, end to end (issue 7): memory bound, spool files,
+// ---- drops, pauses, and a spool left by an earlier run.
+
+/// The spool tests' input: one capture repeated [`COPIES`] times (dozens of
+/// batches of a few KiB to ~100 KiB).
+fn spool_input(tmp: &Path) -> PathBuf {
+    let path = tmp.join("spool-input.pcap");
+    repeated_pcap(&testdata("pcaps/pcapplusplus-tls2.pcap"), COPIES, &path);
+    path
+}
+
+/// Agent `a0` reading `pcap`, spooling to `spool`, with `extra` flags.
+fn spool_agent(pcap: &Path, port: u16, certs: &Path, spool: &Path, extra: &[&str]) -> Proc {
+    let addr = format!("127.0.0.1:{port}");
+    let mut args = vec![
+        "agent",
+        "-read",
+        pcap.to_str().unwrap(),
+        "-addr",
+        &addr,
+        "-server-name",
+        "localhost",
+        "-certs",
+        certs.to_str().unwrap(),
+        "-name",
+        "a0",
+        "-spool-dir",
+        spool.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    Proc::spawn(&args)
+}
+
+/// Spool segment files, in the order the agent reads them.
+fn segments(spool: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(spool).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
+    files.retain(|p| p.file_name().unwrap().to_string_lossy().ends_with(".seg"));
+    // spool-<20 digits>.seg: the names sort by number.
+    files.sort();
+    files
+}
+
+/// Bytes of every file in a directory (0 when it does not exist).
+fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum()
+}
+
+fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let until = Instant::now() + within;
+    while !done() {
+        assert!(Instant::now() < until, "{what}: not within {within:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Samples `dir`'s size every few milliseconds until dropped; returns the
+/// largest size seen.
+struct SizeSampler {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<u64>>,
+}
+
+impl SizeSampler {
+    fn start(dir: &Path) -> SizeSampler {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (dir, flag) = (dir.to_path_buf(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut largest = 0;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                largest = largest.max(dir_bytes(&dir));
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            largest
+        });
+        SizeSampler { stop, thread: Some(thread) }
+    }
+
+    fn largest(mut self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+/// What a spool directory holds, read as the agent reads it (segments in
+/// order, length-prefixed batch messages, stopping at a torn one): the
+/// records per type in sending order, and each batch's (session, seq).
+fn spooled(spool: &Path) -> (BTreeMap<String, TypeFiles>, Vec<(netcap_wire::SessionId, u64)>) {
+    let mut records: BTreeMap<String, TypeFiles> = BTreeMap::new();
+    let mut batches = Vec::new();
+    for segment in segments(spool) {
+        let data = std::fs::read(&segment).unwrap();
+        let mut rest = &data[..];
+        while rest.len() >= 4 {
+            let len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
+            let Some(body) = rest.get(4..4 + len) else { break };
+            rest = &rest[4 + len..];
+            let Ok(netcap_wire::Message::Batch(batch)) = netcap_wire::Message::decode(body) else {
+                panic!("{}: not a batch", segment.display())
+            };
+            batches.push((batch.session, batch.seq));
+            let entry = records.entry(batch.record_type.name().to_string()).or_default();
+            if entry.headers.is_empty() {
+                entry.headers.push(prost::Message::decode(batch.header).unwrap());
+            }
+            let delimited = zstd::stream::decode_all(batch.frame).unwrap();
+            let mut buf = &delimited[..];
+            let mut count = 0;
+            while !buf.is_empty() {
+                let len = prost::encoding::decode_varint(&mut buf).unwrap() as usize;
+                entry.records.push(buf[..len].to_vec());
+                buf = &buf[len..];
+                count += 1;
+            }
+            assert_eq!(count, batch.records, "records of batch {}", batch.seq);
+        }
+    }
+    (records, batches)
+}
+
+/// `first`'s records followed by `then`'s, type by type.
+fn concat(first: &BTreeMap<String, TypeFiles>, then: &BTreeMap<String, TypeFiles>) -> BTreeMap<String, TypeFiles> {
+    let mut out = first.clone();
+    for (name, files) in then {
+        let entry = out.entry(name.clone()).or_default();
+        entry.headers.extend(files.headers.iter().cloned());
+        entry.records.extend(files.records.iter().cloned());
+    }
+    out
+}
+
+/// The numbers in the words of the first line of `log` containing `marker`
+/// (digits only, e.g. "(12" counts as 12).
+fn numbers_in_line(log: &str, marker: &str) -> Vec<u64> {
+    let line = log.lines().find(|l| l.contains(marker)).unwrap_or_else(|| panic!("no {marker:?} in:\n{log}"));
+    line.split_whitespace().filter_map(|w| w.trim_matches(|c: char| !c.is_ascii_digit()).parse().ok()).collect()
+}
+
+#[test]
+fn agent_spools_while_the_collector_is_down() {
+    let tmp = tempfile::tempdir().unwrap();
+    let certs = tmp.path().join("certs");
+    gen_certs(&certs, "a0");
+    let out = tmp.path().join("collected");
+    let spool = tmp.path().join("spool");
+    let port = free_port();
+    let pcap = spool_input(tmp.path());
+    let want = expected(&pcap, tmp.path());
+    // A 4 s replay into 64 KiB of memory, nobody listening on the port.
+    let rate = (total(&want) / 4 + 1).to_string();
+    let mut agent = spool_agent(&pcap, port, &certs, &spool, &["-memory-max", "64KiB", "-rate", &rate, "-quiet"]);
+    agent.wait_for_log("spooling batches to", Duration::from_secs(30));
+    wait_until("spooled batches", Duration::from_secs(30), || dir_bytes(&spool) > 256 << 10);
+    let log = agent.log();
+    assert!(log.contains("cannot connect"), "{log}");
+    assert!(!segments(&spool).is_empty(), "{:?}", std::fs::read_dir(&spool).unwrap().collect::<Vec<_>>());
+    assert!(!log.contains("connected to collector"), "{log}");
+
+    let mut collect = collector(port, &out, &certs, &[]);
+    assert!(agent.wait(Duration::from_secs(120)), "agent failed:\n{}", agent.log());
+    let log = agent.log();
+    assert_eq!(log.matches("connected to collector").count(), 1, "{log}");
+    assert!(!log.contains("DROPPING") && !log.contains("pausing"), "{log}");
+    assert!(collect.terminate(), "{}", collect.log());
+    assert_same_records(&format!("a0 (agent log:\n{log})"), &records_in(&out.join("a0")), &want, false);
+    // Every segment is removed once sent and acknowledged.
+    let left: Vec<_> = std::fs::read_dir(&spool).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn agent_drops_loudly_when_the_spool_is_full() {
+    let tmp = tempfile::tempdir().unwrap();
+    let certs = tmp.path().join("certs");
+    gen_certs(&certs, "a0");
+    let out = tmp.path().join("collected");
+    let spool = tmp.path().join("spool");
+    let port = free_port();
+    let pcap = spool_input(tmp.path());
+    let want = expected(&pcap, tmp.path());
+    // -drop-when-full: the file is read as a live capture is, so a full
+    // spool drops. No collector until the whole input has been read.
+    let spool_max: u64 = 300_000;
+    let sampler = SizeSampler::start(&spool);
+    let mut agent = spool_agent(
+        &pcap,
+        port,
+        &certs,
+        &spool,
+        &["-memory-max", "64KiB", "-spool-max", &spool_max.to_string(), "-drop-when-full"],
+    );
+    agent.wait_for_log("end of input; waiting", Duration::from_secs(60));
+    let log = agent.log();
+    assert!(log.contains("spooling batches to"), "{log}");
+    // Loud: the first drop is reported at once, with its count.
+    let first = numbers_in_line(&log, "DROPPING records");
+    assert_eq!(first[first.len() - 2], 1, "{log}");
+    let on_disk = dir_bytes(&spool);
+    assert!(on_disk > spool_max / 2 && on_disk <= spool_max, "{on_disk} bytes spooled");
+
+    let mut collect = collector(port, &out, &certs, &[]);
+    let status = agent.wait_status(Duration::from_secs(120));
+    assert!(collect.terminate(), "{}", collect.log());
+    let largest = sampler.largest();
+    let log = agent.log();
+    assert_eq!(status.code(), Some(1), "dropping records is a failure:\n{log}");
+    assert!(largest <= spool_max, "the spool reached {largest} bytes on disk (-spool-max {spool_max})");
+    // "WARNING: B batches (R records) were DROPPED ..., 0 unacknowledged batches lost at exit"
+    let dropped = numbers_in_line(&log, "were DROPPED");
+    let (dropped_batches, dropped_records) = (dropped[0], dropped[1]);
+    assert!(dropped_batches > 0 && dropped[2] == 0, "{log}");
+    // "session S: M batches made, A records acknowledged by the collector in AB batches"
+    let summary = numbers_in_line(&log, "batches made");
+    let (made, acked_records, acked_batches) =
+        (summary[summary.len() - 3], summary[summary.len() - 2], summary[summary.len() - 1]);
+    assert_eq!(made, acked_batches + dropped_batches, "{log}");
+
+    // What is missing at the collector is exactly what the agent says it
+    // dropped; what arrived is capture's records in order, none twice.
+    let got = records_in(&out.join("a0"));
+    assert_eq!(total(&got) as u64, acked_records, "{log}");
+    assert_eq!((total(&want) - total(&got)) as u64, dropped_records, "{log}");
+    for (name, files) in &got {
+        let mut wanted = want[name].records.iter();
+        for (i, record) in files.records.iter().enumerate() {
+            assert!(wanted.any(|w| w == record), "{name} record {i} at the collector is not capture's next one");
+        }
+    }
+    assert!(segments(&spool).is_empty(), "{:?}", segments(&spool));
+}
+
+#[test]
+fn agent_pauses_a_file_when_the_spool_is_full() {
+    let tmp = tempfile::tempdir().unwrap();
+    let certs = tmp.path().join("certs");
+    gen_certs(&certs, "a0");
+    let out = tmp.path().join("collected");
+    let spool = tmp.path().join("spool");
+    let port = free_port();
+    let pcap = spool_input(tmp.path());
+    let want = expected(&pcap, tmp.path());
+    let spool_max: u64 = 300_000;
+    let sampler = SizeSampler::start(&spool);
+    let mut agent =
+        spool_agent(&pcap, port, &certs, &spool, &["-memory-max", "64KiB", "-spool-max", &spool_max.to_string()]);
+    agent.wait_for_log("pausing the capture", Duration::from_secs(60));
+    // The collector comes while the capture is paused: the spool is read
+    // while the resumed capture writes to it, and stays within its bound.
+    let mut collect = collector(port, &out, &certs, &[]);
+    let status = agent.wait_status(Duration::from_secs(120));
+    assert!(collect.terminate(), "{}", collect.log());
+    let largest = sampler.largest();
+    let log = agent.log();
+    assert!(status.success(), "{log}");
+    assert!(!log.contains("DROPPED") && !log.contains("DROPPING"), "{log}");
+    assert!(largest <= spool_max, "the spool reached {largest} bytes on disk (-spool-max {spool_max})");
+    assert_same_records(&format!("a0 (agent log:\n{log})"), &records_in(&out.join("a0")), &want, false);
+    assert!(segments(&spool).is_empty(), "{:?}", segments(&spool));
+}
+
+#[test]
+fn a_restarted_agent_sends_what_earlier_runs_spooled_first_and_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let certs = tmp.path().join("certs");
+    gen_certs(&certs, "a0");
+    let out = tmp.path().join("collected");
+    let spool = tmp.path().join("spool");
+    let port = free_port();
+    let pcap = spool_input(tmp.path());
+    let want = expected(&pcap, tmp.path());
+
+    // Run 1, collector down, killed with SIGKILL mid-replay: what was in
+    // memory is lost (documented); the spooled batches are on disk.
+    let rate = (total(&want) / 4 + 1).to_string();
+    let mut first = spool_agent(&pcap, port, &certs, &spool, &["-memory-max", "64KiB", "-rate", &rate, "-quiet"]);
+    wait_until("spooled batches", Duration::from_secs(30), || dir_bytes(&spool) > 200 << 10);
+    first.sigkill();
+    let (_, batches1) = spooled(&spool);
+    assert!(!batches1.is_empty());
+
+    // Run 2, collector still down, with a spool bound just above what run
+    // 1 left: it pauses on the full spool, and SIGTERM still ends it, with
+    // its unacknowledged batches put into the spool.
+    let spool_max = dir_bytes(&spool) + 150_000;
+    let mut second =
+        spool_agent(&pcap, port, &certs, &spool, &["-memory-max", "64KiB", "-spool-max", &spool_max.to_string()]);
+    second.wait_for_log("will be sent first", Duration::from_secs(20));
+    second.wait_for_log("pausing the capture", Duration::from_secs(60));
+    assert!(dir_bytes(&spool) <= spool_max, "{} > {spool_max}", dir_bytes(&spool));
+    assert!(second.terminate(), "run 2 did not end cleanly:\n{}", second.log());
+    let log2 = second.log();
+    assert!(log2.contains("left in the spool for the next run"), "{log2}");
+    let (left, batches2) = spooled(&spool);
+    let sessions: std::collections::BTreeSet<_> = batches2.iter().map(|b| b.0).collect();
+    assert_eq!(sessions.len(), 2, "both runs' batches are in the spool");
+    let from_run1: Vec<_> = batches2.iter().filter(|b| b.0 == batches1[0].0).copied().collect();
+    assert_eq!(from_run1, batches1, "run 1's batches are kept, in order");
+
+    // Run 3 with the collector up: the spool first, then its own capture.
+    let mut collect = collector(port, &out, &certs, &[]);
+    let mut third = spool_agent(&pcap, port, &certs, &spool, &["-quiet"]);
+    assert!(third.wait(Duration::from_secs(120)), "{}", third.log());
+    assert!(third.log().contains("will be sent first"), "{}", third.log());
+    assert!(collect.terminate(), "{}", collect.log());
+    let logs = format!("run 2:\n{log2}\nrun 3:\n{}\ncollector:\n{}", third.log(), collect.log());
+    assert_same_records(&format!("a0 ({logs})"), &records_in(&out.join("a0")), &concat(&left, &want), false);
+    assert!(segments(&spool).is_empty(), "{:?}", segments(&spool));
 }

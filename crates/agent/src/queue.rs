@@ -40,8 +40,13 @@ pub struct QueueStats {
 struct Spool {
     dir: PathBuf,
     max: u64,
-    /// Segment numbers on disk, oldest first, with their unread sizes.
+    /// Segments are cut at this size: small enough that a spool being read
+    /// while it is written frees its disk space in steps well below `max`.
+    segment_bytes: u64,
+    /// Segment numbers on disk, oldest first, with their sizes on disk.
     segments: VecDeque<(u64, u64)>,
+    /// Bytes on disk, what `max` bounds: batches already read stay on disk
+    /// until their whole segment has been read and is removed.
     bytes: u64,
     /// Read position in the oldest segment.
     read_offset: u64,
@@ -63,7 +68,15 @@ impl Spool {
         }
         segments.sort_unstable();
         let bytes = segments.iter().map(|s| s.1).sum();
-        Ok(Spool { dir: dir.into(), max, segments: segments.into(), bytes, read_offset: 0, writer: None })
+        Ok(Spool {
+            dir: dir.into(),
+            max,
+            segment_bytes: SEGMENT_BYTES.min(max / 8).max(1),
+            segments: segments.into(),
+            bytes,
+            read_offset: 0,
+            writer: None,
+        })
     }
 
     fn path(&self, n: u64) -> PathBuf {
@@ -77,7 +90,7 @@ impl Spool {
     fn append(&mut self, body: &[u8]) -> std::io::Result<()> {
         let len = body.len() as u64 + 4;
         let need_new = match (&self.writer, self.segments.back()) {
-            (Some((n, _)), Some((last, size))) => n != last || *size >= SEGMENT_BYTES,
+            (Some((n, _)), Some((last, size))) => n != last || *size >= self.segment_bytes,
             _ => true,
         };
         if need_new {
@@ -90,7 +103,17 @@ impl Spool {
             let mut framed = Vec::with_capacity(body.len() + 4);
             framed.extend_from_slice(&(body.len() as u32).to_be_bytes());
             framed.extend_from_slice(body);
-            file.write_all(&framed)?;
+            if let Err(e) = file.write_all(&framed) {
+                // A partial batch may be on disk: count it, and write the
+                // next batch to a new segment (reading stops at the torn one).
+                let written = file.metadata().map_or(0, |m| m.len());
+                self.writer = None;
+                if let Some(last) = self.segments.back_mut() {
+                    self.bytes += written.saturating_sub(last.1);
+                    last.1 = last.1.max(written);
+                }
+                return Err(e);
+            }
         }
         if let Some(last) = self.segments.back_mut() {
             last.1 += len;
@@ -122,6 +145,10 @@ impl Spool {
             let path = self.path(front);
             let rest = std::fs::read(&path)?.split_off(self.read_offset as usize);
             std::fs::write(&path, &rest)?;
+            if let Some(front) = self.segments.front_mut() {
+                self.bytes = self.bytes.saturating_sub(front.1.saturating_sub(rest.len() as u64));
+                front.1 = rest.len() as u64;
+            }
             self.read_offset = 0;
         }
         self.segments.push_front((n, data.len() as u64));
@@ -130,32 +157,34 @@ impl Spool {
     }
 
     /// Takes the oldest spooled batch; damaged segment tails are skipped.
+    /// A segment is removed once read to its end.
     fn pop(&mut self) -> Option<Item> {
         loop {
             let &(n, size) = self.segments.front()?;
-            let is_writing = self.writer.as_ref().is_some_and(|(w, _)| *w == n);
-            match self.read_at(n) {
-                Some(body) => {
-                    let len = body.len() as u64 + 4;
-                    self.read_offset += len;
-                    self.bytes = self.bytes.saturating_sub(len);
-                    if let Some(front) = self.segments.front_mut() {
-                        front.1 = front.1.saturating_sub(len);
-                    }
-                    let records = body.get(29..37).and_then(|b| b.try_into().ok()).map_or(0, u64::from_be_bytes);
-                    return Some(Item { body: body.into(), records });
-                }
-                None => {
-                    if is_writing {
-                        self.writer = None;
-                    }
-                    self.bytes = self.bytes.saturating_sub(size);
-                    self.segments.pop_front();
-                    self.read_offset = 0;
-                    let _ = std::fs::remove_file(self.path(n));
-                }
+            let body = if self.read_offset < size { self.read_at(n) } else { None };
+            let Some(body) = body else {
+                // The end of the segment, or a torn batch (agent killed
+                // while writing): nothing after it in this segment.
+                self.remove_front();
+                continue;
+            };
+            self.read_offset += body.len() as u64 + 4;
+            if self.read_offset >= size {
+                self.remove_front();
             }
+            let records = body.get(29..37).and_then(|b| b.try_into().ok()).map_or(0, u64::from_be_bytes);
+            return Some(Item { body: body.into(), records });
         }
+    }
+
+    fn remove_front(&mut self) {
+        let Some((n, size)) = self.segments.pop_front() else { return };
+        if self.writer.as_ref().is_some_and(|(w, _)| *w == n) {
+            self.writer = None;
+        }
+        self.bytes = self.bytes.saturating_sub(size);
+        self.read_offset = 0;
+        let _ = std::fs::remove_file(self.path(n));
     }
 
     fn read_at(&self, n: u64) -> Option<Vec<u8>> {
@@ -184,6 +213,11 @@ struct State {
     closed: bool,
     stats: QueueStats,
     warned_drop: bool,
+    /// Times the spool started to be used, and the capture was paused
+    /// (logged the first time and then at every power of two).
+    spool_episodes: u64,
+    pauses: u64,
+    paused: bool,
 }
 
 /// Shared between the capture thread (producer) and the network task.
@@ -218,6 +252,9 @@ impl Queue {
                 closed: false,
                 stats: QueueStats::default(),
                 warned_drop: false,
+                spool_episodes: 0,
+                pauses: 0,
+                paused: false,
             }),
             memory_max,
             block_when_full,
@@ -231,26 +268,48 @@ impl Queue {
     }
 
     /// Adds a batch; blocks while memory and spool are full if the queue
-    /// was made to, else drops it (counted, and said loudly).
+    /// was made to, else drops it (counted, and said loudly). Once closed
+    /// (the sender has stopped) nothing blocks or is dropped any more: the
+    /// batches still coming out of the capture are kept for [`Queue::persist`].
     pub fn push(&self, body: Vec<u8>, records: u64) {
         let len = body.len() as u64;
         let mut state = self.lock();
         state.stats.queued_batches += 1;
+        let mut waited = false;
         loop {
-            let spool_empty = state.spool.as_ref().is_none_or(|s| s.is_empty());
-            if spool_empty && (state.mem_bytes + len <= self.memory_max || state.mem.is_empty()) {
-                state.mem_bytes += len;
-                state.mem.push_back(Item { body: body.into(), records });
+            let state_ref = &mut *state;
+            if !waited {
+                // A push that did not have to wait ends a pause.
+                state_ref.paused = false;
+            }
+            let spool_empty = state_ref.spool.as_ref().is_none_or(|s| s.is_empty());
+            if spool_empty
+                && (state_ref.mem_bytes + len <= self.memory_max || state_ref.mem.is_empty() || state_ref.closed)
+            {
+                state_ref.mem_bytes += len;
+                state_ref.mem.push_back(Item { body: body.into(), records });
                 drop(state);
                 self.ready.notify_one();
                 return;
             }
-            if let Some(spool) = state.spool.as_mut()
-                && spool.bytes + len + 4 <= spool.max
+            if let Some(spool) = state_ref.spool.as_mut()
+                && (spool.bytes + len + 4 <= spool.max || state_ref.closed)
             {
+                let was_empty = spool.is_empty();
                 match spool.append(&body) {
                     Ok(()) => {
-                        state.stats.spooled_batches += 1;
+                        state_ref.stats.spooled_batches += 1;
+                        if was_empty {
+                            state_ref.spool_episodes += 1;
+                            if state_ref.spool_episodes.is_power_of_two() {
+                                eprintln!(
+                                    "netcap agent: {} bytes unacknowledged in memory: spooling batches to {} (occurrence {})",
+                                    state_ref.mem_bytes,
+                                    spool.dir.display(),
+                                    state_ref.spool_episodes
+                                );
+                            }
+                        }
                         drop(state);
                         self.ready.notify_one();
                         return;
@@ -258,20 +317,36 @@ impl Queue {
                     Err(e) => eprintln!("netcap agent: WARNING: cannot write to the spool: {e}"),
                 }
             }
-            if !self.block_when_full || state.closed {
-                state.stats.dropped_batches += 1;
-                state.stats.dropped_records += records;
-                if !state.warned_drop || state.stats.dropped_batches.is_power_of_two() {
-                    state.warned_drop = true;
+            if !self.block_when_full {
+                let stats = &mut state_ref.stats;
+                stats.dropped_batches += 1;
+                stats.dropped_records += records;
+                if !state_ref.warned_drop || stats.dropped_batches.is_power_of_two() {
+                    state_ref.warned_drop = true;
                     eprintln!(
-                        "netcap agent: WARNING: the collector is not keeping up and the {} is full: DROPPING records ({} batches, {} records dropped so far)",
-                        if state.spool.is_some() { "spool" } else { "memory queue (no -spool-dir)" },
-                        state.stats.dropped_batches,
-                        state.stats.dropped_records
+                        "netcap agent: WARNING: the collector is not taking batches (unreachable or too slow) and the {} is full: DROPPING records ({} batches, {} records dropped so far)",
+                        if state_ref.spool.is_some() { "spool" } else { "memory queue (no -spool-dir)" },
+                        stats.dropped_batches,
+                        stats.dropped_records
                     );
                 }
                 return;
             }
+            if !state_ref.paused {
+                state_ref.paused = true;
+                state_ref.pauses += 1;
+                if state_ref.pauses.is_power_of_two() {
+                    let full = match &state_ref.spool {
+                        Some(spool) => format!("spool ({} of {} bytes used)", spool.bytes, spool.max),
+                        None => format!("memory queue ({} bytes, no -spool-dir)", state_ref.mem_bytes),
+                    };
+                    eprintln!(
+                        "netcap agent: the {full} is full: pausing the capture until the collector takes batches (occurrence {})",
+                        state_ref.pauses
+                    );
+                }
+            }
+            waited = true;
             state = self.room.wait(state).unwrap_or_else(|e| e.into_inner());
         }
     }
@@ -344,6 +419,11 @@ impl Queue {
         !state.mem.is_empty() || state.spool.as_ref().is_some_and(|s| !s.is_empty())
     }
 
+    /// Bytes the spool holds on disk.
+    pub fn spooled_bytes(&self) -> u64 {
+        self.lock().spool.as_ref().map_or(0, |s| s.bytes)
+    }
+
     pub fn stats(&self) -> QueueStats {
         self.lock().stats.clone()
     }
@@ -374,6 +454,7 @@ impl Queue {
 mod tests {
     use super::*;
     use netcap_records::RecordType;
+    use std::sync::Arc;
 
     fn body(seq: u64) -> Vec<u8> {
         netcap_wire::batch_body(&[1; 16], seq, RecordType::Tcp, 1, b"", &[0u8; 100])
@@ -422,5 +503,68 @@ mod tests {
             seen.push(batch_position(&b).unwrap().1);
         }
         assert_eq!(seen, vec![1, 2, 3, 4]);
+    }
+
+    fn dir_bytes(dir: &Path) -> u64 {
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum()
+    }
+
+    #[test]
+    fn the_spool_stays_within_its_bound_on_disk_while_it_is_read_and_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let max = 2000;
+        let q = Queue::new(350, Some((dir.path(), max)), false).unwrap();
+        let mut next = 0;
+        while q.stats().spooled_batches < 8 {
+            q.push(body(next), 1);
+            next += 1;
+        }
+        // The collector takes one batch for every new one: the spool never
+        // empties, and batches read from it must not pile up on disk.
+        let mut seen = Vec::new();
+        for _ in 0..200 {
+            let b = q.next_to_send(u64::MAX).unwrap();
+            let (s, seq) = batch_position(&b).unwrap();
+            seen.push(seq);
+            q.ack(&s, seq, false);
+            q.push(body(next), 1);
+            next += 1;
+            assert!(dir_bytes(dir.path()) <= max, "{} bytes on disk", dir_bytes(dir.path()));
+        }
+        assert_eq!(q.stats().dropped_batches, 0);
+        while let Some(b) = q.next_to_send(u64::MAX) {
+            let (s, seq) = batch_position(&b).unwrap();
+            seen.push(seq);
+            q.ack(&s, seq, false);
+        }
+        assert_eq!(seen, (0..next).collect::<Vec<_>>());
+        // Read to the end: every segment is gone.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn closing_releases_a_paused_producer_and_keeps_its_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = Arc::new(Queue::new(150, Some((dir.path(), 300)), true).unwrap());
+        for seq in 0..3 {
+            q.push(body(seq), 1);
+        }
+        let producer = {
+            let q = q.clone();
+            std::thread::spawn(move || q.push(body(3), 1))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(!producer.is_finished(), "a full queue pauses the producer");
+        q.close();
+        producer.join().unwrap();
+        assert_eq!(q.stats().dropped_batches, 0);
+        assert_eq!(q.persist(), (1, 0));
+        drop(q);
+        let q = Queue::new(1 << 20, Some((dir.path(), 1 << 20)), false).unwrap();
+        let mut seen = Vec::new();
+        while let Some(b) = q.next_to_send(u64::MAX) {
+            seen.push(batch_position(&b).unwrap().1);
+        }
+        assert_eq!(seen, vec![0, 1, 2, 3]);
     }
 }
