@@ -32,35 +32,43 @@ pub(crate) fn read(path: &Path, plan: &Plan<'_>) -> Option<Partial> {
     let (first, rest) = frames.split_first()?;
     // The header is the first message of the first frame; records may
     // follow it in the same frame.
-    let head = decompress(first)?;
+    let mut decompressor = zstd::bulk::Decompressor::new().ok()?;
+    let mut head = Vec::new();
+    decompress(&mut decompressor, first, &mut head)?;
     let mut at = 0;
     let header_len = usize::try_from(varint(&head, &mut at)?).ok()?;
     let after_header = at.checked_add(header_len).filter(|end| *end <= head.len())?;
     let header: netcap_records::Header = prost::Message::decode(head.get(at..after_header)?).ok()?;
     let ascending = written_by_netcap(&header);
     let mut partial = Partial::new();
-    let mut records = add_records(&mut partial, plan, head.get(after_header..)?, ascending)?;
+    let records = add_records(&mut partial, plan, head.get(after_header..)?, ascending)?;
+    drop(head);
     // One contiguous run of frames per thread: every run has its own group
-    // map, and merging maps costs as much as filling them, so there are as
+    // tables, and merging costs about as much as filling, so there are as
     // few as there are threads.
     let runs = rayon::current_num_threads().clamp(1, rest.len().max(1));
-    let rest = rest
+    let runs: Vec<(Partial, u64)> = rest
         .par_chunks(rest.len().div_ceil(runs).max(1))
         .map(|run| {
             let mut partial = Partial::new();
+            // One context and one buffer per run: a fresh multi-megabyte
+            // buffer per frame costs page faults on every page.
+            let mut decompressor = zstd::bulk::Decompressor::new().ok()?;
+            let mut content = Vec::new();
             let mut n = 0;
             for frame in run {
-                let content = decompress(frame)?;
+                decompress(&mut decompressor, frame, &mut content)?;
                 n += add_records(&mut partial, plan, &content, ascending)?;
             }
             Some((partial, n))
         })
-        .try_reduce(|| (Partial::new(), 0), |(a, n), (b, m)| Some((a.merge(b), n + m)))?;
-    partial = partial.merge(rest.0);
-    records += rest.1;
+        .collect::<Option<_>>()?;
+    let records = records + runs.iter().map(|(_, n)| n).sum::<u64>();
     if records != count {
         return None;
     }
+    let partials = std::iter::once(partial).chain(runs.into_iter().map(|(p, _)| p)).collect();
+    let mut partial = Partial::merge_all(partials);
     partial.files = 1;
     Some(partial)
 }
@@ -105,13 +113,21 @@ fn split(data: &[u8]) -> Option<(Vec<&[u8]>, u64)> {
     Some((frames, count?))
 }
 
-fn decompress(frame: &[u8]) -> Option<Vec<u8>> {
+/// Decompresses `frame` into `out` (replacing its content).
+fn decompress(decompressor: &mut zstd::bulk::Decompressor<'_>, frame: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    out.clear();
     match zstd::zstd_safe::get_frame_content_size(frame).ok()? {
-        Some(size) if size <= MAX_FRAME_CONTENT => zstd::bulk::decompress(frame, size as usize).ok(),
-        Some(_) => None,
+        Some(size) if size <= MAX_FRAME_CONTENT => {
+            // The frame's declared size bounds the output (zstd checks);
+            // the buffer grows only for a frame larger than any before.
+            out.reserve(usize::try_from(size).ok()?);
+            decompressor.decompress_to_buffer(frame, out).ok()?;
+        }
+        Some(_) => return None,
         // No size in the header (a third-party writer): stream it.
-        None => zstd::stream::decode_all(frame).ok(),
+        None => *out = zstd::stream::decode_all(frame).ok()?,
     }
+    Some(())
 }
 
 /// Adds every record of a frame's content; `None` if the content does not
@@ -199,8 +215,8 @@ mod tests {
         let path = file(dir.path(), &[&a, &b, &a], 1300);
         let query = Query { group: vec![Attribute::Sip, Attribute::App], ..Query::default() };
         let plan = Plan::new(&query);
-        let parallel = read(&path, &plan).expect("a netcap-written file takes the parallel path").finish(&query);
-        let streamed = streamed(&path, &plan).finish(&query);
+        let parallel = read(&path, &plan).expect("a netcap-written file takes the parallel path").finish(&plan);
+        let streamed = streamed(&path, &plan).finish(&plan);
         assert_eq!(parallel.rows, streamed.rows);
         assert_eq!(parallel.connections_read, 1300);
         assert_eq!(parallel.files, 1);
@@ -215,7 +231,7 @@ mod tests {
         // A record split across two frames.
         let path = file(dir.path(), &[&a[..25], &a[25..]], 10);
         assert!(read(&path, &plan).is_none());
-        assert_eq!(streamed(&path, &plan).finish(&query).connections_read, 10);
+        assert_eq!(streamed(&path, &plan).finish(&plan).connections_read, 10);
         // A count that does not match.
         let path = file(dir.path(), &[&a], 11);
         assert!(read(&path, &plan).is_none());
