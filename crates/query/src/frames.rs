@@ -13,6 +13,7 @@ use crate::engine::{Partial, Plan};
 use crate::record::ConnectionView;
 use rayon::prelude::*;
 use std::fs::File;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::path::Path;
 
 /// netcap's end marker: a skippable frame (magic 0x184D2A5E) of 16 bytes,
@@ -52,23 +53,37 @@ pub(crate) fn read(path: &Path, plan: &Plan<'_>) -> Option<Partial> {
     let mut partial = Partial::new();
     let records = add_records(&mut partial, plan, head.get(after_header..)?, ascending)?;
     drop((head, compressed));
-    // One contiguous run of frames per thread: every run has its own group
-    // tables, and merging costs about as much as filling, so there are as
-    // few as there are threads.
-    let runs = rayon::current_num_threads().clamp(1, rest.len().max(1));
-    let runs: Vec<(Partial, u64)> = rest
-        .par_chunks(rest.len().div_ceil(runs).max(1))
-        .map(|run| {
+    // One worker per thread, each with its own group tables (merging costs
+    // about as much as filling, so there are no more than threads), taking
+    // the next frame whenever it is free: with fixed shares, a core lent
+    // to another process would leave its share late and the others idle.
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let workers = rayon::current_num_threads().clamp(1, rest.len().max(1));
+    let runs: Vec<(Partial, u64)> = (0..workers)
+        .into_par_iter()
+        .map(|_| {
             let mut partial = Partial::new();
-            // One context and two buffers per run, reused for every frame.
+            // One context and two buffers per worker, reused for every frame.
             let mut decompressor = zstd::bulk::Decompressor::new().ok()?;
             let mut compressed = Vec::new();
             let mut content = Vec::new();
             let mut n = 0;
-            for frame in run {
-                read_frame(&file, *frame, &mut compressed)?;
-                decompress(&mut decompressor, &compressed, &mut content)?;
-                n += add_records(&mut partial, plan, &content, ascending)?;
+            while let Some(frame) = rest.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let added = (|| {
+                    read_frame(&file, *frame, &mut compressed)?;
+                    decompress(&mut decompressor, &compressed, &mut content)?;
+                    add_records(&mut partial, plan, &content, ascending)
+                })();
+                match added {
+                    Some(records) if !failed.load(Ordering::Relaxed) => n += records,
+                    // Another worker's failure: the work is void anyway.
+                    Some(_) => return None,
+                    None => {
+                        failed.store(true, Ordering::Relaxed);
+                        return None;
+                    }
+                }
             }
             Some((partial, n))
         })
@@ -317,14 +332,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = records(500);
         let b = records(300);
-        let path = file(dir.path(), &[&a, &b, &a], 1300);
+        let path = file(dir.path(), &[&a, &b, &a, &b, &a], 2100);
         let query = Query { group: vec![Attribute::Sip, Attribute::App], ..Query::default() };
         let plan = Plan::new(&query);
-        let parallel = read(&path, &plan).expect("a netcap-written file takes the parallel path").finish(&plan);
         let streamed = streamed(&path, &plan).finish(&plan);
-        assert_eq!(parallel.rows, streamed.rows);
-        assert_eq!(parallel.connections_read, 1300);
-        assert_eq!(parallel.files, 1);
+        // Frames go to whichever worker is free: any number of threads
+        // gives the same answer.
+        for threads in 1..=4 {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let plan = Plan::new(&query);
+            let parallel = pool
+                .install(|| read(&path, &plan))
+                .expect("a netcap-written file takes the parallel path")
+                .finish(&plan);
+            assert_eq!(parallel.rows, streamed.rows, "{threads} threads");
+            assert_eq!((parallel.totals, parallel.hits), (streamed.totals, streamed.hits));
+            assert_eq!(parallel.connections_read, 2100);
+            assert_eq!(parallel.files, 1);
+        }
     }
 
     #[test]
