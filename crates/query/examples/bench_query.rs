@@ -1,13 +1,18 @@
 //! Times `netcap query` over synthetic Connection records.
 //!
 //! ```sh
-//! cargo run --release -p netcap-query --example bench_query [-- RECORDS [FILES [DIR]]]
+//! cargo run --release -p netcap-query --example bench_query [-- RECORDS [FILES [DIR [QUERY]]]]
 //! ```
 //!
 //! Writes RECORDS (default 1,000,000) realistic-looking Connection records
 //! (every statistics field filled, as the flow builder fills them) into
 //! FILES files (default 1) in a temporary directory, then runs typical
 //! queries and prints the best wall time of three runs for each.
+//!
+//! With DIR, the files are kept there, and files a previous run left there
+//! are reused (same RECORDS and FILES: the names do not say, so mind that
+//! when changing them); with QUERY (a group list such as `sip,dip` or `raw`)
+//! only that query runs, for profiling.
 
 use netcap_query::{Attribute, Condition, Query, SortBy};
 use netcap_records::{Connection, FrameCompressor, Header, RecordFileWriter, RecordType};
@@ -151,6 +156,17 @@ fn best_of_three(files: &[PathBuf], query: &Query) -> (Duration, Duration, netca
     (best.0, best.1, result.unwrap())
 }
 
+/// A fingerprint of what a query printed (rows in order, totals, counts),
+/// to check that a change to the engine leaves results as they were.
+fn digest(result: &netcap_query::QueryResult) -> u64 {
+    let text = format!(
+        "{:?} {:?} {} {} {} {:?} {:?}",
+        result.rows, result.totals, result.hits, result.connections_read, result.connections_matched, result.first_ns, result.last_ns
+    );
+    // FNV-1a: the same on every run and build.
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let records: u64 = args.next().map_or(1_000_000, |a| a.parse().expect("RECORDS is a number"));
@@ -158,12 +174,16 @@ fn main() {
     // A third argument keeps the files in that directory (for profiling).
     let temp = tempfile::tempdir().unwrap();
     let dir = args.next().map_or_else(|| temp.path().to_path_buf(), PathBuf::from);
+    let only = args.next();
     let started = Instant::now();
-    let paths = write(&dir, records, files);
+    let existing: Vec<PathBuf> = (0..files).map(|f| dir.join(format!("Connection-{f:03}.ncap.zst"))).collect();
+    let reused = existing.iter().all(|p| p.is_file());
+    let paths = if reused { existing } else { write(&dir, records, files) };
     let size: u64 = paths.iter().map(|p| std::fs::metadata(p).unwrap().len()).sum();
     let raw: usize = (0..1000).map(|i| connection(i).encoded_len() + 2).sum::<usize>() * (records as usize / 1000);
     println!(
-        "wrote {records} records in {files} file(s): {:.1} MB compressed, ~{:.0} MB of protobuf, in {:.2?}",
+        "{} {records} records in {files} file(s): {:.1} MB compressed, ~{:.0} MB of protobuf, in {:.2?}",
+        if reused { "reused" } else { "wrote" },
         size as f64 / 1e6,
         raw as f64 / 1e6,
         started.elapsed()
@@ -180,6 +200,9 @@ fn main() {
         ("everything", "raw", None, SortBy::Bytes),
     ];
     for (name, group, condition, sort) in queries {
+        if only.as_deref().is_some_and(|only| only != group) {
+            continue;
+        }
         let query = Query {
             group: Attribute::parse_list(group).unwrap(),
             condition: condition.map(|c| Condition::parse(c).unwrap()),
@@ -189,11 +212,12 @@ fn main() {
         };
         let (elapsed, cpu, result) = best_of_three(&paths, &query);
         println!(
-            "{name:>13} ({group}): {elapsed:>9.2?} wall, {cpu:>9.2?} CPU  {:>8} groups, {:>8} of {} connections matched, {:.1} M records/s",
+            "{name:>13} ({group}): {elapsed:>9.2?} wall, {cpu:>9.2?} CPU  {:>8} groups, {:>8} of {} connections matched, {:.1} M records/s, result {:016x}",
             result.hits,
             result.connections_matched,
             result.connections_read,
-            result.connections_read as f64 / elapsed.as_secs_f64() / 1e6
+            result.connections_read as f64 / elapsed.as_secs_f64() / 1e6,
+            digest(&result)
         );
     }
 }

@@ -5,6 +5,7 @@ use crate::condition::Fields;
 use crate::record::ConnectionView;
 use crate::{Query, SortBy};
 use foldhash::fast::RandomState;
+use crate::groups::{Full, Group, GroupTable, Key, NO_ADDRESS, PARTITIONS, address, key_address, partition};
 use netcap_records::{FILE_EXTENSION, ReadError, RecordReader, RecordType};
 use rayon::prelude::*;
 use std::cmp::Ordering;
@@ -12,6 +13,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Error that stops a query before it produces a result.
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +49,7 @@ impl Counters {
         self.bytes_in.saturating_add(self.bytes_out)
     }
 
-    fn add(&mut self, other: &Counters) {
+    pub(crate) fn add(&mut self, other: &Counters) {
         self.packets_in = self.packets_in.saturating_add(other.packets_in);
         self.packets_out = self.packets_out.saturating_add(other.packets_out);
         self.bytes_in = self.bytes_in.saturating_add(other.bytes_in);
@@ -92,6 +94,9 @@ impl Row {
         }
     }
 
+    /// The order of rows with equal sums; the engine ranks by
+    /// `groups::Key::cmp_labels`, which tests check against this.
+    #[cfg(test)]
     fn cmp_labels(&self, other: &Row) -> Ordering {
         (self.sip, self.dip, self.sport, self.dport, self.proto, &self.app).cmp(&(
             other.sip,
@@ -125,47 +130,73 @@ pub struct QueryResult {
     pub warnings: Vec<String>,
 }
 
-/// Group key; attributes not grouped by stay at their defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Key {
-    sip: Option<IpAddr>,
-    dip: Option<IpAddr>,
-    sport: u16,
-    dport: u16,
-    proto: u8,
-    /// Index into `Partial::apps`.
-    app: u32,
+/// Application names seen by a query, numbered in the order first seen
+/// ("" is 0). Shared by all threads, so that a key means the same on every
+/// thread; each [`Partial`] caches the numbers it has looked up, so the
+/// lock is taken about once per application and thread.
+struct Apps {
+    names: Vec<Box<str>>,
+    ids: HashMap<Box<str>, u32, RandomState>,
 }
 
-/// What a query needs from each record, decided once.
+impl Apps {
+    fn new() -> Self {
+        let mut ids = HashMap::default();
+        ids.insert("".into(), 0);
+        Apps { names: vec!["".into()], ids }
+    }
+
+    fn id(&mut self, app: &str) -> u32 {
+        if let Some(id) = self.ids.get(app) {
+            return *id;
+        }
+        // Four billion distinct names cannot come from one query's input;
+        // saturating only merges names, it cannot fail.
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(app.into());
+        self.ids.insert(app.into(), id);
+        id
+    }
+}
+
+/// What a query needs from each record, decided once, and what all
+/// threads of one query share.
 pub(crate) struct Plan<'q> {
     query: &'q Query,
-    parse_sip: bool,
-    parse_dip: bool,
+    /// Parse addresses for the condition (grouping uses the raw bytes).
+    parse_ips: bool,
     group: [bool; 6],
+    hasher: RandomState,
+    apps: Mutex<Apps>,
 }
 
 impl<'q> Plan<'q> {
     pub(crate) fn new(query: &'q Query) -> Self {
-        let has = |a: Attribute| query.group.contains(&a);
-        let condition_ips = query.condition.as_ref().is_some_and(|c| c.uses_addresses());
         let mut group = [false; 6];
         for (i, attr) in Attribute::ALL.iter().enumerate() {
-            group[i] = has(*attr);
+            group[i] = query.group.contains(attr);
         }
         Plan {
             query,
-            parse_sip: condition_ips || has(Attribute::Sip),
-            parse_dip: condition_ips || has(Attribute::Dip),
+            parse_ips: query.condition.as_ref().is_some_and(|c| c.uses_addresses()),
             group,
+            hasher: RandomState::default(),
+            apps: Mutex::new(Apps::new()),
         }
+    }
+
+    fn apps(&self) -> std::sync::MutexGuard<'_, Apps> {
+        // A panic elsewhere cannot leave the table half-updated in a way
+        // that matters here: at worst a name without its reverse entry.
+        self.apps.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 /// Aggregates of one thread's share of the input.
 pub(crate) struct Partial {
-    groups: HashMap<Key, Counters, RandomState>,
-    apps: Vec<Box<str>>,
+    /// [`PARTITIONS`] tables; a group's partition comes from its hash.
+    parts: Vec<GroupTable>,
+    /// This thread's copy of the application numbers it has used.
     app_ids: HashMap<Box<str>, u32, RandomState>,
     read: u64,
     matched: u64,
@@ -173,13 +204,25 @@ pub(crate) struct Partial {
     last_ns: i64,
     pub(crate) files: usize,
     warnings: Vec<String>,
+    /// A table could not take another group (see [`Full`]).
+    full: bool,
+    /// Keyed connections not yet added (see [`Partial::flush`]).
+    pending: Vec<Pending>,
+}
+
+/// Connections are added in batches of this many.
+const BATCH: usize = 16;
+
+struct Pending {
+    hash: u64,
+    key: Key,
+    counters: Counters,
 }
 
 impl Partial {
     pub(crate) fn new() -> Self {
         Partial {
-            groups: HashMap::default(),
-            apps: Vec::new(),
+            parts: (0..PARTITIONS).map(|_| GroupTable::default()).collect(),
             app_ids: HashMap::default(),
             read: 0,
             matched: 0,
@@ -187,15 +230,17 @@ impl Partial {
             last_ns: i64::MIN,
             files: 0,
             warnings: Vec::new(),
+            full: false,
+            pending: Vec::with_capacity(BATCH),
         }
     }
 
-    fn app_id(&mut self, app: &str) -> u32 {
+    #[inline]
+    fn app_id(&mut self, plan: &Plan<'_>, app: &str) -> u32 {
         if let Some(id) = self.app_ids.get(app) {
             return *id;
         }
-        let id = self.apps.len() as u32;
-        self.apps.push(app.into());
+        let id = plan.apps().id(app);
         self.app_ids.insert(app.into(), id);
         id
     }
@@ -209,17 +254,16 @@ impl Partial {
         {
             return;
         }
-        let sip = if plan.parse_sip { crate::record::ip_of(v.src_ip) } else { None };
-        let dip = if plan.parse_dip { crate::record::ip_of(v.dst_ip) } else { None };
         // Ports and protocol are uint32 on the wire; larger values cannot
         // come from a packet and saturate rather than alias a real port.
         let sport = u16::try_from(v.src_port).unwrap_or(u16::MAX);
         let dport = u16::try_from(v.dst_port).unwrap_or(u16::MAX);
         let proto = u8::try_from(v.ip_protocol).unwrap_or(u8::MAX);
         if let Some(condition) = &query.condition {
+            let ip = |bytes| if plan.parse_ips { crate::record::ip_of(bytes) } else { None };
             let fields = Fields {
-                sip,
-                dip,
+                sip: ip(v.src_ip),
+                dip: ip(v.dst_ip),
                 sport,
                 dport,
                 proto,
@@ -236,13 +280,16 @@ impl Partial {
         self.first_ns = self.first_ns.min(v.timestamp_ns);
         self.last_ns = self.last_ns.max(end_ns);
         let g = &plan.group;
+        let (sip, sip_family) = if g[0] { key_address(v.src_ip) } else { ([0; 16], NO_ADDRESS) };
+        let (dip, dip_family) = if g[1] { key_address(v.dst_ip) } else { ([0; 16], NO_ADDRESS) };
         let key = Key {
-            sip: if g[0] { sip } else { None },
-            dip: if g[1] { dip } else { None },
+            sip,
+            dip,
+            app: if g[5] { self.app_id(plan, v.application_protocol) } else { 0 },
             sport: if g[2] { sport } else { 0 },
             dport: if g[3] { dport } else { 0 },
             proto: if g[4] { proto } else { 0 },
-            app: if g[5] { self.app_id(v.application_protocol) } else { 0 },
+            families: sip_family | dip_family << 2,
         };
         let counters = Counters {
             packets_in: v.server_packets,
@@ -251,26 +298,58 @@ impl Partial {
             bytes_out: v.client_bytes,
             connections: 1,
         };
-        self.groups.entry(key).or_default().add(&counters);
+        let hash = key.hash(&plan.hasher);
+        self.pending.push(Pending { hash, key, counters });
+        if self.pending.len() == BATCH {
+            self.flush();
+        }
     }
 
-    pub(crate) fn merge(mut self, other: Partial) -> Partial {
-        if self.groups.len() < other.groups.len() {
-            // Fold the smaller map into the larger one.
-            return other.merge(self);
+    /// Adds the pending connections to their groups. Their slots are
+    /// loaded first, all together: the loads miss the cache independently
+    /// and overlap, where one connection at a time would wait for each.
+    pub(crate) fn flush(&mut self) {
+        let mut loaded = 0;
+        for p in &self.pending {
+            loaded ^= self.parts.get(partition(p.hash)).map_or(0, |table| table.touch(p.hash));
         }
-        let remap: Vec<u32> = other.apps.iter().map(|app| self.app_id(app)).collect();
-        for (mut key, counters) in other.groups {
-            key.app = remap.get(key.app as usize).copied().unwrap_or(0);
-            self.groups.entry(key).or_default().add(&counters);
+        std::hint::black_box(loaded);
+        for p in self.pending.drain(..) {
+            if let Some(table) = self.parts.get_mut(partition(p.hash))
+                && table.add(p.hash, &p.key, &p.counters).is_err()
+            {
+                self.full = true;
+            }
         }
-        self.read += other.read;
-        self.matched += other.matched;
-        self.first_ns = self.first_ns.min(other.first_ns);
-        self.last_ns = self.last_ns.max(other.last_ns);
-        self.files += other.files;
-        self.warnings.extend(other.warnings);
-        self
+    }
+
+    /// Merges the partials of one query (same plan): partition by
+    /// partition, in parallel; each partition folds its smaller tables into
+    /// its largest. Warnings keep the order of `partials`.
+    pub(crate) fn merge_all(partials: Vec<Partial>) -> Partial {
+        let mut merged = Partial::new();
+        let mut columns: Vec<Vec<GroupTable>> =
+            (0..PARTITIONS).map(|_| Vec::with_capacity(partials.len())).collect();
+        for mut partial in partials {
+            partial.flush();
+            for (column, table) in columns.iter_mut().zip(partial.parts) {
+                if !table.is_empty() {
+                    column.push(table);
+                }
+            }
+            merged.read += partial.read;
+            merged.matched += partial.matched;
+            merged.first_ns = merged.first_ns.min(partial.first_ns);
+            merged.last_ns = merged.last_ns.max(partial.last_ns);
+            merged.files += partial.files;
+            merged.warnings.extend(partial.warnings);
+            merged.full |= partial.full;
+        }
+        let (parts, absorbed): (Vec<GroupTable>, Vec<Result<(), Full>>) =
+            columns.into_par_iter().map(merge_tables).unzip();
+        merged.parts = parts;
+        merged.full |= absorbed.iter().any(Result::is_err);
+        merged
     }
 
     pub(crate) fn read<R: Read>(&mut self, plan: &Plan<'_>, mut reader: RecordReader<R>, name: &str) {
@@ -300,47 +379,70 @@ impl Partial {
         }
     }
 
-    pub(crate) fn finish(self, query: &Query) -> QueryResult {
-        let mut totals = Counters::default();
-        let mut rows: Vec<Row> = self
-            .groups
-            .into_iter()
-            .map(|(key, counters)| {
-                totals.add(&counters);
-                Row {
-                    sip: key.sip,
-                    dip: key.dip,
-                    sport: key.sport,
-                    dport: key.dport,
-                    proto: key.proto,
-                    app: if query.group.contains(&Attribute::App) {
-                        self.apps.get(key.app as usize).map(|a| a.to_string()).unwrap_or_default()
-                    } else {
-                        String::new()
-                    },
-                    counters,
+    pub(crate) fn finish(mut self, plan: &Plan<'_>) -> QueryResult {
+        self.flush();
+        let query = plan.query;
+        let apps = plan.apps();
+        let names = &apps.names[..];
+        let sort = query.sort;
+        // Ranked by metric, then by label: groups are unique, so the order
+        // is total, and the first `limit` of all groups are among the first
+        // `limit` of their partitions. Those are picked in parallel, with
+        // the totals, in one pass over each partition; then picked again.
+        let order = |a: &(u64, &Group), b: &(u64, &Group)| {
+            let by_metric = if query.ascending { a.0.cmp(&b.0) } else { b.0.cmp(&a.0) };
+            by_metric.then_with(|| a.1.key.cmp_labels(&b.1.key, names))
+        };
+        let picks: Vec<(Vec<(u64, &Group)>, Counters)> = self
+            .parts
+            .par_iter()
+            .map(|table| {
+                let mut totals = Counters::default();
+                let mut firsts: Vec<(u64, &Group)> = table
+                    .groups()
+                    .iter()
+                    .map(|g| {
+                        totals.add(&g.counters);
+                        (g.counters.metric(sort), g)
+                    })
+                    .collect();
+                if let Some(limit) = query.limit {
+                    keep_first(&mut firsts, limit, order);
                 }
+                (firsts, totals)
             })
             .collect();
-        let hits = rows.len();
-        let sort = query.sort;
-        let by_metric = |a: &Row, b: &Row| {
-            let order = a.counters.metric(sort).cmp(&b.counters.metric(sort));
-            let order = if query.ascending { order } else { order.reverse() };
-            order.then_with(|| a.cmp_labels(b))
-        };
-        match query.limit {
-            Some(limit) if limit < rows.len() => {
-                // Partial selection, then a sort of what is kept.
-                if limit > 0 {
-                    rows.select_nth_unstable_by(limit - 1, by_metric);
-                }
-                rows.truncate(limit);
-            }
-            _ => {}
+        let hits = self.parts.iter().map(GroupTable::len).sum();
+        let mut totals = Counters::default();
+        let mut chosen = Vec::new();
+        for (firsts, sums) in picks {
+            totals.add(&sums);
+            chosen.extend(firsts);
         }
-        rows.sort_unstable_by(by_metric);
+        if let Some(limit) = query.limit {
+            keep_first(&mut chosen, limit, order);
+        }
+        chosen.par_sort_unstable_by(order);
+        let rows = chosen
+            .iter()
+            .map(|(_, g)| Row {
+                sip: address(&g.key.sip, g.key.families & 3),
+                dip: address(&g.key.dip, g.key.families >> 2),
+                sport: g.key.sport,
+                dport: g.key.dport,
+                proto: g.key.proto,
+                app: names.get(g.key.app as usize).map_or("", |a| a).to_string(),
+                counters: g.counters,
+            })
+            .collect();
+        drop(chosen);
+        // Hundreds of megabytes with many groups: freed on all cores.
+        std::mem::take(&mut self.parts).into_par_iter().for_each(drop);
         let matched = self.matched;
+        let mut warnings = self.warnings;
+        if self.full {
+            warnings.push("more than 4 billion groups in one table: the sums are incomplete".to_string());
+        }
         QueryResult {
             group: query.group.clone(),
             rows,
@@ -351,8 +453,28 @@ impl Partial {
             first_ns: (matched > 0).then_some(self.first_ns),
             last_ns: (matched > 0).then_some(self.last_ns),
             files: self.files,
-            warnings: self.warnings,
+            warnings,
         }
+    }
+}
+
+/// Folds one partition's tables into the largest of them.
+fn merge_tables(mut tables: Vec<GroupTable>) -> (GroupTable, Result<(), Full>) {
+    let Some(largest) = (0..tables.len()).max_by_key(|i| tables.get(*i).map_or(0, GroupTable::len)) else {
+        return (GroupTable::default(), Ok(()));
+    };
+    let mut base = tables.swap_remove(largest);
+    let absorbed = tables.into_iter().try_for_each(|table| base.absorb(table));
+    (base, absorbed)
+}
+
+/// Keeps the first `n` items of `items` in `order`, in no particular order.
+fn keep_first<T>(items: &mut Vec<T>, n: usize, order: impl Fn(&T, &T) -> Ordering) {
+    if n == 0 {
+        items.clear();
+    } else if n < items.len() {
+        items.select_nth_unstable_by(n - 1, order);
+        items.truncate(n);
     }
 }
 
@@ -426,8 +548,9 @@ pub fn run(files: &[PathBuf], query: &Query) -> Result<QueryResult, QueryError> 
                 partial
             })
         })
-        .reduce(Partial::new, Partial::merge);
-    Ok(partial.finish(query))
+        // Pairwise as files finish, which bounds memory with many files.
+        .reduce(Partial::new, |a, b| Partial::merge_all(vec![a, b]));
+    Ok(partial.finish(&plan))
 }
 
 /// Runs `query` over already opened readers (standard input, for one), one
@@ -441,7 +564,7 @@ pub fn run_readers<R: Read>(readers: Vec<(String, RecordReader<R>)>, query: &Que
     for (name, reader) in readers {
         partial.read(&plan, reader, &name);
     }
-    Ok(partial.finish(query))
+    Ok(partial.finish(&plan))
 }
 
 /// Runs `query` over decoded views (for tests and benchmarks).
@@ -451,7 +574,7 @@ pub fn run_views<'a>(views: impl IntoIterator<Item = ConnectionView<'a>>, query:
     for view in views {
         partial.add(&plan, &view);
     }
-    partial.finish(query)
+    partial.finish(&plan)
 }
 
 #[cfg(test)]
@@ -606,7 +729,7 @@ mod tests {
     }
 
     #[test]
-    fn merging_partials_renumbers_applications() {
+    fn merging_partials_keeps_applications() {
         let q = query("app", None);
         let plan = Plan::new(&q);
         let mut a = Partial::new();
@@ -618,9 +741,154 @@ mod tests {
         for v in &all[3..] {
             b.add(&plan, v);
         }
-        let merged = a.merge(b).finish(&q);
+        let merged = Partial::merge_all(vec![a, b]).finish(&plan);
         let single = run_views(views(), &q);
         assert_eq!(merged.rows, single.rows);
         assert_eq!(merged.connections_read, 6);
+    }
+
+    /// splitmix64: reproducible pseudo-random numbers without a dependency.
+    struct Random(u64);
+
+    impl Random {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+            &items[self.below(items.len() as u64) as usize]
+        }
+    }
+
+    /// Connections over few enough values that groups repeat and sums tie:
+    /// IPv4, IPv6, and malformed or empty addresses, applications with and
+    /// without a name, counters from tiny to near-saturating.
+    fn random_views(random: &mut Random, n: usize) -> Vec<ConnectionView<'static>> {
+        const ADDRESSES: [&[u8]; 8] = [
+            &[10, 0, 0, 1],
+            &[10, 0, 0, 2],
+            &[192, 0, 2, 1],
+            &[0, 0, 0, 0],
+            &[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1],
+            &[1, 2, 3],
+            &[],
+        ];
+        const APPS: [&str; 5] = ["TLS", "DNS", "", "HTTP", "ünï"];
+        (0..n)
+            .map(|_| {
+                let counter = |random: &mut Random| match random.below(10) {
+                    0 => u64::MAX / 3,
+                    1..=3 => random.below(4),
+                    _ => random.below(100_000),
+                };
+                let client_packets = counter(random);
+                let server_packets = counter(random);
+                let client_bytes = counter(random);
+                let server_bytes = counter(random);
+                ConnectionView {
+                    timestamp_ns: random.below(1000) as i64,
+                    last_timestamp_ns: random.below(2000) as i64,
+                    duration_ns: 0,
+                    application_protocol: *random.pick(&APPS),
+                    ip_protocol: *random.pick(&[6, 17, 1, 300]),
+                    src_ip: *random.pick(&ADDRESSES),
+                    dst_ip: *random.pick(&ADDRESSES),
+                    src_port: *random.pick(&[40_000, 40_001, 53, 70_000]),
+                    dst_port: *random.pick(&[443, 80, 53]),
+                    packets: client_packets.saturating_add(server_packets),
+                    bytes: client_bytes.saturating_add(server_bytes),
+                    client_packets,
+                    client_bytes,
+                    server_packets,
+                    server_bytes,
+                }
+            })
+            .collect()
+    }
+
+    /// What a query answers, computed the plain way: one ordered map of
+    /// rows, every group sorted.
+    fn reference(views: &[ConnectionView<'_>], q: &Query) -> (Vec<Row>, Counters, usize) {
+        let has = |a| q.group.contains(&a);
+        let mut groups: std::collections::BTreeMap<_, Counters> = std::collections::BTreeMap::new();
+        for v in views {
+            let key = (
+                if has(Attribute::Sip) { crate::record::ip_of(v.src_ip) } else { None },
+                if has(Attribute::Dip) { crate::record::ip_of(v.dst_ip) } else { None },
+                if has(Attribute::Sport) { u16::try_from(v.src_port).unwrap_or(u16::MAX) } else { 0 },
+                if has(Attribute::Dport) { u16::try_from(v.dst_port).unwrap_or(u16::MAX) } else { 0 },
+                if has(Attribute::Proto) { u8::try_from(v.ip_protocol).unwrap_or(u8::MAX) } else { 0 },
+                if has(Attribute::App) { v.application_protocol.to_string() } else { String::new() },
+            );
+            groups.entry(key).or_default().add(&Counters {
+                packets_in: v.server_packets,
+                packets_out: v.client_packets,
+                bytes_in: v.server_bytes,
+                bytes_out: v.client_bytes,
+                connections: 1,
+            });
+        }
+        let mut totals = Counters::default();
+        let mut rows: Vec<Row> = groups
+            .into_iter()
+            .map(|((sip, dip, sport, dport, proto, app), counters)| {
+                totals.add(&counters);
+                Row { sip, dip, sport, dport, proto, app, counters }
+            })
+            .collect();
+        let hits = rows.len();
+        rows.sort_by(|a, b| {
+            let order = a.counters.metric(q.sort).cmp(&b.counters.metric(q.sort));
+            let order = if q.ascending { order } else { order.reverse() };
+            order.then_with(|| a.cmp_labels(b))
+        });
+        rows.truncate(q.limit.unwrap_or(usize::MAX));
+        (rows, totals, hits)
+    }
+
+    /// The partitioned tables, merged from any number of partials on any
+    /// number of threads, answer as one plain map does.
+    #[test]
+    fn partitioned_merge_matches_a_single_map() {
+        let mut random = Random(7);
+        let groupings = ["sip,dip", "raw", "dport,proto", "app", "sip", "sport,app,dip"];
+        let sorts = [SortBy::Bytes, SortBy::Packets, SortBy::Connections];
+        for round in 0..60 {
+            let n = 1 + random.below(3000) as usize;
+            let views = random_views(&mut random, n);
+            let mut q = query(*random.pick(&groupings), None);
+            q.sort = *random.pick(&sorts);
+            q.ascending = random.below(2) == 0;
+            q.limit = *random.pick(&[None, Some(0), Some(1), Some(3), Some(50), Some(100_000)]);
+            let (rows, totals, hits) = reference(&views, &q);
+            let pieces = 1 + random.below(6) as usize;
+            let threads = 1 + random.below(4) as usize;
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let result = pool.install(|| {
+                let plan = Plan::new(&q);
+                let partials = views
+                    .chunks(views.len().div_ceil(pieces))
+                    .map(|chunk| {
+                        let mut partial = Partial::new();
+                        chunk.iter().for_each(|v| partial.add(&plan, v));
+                        partial
+                    })
+                    .collect();
+                Partial::merge_all(partials).finish(&plan)
+            });
+            let context = format!("round {round}: {:?} {pieces} pieces, {threads} threads", q.group);
+            assert_eq!(result.rows, rows, "{context}");
+            assert_eq!((result.totals, result.hits), (totals, hits), "{context}");
+            assert_eq!(result.connections_read, views.len() as u64, "{context}");
+        }
     }
 }

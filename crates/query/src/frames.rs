@@ -12,6 +12,8 @@
 use crate::engine::{Partial, Plan};
 use crate::record::ConnectionView;
 use rayon::prelude::*;
+use std::fs::File;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::path::Path;
 
 /// netcap's end marker: a skippable frame (magic 0x184D2A5E) of 16 bytes,
@@ -26,43 +28,203 @@ const MAX_FRAME_CONTENT: u64 = 1 << 30;
 
 /// Aggregates `path` in parallel, or `None` if it is not a complete file
 /// laid out as netcap writes it.
+///
+/// The file is not read into memory first: a fresh buffer the size of the
+/// file costs a page fault per 4 KiB, more than copying the data, and one
+/// thread reading while the others wait. Instead the frames are located
+/// from their headers, and every thread reads its own frames into one
+/// buffer it reuses.
 pub(crate) fn read(path: &Path, plan: &Plan<'_>) -> Option<Partial> {
-    let data = std::fs::read(path).ok()?;
-    let (frames, count) = split(&data)?;
+    let file = File::open(path).ok()?;
+    let (frames, count) = locate(&file, file.metadata().ok()?.len())?;
     let (first, rest) = frames.split_first()?;
     // The header is the first message of the first frame; records may
     // follow it in the same frame.
-    let head = decompress(first)?;
+    let mut decompressor = zstd::bulk::Decompressor::new().ok()?;
+    let mut compressed = Vec::new();
+    let mut head = Vec::new();
+    read_frame(&file, *first, &mut compressed)?;
+    decompress(&mut decompressor, &compressed, &mut head)?;
     let mut at = 0;
     let header_len = usize::try_from(varint(&head, &mut at)?).ok()?;
     let after_header = at.checked_add(header_len).filter(|end| *end <= head.len())?;
     let header: netcap_records::Header = prost::Message::decode(head.get(at..after_header)?).ok()?;
     let ascending = written_by_netcap(&header);
     let mut partial = Partial::new();
-    let mut records = add_records(&mut partial, plan, head.get(after_header..)?, ascending)?;
-    // One contiguous run of frames per thread: every run has its own group
-    // map, and merging maps costs as much as filling them, so there are as
-    // few as there are threads.
-    let runs = rayon::current_num_threads().clamp(1, rest.len().max(1));
-    let rest = rest
-        .par_chunks(rest.len().div_ceil(runs).max(1))
-        .map(|run| {
+    let records = add_records(&mut partial, plan, head.get(after_header..)?, ascending)?;
+    drop((head, compressed));
+    // One worker per thread, each with its own group tables (merging costs
+    // about as much as filling, so there are no more than threads), taking
+    // the next frame whenever it is free: with fixed shares, a core lent
+    // to another process would leave its share late and the others idle.
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let workers = rayon::current_num_threads().clamp(1, rest.len().max(1));
+    let runs: Vec<(Partial, u64)> = (0..workers)
+        .into_par_iter()
+        .map(|_| {
             let mut partial = Partial::new();
+            // One context and two buffers per worker, reused for every frame.
+            let mut decompressor = zstd::bulk::Decompressor::new().ok()?;
+            let mut compressed = Vec::new();
+            let mut content = Vec::new();
             let mut n = 0;
-            for frame in run {
-                let content = decompress(frame)?;
-                n += add_records(&mut partial, plan, &content, ascending)?;
+            while let Some(frame) = rest.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let added = (|| {
+                    read_frame(&file, *frame, &mut compressed)?;
+                    decompress(&mut decompressor, &compressed, &mut content)?;
+                    add_records(&mut partial, plan, &content, ascending)
+                })();
+                match added {
+                    Some(records) if !failed.load(Ordering::Relaxed) => n += records,
+                    // Another worker's failure: the work is void anyway.
+                    Some(_) => return None,
+                    None => {
+                        failed.store(true, Ordering::Relaxed);
+                        return None;
+                    }
+                }
             }
             Some((partial, n))
         })
-        .try_reduce(|| (Partial::new(), 0), |(a, n), (b, m)| Some((a.merge(b), n + m)))?;
-    partial = partial.merge(rest.0);
-    records += rest.1;
+        .collect::<Option<_>>()?;
+    // A file changed since it was located fails here at the latest (or in
+    // decompression): the streaming reader then says what it finds.
+    let records = records + runs.iter().map(|(_, n)| n).sum::<u64>();
     if records != count {
         return None;
     }
+    let partials = std::iter::once(partial).chain(runs.into_iter().map(|(p, _)| p)).collect();
+    let mut partial = Partial::merge_all(partials);
     partial.files = 1;
     Some(partial)
+}
+
+/// A zstd frame's place in a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Frame {
+    offset: u64,
+    len: u64,
+}
+
+/// Reads `buf.len()` bytes at `offset` without a shared cursor, so that
+/// threads can read through one handle at once.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> Option<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset).ok()
+    }
+    #[cfg(windows)]
+    {
+        let (mut buf, mut offset) = (buf, offset);
+        while !buf.is_empty() {
+            let n = std::os::windows::fs::FileExt::seek_read(file, buf, offset).ok()?;
+            if n == 0 {
+                return None;
+            }
+            buf = &mut buf[n..];
+            offset += n as u64;
+        }
+        Some(())
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        // No positional reads: the streaming reader takes the file.
+        let _ = (file, buf, offset);
+        None
+    }
+}
+
+fn read_frame(file: &File, frame: Frame, buf: &mut Vec<u8>) -> Option<()> {
+    buf.resize(usize::try_from(frame.len).ok()?, 0);
+    read_at(file, buf, frame.offset)
+}
+
+/// zstd's frame magic number.
+const ZSTD_MAGIC: u32 = 0xFD2F_B528;
+
+/// Finds the zstd frames of a file of `len` bytes from their headers,
+/// checking that it ends with netcap's end marker; returns the data frames
+/// and the marker's record count.
+fn locate(file: &File, len: u64) -> Option<(Vec<Frame>, u64)> {
+    let mut frames = Vec::new();
+    let mut at = 0u64;
+    let mut count = None;
+    while at < len {
+        if count.is_some() {
+            // The end marker must be the last frame.
+            return None;
+        }
+        let mut word = [0u8; 4];
+        read_at(file, &mut word, at)?;
+        let magic = u32::from_le_bytes(word);
+        let frame_len = if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
+            // Skippable frame: magic, size, content.
+            read_at(file, &mut word, at + 4)?;
+            let size = u32::from_le_bytes(word);
+            if magic == END_MARKER_MAGIC && size == 16 {
+                let mut content = [0u8; 16];
+                read_at(file, &mut content, at + 8)?;
+                let (tag, number) = content.split_at(8);
+                if tag == END_MARKER_TAG {
+                    count = Some(u64::from_le_bytes(number.try_into().ok()?));
+                }
+            }
+            8 + u64::from(size)
+        } else if magic == ZSTD_MAGIC {
+            let frame_len = zstd_frame_len(file, at)?;
+            frames.push(Frame { offset: at, len: frame_len });
+            frame_len
+        } else {
+            return None;
+        };
+        at = at.checked_add(frame_len)?;
+    }
+    // A last frame that claims more bytes than there are.
+    if at != len {
+        return None;
+    }
+    Some((frames, count?))
+}
+
+/// Length of the zstd frame at `start`, from its header and block headers
+/// (RFC 8878, section 3.1.1).
+fn zstd_frame_len(file: &File, start: u64) -> Option<u64> {
+    let mut descriptor = [0u8; 1];
+    read_at(file, &mut descriptor, start + 4)?;
+    let [fhd] = descriptor;
+    if fhd & 0x08 != 0 {
+        // The reserved bit.
+        return None;
+    }
+    let single_segment = fhd & 0x20 != 0;
+    let window_descriptor = u64::from(!single_segment);
+    let dictionary_id = [0, 1, 2, 4][usize::from(fhd & 3)];
+    let content_size = match fhd >> 6 {
+        0 => u64::from(single_segment),
+        1 => 2,
+        2 => 4,
+        _ => 8,
+    };
+    let mut at = start + 5 + window_descriptor + dictionary_id + content_size;
+    loop {
+        let mut header = [0u8; 3];
+        read_at(file, &mut header, at)?;
+        let header = u32::from(header[0]) | u32::from(header[1]) << 8 | u32::from(header[2]) << 16;
+        let size = u64::from(header >> 3);
+        let content = match (header >> 1) & 3 {
+            // Raw and compressed blocks hold `size` bytes, RLE blocks one.
+            0 | 2 => size,
+            1 => 1,
+            _ => return None,
+        };
+        at = at.checked_add(3 + content)?;
+        if header & 1 == 1 {
+            break;
+        }
+    }
+    let checksum = if fhd & 0x04 != 0 { 4 } else { 0 };
+    Some(at + checksum - start)
 }
 
 /// netcap writes every record's fields in ascending number order (prost
@@ -71,47 +233,21 @@ pub(crate) fn written_by_netcap(header: &netcap_records::Header) -> bool {
     header.producer.starts_with("netcap ")
 }
 
-/// Cuts a file into its zstd frames, checking that it ends with netcap's
-/// end marker; returns the data frames and the marker's record count.
-fn split(data: &[u8]) -> Option<(Vec<&[u8]>, u64)> {
-    let mut frames = Vec::new();
-    let mut at = 0;
-    let mut count = None;
-    while at < data.len() {
-        let rest = &data[at..];
-        let magic = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?);
-        let len = if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
-            // Skippable frame: magic, size, content.
-            let size = u32::from_le_bytes(rest.get(4..8)?.try_into().ok()?) as usize;
-            let len = size.checked_add(8)?;
-            let content = rest.get(8..len)?;
-            if magic == END_MARKER_MAGIC && size == 16 && &content[..8] == END_MARKER_TAG {
-                if at + len != data.len() {
-                    return None;
-                }
-                count = Some(u64::from_le_bytes(content[8..16].try_into().ok()?));
-            }
-            len
-        } else {
-            let len = zstd::zstd_safe::find_frame_compressed_size(rest).ok()?;
-            frames.push(rest.get(..len)?);
-            len
-        };
-        if len == 0 {
-            return None;
-        }
-        at += len;
-    }
-    Some((frames, count?))
-}
-
-fn decompress(frame: &[u8]) -> Option<Vec<u8>> {
+/// Decompresses `frame` into `out` (replacing its content).
+fn decompress(decompressor: &mut zstd::bulk::Decompressor<'_>, frame: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    out.clear();
     match zstd::zstd_safe::get_frame_content_size(frame).ok()? {
-        Some(size) if size <= MAX_FRAME_CONTENT => zstd::bulk::decompress(frame, size as usize).ok(),
-        Some(_) => None,
+        Some(size) if size <= MAX_FRAME_CONTENT => {
+            // The frame's declared size bounds the output (zstd checks);
+            // the buffer grows only for a frame larger than any before.
+            out.reserve(usize::try_from(size).ok()?);
+            decompressor.decompress_to_buffer(frame, out).ok()?;
+        }
+        Some(_) => return None,
         // No size in the header (a third-party writer): stream it.
-        None => zstd::stream::decode_all(frame).ok(),
+        None => *out = zstd::stream::decode_all(frame).ok()?,
     }
+    Some(())
 }
 
 /// Adds every record of a frame's content; `None` if the content does not
@@ -196,14 +332,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = records(500);
         let b = records(300);
-        let path = file(dir.path(), &[&a, &b, &a], 1300);
+        let path = file(dir.path(), &[&a, &b, &a, &b, &a], 2100);
         let query = Query { group: vec![Attribute::Sip, Attribute::App], ..Query::default() };
         let plan = Plan::new(&query);
-        let parallel = read(&path, &plan).expect("a netcap-written file takes the parallel path").finish(&query);
-        let streamed = streamed(&path, &plan).finish(&query);
-        assert_eq!(parallel.rows, streamed.rows);
-        assert_eq!(parallel.connections_read, 1300);
-        assert_eq!(parallel.files, 1);
+        let streamed = streamed(&path, &plan).finish(&plan);
+        // Frames go to whichever worker is free: any number of threads
+        // gives the same answer.
+        for threads in 1..=4 {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let plan = Plan::new(&query);
+            let parallel = pool
+                .install(|| read(&path, &plan))
+                .expect("a netcap-written file takes the parallel path")
+                .finish(&plan);
+            assert_eq!(parallel.rows, streamed.rows, "{threads} threads");
+            assert_eq!((parallel.totals, parallel.hits), (streamed.totals, streamed.hits));
+            assert_eq!(parallel.connections_read, 2100);
+            assert_eq!(parallel.files, 1);
+        }
     }
 
     #[test]
@@ -215,7 +361,7 @@ mod tests {
         // A record split across two frames.
         let path = file(dir.path(), &[&a[..25], &a[25..]], 10);
         assert!(read(&path, &plan).is_none());
-        assert_eq!(streamed(&path, &plan).finish(&query).connections_read, 10);
+        assert_eq!(streamed(&path, &plan).finish(&plan).connections_read, 10);
         // A count that does not match.
         let path = file(dir.path(), &[&a], 11);
         assert!(read(&path, &plan).is_none());
@@ -226,6 +372,39 @@ mod tests {
             std::fs::write(&path, &data[..cut]).unwrap();
             assert!(read(&path, &plan).is_none(), "cut at {cut}");
         }
-        assert!(split(&[]).is_none());
+        // Data after the end marker; an unknown frame type.
+        let mut extended = data.clone();
+        extended.extend_from_slice(&data[..data.len() - 24]);
+        std::fs::write(&path, &extended).unwrap();
+        assert!(read(&path, &plan).is_none());
+        std::fs::write(&path, [0u8; 64]).unwrap();
+        assert!(read(&path, &plan).is_none());
+        std::fs::write(&path, []).unwrap();
+        assert!(read(&path, &plan).is_none());
+    }
+
+    /// The frame walk finds the lengths zstd finds, whatever blocks and
+    /// header fields a frame has.
+    #[test]
+    fn frame_lengths_match_zstd() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("frames");
+        let text: Vec<u8> = (0..300_000u32).flat_map(|i| format!("{} ", i % 977).into_bytes()).collect();
+        let noise: Vec<u8> = (0..300_000u64).map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8).collect();
+        let inputs: [&[u8]; 5] = [&[], b"a", &text, &noise, &[7u8; 500_000]];
+        for input in inputs {
+            for checksum in [false, true] {
+                for content_size in [false, true] {
+                    let mut compressor = zstd::bulk::Compressor::new(1).unwrap();
+                    compressor.include_checksum(checksum).unwrap();
+                    compressor.include_contentsize(content_size).unwrap();
+                    let frame = compressor.compress(input).unwrap();
+                    std::fs::write(&path, &frame).unwrap();
+                    let file = File::open(&path).unwrap();
+                    let expected = zstd::zstd_safe::find_frame_compressed_size(&frame).unwrap() as u64;
+                    assert_eq!(zstd_frame_len(&file, 0), Some(expected), "{} bytes {checksum} {content_size}", input.len());
+                }
+            }
+        }
     }
 }

@@ -12,6 +12,7 @@ mod attr;
 mod condition;
 mod engine;
 mod frames;
+mod groups;
 mod record;
 pub mod render;
 mod time;
