@@ -242,6 +242,11 @@ fn varint(buf: &mut &[u8]) -> Option<u64> {
     for i in 0..10 {
         let (&byte, rest) = buf.split_first()?;
         *buf = rest;
+        // The tenth byte holds bit 63 only: prost (and so `netcap dump`)
+        // rejects anything more, and so must we (found by `wire_frame`).
+        if i == 9 && byte > 1 {
+            return None;
+        }
         value |= u64::from(byte & 0x7f) << (7 * i);
         if byte & 0x80 == 0 {
             return Some(value);
@@ -328,6 +333,16 @@ mod tests {
 
     /// The fuzz target's seeds hold batches the validator accepts, so that
     /// fuzzing starts from inputs that reach the storing checks.
+    #[test]
+    fn varints_past_64_bits_are_refused_as_prost_refuses_them() {
+        let max = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+        assert_eq!(varint(&mut &max[..]), Some(u64::MAX));
+        let mut over = max;
+        over[9] = 0x7f;
+        assert_eq!(varint(&mut &over[..]), None);
+        assert!(prost::encoding::decode_varint(&mut &over[..]).is_err());
+    }
+
     #[test]
     fn fuzz_seed_batches_are_valid() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/wire_frame");
