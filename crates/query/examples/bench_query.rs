@@ -161,7 +161,13 @@ fn best_of_three(files: &[PathBuf], query: &Query) -> (Duration, Duration, netca
 fn digest(result: &netcap_query::QueryResult) -> u64 {
     let text = format!(
         "{:?} {:?} {} {} {} {:?} {:?}",
-        result.rows, result.totals, result.hits, result.connections_read, result.connections_matched, result.first_ns, result.last_ns
+        result.rows,
+        result.totals,
+        result.hits,
+        result.connections_read,
+        result.connections_matched,
+        result.first_ns,
+        result.last_ns
     );
     // FNV-1a: the same on every run and build.
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))

@@ -2,10 +2,10 @@
 
 use crate::attr::{Attribute, ip_protocol_name};
 use crate::condition::Fields;
+use crate::groups::{Full, Group, GroupTable, Key, NO_ADDRESS, PARTITIONS, address, key_address, partition};
 use crate::record::ConnectionView;
 use crate::{Query, SortBy};
 use foldhash::fast::RandomState;
-use crate::groups::{Full, Group, GroupTable, Key, NO_ADDRESS, PARTITIONS, address, key_address, partition};
 use netcap_records::{FILE_EXTENSION, ReadError, RecordReader, RecordType};
 use rayon::prelude::*;
 use std::cmp::Ordering;
@@ -328,8 +328,7 @@ impl Partial {
     /// its largest. Warnings keep the order of `partials`.
     pub(crate) fn merge_all(partials: Vec<Partial>) -> Partial {
         let mut merged = Partial::new();
-        let mut columns: Vec<Vec<GroupTable>> =
-            (0..PARTITIONS).map(|_| Vec::with_capacity(partials.len())).collect();
+        let mut columns: Vec<Vec<GroupTable>> = (0..PARTITIONS).map(|_| Vec::with_capacity(partials.len())).collect();
         for mut partial in partials {
             partial.flush();
             for (column, table) in columns.iter_mut().zip(partial.parts) {
@@ -763,8 +762,8 @@ mod tests {
             self.next() % n
         }
 
-        fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-            &items[self.below(items.len() as u64) as usize]
+        fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+            items[self.below(items.len() as u64) as usize]
         }
     }
 
@@ -798,12 +797,12 @@ mod tests {
                     timestamp_ns: random.below(1000) as i64,
                     last_timestamp_ns: random.below(2000) as i64,
                     duration_ns: 0,
-                    application_protocol: *random.pick(&APPS),
-                    ip_protocol: *random.pick(&[6, 17, 1, 300]),
-                    src_ip: *random.pick(&ADDRESSES),
-                    dst_ip: *random.pick(&ADDRESSES),
-                    src_port: *random.pick(&[40_000, 40_001, 53, 70_000]),
-                    dst_port: *random.pick(&[443, 80, 53]),
+                    application_protocol: random.pick(&APPS),
+                    ip_protocol: random.pick(&[6, 17, 1, 300]),
+                    src_ip: random.pick(&ADDRESSES),
+                    dst_ip: random.pick(&ADDRESSES),
+                    src_port: random.pick(&[40_000, 40_001, 53, 70_000]),
+                    dst_port: random.pick(&[443, 80, 53]),
                     packets: client_packets.saturating_add(server_packets),
                     bytes: client_bytes.saturating_add(server_bytes),
                     client_packets,
@@ -865,10 +864,10 @@ mod tests {
         for round in 0..60 {
             let n = 1 + random.below(3000) as usize;
             let views = random_views(&mut random, n);
-            let mut q = query(*random.pick(&groupings), None);
-            q.sort = *random.pick(&sorts);
+            let mut q = query(random.pick(&groupings), None);
+            q.sort = random.pick(&sorts);
             q.ascending = random.below(2) == 0;
-            q.limit = *random.pick(&[None, Some(0), Some(1), Some(3), Some(50), Some(100_000)]);
+            q.limit = random.pick(&[None, Some(0), Some(1), Some(3), Some(50), Some(100_000)]);
             let (rows, totals, hits) = reference(&views, &q);
             let pieces = 1 + random.below(6) as usize;
             let threads = 1 + random.below(4) as usize;

@@ -13,8 +13,8 @@ use crate::engine::{Partial, Plan};
 use crate::record::ConnectionView;
 use rayon::prelude::*;
 use std::fs::File;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// netcap's end marker: a skippable frame (magic 0x184D2A5E) of 16 bytes,
 /// "NCAPEND\0" and the record count.
@@ -69,21 +69,20 @@ pub(crate) fn read(path: &Path, plan: &Plan<'_>) -> Option<Partial> {
             let mut compressed = Vec::new();
             let mut content = Vec::new();
             let mut n = 0;
-            while let Some(frame) = rest.get(next.fetch_add(1, Ordering::Relaxed)) {
+            // After a failure elsewhere the work is void: stop early.
+            while !failed.load(Ordering::Relaxed)
+                && let Some(frame) = rest.get(next.fetch_add(1, Ordering::Relaxed))
+            {
                 let added = (|| {
                     read_frame(&file, *frame, &mut compressed)?;
                     decompress(&mut decompressor, &compressed, &mut content)?;
                     add_records(&mut partial, plan, &content, ascending)
                 })();
-                match added {
-                    Some(records) if !failed.load(Ordering::Relaxed) => n += records,
-                    // Another worker's failure: the work is void anyway.
-                    Some(_) => return None,
-                    None => {
-                        failed.store(true, Ordering::Relaxed);
-                        return None;
-                    }
-                }
+                let Some(records) = added else {
+                    failed.store(true, Ordering::Relaxed);
+                    return None;
+                };
+                n += records;
             }
             Some((partial, n))
         })
@@ -140,6 +139,40 @@ fn read_frame(file: &File, frame: Frame, buf: &mut Vec<u8>) -> Option<()> {
     read_at(file, buf, frame.offset)
 }
 
+/// Bytes read at once for frame and block headers.
+const HEADER_WINDOW: usize = 4096;
+
+/// The small reads of [`locate`], at increasing offsets, served from a
+/// window of the file: one system call per block header is fine for
+/// netcap's ~128 KiB blocks, but a crafted file of empty blocks would need
+/// one per 3 bytes.
+struct Headers<'f> {
+    file: &'f File,
+    len: u64,
+    /// File offset of `window[0]`, and how much of the window holds data.
+    start: u64,
+    filled: usize,
+    window: [u8; HEADER_WINDOW],
+}
+
+impl<'f> Headers<'f> {
+    fn new(file: &'f File, len: u64) -> Self {
+        Headers { file, len, start: 0, filled: 0, window: [0; HEADER_WINDOW] }
+    }
+
+    fn read(&mut self, offset: u64, out: &mut [u8]) -> Option<()> {
+        let end = offset.checked_add(out.len() as u64)?;
+        if offset < self.start || end > self.start + self.filled as u64 {
+            let n = usize::try_from(self.len.saturating_sub(offset)).unwrap_or(usize::MAX).min(HEADER_WINDOW);
+            read_at(self.file, &mut self.window[..n], offset)?;
+            (self.start, self.filled) = (offset, n);
+        }
+        let from = usize::try_from(offset - self.start).ok()?;
+        out.copy_from_slice(self.window.get(..self.filled)?.get(from..from + out.len())?);
+        Some(())
+    }
+}
+
 /// zstd's frame magic number.
 const ZSTD_MAGIC: u32 = 0xFD2F_B528;
 
@@ -147,6 +180,7 @@ const ZSTD_MAGIC: u32 = 0xFD2F_B528;
 /// checking that it ends with netcap's end marker; returns the data frames
 /// and the marker's record count.
 fn locate(file: &File, len: u64) -> Option<(Vec<Frame>, u64)> {
+    let mut headers = Headers::new(file, len);
     let mut frames = Vec::new();
     let mut at = 0u64;
     let mut count = None;
@@ -156,15 +190,15 @@ fn locate(file: &File, len: u64) -> Option<(Vec<Frame>, u64)> {
             return None;
         }
         let mut word = [0u8; 4];
-        read_at(file, &mut word, at)?;
+        headers.read(at, &mut word)?;
         let magic = u32::from_le_bytes(word);
         let frame_len = if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
             // Skippable frame: magic, size, content.
-            read_at(file, &mut word, at + 4)?;
+            headers.read(at + 4, &mut word)?;
             let size = u32::from_le_bytes(word);
             if magic == END_MARKER_MAGIC && size == 16 {
                 let mut content = [0u8; 16];
-                read_at(file, &mut content, at + 8)?;
+                headers.read(at + 8, &mut content)?;
                 let (tag, number) = content.split_at(8);
                 if tag == END_MARKER_TAG {
                     count = Some(u64::from_le_bytes(number.try_into().ok()?));
@@ -172,7 +206,13 @@ fn locate(file: &File, len: u64) -> Option<(Vec<Frame>, u64)> {
             }
             8 + u64::from(size)
         } else if magic == ZSTD_MAGIC {
-            let frame_len = zstd_frame_len(file, at)?;
+            let frame_len = zstd_frame_len(&mut headers, at)?;
+            // Compressed, a frame is at most a little larger than its
+            // content; a larger one would not decompress here anyway, and
+            // its buffer could exhaust memory.
+            if frame_len > MAX_FRAME_CONTENT + (MAX_FRAME_CONTENT >> 12) {
+                return None;
+            }
             frames.push(Frame { offset: at, len: frame_len });
             frame_len
         } else {
@@ -189,9 +229,9 @@ fn locate(file: &File, len: u64) -> Option<(Vec<Frame>, u64)> {
 
 /// Length of the zstd frame at `start`, from its header and block headers
 /// (RFC 8878, section 3.1.1).
-fn zstd_frame_len(file: &File, start: u64) -> Option<u64> {
+fn zstd_frame_len(headers: &mut Headers<'_>, start: u64) -> Option<u64> {
     let mut descriptor = [0u8; 1];
-    read_at(file, &mut descriptor, start + 4)?;
+    headers.read(start + 4, &mut descriptor)?;
     let [fhd] = descriptor;
     if fhd & 0x08 != 0 {
         // The reserved bit.
@@ -209,7 +249,7 @@ fn zstd_frame_len(file: &File, start: u64) -> Option<u64> {
     let mut at = start + 5 + window_descriptor + dictionary_id + content_size;
     loop {
         let mut header = [0u8; 3];
-        read_at(file, &mut header, at)?;
+        headers.read(at, &mut header)?;
         let header = u32::from(header[0]) | u32::from(header[1]) << 8 | u32::from(header[2]) << 16;
         let size = u64::from(header >> 3);
         let content = match (header >> 1) & 3 {
@@ -402,9 +442,37 @@ mod tests {
                     std::fs::write(&path, &frame).unwrap();
                     let file = File::open(&path).unwrap();
                     let expected = zstd::zstd_safe::find_frame_compressed_size(&frame).unwrap() as u64;
-                    assert_eq!(zstd_frame_len(&file, 0), Some(expected), "{} bytes {checksum} {content_size}", input.len());
+                    assert_eq!(
+                        zstd_frame_len(&mut Headers::new(&file, frame.len() as u64), 0),
+                        Some(expected),
+                        "{} bytes {checksum} {content_size}",
+                        input.len()
+                    );
                 }
             }
         }
+    }
+
+    /// A frame of a million empty blocks is walked in a few hundred reads,
+    /// not a million, and found as long as zstd finds it.
+    #[test]
+    fn empty_blocks_are_walked_quickly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("frames");
+        // Magic, then a descriptor without content size, so a window byte.
+        let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50];
+        for _ in 0..1_000_000 {
+            frame.extend_from_slice(&[0, 0, 0]);
+        }
+        frame.extend_from_slice(&[1, 0, 0]);
+        assert_eq!(zstd::stream::decode_all(&frame[..]).unwrap(), b"", "a valid frame");
+        std::fs::write(&path, &frame).unwrap();
+        let file = File::open(&path).unwrap();
+        let started = std::time::Instant::now();
+        let len = zstd_frame_len(&mut Headers::new(&file, frame.len() as u64), 0);
+        assert_eq!(len, Some(zstd::zstd_safe::find_frame_compressed_size(&frame).unwrap() as u64));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+        // One byte short: no frame.
+        assert_eq!(zstd_frame_len(&mut Headers::new(&file, frame.len() as u64 - 1), 0), None);
     }
 }

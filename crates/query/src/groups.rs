@@ -88,7 +88,15 @@ impl Key {
     pub fn cmp_labels(&self, other: &Key, apps: &[Box<str>]) -> Ordering {
         let name = |id: u32| apps.get(id as usize).map_or("", |a| a);
         (self.families & 3, &self.sip, self.families >> 2, &self.dip, self.sport, self.dport, self.proto)
-            .cmp(&(other.families & 3, &other.sip, other.families >> 2, &other.dip, other.sport, other.dport, other.proto))
+            .cmp(&(
+                other.families & 3,
+                &other.sip,
+                other.families >> 2,
+                &other.dip,
+                other.sport,
+                other.dport,
+                other.proto,
+            ))
             .then_with(|| name(self.app).cmp(name(other.app)))
     }
 }

@@ -430,7 +430,7 @@ mod tests {
         for round in 0..3000 {
             let mut value = |bits: u32| {
                 let v = random(&mut state);
-                if v % 3 == 0 { 0 } else { random(&mut state) >> (64 - bits.min(64)) }
+                if v.is_multiple_of(3) { 0 } else { random(&mut state) >> (64 - bits.min(64)) }
             };
             let bits = 1 + (round % 64) as u32;
             let c = Connection {
