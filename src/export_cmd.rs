@@ -19,6 +19,9 @@ use std::time::Duration;
 /// record types: the fastest zstd level will do.
 const EXPORT_COMPRESSION_LEVEL: i32 = -7;
 
+/// Largest -top-n: every place is a series, and Prometheus keeps them all.
+const MAX_TOP_N: usize = 1000;
+
 #[derive(Args)]
 #[command(group(ArgGroup::new("source").required(true).multiple(true).args(["read", "dir", "iface"])))]
 pub struct ExportArgs {
@@ -42,6 +45,11 @@ pub struct ExportArgs {
     /// With -replay: this many times faster than captured (e.g. 10, 0.5)
     #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
     replay_speed: f64,
+    /// TLS server names that get a series of their own in
+    /// netcap_tls_server_names_total (the most frequent; the rest are
+    /// counted as "other"), at most 1000
+    #[arg(long, value_name = "N", default_value_t = netcap_export::DEFAULT_TOP_N)]
+    top_n: usize,
     #[command(flatten)]
     analysis: AnalysisArgs,
     #[command(flatten)]
@@ -67,7 +75,10 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     }
     let quiet = args.quiet.unwrap_or(false);
     let address = parse_listen_address(&args.address)?;
-    let metrics = Metrics::new(env!("NETCAP_VERSION"))?;
+    if args.top_n > MAX_TOP_N {
+        bail!("-top-n must be at most {MAX_TOP_N}");
+    }
+    let metrics = Metrics::with_top_n(env!("NETCAP_VERSION"), args.top_n)?;
     let stop = stop_on_signals()?;
     // Listen before reading anything: a busy port fails at once, and the
     // first scrape can come while the input is still being read.

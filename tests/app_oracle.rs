@@ -136,6 +136,11 @@ const CHECKS: &[Check] = &[
     c(T::Quicinitial, "quic", "tls.handshake.extensions_server_name", "sni", Text),
     c(T::Syslog, "syslog", "syslog.facility", "facility", Int),
     c(T::Syslog, "syslog", "syslog.level", "severity", Int),
+    c(T::Http, "http", "http.request.method", "method", Text),
+    c(T::Http, "http", "http.request.uri", "request_uri", Whole),
+    c(T::Http, "http", "http.host", "host", Whole),
+    c(T::Http, "http", "http.user_agent", "user_agent", Whole),
+    c(T::Http, "http", "http.response.code", "_status", Int),
 ];
 
 /// Whether a frame takes part in a check: tshark dissected the protocol and
@@ -576,4 +581,45 @@ fn connections_carry_the_community_id_of_their_packets() {
         }
     }
     assert!(compared >= 5, "{compared}");
+}
+
+/// HTTP records of real captures, field by field (tshark shows the same
+/// values; the oracle above compares five fields on every HTTP frame).
+#[test]
+fn http_records_hold_their_values() {
+    use netcap_records as r;
+    let dir = tempfile::tempdir().unwrap();
+    util::capture(&util::testdata("pcaps/zeek-http-vlan-0.pcap"), dir.path(), &[]);
+    let http: Vec<r::Http> = util::records(dir.path(), T::Http);
+    assert_eq!(http.iter().map(|h| h.frame).collect::<Vec<_>>(), [4, 6], "segments 7-9 are body");
+    let (get, ok) = (&http[0], &http[1]);
+    assert!(get.request && !get.partial);
+    assert_eq!((get.src_port, get.dst_port), (59856, 80));
+    assert_eq!(
+        (get.method.as_str(), get.request_uri.as_str(), get.version.as_str()),
+        ("GET", "/download/CHANGES.bro-aux.txt", "HTTP/1.1")
+    );
+    assert_eq!((get.host.as_str(), get.user_agent.as_str()), ("bro.org", "Wget/1.14 (darwin12.2.0)"));
+    assert_eq!((get.status_code, get.content_length, get.header_count), (0, None, 4));
+    assert!(!ok.request && !ok.partial);
+    assert_eq!((ok.status_code, ok.reason.as_str(), ok.version.as_str()), (200, "OK", "HTTP/1.1"));
+    assert_eq!(
+        (ok.server.as_str(), ok.content_type.as_str(), ok.content_length),
+        ("Apache/2.4.3 (Fedora)", "text/plain; charset=UTF-8", Some(4705))
+    );
+    assert!(ok.method.is_empty() && ok.host.is_empty());
+    assert_eq!(get.community_id, ok.community_id, "one flow");
+    assert!(get.community_id.starts_with("1:"));
+
+    // IPv6 over BSD loopback, port 8000.
+    let dir = tempfile::tempdir().unwrap();
+    util::capture(&util::testdata("pcaps/sv-null-http-ipv6.pcap"), dir.path(), &[]);
+    let http: Vec<r::Http> = util::records(dir.path(), T::Http);
+    assert_eq!(http.iter().map(|h| (h.frame, h.request)).collect::<Vec<_>>(), [(5, true), (7, false)]);
+    assert_eq!(
+        (http[0].host.as_str(), http[0].user_agent.as_str(), http[0].dst_port),
+        ("[::1]:8000", "curl/7.54.0", 8000)
+    );
+    assert_eq!(http[0].src_ip, std::net::Ipv6Addr::LOCALHOST.octets());
+    assert_eq!((http[1].server.as_str(), http[1].content_length), ("SimpleHTTP/0.6 Python/3.9.1", Some(563)));
 }

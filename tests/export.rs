@@ -489,6 +489,32 @@ fn assert_label_values_are_bounded(text: &str) {
     const REASONS: &[&str] = &["truncated", "bad_length", "bad_version", "limit_exceeded", "malformed"];
     const ENDED: &[&str] =
         &["unspecified", "fin", "rst", "idle_timeout", "active_timeout", "end_of_capture", "evicted"];
+    const QTYPES: &[&str] = &[
+        "A", "NS", "CNAME", "SOA", "PTR", "HINFO", "MX", "TXT", "AAAA", "SRV", "NAPTR", "DS", "RRSIG", "NSEC",
+        "DNSKEY", "NSEC3", "TLSA", "SVCB", "HTTPS", "SPF", "IXFR", "AXFR", "ANY", "CAA", "other",
+    ];
+    const RCODES: &[&str] = &[
+        "NOERROR",
+        "FORMERR",
+        "SERVFAIL",
+        "NXDOMAIN",
+        "NOTIMP",
+        "REFUSED",
+        "YXDOMAIN",
+        "YXRRSET",
+        "NXRRSET",
+        "NOTAUTH",
+        "NOTZONE",
+        "BADVERS",
+        "BADCOOKIE",
+        "other",
+    ];
+    const TLS_VERSIONS: &[&str] = &["ssl3", "tls1.0", "tls1.1", "tls1.2", "tls1.3", "other"];
+    const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "other"];
+    const CLASSES: &[&str] = &["1xx", "2xx", "3xx", "4xx", "5xx", "other"];
+    // The default -top-n, and "other".
+    let server_names = text.lines().filter(|l| l.starts_with("netcap_tls_server_names_total{")).count();
+    assert!(server_names <= 10 + 1, "{server_names} server_name series");
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let Some((_, labels)) = line.split_once('{') else { continue };
         let labels = labels.rsplit_once('}').unwrap().0;
@@ -506,7 +532,14 @@ fn assert_label_values_are_bounded(text: &str) {
                 "type" => netcap_records::RecordType::from_name(v).is_some(),
                 "stat" => v.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
                 "le" => v == "+Inf" || v.parse::<f64>().is_ok(),
+                "version" if family.starts_with("netcap_tls_") => TLS_VERSIONS.contains(&v),
                 "version" | "revision" => family == "netcap_build_info",
+                "qtype" => QTYPES.contains(&v),
+                "rcode" => RCODES.contains(&v),
+                "method" => METHODS.contains(&v),
+                "class" => CLASSES.contains(&v),
+                // Bounded in number above; values are sanitized names.
+                "server_name" => v == v.to_lowercase() && v.len() <= 253 && !v.chars().any(char::is_control),
                 _ => false,
             };
             assert!(ok, "unbounded or unknown label {name}={v} in {line}");
@@ -560,7 +593,13 @@ fn series_stay_bounded_on_the_shared_corpus() {
 /// bytes of non-Ethernet frames (docs/metrics.md).
 #[test]
 fn record_files_count_what_the_capture_counted() {
-    for name in ["ndpi-1kxun.pcap", "ndpi-ip_fragmented_garbage.pcap", "zeek-vlan-qinqinq.pcap", "zeek-6in4.pcap"] {
+    for name in [
+        "ndpi-1kxun.pcap",
+        "ndpi-ip_fragmented_garbage.pcap",
+        "zeek-vlan-qinqinq.pcap",
+        "zeek-6in4.pcap",
+        "pcapplusplus-many-protocols.pcap",
+    ] {
         let pcap = testdata(&format!("pcaps/{name}"));
         let dir = tempfile::tempdir().unwrap();
         capture(&pcap, dir.path(), &["-all-stats", "-errors"]);
@@ -582,6 +621,9 @@ fn record_files_count_what_the_capture_counted() {
                         "netcap_flows_ended_total",
                         "netcap_flow_",
                         "netcap_spot_",
+                        "netcap_dns_",
+                        "netcap_tls_",
+                        "netcap_http_",
                     ]
                     .iter()
                     .any(|p| l.starts_with(p))
@@ -604,6 +646,156 @@ fn record_files_count_what_the_capture_counted() {
             }
         }
     }
+}
+
+/// The application counters equal counts computed from the record files
+/// `netcap capture` writes for the same capture (DNS, TLS and HTTP), with
+/// the label names of docs/metrics.md; `-top-n` bounds the server names.
+#[test]
+fn app_counters_equal_the_records() {
+    use netcap_records as r;
+    use netcap_records::RecordType as T;
+    let pcap = testdata("pcaps/pcapplusplus-many-protocols.pcap");
+    let dir = tempfile::tempdir().unwrap();
+    capture(&pcap, dir.path(), &[]);
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    let mut add = |series: String| *expected.entry(series).or_default() += 1;
+    let qtype = |t: u32| match t {
+        1 => "A",
+        2 => "NS",
+        5 => "CNAME",
+        6 => "SOA",
+        12 => "PTR",
+        13 => "HINFO",
+        15 => "MX",
+        16 => "TXT",
+        28 => "AAAA",
+        33 => "SRV",
+        35 => "NAPTR",
+        43 => "DS",
+        46 => "RRSIG",
+        47 => "NSEC",
+        48 => "DNSKEY",
+        50 => "NSEC3",
+        52 => "TLSA",
+        64 => "SVCB",
+        65 => "HTTPS",
+        99 => "SPF",
+        251 => "IXFR",
+        252 => "AXFR",
+        255 => "ANY",
+        257 => "CAA",
+        _ => "other",
+    };
+    let rcode = |c: u32| match c {
+        0 => "NOERROR",
+        1 => "FORMERR",
+        2 => "SERVFAIL",
+        3 => "NXDOMAIN",
+        4 => "NOTIMP",
+        5 => "REFUSED",
+        _ => "other (a code this test does not expect)",
+    };
+    let tls = |v: u32| match v {
+        0x0300 => "ssl3",
+        0x0301 => "tls1.0",
+        0x0302 => "tls1.1",
+        0x0303 => "tls1.2",
+        0x0304 => "tls1.3",
+        _ => "other",
+    };
+    let dns: Vec<r::Dns> = records(dir.path(), T::Dns);
+    for m in &dns {
+        if m.response {
+            add(format!(r#"netcap_dns_responses_total{{rcode="{}"}}"#, rcode(m.rcode | m.edns_extended_rcode << 4)));
+        } else {
+            for q in &m.questions {
+                add(format!(r#"netcap_dns_queries_total{{qtype="{}"}}"#, qtype(q.r#type)));
+            }
+        }
+    }
+    let mut names: BTreeMap<String, u64> = BTreeMap::new();
+    let hellos: Vec<r::TlsClientHello> = records(dir.path(), T::Tlsclienthello);
+    for h in &hellos {
+        let offered = h.supported_versions.iter().copied().filter(|v| v & 0x0f0f != 0x0a0a).max();
+        add(format!(r#"netcap_tls_client_hellos_total{{version="{}"}}"#, tls(offered.unwrap_or(h.version))));
+        if !h.sni.is_empty() {
+            *names.entry(h.sni.to_lowercase()).or_default() += 1;
+        }
+    }
+    let servers: Vec<r::TlsServerHello> = records(dir.path(), T::Tlsserverhello);
+    for h in &servers {
+        let chosen = if h.selected_version != 0 { h.selected_version } else { h.version };
+        add(format!(r#"netcap_tls_server_hellos_total{{version="{}"}}"#, tls(chosen)));
+    }
+    let http: Vec<r::Http> = records(dir.path(), T::Http);
+    for h in &http {
+        if h.request {
+            let known = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
+            let method = if known.contains(&h.method.as_str()) { h.method.as_str() } else { "other" };
+            add(format!(r#"netcap_http_requests_total{{method="{method}"}}"#));
+        } else {
+            let class = match h.status_code {
+                100..=599 => format!("{}xx", h.status_code / 100),
+                _ => "other".into(),
+            };
+            add(format!(r#"netcap_http_responses_total{{class="{class}"}}"#));
+        }
+    }
+    // Server names: with places for all, a name seen c >= 2 times has c - 1
+    // under its own label (promoted at its second sighting); the rest are other.
+    let mut other = 0;
+    for (name, &c) in &names {
+        if c >= 2 {
+            expected.insert(format!(r#"netcap_tls_server_names_total{{server_name="{name}"}}"#), c - 1);
+        }
+        other += if c >= 2 { 1 } else { c };
+    }
+    expected.insert(r#"netcap_tls_server_names_total{server_name="other"}"#.into(), other);
+    assert!(dns.len() > 50 && hellos.len() > 10 && servers.len() > 10 && http.len() > 100, "a capture of every kind");
+    assert!(names.values().filter(|&&c| c >= 2).count() >= 3, "{names:?}");
+
+    let exporter = Exporter::start(&[
+        "export",
+        "-read",
+        pcap.to_str().unwrap(),
+        "-top-n",
+        "1000",
+        "-address",
+        "127.0.0.1:0",
+        "-quiet",
+    ]);
+    let text = exporter.complete_metrics();
+    let (status, said) = exporter.stop();
+    assert!(status.success(), "{said}");
+    let exposed: BTreeMap<String, u64> = text
+        .lines()
+        .filter(|l| ["netcap_dns_", "netcap_tls_", "netcap_http_"].iter().any(|p| l.starts_with(p)))
+        .map(|l| {
+            let (series, v) = l.rsplit_once(' ').unwrap();
+            (series.to_string(), v.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(exposed, expected);
+
+    // -top-n 2: two names and other.
+    let exporter = Exporter::start(&[
+        "export",
+        "-read",
+        pcap.to_str().unwrap(),
+        "-top-n",
+        "2",
+        "-address",
+        "127.0.0.1:0",
+        "-quiet",
+    ]);
+    let text = exporter.complete_metrics();
+    exporter.stop();
+    let series: Vec<&str> = text.lines().filter(|l| l.starts_with("netcap_tls_server_names_total{")).collect();
+    assert_eq!(series.len(), 3, "{series:?}");
+    assert_eq!(sum(&text, "netcap_tls_server_names_total"), names.values().sum::<u64>() as f64);
+    let output = run(&["export", "-read", pcap.to_str().unwrap(), "-top-n", "1001"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 }
 
 /// `netcap capture -metrics` serves while it captures: packets arriving on

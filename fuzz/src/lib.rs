@@ -89,6 +89,7 @@ fn typed_by_record_type(t: RecordType, msg: &[u8]) {
         RecordType::Enip => typed::<r::Enip>(t, msg),
         RecordType::Cip => typed::<r::Cip>(t, msg),
         RecordType::Radius => typed::<r::Radius>(t, msg),
+        RecordType::Http => typed::<r::Http>(t, msg),
         // A record type added later is still checked through its descriptor.
         _ => {}
     }

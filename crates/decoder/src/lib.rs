@@ -97,10 +97,11 @@ pub enum Layer {
     Enip,
     Cip,
     Radius,
+    Http,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 50] = [
+    pub const ALL: [Layer; 51] = [
         Layer::Link,
         Layer::Ethernet,
         Layer::Vlan,
@@ -151,6 +152,7 @@ impl Layer {
         Layer::Enip,
         Layer::Cip,
         Layer::Radius,
+        Layer::Http,
     ];
 
     /// Lower-case name used in `Error` records and summaries.
@@ -206,6 +208,7 @@ impl Layer {
             Layer::Enip => "enip",
             Layer::Cip => "cip",
             Layer::Radius => "radius",
+            Layer::Http => "http",
         }
     }
 }

@@ -26,12 +26,13 @@
 //! address, a port or a name seen on the wire, except through a [`topn`]
 //! limiter.
 
+pub mod app;
 pub mod metrics;
 pub mod observer;
 pub mod records;
 pub mod server;
 pub mod topn;
 
-pub use metrics::{Metrics, Recorder};
+pub use metrics::{DEFAULT_TOP_N, Metrics, Recorder};
 pub use observer::{DiscardSink, MetricsObserver};
 pub use server::{Limits, MetricsServer, ServerError};

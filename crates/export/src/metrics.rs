@@ -2,6 +2,8 @@
 //! update them. docs/metrics.md lists every family; a test checks that the
 //! list and this file agree.
 
+use crate::app::{self, AppFacts};
+use crate::topn::BoundedCounterVec;
 use netcap_capture::TrafficCell;
 use netcap_decoder::{ErrorReason, Layer};
 use netcap_records::{RecordType, SpotStat, TerminationReason};
@@ -11,6 +13,13 @@ use prometheus::{
     Registry, TextEncoder,
 };
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Server names with a series of their own unless `-top-n` says otherwise.
+pub const DEFAULT_TOP_N: usize = 10;
+/// A server name gets a series of its own once it has been seen this many
+/// times (while places are free): one-off names never take a place.
+pub const SERVER_NAME_MIN_HITS: u64 = 2;
 
 /// Flow durations, seconds: from a lone packet (0) through the default idle
 /// (120 s) and active (30 min) timeouts to a day of a long-lived tunnel.
@@ -169,6 +178,14 @@ pub struct Metrics {
     spot_anomaly: GaugeVec,
     spot_alerts: IntCounterVec,
     input_complete: IntGauge,
+    dns_queries: IntCounterVec,
+    dns_responses: IntCounterVec,
+    tls_client_hellos: IntCounterVec,
+    tls_server_hellos: IntCounterVec,
+    /// Shared by the recorders of these metrics (one in practice).
+    server_names: Arc<Mutex<BoundedCounterVec>>,
+    http_requests: IntCounterVec,
+    http_responses: IntCounterVec,
 }
 
 fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> prometheus::Result<IntCounterVec> {
@@ -205,6 +222,12 @@ impl Metrics {
     /// Registers every family. `version` is the binary's version string,
     /// "0.1.0" or "0.1.0 (commit)", for `netcap_build_info`.
     pub fn new(version: &str) -> prometheus::Result<Self> {
+        Self::with_top_n(version, DEFAULT_TOP_N)
+    }
+
+    /// [`Metrics::new`] with `top_n` TLS server names counted under their
+    /// own label value (the rest under "other").
+    pub fn with_top_n(version: &str, top_n: usize) -> prometheus::Result<Self> {
         let r = Registry::new();
         let traffic = ["link", "network", "transport"];
         let metrics = Metrics {
@@ -295,6 +318,50 @@ impl Metrics {
                 "netcap_input_complete",
                 "1 once a capture or record file input has been read to its end, else 0.",
             )?,
+            dns_queries: counter_vec(
+                &r,
+                "netcap_dns_queries_total",
+                "Questions of DNS queries (DNS records with QR clear), per question type.",
+                &["qtype"],
+            )?,
+            dns_responses: counter_vec(
+                &r,
+                "netcap_dns_responses_total",
+                "DNS responses (DNS records with QR set), per response code.",
+                &["rcode"],
+            )?,
+            tls_client_hellos: counter_vec(
+                &r,
+                "netcap_tls_client_hellos_total",
+                "TLS ClientHellos (TLSClientHello records), per highest version offered.",
+                &["version"],
+            )?,
+            tls_server_hellos: counter_vec(
+                &r,
+                "netcap_tls_server_hellos_total",
+                "TLS ServerHellos (TLSServerHello records), per version chosen.",
+                &["version"],
+            )?,
+            server_names: Arc::new(Mutex::new(BoundedCounterVec::register(
+                &r,
+                "netcap_tls_server_names_total",
+                "TLS ClientHellos with a server name, per lower-cased name: the top N names, the rest as other.",
+                "server_name",
+                top_n,
+                SERVER_NAME_MIN_HITS,
+            )?)),
+            http_requests: counter_vec(
+                &r,
+                "netcap_http_requests_total",
+                "HTTP request heads (HTTP records of requests), per method.",
+                &["method"],
+            )?,
+            http_responses: counter_vec(
+                &r,
+                "netcap_http_responses_total",
+                "HTTP response heads (HTTP records of responses), per status class.",
+                &["class"],
+            )?,
             registry: r,
         };
         let build = IntGaugeVec::new(
@@ -347,6 +414,15 @@ pub struct Recorder {
     /// By [`flow_transport_index`].
     flow: [Option<[LocalHistogram; 3]>; FLOW_TRANSPORTS.len()],
     spot: HashMap<&'static str, SpotSeries>,
+    /// Application counters by label index (the last slot: "other").
+    dns_queries: Vec<Option<IntCounter>>,
+    dns_responses: Vec<Option<IntCounter>>,
+    tls_client_hellos: Vec<Option<IntCounter>>,
+    tls_server_hellos: Vec<Option<IntCounter>>,
+    http_requests: Vec<Option<IntCounter>>,
+    http_responses: Vec<Option<IntCounter>>,
+    /// Lower-cased server name (reused).
+    server_name: String,
 }
 
 struct SpotSeries {
@@ -365,6 +441,13 @@ impl Recorder {
             ended: Default::default(),
             flow: Default::default(),
             spot: HashMap::new(),
+            dns_queries: vec![None; app::DNS_TYPES.len() + 1],
+            dns_responses: vec![None; app::DNS_RCODES.len() + 1],
+            tls_client_hellos: vec![None; app::TLS_VERSIONS.len() + 1],
+            tls_server_hellos: vec![None; app::TLS_VERSIONS.len() + 1],
+            http_requests: vec![None; app::HTTP_METHODS.len() + 1],
+            http_responses: vec![None; app::HTTP_CLASSES.len() + 1],
+            server_name: String::new(),
         }
     }
 
@@ -432,6 +515,54 @@ impl Recorder {
                 h.flush();
             }
         }
+    }
+
+    /// One application record (DNS, TLS hello, HTTP head).
+    pub fn app(&mut self, facts: &AppFacts<'_>) -> Result<(), BadRecord> {
+        fn inc(slots: &mut [Option<IntCounter>], i: usize, family: &IntCounterVec, label: &'static str) {
+            if let Some(slot) = slots.get_mut(i) {
+                slot.get_or_insert_with(|| family.with_label_values(&[label])).inc();
+            }
+        }
+        let m = &self.metrics;
+        match *facts {
+            AppFacts::Dns { response: true, rcode, .. } => {
+                let i = app::dns_rcode_index(rcode);
+                inc(&mut self.dns_responses, i, &m.dns_responses, app::label(app::DNS_RCODES, i));
+            }
+            AppFacts::Dns { response: false, questions, .. } => {
+                let slots = &mut self.dns_queries;
+                questions.for_each_type(|qtype| {
+                    let i = app::dns_type_index(qtype);
+                    inc(slots, i, &m.dns_queries, app::label(app::DNS_TYPES, i));
+                })?;
+            }
+            AppFacts::ClientHello { version, sni } => {
+                let i = app::tls_version_index(version);
+                inc(&mut self.tls_client_hellos, i, &m.tls_client_hellos, app::label(app::TLS_VERSIONS, i));
+                if !sni.is_empty() {
+                    self.server_name.clear();
+                    self.server_name.push_str(&String::from_utf8_lossy(sni));
+                    self.server_name.make_ascii_lowercase();
+                    if let Ok(mut names) = m.server_names.lock() {
+                        names.inc(&self.server_name);
+                    }
+                }
+            }
+            AppFacts::ServerHello { version } => {
+                let i = app::tls_version_index(version);
+                inc(&mut self.tls_server_hellos, i, &m.tls_server_hellos, app::label(app::TLS_VERSIONS, i));
+            }
+            AppFacts::HttpRequest { method } => {
+                let i = app::http_method_index(method);
+                inc(&mut self.http_requests, i, &m.http_requests, app::http_method_label(i));
+            }
+            AppFacts::HttpResponse { status } => {
+                let i = app::http_class_index(status);
+                inc(&mut self.http_responses, i, &m.http_responses, app::http_class_label(i));
+            }
+        }
+        Ok(())
     }
 
     /// One statistic of one closed tick (a SpotStat record).
@@ -523,6 +654,19 @@ mod tests {
         r.connection(&ConnectionFacts::default());
         r.flush();
         r.spot_stat(&SpotStat { stat: "PPS".into(), ..Default::default() });
+        let query = netcap_records::Dns {
+            questions: vec![netcap_records::DnsQuestion { r#type: 1, ..Default::default() }],
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let response = netcap_records::Dns { response: true, ..Default::default() }.encode_to_vec();
+        for (t, record) in [(RecordType::Dns, &query), (RecordType::Dns, &response)] {
+            r.app(&AppFacts::decode(t, record, true).unwrap().unwrap()).unwrap();
+        }
+        r.app(&AppFacts::ClientHello { version: 0x0303, sni: b"a.example" }).unwrap();
+        r.app(&AppFacts::ServerHello { version: 0x0303 }).unwrap();
+        r.app(&AppFacts::HttpRequest { method: b"GET" }).unwrap();
+        r.app(&AppFacts::HttpResponse { status: 200 }).unwrap();
         let exposed: std::collections::BTreeSet<String> =
             metrics.registry().gather().iter().map(|f| f.name().to_string()).collect();
         let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/metrics.md")).unwrap();

@@ -1,8 +1,10 @@
 //! Metrics of a running capture: a [`netcap_capture::Observer`] that counts
 //! what the pipeline already knows (per-batch packet counts from the
 //! workers, decode statistics, records per frame) and decodes only the few
-//! derived records it needs (Connection, SpotStat).
+//! records it needs (Connection, SpotStat, and a few fields of the DNS, TLS
+//! hello and HTTP records).
 
+use crate::app::{self, AppFacts};
 use crate::metrics::{ConnectionFacts, Metrics, Recorder};
 use netcap_capture::{BatchCounts, CaptureError, Observer, RecordSink};
 use netcap_decoder::{ErrorReason, Layer};
@@ -98,18 +100,12 @@ impl Observer for MetricsObserver {
                 }
                 Err(_) => false,
             }),
-            // HOOK(app-metrics): count application records here once the DNS
-            // and TLS record types are merged (branch `breadth`,
-            // proto/application.proto). Decode only the fields needed, like
-            // ConnectionFacts, and keep every label bounded:
-            // - DNS query types and response codes: fixed sets (the RR type
-            //   and RCODE names the decoder knows, anything else "other");
-            // - TLS versions: the fixed set of version names, else "other";
-            // - TLS server names: a `crate::topn::BoundedCounterVec` sized by
-            //   the `-top-n` flag (lower-case the name first).
-            // Register the families in `Metrics::new`, add them to
-            // docs/metrics.md, and give record-file mode (records.rs) the
-            // same call.
+            // DNS, TLS hellos, HTTP heads: a few fields each (crate::app).
+            t if app::is_app_record(t) => self.records_of(frame, |r, bytes| match AppFacts::decode(t, bytes, true) {
+                Ok(Some(facts)) => r.app(&facts).is_ok(),
+                Ok(None) => true,
+                Err(_) => false,
+            }),
             _ => {}
         }
     }

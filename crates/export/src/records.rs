@@ -12,6 +12,7 @@
 //! (other link layers' records store no frame length), and the connections
 //! open at a given moment.
 
+use crate::app::{self, AppFacts};
 use crate::metrics::{ConnectionFacts, Recorder, layer_label};
 use netcap_capture::{TrafficCounts, link_class};
 use netcap_decoder::{ErrorReason, NetworkKind, PacketSummary, TransportKind};
@@ -185,8 +186,12 @@ fn count_capture(
                         recorder.spot_stat(&stat);
                     }
                 }
-                // HOOK(app-metrics): application records (DNS, TLS), as in
-                // `MetricsObserver::frame`.
+                // As in `MetricsObserver::frame`, without assuming field order.
+                t if app::is_app_record(t) => {
+                    if let Ok(Some(facts)) = AppFacts::decode(t, record, false) {
+                        let _ = recorder.app(&facts);
+                    }
+                }
                 _ => {}
             }
             if count.is_multiple_of(FLUSH_EVERY) {

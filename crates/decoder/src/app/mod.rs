@@ -4,7 +4,7 @@
 //! (no state, fuzzable, typed errors) in its own module, and a function that
 //! fills that protocol's reusable record from the parse result. This module
 //! dispatches by port, plus cheap content checks for protocols that run on
-//! any port (TLS, DTLS, QUIC). Dispatch is a couple of integer comparisons
+//! any port (TLS, DTLS, QUIC, HTTP). Dispatch is a couple of integer comparisons
 //! for packets of no protocol here; a payload that is routed to a parser and
 //! fails is a decode error of that protocol.
 
@@ -12,6 +12,7 @@ pub mod dhcpv4;
 pub mod dhcpv6;
 pub mod dns;
 pub mod enip;
+pub mod http;
 pub mod modbus;
 pub mod ntp;
 pub mod quic;
@@ -51,6 +52,7 @@ pub(crate) struct Scratch {
     enip: r::Enip,
     cip: r::Cip,
     radius: r::Radius,
+    http: r::Http,
     /// Work buffers of the TLS fingerprints and QUIC decryption.
     pub(crate) tls_work: tls::Work,
     pub(crate) quic_work: quic::Work,
@@ -58,7 +60,7 @@ pub(crate) struct Scratch {
 }
 
 /// The record types this module writes.
-pub const RECORD_TYPES: [RecordType; 21] = [
+pub const RECORD_TYPES: [RecordType; 22] = [
     RecordType::Dns,
     RecordType::Mdns,
     RecordType::Llmnr,
@@ -80,6 +82,7 @@ pub const RECORD_TYPES: [RecordType; 21] = [
     RecordType::Enip,
     RecordType::Cip,
     RecordType::Radius,
+    RecordType::Http,
 ];
 
 /// The flow of the packet an application record comes from.
@@ -165,7 +168,8 @@ app_records!(
     r::Ssdp,
     r::Enip,
     r::Cip,
-    r::Radius
+    r::Radius,
+    r::Http
 );
 
 /// Stamps the record in `$field` of the app scratch with the packet's flow,
@@ -298,6 +302,8 @@ pub(crate) fn tcp(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
         Some(ByPort::Modbus) => modbus::decode(cx, flow, payload),
         Some(ByPort::Enip) => enip::decode(cx, flow, payload, true),
         Some(ByPort::Sip) => sip::decode(cx, flow, payload, true),
+        // HTTP heads on any port, by their first bytes (see http.rs).
+        _ if http::looks_like_head(payload) => http::decode(cx, flow, payload),
         _ => {}
     }
 }
