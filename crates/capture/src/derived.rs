@@ -6,7 +6,7 @@
 
 use crate::CaptureError;
 use crate::flow_stage::{FlowMerge, FlowOutput, FlowRouter};
-use crate::pipeline::EncodedFrame;
+use crate::pipeline::{EncodedFrame, KeepContent};
 use netcap_decoder::PacketSummary;
 use netcap_flow::{FlowConfig, FlowCounters};
 use netcap_records::RecordType;
@@ -82,6 +82,7 @@ pub(crate) struct WriterDerive {
     flows: Option<FlowMerge>,
     compressor: netcap_records::FrameCompressor,
     encoded: Vec<u8>,
+    keep: KeepContent,
 }
 
 struct SpotStage {
@@ -105,7 +106,12 @@ pub struct FlowOptions {
 impl WriterDerive {
     /// `flow_threads`: the number of flow threads whose outputs to merge,
     /// if flows are tracked.
-    pub fn new(spot: Option<&SpotOptions>, flow_threads: Option<usize>, level: i32) -> Result<Self, CaptureError> {
+    pub fn new(
+        spot: Option<&SpotOptions>,
+        flow_threads: Option<usize>,
+        level: i32,
+        keep: KeepContent,
+    ) -> Result<Self, CaptureError> {
         let spot = match spot {
             None => None,
             Some(options) => {
@@ -123,9 +129,10 @@ impl WriterDerive {
         };
         Ok(WriterDerive {
             spot,
-            flows: flow_threads.map(FlowMerge::new),
+            flows: flow_threads.map(|threads| FlowMerge::new(threads, keep.clone())),
             compressor: netcap_records::FrameCompressor::new(level)?,
             encoded: Vec::new(),
+            keep,
         })
     }
 
@@ -224,8 +231,7 @@ impl WriterDerive {
                 }
             }
         }
-        let frame = self.compressor.compress(&self.encoded)?;
-        Ok(vec![EncodedFrame { record_type: RecordType::Spotstat, records, frame }])
+        Ok(vec![self.keep.frame(&mut self.compressor, RecordType::Spotstat, records, &self.encoded)?])
     }
 }
 

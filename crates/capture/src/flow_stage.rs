@@ -18,7 +18,7 @@
 
 use crate::CaptureError;
 use crate::derived::FlowOptions;
-use crate::pipeline::{EncodedFrame, ToWriter};
+use crate::pipeline::{EncodedFrame, KeepContent, ToWriter};
 use crossbeam_channel::{Receiver, Sender};
 use netcap_decoder::PacketSummary;
 use netcap_decoder::community_id::CommunityId;
@@ -121,6 +121,7 @@ pub(crate) fn spawn<'scope, 'env>(
     to_writer: &Sender<ToWriter>,
     queue: usize,
     level: i32,
+    keep: &KeepContent,
 ) -> (FlowRouter, Vec<std::thread::ScopedJoinHandle<'scope, ()>>) {
     let threads = threads.clamp(1, SHARDS);
     let mut senders = Vec::with_capacity(threads);
@@ -131,8 +132,10 @@ pub(crate) fn spawn<'scope, 'env>(
     for id in 0..threads {
         let (tx, rx) = crossbeam_channel::bounded::<FlowPart>(queue);
         senders.push(tx);
-        let (to_writer, recycle) = (to_writer.clone(), recycle_tx.clone());
-        handles.push(scope.spawn(move || flow_thread(id, threads, rx, to_writer, recycle, options, level)));
+        let (to_writer, recycle, keep) = (to_writer.clone(), recycle_tx.clone(), keep.clone());
+        handles.push(crate::pipeline::spawn_named(scope, format!("netcap-flow{id}"), move || {
+            flow_thread(id, threads, rx, to_writer, recycle, options, level, &keep)
+        }));
     }
     (FlowRouter { threads: senders, recycled }, handles)
 }
@@ -147,6 +150,7 @@ fn flow_thread(
     recycle: Sender<Vec<KeyedPacket>>,
     options: &FlowOptions,
     level: i32,
+    keep: &KeepContent,
 ) {
     let mut tracker = ShardGroup::new(id, threads, options);
     let mut waiting = BTreeMap::new();
@@ -169,7 +173,7 @@ fn flow_thread(
     }
     let Ok(mut compressor) = FrameCompressor::new(level) else { return };
     for shard in 0..SHARDS {
-        match tracker.finish_shard(shard, &mut compressor) {
+        match tracker.finish_shard(shard, &mut compressor, keep) {
             Ok(Some(frames)) => {
                 if to_writer.send(ToWriter::Flows(FlowOutput::Final { shard, frames })).is_err() {
                     return;
@@ -221,6 +225,7 @@ impl ShardGroup {
         &mut self,
         shard: usize,
         compressor: &mut FrameCompressor,
+        keep: &KeepContent,
     ) -> Result<Option<Vec<EncodedFrame>>, CaptureError> {
         let Some(Some(table)) = self.tables.get_mut(shard) else { return Ok(None) };
         table.finish(&mut self.ended);
@@ -229,7 +234,7 @@ impl ShardGroup {
         for group in self.ended.chunks(CONNECTIONS_PER_FRAME) {
             let mut chunk = Chunk::default();
             self.encoder.encode_into(group, &mut chunk);
-            frames.extend(chunk.compress(compressor)?);
+            frames.extend(chunk.compress(compressor, keep)?);
         }
         self.ended.clear();
         Ok(Some(frames))
@@ -337,6 +342,7 @@ pub(crate) struct FlowMerge {
     counters: FlowCounters,
     /// Connections tracked after the last batch merged.
     active: u64,
+    keep: KeepContent,
 }
 
 /// One thread's share of a batch.
@@ -348,8 +354,9 @@ struct BatchShare {
 }
 
 impl FlowMerge {
-    pub fn new(threads: usize) -> Self {
+    pub fn new(threads: usize, keep: KeepContent) -> Self {
         FlowMerge {
+            keep,
             threads: threads.clamp(1, SHARDS),
             next: 0,
             waiting: BTreeMap::new(),
@@ -384,7 +391,7 @@ impl FlowMerge {
         while self.next < written && self.waiting.get(&self.next).is_some_and(|o| o.len() == self.threads) {
             let shares = self.waiting.remove(&self.next).unwrap_or_default();
             self.active = shares.iter().map(|s| s.active).sum();
-            frames.extend(merge(&shares, compressor)?);
+            frames.extend(merge(&shares, compressor, &self.keep)?);
             self.next += 1;
         }
         Ok(frames)
@@ -412,7 +419,11 @@ impl FlowMerge {
 /// The records of a batch's shares in sort-key order. Sort keys are unique
 /// (a connection's first frame), so the order does not depend on which
 /// thread produced what.
-fn merge(shares: &[BatchShare], compressor: &mut FrameCompressor) -> Result<Vec<EncodedFrame>, CaptureError> {
+fn merge(
+    shares: &[BatchShare],
+    compressor: &mut FrameCompressor,
+    keep: &KeepContent,
+) -> Result<Vec<EncodedFrame>, CaptureError> {
     let mut order: Vec<(&(i64, u64), &BatchShare, &Entry)> =
         shares.iter().flat_map(|o| o.entries.iter().map(move |e| (&e.sort_key, o, e))).collect();
     if order.is_empty() {
@@ -434,7 +445,7 @@ fn merge(shares: &[BatchShare], compressor: &mut FrameCompressor) -> Result<Vec<
                 chunk.n_flow += u64::from(entry.flow_records);
             }
         }
-        frames.extend(chunk.compress(compressor)?);
+        frames.extend(chunk.compress(compressor, keep)?);
     }
     Ok(frames)
 }
@@ -453,15 +464,17 @@ struct Chunk {
 }
 
 impl Chunk {
-    fn compress(self, compressor: &mut FrameCompressor) -> Result<Vec<EncodedFrame>, CaptureError> {
+    fn compress(self, compressor: &mut FrameCompressor, keep: &KeepContent) -> Result<Vec<EncodedFrame>, CaptureError> {
         let mut frames = Vec::with_capacity(2);
-        if self.n_conn > 0 {
-            let frame = compressor.compress(&self.connections)?;
-            frames.push(EncodedFrame { record_type: RecordType::Connection, records: self.n_conn, frame });
-        }
-        if self.n_flow > 0 {
-            let frame = compressor.compress(&self.flows)?;
-            frames.push(EncodedFrame { record_type: RecordType::Flow, records: self.n_flow, frame });
+        for (record_type, records, content) in
+            [(RecordType::Connection, self.n_conn, self.connections), (RecordType::Flow, self.n_flow, self.flows)]
+        {
+            if records > 0 {
+                let frame = compressor.compress(&content)?;
+                // The chunk is done with its bytes: the observer gets them.
+                let content = keep.wants(record_type).then_some(content);
+                frames.push(EncodedFrame { record_type, records, frame, content });
+            }
         }
         Ok(frames)
     }

@@ -10,9 +10,20 @@ use netcap_records::RecordType;
 /// quick: the writer waits for it.
 pub trait Observer: Send {
     /// One zstd frame of `records` records of `record_type` was written (the
-    /// same bytes [`crate::RecordSink::write_frame`] got).
-    fn frame(&mut self, record_type: RecordType, records: u64, frame: &[u8]) {
-        let _ = (record_type, records, frame);
+    /// same bytes [`crate::RecordSink::write_frame`] got). `content` is the
+    /// frame's decompressed content (its length-delimited records) for the
+    /// types [`Observer::reads_content`] asked for.
+    fn frame(&mut self, record_type: RecordType, records: u64, frame: &[u8], content: Option<&[u8]>) {
+        let _ = (record_type, records, frame, content);
+    }
+
+    /// Whether [`Observer::frame`] reads the records of `record_type`. Their
+    /// frames then travel with the bytes they were compressed from, so that
+    /// the observer need not decompress them again on the writer thread.
+    /// Asked once, before the capture starts.
+    fn reads_content(&self, record_type: RecordType) -> bool {
+        let _ = record_type;
+        false
     }
 
     /// One batch of packets is done: its records (and the derived records
@@ -257,12 +268,30 @@ mod tests {
         batches: u64,
         packets: u64,
         active_flows: Option<u64>,
+        content_records: std::collections::BTreeMap<RecordType, u64>,
     }
 
     impl Observer for Seen {
-        fn frame(&mut self, record_type: RecordType, records: u64, frame: &[u8]) {
+        fn frame(&mut self, record_type: RecordType, records: u64, frame: &[u8], content: Option<&[u8]>) {
             assert!(!frame.is_empty());
             *self.records.entry(record_type).or_default() += records;
+            assert_eq!(content.is_some(), self.reads_content(record_type), "{record_type:?}");
+            if let Some(content) = content {
+                // The frame's own content, whole records.
+                assert_eq!(zstd::decode_all(frame).unwrap(), content);
+                let mut rest = content;
+                let mut n = 0;
+                while !rest.is_empty() {
+                    let len = prost::encoding::decode_varint(&mut rest).unwrap() as usize;
+                    rest = &rest[len..];
+                    n += 1;
+                }
+                assert_eq!(n, records);
+                *self.content_records.entry(record_type).or_default() += records;
+            }
+        }
+        fn reads_content(&self, record_type: RecordType) -> bool {
+            matches!(record_type, RecordType::Connection | RecordType::Flow | RecordType::Ipv4)
         }
         fn batch(&mut self, batch: &BatchCounts<'_>) {
             self.batches += 1;
@@ -334,6 +363,12 @@ mod tests {
             // Two of the four reassembled datagrams hold a damaged TCP header.
             assert_eq!(errors, 2);
             assert_eq!(seen.active_flows, Some(1), "one connection still open at the end");
+            // Every frame of the types it reads came with its content: the
+            // workers' (IPv4), the flow merge's and the end of capture's.
+            for t in [RecordType::Ipv4, RecordType::Connection, RecordType::Flow] {
+                assert_eq!(seen.content_records.get(&t), seen.records.get(&t), "{t:?}");
+                assert!(seen.records.get(&t).is_some_and(|&n| n > 0), "{t:?}");
+            }
             let classes: Vec<_> = seen.traffic.iter().map(|(class, c)| (class, c.packets)).collect();
             assert_eq!(classes, vec![(("ethernet", "ipv4", "none"), 4), (("ethernet", "ipv4", "other"), 1248)]);
         }

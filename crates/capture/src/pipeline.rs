@@ -52,6 +52,40 @@ pub(crate) struct EncodedFrame {
     pub record_type: RecordType,
     pub records: u64,
     pub frame: Vec<u8>,
+    /// What `frame` was compressed from, kept for the observer's types.
+    pub content: Option<Vec<u8>>,
+}
+
+/// The record types whose frames keep their content for the observer
+/// ([`Observer::reads_content`]); none without an observer.
+#[derive(Clone, Default)]
+pub(crate) struct KeepContent(Arc<[bool]>);
+
+impl KeepContent {
+    fn of(observer: Option<&dyn Observer>) -> Self {
+        match observer {
+            None => KeepContent::default(),
+            Some(o) => KeepContent(RecordType::all().map(|t| o.reads_content(t)).collect()),
+        }
+    }
+
+    pub fn wants(&self, record_type: RecordType) -> bool {
+        self.0.get(record_type.index()).copied().unwrap_or(false)
+    }
+
+    /// A frame of `records` records of `record_type` compressed from
+    /// `content`, which it keeps if the observer reads that type.
+    pub fn frame(
+        &self,
+        compressor: &mut FrameCompressor,
+        record_type: RecordType,
+        records: u64,
+        content: &[u8],
+    ) -> Result<EncodedFrame, WriteError> {
+        let frame = compressor.compress(content)?;
+        let content = self.wants(record_type).then(|| content.to_vec());
+        Ok(EncodedFrame { record_type, records, frame, content })
+    }
 }
 
 /// The source's end of the pipeline: collects packets into batches and
@@ -184,13 +218,14 @@ pub(crate) fn run(
         }
     };
     let count_traffic = observer.is_some();
+    let keep = KeepContent::of(observer.as_deref());
     let mut output = Output::new(config, sink, observer);
     let workers = config.workers.max(1);
     // As many flow threads as decode threads: flow tracking costs a fraction
     // of decoding, and its threads sleep while they wait.
     let flows = config.flows.as_ref().filter(|f| f.connections || f.flows);
     let flow_threads = flows.map(|_| workers);
-    let writer_derive = WriterDerive::new(config.spot.as_ref(), flow_threads, config.compression_level)?;
+    let writer_derive = WriterDerive::new(config.spot.as_ref(), flow_threads, config.compression_level, keep.clone())?;
     let (batch_tx, batch_rx) = bounded::<Batch>(workers * 2);
     let (encoded_tx, encoded_rx) = bounded::<ToWriter>(workers * 4);
     let (recycle_tx, recycle_rx) = bounded::<Batch>(workers * 4);
@@ -200,20 +235,21 @@ pub(crate) fn run(
         let (router, flow_handles) = match flows {
             Some(options) => {
                 let (router, handles) =
-                    flow_stage::spawn(scope, workers, options, &encoded_tx, workers * 2, config.compression_level);
+                    flow_stage::spawn(scope, workers, options, &encoded_tx, workers * 2, config.compression_level, &keep);
                 (Some(router), handles)
             }
             None => (None, Vec::new()),
         };
         let worker_handles: Vec<_> = (0..workers)
-            .map(|_| {
+            .map(|i| {
                 let (rx, tx, recycle) = (batch_rx.clone(), encoded_tx.clone(), recycle_tx.clone());
                 let decode = config.decode.clone();
                 let level = config.compression_level;
                 let broken = &broken;
                 let derive = WorkerDerive::new(config.spot.as_ref(), router.clone());
-                scope.spawn(move || {
-                    let result = worker(rx, tx, recycle, decode, derive, level, count_traffic);
+                let keep = keep.clone();
+                spawn_named(scope, format!("netcap-decode{i}"), move || {
+                    let result = worker(rx, tx, recycle, decode, derive, level, count_traffic, &keep);
                     // Its batches will never reach the writer: stop reading.
                     if result.is_err() {
                         broken.store(true, Ordering::Relaxed);
@@ -228,7 +264,7 @@ pub(crate) fn run(
         drop((batch_rx, encoded_tx, recycle_tx));
         let live = matches!(config.input, Input::Live(_));
         let (output, broken) = (&mut output, &broken);
-        let writer_handle = scope.spawn(move || {
+        let writer_handle = spawn_named(scope, "netcap-writer".into(), move || {
             let result = write_in_order(encoded_rx, output, writer_derive, live);
             if result.is_err() {
                 broken.store(true, Ordering::Relaxed);
@@ -286,6 +322,20 @@ pub(crate) fn run(
     totals.reassembly = reassembly;
     totals.elapsed = started.elapsed();
     Ok(totals)
+}
+
+/// Starts a named thread in `scope`: names show in `top -H`, `perf` and
+/// panic messages, which tells the pipeline's stages apart. Panics, as
+/// `Scope::spawn` does, when the OS cannot start a thread.
+pub(crate) fn spawn_named<'scope, 'env, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    name: String,
+    f: impl FnOnce() -> T + Send + 'scope,
+) -> std::thread::ScopedJoinHandle<'scope, T> {
+    match std::thread::Builder::new().name(name).spawn_scoped(scope, f) {
+        Ok(handle) => handle,
+        Err(e) => panic!("cannot start a capture thread: {e}"),
+    }
 }
 
 enum OpenedInput<'p> {
@@ -352,6 +402,7 @@ fn worker(
     mut derive: WorkerDerive,
     level: i32,
     count_traffic: bool,
+    keep: &KeepContent,
 ) -> Result<(), WriteError> {
     decode.summaries |= derive.needs_summaries() || count_traffic;
     let link_classes = count_traffic.then(LinkClasses::new);
@@ -378,8 +429,7 @@ fn worker(
         for record_type in RecordType::all() {
             let records = buffers.count(record_type);
             if records > 0 {
-                let frame = compressor.compress(buffers.bytes(record_type))?;
-                frames.push(EncodedFrame { record_type, records, frame });
+                frames.push(keep.frame(&mut compressor, record_type, records, buffers.bytes(record_type))?);
             }
         }
         let Ok(derived) = derive.batch(batch.seq, &buffers.summaries) else {
@@ -510,7 +560,7 @@ impl<'s, 'o> Output<'s, 'o> {
 
     fn write(&mut self, frames: &[EncodedFrame], info: &SourceInfo) -> Result<(), CaptureError> {
         for frame in frames.iter().filter(|f| f.records > 0) {
-            self.write_frame(frame.record_type, frame.records, &frame.frame, info)?;
+            self.write_frame(frame.record_type, frame.records, &frame.frame, frame.content.as_deref(), info)?;
         }
         Ok(())
     }
@@ -520,6 +570,7 @@ impl<'s, 'o> Output<'s, 'o> {
         record_type: RecordType,
         records: u64,
         frame: &[u8],
+        content: Option<&[u8]>,
         info: &SourceInfo,
     ) -> Result<(), CaptureError> {
         let i = record_type.index();
@@ -533,7 +584,7 @@ impl<'s, 'o> Output<'s, 'o> {
         });
         self.sink.write_frame(record_type, header, records, frame)?;
         if let Some(observer) = self.observer.as_mut() {
-            observer.frame(record_type, records, frame);
+            observer.frame(record_type, records, frame, content);
         }
         self.counts[i] += records;
         Ok(())

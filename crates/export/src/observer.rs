@@ -57,13 +57,22 @@ impl MetricsObserver {
         decompressor.decompress_to_buffer(frame, &mut self.decompressed).is_ok()
     }
 
-    /// Calls `each` with every length-delimited record of a frame.
-    fn records_of(&mut self, frame: &[u8], mut each: impl FnMut(&mut Recorder, &[u8]) -> bool) {
-        if !self.decompress(frame) {
-            self.bad_frames += 1;
-            return;
-        }
-        let mut rest = self.decompressed.as_slice();
+    /// Calls `each` with every length-delimited record of a frame: of its
+    /// `content` when the pipeline kept it, else of the frame decompressed.
+    fn records_of(
+        &mut self,
+        frame: &[u8],
+        content: Option<&[u8]>,
+        mut each: impl FnMut(&mut Recorder, &[u8]) -> bool,
+    ) {
+        let mut rest = match content {
+            Some(content) => content,
+            None if self.decompress(frame) => self.decompressed.as_slice(),
+            None => {
+                self.bad_frames += 1;
+                return;
+            }
+        };
         while !rest.is_empty() {
             let Ok(len) = prost::encoding::decode_varint(&mut rest) else { break };
             let Some(record) = usize::try_from(len).ok().and_then(|len| rest.get(..len)) else { break };
@@ -80,11 +89,11 @@ impl MetricsObserver {
 }
 
 impl Observer for MetricsObserver {
-    fn frame(&mut self, record_type: RecordType, records: u64, frame: &[u8]) {
+    fn frame(&mut self, record_type: RecordType, records: u64, frame: &[u8], content: Option<&[u8]>) {
         self.recorder.records(record_type, records);
         match record_type {
             RecordType::Connection => {
-                self.records_of(frame, |r, bytes| match ConnectionFacts::decode_ordered(bytes) {
+                self.records_of(frame, content, |r, bytes| match ConnectionFacts::decode_ordered(bytes) {
                     Ok(facts) => {
                         r.connection(&facts);
                         true
@@ -93,7 +102,7 @@ impl Observer for MetricsObserver {
                 });
                 self.recorder.flush();
             }
-            RecordType::Spotstat => self.records_of(frame, |r, bytes| match SpotStat::decode(bytes) {
+            RecordType::Spotstat => self.records_of(frame, content, |r, bytes| match SpotStat::decode(bytes) {
                 Ok(stat) => {
                     r.spot_stat(&stat);
                     true
@@ -101,13 +110,17 @@ impl Observer for MetricsObserver {
                 Err(_) => false,
             }),
             // DNS, TLS hellos, HTTP heads: a few fields each (crate::app).
-            t if app::is_app_record(t) => self.records_of(frame, |r, bytes| match AppFacts::decode(t, bytes, true) {
+            t if app::is_app_record(t) => self.records_of(frame, content, |r, bytes| match AppFacts::decode(t, bytes, true) {
                 Ok(Some(facts)) => r.app(&facts).is_ok(),
                 Ok(None) => true,
                 Err(_) => false,
             }),
             _ => {}
         }
+    }
+
+    fn reads_content(&self, record_type: RecordType) -> bool {
+        matches!(record_type, RecordType::Connection | RecordType::Spotstat) || app::is_app_record(record_type)
     }
 
     fn batch(&mut self, batch: &BatchCounts<'_>) {
@@ -171,10 +184,10 @@ mod tests {
             Connection { termination_reason: 3, ip_protocol: 17, packets: 2, bytes: 200, ..Default::default() },
             Connection { termination_reason: 1, ip_protocol: 6, packets: 9, bytes: 900, ..Default::default() },
         ];
-        observer.frame(RecordType::Connection, 2, &frame_of(&conns));
+        observer.frame(RecordType::Connection, 2, &frame_of(&conns), None);
         let stats = [SpotStat { stat: "BPS".into(), value: 1e6, code: -2, ..Default::default() }];
-        observer.frame(RecordType::Spotstat, 1, &frame_of(&stats));
-        observer.frame(RecordType::Udp, 5, b"not even zstd: never opened for UDP");
+        observer.frame(RecordType::Spotstat, 1, &frame_of(&stats), None);
+        observer.frame(RecordType::Udp, 5, b"not even zstd: never opened for UDP", None);
 
         let mut traffic = TrafficCounts::default();
         let udp = PacketSummary {
@@ -208,16 +221,53 @@ mod tests {
         assert_eq!(line_value(&text, "netcap_flows_active"), Some(3.0));
     }
 
+    fn content_of<M: Message>(records: &[M]) -> Vec<u8> {
+        let mut raw = Vec::new();
+        for r in records {
+            r.encode_length_delimited(&mut raw).unwrap();
+        }
+        raw
+    }
+
+    /// The capture pipeline hands over what it compressed: the observer
+    /// reads that and counts the same as from the frame, which it does not
+    /// open (here it is not even zstd).
+    #[test]
+    fn kept_content_counts_as_the_frame_would() {
+        let conns = [
+            Connection { termination_reason: 2, ip_protocol: 6, packets: 4, bytes: 400, ..Default::default() },
+            Connection { termination_reason: 2, ip_protocol: 17, packets: 1, bytes: 60, ..Default::default() },
+        ];
+        let stats = [SpotStat { stat: "PPS".into(), value: 7.0, code: -2, ..Default::default() }];
+        let (from_frames, from_content) = (Metrics::new("0.0.0").unwrap(), Metrics::new("0.0.0").unwrap());
+        let mut a = MetricsObserver::new(from_frames.clone());
+        a.frame(RecordType::Connection, 2, &frame_of(&conns), None);
+        a.frame(RecordType::Spotstat, 1, &frame_of(&stats), None);
+        let mut b = MetricsObserver::new(from_content.clone());
+        assert!(b.reads_content(RecordType::Connection) && b.reads_content(RecordType::Dns));
+        assert!(!b.reads_content(RecordType::Tcp));
+        b.frame(RecordType::Connection, 2, b"not zstd", Some(&content_of(&conns)));
+        b.frame(RecordType::Spotstat, 1, b"not zstd", Some(&content_of(&stats)));
+        assert_eq!((a.bad_frames(), b.bad_frames()), (0, 0));
+        let without_process = |m: &Metrics| {
+            let text = String::from_utf8(m.encode()).unwrap();
+            text.lines().filter(|l| l.starts_with("netcap_") && !l.starts_with("netcap_build")).map(String::from).collect::<Vec<_>>()
+        };
+        let counted = without_process(&from_content);
+        assert!(counted.iter().any(|l| l == r#"netcap_flows_ended_total{reason="rst"} 2"#), "{counted:?}");
+        assert_eq!(without_process(&from_frames), counted);
+    }
+
     #[test]
     fn damaged_frames_are_counted_not_trusted() {
         let metrics = Metrics::new("0.0.0").unwrap();
         let mut observer = MetricsObserver::new(metrics.clone());
-        observer.frame(RecordType::Connection, 1, b"garbage");
+        observer.frame(RecordType::Connection, 1, b"garbage", None);
         let mut raw = Vec::new();
         prost::encoding::encode_varint(1000, &mut raw);
         raw.extend_from_slice(b"short");
         let frame = FrameCompressor::new(1).unwrap().compress(&raw).unwrap();
-        observer.frame(RecordType::Spotstat, 1, &frame);
+        observer.frame(RecordType::Spotstat, 1, &frame, None);
         assert_eq!(observer.bad_frames(), 2);
         let text = String::from_utf8(metrics.encode()).unwrap();
         assert_eq!(line_value(&text, r#"netcap_records_total{type="Connection"}"#), Some(1.0));
