@@ -15,12 +15,14 @@ use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-/// Frames are compressed by the pipeline and only read back for a few
-/// record types: the fastest zstd level will do.
+/// Frames are compressed by the pipeline and then discarded (the metrics
+/// read the few record types they need from the uncompressed bytes): the
+/// fastest zstd level will do.
 const EXPORT_COMPRESSION_LEVEL: i32 = -7;
 
-/// Largest -top-n: every place is a series, and Prometheus keeps them all.
-const MAX_TOP_N: usize = 1000;
+/// Largest -top-n: every place is a series, and Prometheus keeps them all;
+/// 500 keeps the worst case under 2,000 series (docs/metrics.md).
+const MAX_TOP_N: usize = 500;
 
 #[derive(Args)]
 #[command(group(ArgGroup::new("source").required(true).multiple(true).args(["read", "dir", "iface"])))]
@@ -47,7 +49,7 @@ pub struct ExportArgs {
     replay_speed: f64,
     /// TLS server names that get a series of their own in
     /// netcap_tls_server_names_total (the most frequent; the rest are
-    /// counted as "other"), at most 1000
+    /// counted as "other"), at most 500
     #[arg(long, value_name = "N", default_value_t = netcap_export::DEFAULT_TOP_N)]
     top_n: usize,
     #[command(flatten)]

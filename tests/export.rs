@@ -528,7 +528,7 @@ fn assert_label_values_are_bounded(text: &str) {
                 "transport" => TRANSPORTS.contains(&v),
                 "reason" if family == "netcap_decode_errors_total" => REASONS.contains(&v),
                 "reason" => ENDED.contains(&v),
-                "layer" => v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) && v.len() <= 8,
+                "layer" => netcap_decoder::Layer::ALL.iter().any(|layer| layer.name() == v),
                 "type" => netcap_records::RecordType::from_name(v).is_some(),
                 "stat" => v.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
                 "le" => v == "+Inf" || v.parse::<f64>().is_ok(),
