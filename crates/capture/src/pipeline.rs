@@ -234,8 +234,15 @@ pub(crate) fn run(
     let (source_result, worker_results, writer_result, reassembly) = std::thread::scope(|scope| {
         let (router, flow_handles) = match flows {
             Some(options) => {
-                let (router, handles) =
-                    flow_stage::spawn(scope, workers, options, &encoded_tx, workers * 2, config.compression_level, &keep);
+                let (router, handles) = flow_stage::spawn(
+                    scope,
+                    workers,
+                    options,
+                    &encoded_tx,
+                    workers * 2,
+                    config.compression_level,
+                    &keep,
+                );
                 (Some(router), handles)
             }
             None => (None, Vec::new()),

@@ -59,12 +59,7 @@ impl MetricsObserver {
 
     /// Calls `each` with every length-delimited record of a frame: of its
     /// `content` when the pipeline kept it, else of the frame decompressed.
-    fn records_of(
-        &mut self,
-        frame: &[u8],
-        content: Option<&[u8]>,
-        mut each: impl FnMut(&mut Recorder, &[u8]) -> bool,
-    ) {
+    fn records_of(&mut self, frame: &[u8], content: Option<&[u8]>, mut each: impl FnMut(&mut Recorder, &[u8]) -> bool) {
         let mut rest = match content {
             Some(content) => content,
             None if self.decompress(frame) => self.decompressed.as_slice(),
@@ -110,11 +105,13 @@ impl Observer for MetricsObserver {
                 Err(_) => false,
             }),
             // DNS, TLS hellos, HTTP heads: a few fields each (crate::app).
-            t if app::is_app_record(t) => self.records_of(frame, content, |r, bytes| match AppFacts::decode(t, bytes, true) {
-                Ok(Some(facts)) => r.app(&facts).is_ok(),
-                Ok(None) => true,
-                Err(_) => false,
-            }),
+            t if app::is_app_record(t) => {
+                self.records_of(frame, content, |r, bytes| match AppFacts::decode(t, bytes, true) {
+                    Ok(Some(facts)) => r.app(&facts).is_ok(),
+                    Ok(None) => true,
+                    Err(_) => false,
+                })
+            }
             _ => {}
         }
     }
@@ -251,7 +248,10 @@ mod tests {
         assert_eq!((a.bad_frames(), b.bad_frames()), (0, 0));
         let without_process = |m: &Metrics| {
             let text = String::from_utf8(m.encode()).unwrap();
-            text.lines().filter(|l| l.starts_with("netcap_") && !l.starts_with("netcap_build")).map(String::from).collect::<Vec<_>>()
+            text.lines()
+                .filter(|l| l.starts_with("netcap_") && !l.starts_with("netcap_build"))
+                .map(String::from)
+                .collect::<Vec<_>>()
         };
         let counted = without_process(&from_content);
         assert!(counted.iter().any(|l| l == r#"netcap_flows_ended_total{reason="rst"} 2"#), "{counted:?}");
