@@ -308,9 +308,11 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
 /// it stores equal what `netcap capture` reports for the same capture.
 #[test]
 fn prometheus_scrapes_the_totals_capture_reports() {
-    // 1252 packets over 0.9 s: fragments, packets of protocols without a
-    // decoder, truncated TCP headers (decode errors), one connection.
-    let pcap = testdata("pcaps/ndpi-ip_fragmented_garbage.pcap");
+    // 1310 packets over 0.9 s (testdata/metrics/README.md): fragments,
+    // packets of protocols without a decoder, truncated TCP headers (decode
+    // errors), a TLS handshake, DNS and HTTP: every panel of the dashboard
+    // has data.
+    let pcap = testdata("metrics/scrape-mix.pcap");
     let flags = ["-spot", "-errors"];
     let report = capture_report(&pcap, &flags);
 
@@ -354,6 +356,16 @@ fn prometheus_scrapes_the_totals_capture_reports() {
         let total: f64 = prometheus.query(&format!("sum by ({by}) (netcap_packets_total)")).iter().map(|r| r.1).sum();
         assert_eq!(total, report.packets as f64, "by {by}");
     }
+    // The application counters, one per record.
+    let records = |t: &str| report.records.get(t).copied().unwrap_or(0) as f64;
+    let both = |a: &str, b: &str| {
+        prometheus.scalar(&format!("sum({a})")).unwrap_or(0.0) + prometheus.scalar(&format!("sum({b})")).unwrap_or(0.0)
+    };
+    assert_eq!(both("netcap_http_requests_total", "netcap_http_responses_total"), records("HTTP"));
+    assert!(records("HTTP") >= 2.0);
+    assert_eq!(prometheus.scalar("sum(netcap_tls_client_hellos_total)"), Some(records("TLSClientHello")));
+    assert_eq!(prometheus.scalar("sum(netcap_tls_server_hellos_total)"), Some(records("TLSServerHello")));
+    assert!(prometheus.scalar("sum(netcap_dns_responses_total)").is_some_and(|n| n >= 1.0));
     assert!(prometheus.scalar("process_resident_memory_bytes").is_some_and(|v| v > 0.0));
     assert!(prometheus.scalar("netcap_build_info").is_some());
     dashboard_queries_return_data(&prometheus);
