@@ -56,6 +56,11 @@ pub struct CaptureArgs {
     /// runs (docs/metrics.md), e.g. 127.0.0.1:7777, or :7777 for every interface
     #[arg(long, value_name = "ADDR")]
     metrics: Option<String>,
+    /// With -metrics: TLS server names that get a series of their own in
+    /// netcap_tls_server_names_total (the rest are counted as "other"), at
+    /// most 500
+    #[arg(long, value_name = "N", default_value_t = netcap_export::DEFAULT_TOP_N)]
+    top_n: usize,
 }
 
 /// How packets are decoded and analysed; `netcap export` takes the same
@@ -149,12 +154,13 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
     config.out_dir = args.out.clone();
     let quiet = args.quiet.unwrap_or(false);
     let metrics_address = args.metrics.as_deref().map(parse_listen_address).transpose()?;
+    check_top_n(args.top_n)?;
 
     let stop = stop_on_signals()?;
     let summary = match metrics_address {
         None => run_with_progress(quiet, |progress| netcap_capture::run(&config, progress, &stop))?,
         Some(address) => {
-            let metrics = netcap_export::Metrics::new(env!("NETCAP_VERSION"))?;
+            let metrics = netcap_export::Metrics::with_top_n(env!("NETCAP_VERSION"), args.top_n)?;
             let server = netcap_export::MetricsServer::start(address, metrics.clone())?;
             eprintln!("netcap: serving metrics on http://{}/metrics", server.local_addr());
             let mut observer = netcap_export::MetricsObserver::new(metrics.clone());
@@ -264,6 +270,16 @@ pub fn run_with_progress(
         result
     })?;
     Ok(summary)
+}
+
+/// `-top-n` of `capture -metrics` and `export`: at most
+/// [`netcap_export::MAX_TOP_N`] places, each a series Prometheus keeps.
+pub fn check_top_n(top_n: usize) -> anyhow::Result<()> {
+    let max = netcap_export::MAX_TOP_N;
+    if top_n > max {
+        bail!("-top-n must be at most {max}: every name it lets through is a series Prometheus keeps");
+    }
+    Ok(())
 }
 
 /// An address to listen on: `HOST:PORT`, `[V6]:PORT`, or `:PORT` for every

@@ -3,7 +3,7 @@
 
 use crate::EXIT_DAMAGED_INPUT;
 use crate::capture_cmd::{
-    AnalysisArgs, LiveArgs, parse_listen_address, print_summary, run_with_progress, stop_on_signals,
+    AnalysisArgs, LiveArgs, check_top_n, parse_listen_address, print_summary, run_with_progress, stop_on_signals,
 };
 use anyhow::{Context, bail};
 use clap::{ArgGroup, Args};
@@ -19,10 +19,6 @@ use std::time::Duration;
 /// read the few record types they need from the uncompressed bytes): the
 /// fastest zstd level will do.
 const EXPORT_COMPRESSION_LEVEL: i32 = -7;
-
-/// Largest -top-n: every place is a series, and Prometheus keeps them all;
-/// 500 keeps the worst case under 2,000 series (docs/metrics.md).
-const MAX_TOP_N: usize = 500;
 
 #[derive(Args)]
 #[command(group(ArgGroup::new("source").required(true).multiple(true).args(["read", "dir", "iface"])))]
@@ -77,9 +73,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     }
     let quiet = args.quiet.unwrap_or(false);
     let address = parse_listen_address(&args.address)?;
-    if args.top_n > MAX_TOP_N {
-        bail!("-top-n must be at most {MAX_TOP_N}");
-    }
+    check_top_n(args.top_n)?;
     let metrics = Metrics::with_top_n(env!("NETCAP_VERSION"), args.top_n)?;
     let stop = stop_on_signals()?;
     // Listen before reading anything: a busy port fails at once, and the

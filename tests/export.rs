@@ -864,6 +864,13 @@ fn bad_export_usage_fails_before_serving() {
     assert!(stderr(&output).contains("cannot listen"), "{}", stderr(&output));
     let output = run(&["export"]);
     assert_eq!(output.status.code(), Some(2), "no input is a usage error");
+    // capture -metrics takes -top-n too, with the same bound.
+    let out = tempfile::tempdir().unwrap();
+    let out = out.path().to_str().unwrap();
+    let output = run(&["capture", "-read", pcap, "-out", out, "-metrics", "127.0.0.1:0", "-top-n", "501"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("-top-n must be at most 500"), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("serving metrics"), "{}", stderr(&output));
 }
 
 /// SIGINT during a replay ends it at once, without waiting for the

@@ -33,6 +33,6 @@ pub mod records;
 pub mod server;
 pub mod topn;
 
-pub use metrics::{DEFAULT_TOP_N, Metrics, Recorder};
+pub use metrics::{DEFAULT_TOP_N, MAX_TOP_N, Metrics, Recorder};
 pub use observer::{DiscardSink, MetricsObserver};
 pub use server::{Limits, MetricsServer, ServerError};

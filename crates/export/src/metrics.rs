@@ -17,6 +17,9 @@ use std::sync::{Arc, Mutex};
 
 /// Server names with a series of their own unless `-top-n` says otherwise.
 pub const DEFAULT_TOP_N: usize = 10;
+/// Largest `-top-n`: every place is a series, and Prometheus keeps them all;
+/// 500 keeps the worst case under 2,000 series (docs/metrics.md).
+pub const MAX_TOP_N: usize = 500;
 /// A server name gets a series of its own once it has been seen this many
 /// times (while places are free): one-off names never take a place.
 pub const SERVER_NAME_MIN_HITS: u64 = 2;
