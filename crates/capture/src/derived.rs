@@ -6,7 +6,7 @@
 
 use crate::CaptureError;
 use crate::flow_stage::{FlowMerge, FlowOutput, FlowRouter};
-use crate::pipeline::{EncodedFrame, KeepContent};
+use crate::pipeline::{EncodedFrame, FrameSettings, KeepContent};
 use netcap_decoder::PacketSummary;
 use netcap_flow::{FlowConfig, FlowCounters};
 use netcap_records::RecordType;
@@ -109,8 +109,7 @@ impl WriterDerive {
     pub fn new(
         spot: Option<&SpotOptions>,
         flow_threads: Option<usize>,
-        level: i32,
-        keep: KeepContent,
+        settings: &FrameSettings,
     ) -> Result<Self, CaptureError> {
         let spot = match spot {
             None => None,
@@ -129,10 +128,10 @@ impl WriterDerive {
         };
         Ok(WriterDerive {
             spot,
-            flows: flow_threads.map(|threads| FlowMerge::new(threads, keep.clone())),
-            compressor: netcap_records::FrameCompressor::new(level)?,
+            flows: flow_threads.map(|threads| FlowMerge::new(threads, settings.keep.clone())),
+            compressor: netcap_records::FrameCompressor::new(settings.level)?,
             encoded: Vec::new(),
-            keep,
+            keep: settings.keep.clone(),
         })
     }
 

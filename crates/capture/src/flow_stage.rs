@@ -18,7 +18,7 @@
 
 use crate::CaptureError;
 use crate::derived::FlowOptions;
-use crate::pipeline::{EncodedFrame, KeepContent, ToWriter};
+use crate::pipeline::{EncodedFrame, FrameSettings, KeepContent, ToWriter};
 use crossbeam_channel::{Receiver, Sender};
 use netcap_decoder::PacketSummary;
 use netcap_decoder::community_id::CommunityId;
@@ -120,8 +120,7 @@ pub(crate) fn spawn<'scope, 'env>(
     options: &'env FlowOptions,
     to_writer: &Sender<ToWriter>,
     queue: usize,
-    level: i32,
-    keep: &KeepContent,
+    settings: &FrameSettings,
 ) -> (FlowRouter, Vec<std::thread::ScopedJoinHandle<'scope, ()>>) {
     let threads = threads.clamp(1, SHARDS);
     let mut senders = Vec::with_capacity(threads);
@@ -132,9 +131,9 @@ pub(crate) fn spawn<'scope, 'env>(
     for id in 0..threads {
         let (tx, rx) = crossbeam_channel::bounded::<FlowPart>(queue);
         senders.push(tx);
-        let (to_writer, recycle, keep) = (to_writer.clone(), recycle_tx.clone(), keep.clone());
+        let (to_writer, recycle, settings) = (to_writer.clone(), recycle_tx.clone(), settings.clone());
         handles.push(crate::pipeline::spawn_named(scope, format!("netcap-flow{id}"), move || {
-            flow_thread(id, threads, rx, to_writer, recycle, options, level, &keep)
+            flow_thread(id, threads, rx, to_writer, recycle, options, &settings)
         }));
     }
     (FlowRouter { threads: senders, recycled }, handles)
@@ -149,8 +148,7 @@ fn flow_thread(
     to_writer: Sender<ToWriter>,
     recycle: Sender<Vec<KeyedPacket>>,
     options: &FlowOptions,
-    level: i32,
-    keep: &KeepContent,
+    settings: &FrameSettings,
 ) {
     let mut tracker = ShardGroup::new(id, threads, options);
     let mut waiting = BTreeMap::new();
@@ -171,9 +169,9 @@ fn flow_thread(
     if !waiting.is_empty() {
         return;
     }
-    let Ok(mut compressor) = FrameCompressor::new(level) else { return };
+    let Ok(mut compressor) = FrameCompressor::new(settings.level) else { return };
     for shard in 0..SHARDS {
-        match tracker.finish_shard(shard, &mut compressor, keep) {
+        match tracker.finish_shard(shard, &mut compressor, &settings.keep) {
             Ok(Some(frames)) => {
                 if to_writer.send(ToWriter::Flows(FlowOutput::Final { shard, frames })).is_err() {
                     return;

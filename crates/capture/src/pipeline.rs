@@ -44,7 +44,8 @@ pub(crate) struct EncodedBatch {
 /// What reaches the writer: decoded batches from the workers, and the flow
 /// threads' ended connections.
 pub(crate) enum ToWriter {
-    Batch(EncodedBatch),
+    /// Boxed: a batch's decode statistics take a few KiB.
+    Batch(Box<EncodedBatch>),
     Flows(FlowOutput),
 }
 
@@ -54,6 +55,14 @@ pub(crate) struct EncodedFrame {
     pub frame: Vec<u8>,
     /// What `frame` was compressed from, kept for the observer's types.
     pub content: Option<Vec<u8>>,
+}
+
+/// How the stages make frames: the zstd level, and which record types keep
+/// their content for the observer.
+#[derive(Clone)]
+pub(crate) struct FrameSettings {
+    pub level: i32,
+    pub keep: KeepContent,
 }
 
 /// The record types whose frames keep their content for the observer
@@ -218,14 +227,14 @@ pub(crate) fn run(
         }
     };
     let count_traffic = observer.is_some();
-    let keep = KeepContent::of(observer.as_deref());
+    let settings = FrameSettings { level: config.compression_level, keep: KeepContent::of(observer.as_deref()) };
     let mut output = Output::new(config, sink, observer);
     let workers = config.workers.max(1);
     // As many flow threads as decode threads: flow tracking costs a fraction
     // of decoding, and its threads sleep while they wait.
     let flows = config.flows.as_ref().filter(|f| f.connections || f.flows);
     let flow_threads = flows.map(|_| workers);
-    let writer_derive = WriterDerive::new(config.spot.as_ref(), flow_threads, config.compression_level, keep.clone())?;
+    let writer_derive = WriterDerive::new(config.spot.as_ref(), flow_threads, &settings)?;
     let (batch_tx, batch_rx) = bounded::<Batch>(workers * 2);
     let (encoded_tx, encoded_rx) = bounded::<ToWriter>(workers * 4);
     let (recycle_tx, recycle_rx) = bounded::<Batch>(workers * 4);
@@ -234,15 +243,7 @@ pub(crate) fn run(
     let (source_result, worker_results, writer_result, reassembly) = std::thread::scope(|scope| {
         let (router, flow_handles) = match flows {
             Some(options) => {
-                let (router, handles) = flow_stage::spawn(
-                    scope,
-                    workers,
-                    options,
-                    &encoded_tx,
-                    workers * 2,
-                    config.compression_level,
-                    &keep,
-                );
+                let (router, handles) = flow_stage::spawn(scope, workers, options, &encoded_tx, workers * 2, &settings);
                 (Some(router), handles)
             }
             None => (None, Vec::new()),
@@ -251,12 +252,11 @@ pub(crate) fn run(
             .map(|i| {
                 let (rx, tx, recycle) = (batch_rx.clone(), encoded_tx.clone(), recycle_tx.clone());
                 let decode = config.decode.clone();
-                let level = config.compression_level;
                 let broken = &broken;
                 let derive = WorkerDerive::new(config.spot.as_ref(), router.clone());
-                let keep = keep.clone();
+                let settings = settings.clone();
                 spawn_named(scope, format!("netcap-decode{i}"), move || {
-                    let result = worker(rx, tx, recycle, decode, derive, level, count_traffic, &keep);
+                    let result = worker(rx, tx, recycle, decode, derive, &settings, count_traffic);
                     // Its batches will never reach the writer: stop reading.
                     if result.is_err() {
                         broken.store(true, Ordering::Relaxed);
@@ -407,15 +407,14 @@ fn worker(
     recycle: Sender<Batch>,
     mut decode: DecodeConfig,
     mut derive: WorkerDerive,
-    level: i32,
+    settings: &FrameSettings,
     count_traffic: bool,
-    keep: &KeepContent,
 ) -> Result<(), WriteError> {
     decode.summaries |= derive.needs_summaries() || count_traffic;
     let link_classes = count_traffic.then(LinkClasses::new);
     let mut decoder = Decoder::new(decode);
     let mut buffers = RecordBuffers::new();
-    let mut compressor = FrameCompressor::new(level)?;
+    let mut compressor = FrameCompressor::new(settings.level)?;
     for mut batch in batches {
         buffers.clear();
         // Reassembled datagrams are decoded but are not captured packets.
@@ -436,7 +435,7 @@ fn worker(
         for record_type in RecordType::all() {
             let records = buffers.count(record_type);
             if records > 0 {
-                frames.push(keep.frame(&mut compressor, record_type, records, buffers.bytes(record_type))?);
+                frames.push(settings.keep.frame(&mut compressor, record_type, records, buffers.bytes(record_type))?);
             }
         }
         let Ok(derived) = derive.batch(batch.seq, &buffers.summaries) else {
@@ -455,7 +454,7 @@ fn worker(
         };
         batch.clear();
         let _ = recycle.try_send(batch);
-        if encoded.send(ToWriter::Batch(result)).is_err() {
+        if encoded.send(ToWriter::Batch(Box::new(result))).is_err() {
             break;
         }
     }
