@@ -104,13 +104,20 @@ impl Spool {
             framed.extend_from_slice(&(body.len() as u32).to_be_bytes());
             framed.extend_from_slice(body);
             if let Err(e) = file.write_all(&framed) {
-                // A partial batch may be on disk: count it, and write the
-                // next batch to a new segment (reading stops at the torn one).
-                let written = file.metadata().map_or(0, |m| m.len());
-                self.writer = None;
-                if let Some(last) = self.segments.back_mut() {
-                    self.bytes += written.saturating_sub(last.1);
-                    last.1 = last.1.max(written);
+                // A partial batch may be on disk: cut it off, so that the
+                // segment stays whole and the next batch goes after the last
+                // good one (a full disk must not leave a new segment file per
+                // batch). If even that fails, count what is there and write
+                // the next batch to a new segment (reading stops at the torn
+                // one).
+                let good = self.segments.back().map_or(0, |last| last.1);
+                if file.set_len(good).is_err() {
+                    let written = file.metadata().map_or(0, |m| m.len());
+                    self.writer = None;
+                    if let Some(last) = self.segments.back_mut() {
+                        self.bytes += written.saturating_sub(last.1);
+                        last.1 = last.1.max(written);
+                    }
                 }
                 return Err(e);
             }
@@ -143,7 +150,10 @@ impl Spool {
             && let Some(&(front, _)) = self.segments.front()
         {
             let path = self.path(front);
-            let rest = std::fs::read(&path)?.split_off(self.read_offset as usize);
+            // Shorter than what was read (changed behind our back): nothing left.
+            let data = std::fs::read(&path)?;
+            let rest =
+                usize::try_from(self.read_offset).ok().and_then(|at| data.get(at..)).unwrap_or_default().to_vec();
             std::fs::write(&path, &rest)?;
             if let Some(front) = self.segments.front_mut() {
                 self.bytes = self.bytes.saturating_sub(front.1.saturating_sub(rest.len() as u64));
@@ -217,7 +227,9 @@ struct State {
     /// (logged the first time and then at every power of two).
     spool_episodes: u64,
     pauses: u64,
-    paused: bool,
+    /// Failed spool writes (logged the first time and then at every power
+    /// of two: a full disk fails every batch).
+    spool_errors: u64,
 }
 
 /// Shared between the capture thread (producer) and the network task.
@@ -254,7 +266,7 @@ impl Queue {
                 warned_drop: false,
                 spool_episodes: 0,
                 pauses: 0,
-                paused: false,
+                spool_errors: 0,
             }),
             memory_max,
             block_when_full,
@@ -278,10 +290,6 @@ impl Queue {
         let mut waited = false;
         loop {
             let state_ref = &mut *state;
-            if !waited {
-                // A push that did not have to wait ends a pause.
-                state_ref.paused = false;
-            }
             let spool_empty = state_ref.spool.as_ref().is_none_or(|s| s.is_empty());
             if spool_empty
                 && (state_ref.mem_bytes + len <= self.memory_max || state_ref.mem.is_empty() || state_ref.closed)
@@ -314,10 +322,19 @@ impl Queue {
                         self.ready.notify_one();
                         return;
                     }
-                    Err(e) => eprintln!("netcap agent: WARNING: cannot write to the spool: {e}"),
+                    Err(e) => {
+                        state_ref.spool_errors += 1;
+                        if state_ref.spool_errors.is_power_of_two() {
+                            eprintln!(
+                                "netcap agent: WARNING: cannot write to the spool: {e} (failure {})",
+                                state_ref.spool_errors
+                            );
+                        }
+                    }
                 }
             }
-            if !self.block_when_full {
+            // Closed: the sender has gone and will not make room.
+            if !self.block_when_full || state_ref.closed {
                 let stats = &mut state_ref.stats;
                 stats.dropped_batches += 1;
                 stats.dropped_records += records;
@@ -332,8 +349,8 @@ impl Queue {
                 }
                 return;
             }
-            if !state_ref.paused {
-                state_ref.paused = true;
+            // A pause is counted once, however often the push wakes up.
+            if !waited {
                 state_ref.pauses += 1;
                 if state_ref.pauses.is_power_of_two() {
                     let full = match &state_ref.spool {
