@@ -9,7 +9,7 @@
 //! Every label takes its values from a fixed table below, except server
 //! names, which go through a [`crate::topn::BoundedCounterVec`].
 
-use crate::metrics::BadRecord;
+use crate::metrics::{BadRecord, Field, scan};
 use netcap_records::RecordType;
 use prost::encoding::decode_varint;
 
@@ -117,47 +117,6 @@ pub fn http_class_label(i: usize) -> &'static str {
 /// TLS GREASE values (RFC 8701): 0x?a?a.
 fn is_grease(v: u32) -> bool {
     v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
-}
-
-/// One field of an encoded record.
-#[derive(Clone, Copy)]
-enum Field<'a> {
-    Varint(u64),
-    Bytes(&'a [u8]),
-    Fixed,
-}
-
-/// Calls `each` with every field's number and value, stopping after field
-/// `stop_after` when the record is known to be in field-number order.
-fn scan<'a>(mut buf: &'a [u8], stop_after: Option<u64>, mut each: impl FnMut(u64, Field<'a>)) -> Result<(), BadRecord> {
-    while !buf.is_empty() {
-        let key = decode_varint(&mut buf).map_err(|_| BadRecord)?;
-        let tag = key >> 3;
-        if stop_after.is_some_and(|last| tag > last) {
-            break;
-        }
-        let field = match key & 7 {
-            0 => Field::Varint(decode_varint(&mut buf).map_err(|_| BadRecord)?),
-            1 => {
-                buf = buf.get(8..).ok_or(BadRecord)?;
-                Field::Fixed
-            }
-            2 => {
-                let len = decode_varint(&mut buf).map_err(|_| BadRecord)?;
-                let len = usize::try_from(len).map_err(|_| BadRecord)?;
-                let bytes = buf.get(..len).ok_or(BadRecord)?;
-                buf = &buf[len..];
-                Field::Bytes(bytes)
-            }
-            5 => {
-                buf = buf.get(4..).ok_or(BadRecord)?;
-                Field::Fixed
-            }
-            _ => return Err(BadRecord),
-        };
-        each(tag, field);
-    }
-    Ok(())
 }
 
 /// The fields of one application record the counters need. Tags are those
@@ -312,12 +271,7 @@ mod tests {
 
     #[test]
     fn field_tags_match_the_schema() {
-        let check = |t: RecordType, fields: &[(&str, u64)]| {
-            let d = t.descriptor().unwrap();
-            for (name, tag) in fields {
-                assert_eq!(d.get_field_by_name(name).map(|f| u64::from(f.number())), Some(*tag), "{} {name}", t.name());
-            }
-        };
+        let check = crate::assert_field_numbers;
         check(
             RecordType::Dns,
             &[

@@ -36,3 +36,13 @@ pub mod topn;
 pub use metrics::{DEFAULT_TOP_N, MAX_TOP_N, Metrics, Recorder};
 pub use observer::{DiscardSink, MetricsObserver};
 pub use server::{Limits, MetricsServer, ServerError};
+
+/// The partial decoders read fields by number: each test names the numbers
+/// it relies on, and this checks them against the schema.
+#[cfg(test)]
+pub(crate) fn assert_field_numbers(t: netcap_records::RecordType, fields: &[(&str, u64)]) {
+    let d = t.descriptor().unwrap();
+    for (name, number) in fields {
+        assert_eq!(d.get_field_by_name(name).map(|f| u64::from(f.number())), Some(*number), "{} {name}", t.name());
+    }
+}

@@ -12,6 +12,7 @@ use prometheus::{
     Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
 };
+use prost::encoding::decode_varint;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -106,10 +107,56 @@ pub struct ConnectionFacts {
     pub bytes: u64,
 }
 
-/// A `Connection` record that does not parse as protobuf.
+/// A record (Connection, DNS, TLS hello, HTTP) that does not parse as
+/// protobuf.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("Connection record does not decode")]
+#[error("record does not decode")]
 pub struct BadRecord;
+
+/// One field of an encoded record.
+#[derive(Clone, Copy)]
+pub(crate) enum Field<'a> {
+    Varint(u64),
+    Bytes(&'a [u8]),
+    Fixed,
+}
+
+/// Calls `each` with every field's number and value, stopping after field
+/// `stop_after` when the record is known to be in field-number order.
+pub(crate) fn scan<'a>(
+    mut buf: &'a [u8],
+    stop_after: Option<u64>,
+    mut each: impl FnMut(u64, Field<'a>),
+) -> Result<(), BadRecord> {
+    while !buf.is_empty() {
+        let key = decode_varint(&mut buf).map_err(|_| BadRecord)?;
+        let tag = key >> 3;
+        if stop_after.is_some_and(|last| tag > last) {
+            break;
+        }
+        let field = match key & 7 {
+            0 => Field::Varint(decode_varint(&mut buf).map_err(|_| BadRecord)?),
+            1 => {
+                buf = buf.get(8..).ok_or(BadRecord)?;
+                Field::Fixed
+            }
+            2 => {
+                let len = decode_varint(&mut buf).map_err(|_| BadRecord)?;
+                let len = usize::try_from(len).map_err(|_| BadRecord)?;
+                let bytes = buf.get(..len).ok_or(BadRecord)?;
+                buf = &buf[len..];
+                Field::Bytes(bytes)
+            }
+            5 => {
+                buf = buf.get(4..).ok_or(BadRecord)?;
+                Field::Fixed
+            }
+            _ => return Err(BadRecord),
+        };
+        each(tag, field);
+    }
+    Ok(())
+}
 
 impl ConnectionFacts {
     /// Reads the five fields from an encoded record and skips the others
@@ -127,36 +174,20 @@ impl ConnectionFacts {
         Self::scan(buf, true)
     }
 
-    fn scan(mut buf: &[u8], ordered: bool) -> Result<Self, BadRecord> {
-        use prost::encoding::decode_varint;
+    fn scan(buf: &[u8], ordered: bool) -> Result<Self, BadRecord> {
         let mut facts = ConnectionFacts::default();
-        while !buf.is_empty() {
-            let key = decode_varint(&mut buf).map_err(|_| BadRecord)?;
-            if ordered && key >> 3 > 19 {
-                break;
-            }
-            match key & 7 {
-                0 => {
-                    let v = decode_varint(&mut buf).map_err(|_| BadRecord)?;
-                    match key >> 3 {
-                        4 => facts.duration_ns = v as i64,
-                        5 => facts.termination_reason = v as i32,
-                        10 => facts.ip_protocol = v as u32,
-                        18 => facts.packets = v,
-                        19 => facts.bytes = v,
-                        _ => {}
-                    }
+        scan(buf, ordered.then_some(19), |tag, field| {
+            if let Field::Varint(v) = field {
+                match tag {
+                    4 => facts.duration_ns = v as i64,
+                    5 => facts.termination_reason = v as i32,
+                    10 => facts.ip_protocol = v as u32,
+                    18 => facts.packets = v,
+                    19 => facts.bytes = v,
+                    _ => {}
                 }
-                1 => buf = buf.get(8..).ok_or(BadRecord)?,
-                2 => {
-                    let len = decode_varint(&mut buf).map_err(|_| BadRecord)?;
-                    let len = usize::try_from(len).map_err(|_| BadRecord)?;
-                    buf = buf.get(len..).ok_or(BadRecord)?;
-                }
-                5 => buf = buf.get(4..).ok_or(BadRecord)?,
-                _ => return Err(BadRecord),
             }
-        }
+        })?;
         Ok(facts)
     }
 }
@@ -599,12 +630,10 @@ mod tests {
 
     #[test]
     fn connection_facts_tags_match_the_schema() {
-        let d = RecordType::Connection.descriptor().unwrap();
-        for (name, tag) in
-            [("duration_ns", 4), ("termination_reason", 5), ("ip_protocol", 10), ("packets", 18), ("bytes", 19)]
-        {
-            assert_eq!(d.get_field_by_name(name).map(|f| f.number()), Some(tag), "{name}");
-        }
+        crate::assert_field_numbers(
+            RecordType::Connection,
+            &[("duration_ns", 4), ("termination_reason", 5), ("ip_protocol", 10), ("packets", 18), ("bytes", 19)],
+        );
     }
 
     #[test]

@@ -476,12 +476,7 @@ mod tests {
 
     #[test]
     fn field_tags_match_the_schema() {
-        let check = |t: RecordType, fields: &[(&str, u32)]| {
-            let d = t.descriptor().unwrap();
-            for (name, tag) in fields {
-                assert_eq!(d.get_field_by_name(name).map(|f| f.number()), Some(*tag), "{} {name}", t.name());
-            }
-        };
+        let check = crate::assert_field_numbers;
         for t in RecordType::all().filter(|t| is_per_packet(*t)) {
             check(t, &[("frame", 2)]);
         }
