@@ -287,6 +287,7 @@ fn varint(buf: &[u8], at: &mut usize) -> Result<u64, DecodeError> {
 fn long_varint(buf: &[u8], at: &mut usize) -> Result<u64, DecodeError> {
     let start = *at;
     let too_long = DecodeError { offset: start, reason: "varint longer than 10 bytes" };
+    let past_64_bits = DecodeError { offset: start, reason: "varint past 64 bits" };
     // With eight bytes at hand, the length comes from the first byte
     // without its continuation bit, and the value from masks and shifts:
     // no branch per byte, whose exit the CPU would mispredict.
@@ -308,6 +309,10 @@ fn long_varint(buf: &[u8], at: &mut usize) -> Result<u64, DecodeError> {
             let Some(&byte) = buf.get(start + i) else {
                 return Err(DecodeError { offset: start, reason: "truncated varint" });
             };
+            // The tenth byte holds bit 63 only; prost refuses more.
+            if shift == 63 && byte > 1 {
+                return Err(past_64_bits);
+            }
             value |= u64::from(byte & 0x7f) << shift;
             if byte < 0x80 {
                 *at = start + i + 1;
@@ -321,6 +326,9 @@ fn long_varint(buf: &[u8], at: &mut usize) -> Result<u64, DecodeError> {
         let Some(&byte) = buf.get(*at) else {
             return Err(DecodeError { offset: start, reason: "truncated varint" });
         };
+        if shift == 63 && byte > 1 {
+            return Err(past_64_bits);
+        }
         *at += 1;
         value |= u64::from(byte & 0x7f) << shift;
         if byte < 0x80 {
@@ -514,11 +522,22 @@ mod tests {
                 assert_eq!(at, len);
             }
         }
-        // Ten bytes of which the tenth carries more than bit 63: kept as
-        // before (the low bit counts); eleven bytes: an error; truncated:
-        // an error, wherever the buffer ends.
-        let mut at = 0;
-        assert_eq!(varint(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f], &mut at), Ok(u64::MAX));
+        // Ten bytes of which the tenth carries more than bit 63: refused, as
+        // prost refuses it (whether eight more bytes follow or not);
+        // eleven bytes: an error; truncated: an error, wherever the buffer
+        // ends.
+        let past_64 = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f];
+        assert!(prost::encoding::decode_varint(&mut &past_64[..]).is_err());
+        for padding in [0, 8] {
+            let mut buf = past_64.to_vec();
+            buf.extend(std::iter::repeat_n(0, padding));
+            assert!(varint(&buf, &mut 0).is_err(), "{padding}");
+            let mut max = buf.clone();
+            max[9] = 0x01;
+            let mut at = 0;
+            assert_eq!(varint(&max, &mut at), Ok(u64::MAX));
+            assert_eq!(at, 10);
+        }
         assert!(varint(&[0xff; 11], &mut 0).is_err());
         for len in 0..12 {
             assert!(varint(&vec![0x80; len], &mut 0).is_err(), "{len}");
