@@ -6,5 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use netcap_decoder::app;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(m) = app::dhcpv6::parse(data) { let _ = app::dhcpv6::options(m.options).count(); }
+    if let Ok(m) = app::dhcpv6::parse(data) {
+        let _ = app::dhcpv6::options(m.options).count();
+    }
 });

@@ -6,5 +6,6 @@ use libfuzzer_sys::fuzz_target;
 use netcap_decoder::app;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = app::dns::parse_all(data); let _ = app::dns::parse_tcp(data);
+    let _ = app::dns::parse_all(data);
+    let _ = app::dns::parse_tcp(data);
 });

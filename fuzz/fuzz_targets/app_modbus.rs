@@ -6,5 +6,6 @@ use libfuzzer_sys::fuzz_target;
 use netcap_decoder::app;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = app::modbus::parse(data, true); let _ = app::modbus::parse(data, false);
+    let _ = app::modbus::parse(data, true);
+    let _ = app::modbus::parse(data, false);
 });

@@ -6,5 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use netcap_decoder::app;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(m) = app::sip::parse_text(data, "SIP/2.0") { let _ = app::sip::headers(m.headers).count(); }
+    if let Ok(m) = app::sip::parse_text(data, "SIP/2.0") {
+        let _ = app::sip::headers(m.headers).count();
+    }
 });

@@ -6,5 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use netcap_decoder::app;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = app::tls::parse_all(data); let mut e = app::tls::Extensions::default(); app::tls::parse_extensions(data, false, &mut e); app::tls::parse_extensions(data, true, &mut e); let _ = app::tls::parse_certificate(data);
+    let _ = app::tls::parse_all(data);
+    let mut e = app::tls::Extensions::default();
+    app::tls::parse_extensions(data, false, &mut e);
+    app::tls::parse_extensions(data, true, &mut e);
+    let _ = app::tls::parse_certificate(data);
 });

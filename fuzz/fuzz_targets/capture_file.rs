@@ -17,7 +17,9 @@ use netcap_fuzz::{check_error_count, check_records, config_all};
 type Packets = Vec<(u64, i64, u32, u32, Vec<u8>)>;
 
 fn collect(
-    read: impl FnOnce(&mut dyn FnMut(&PacketMeta, &[u8])) -> Result<(u64, Option<netcap_capture::InputError>), netcap_capture::InputError>,
+    read: impl FnOnce(
+        &mut dyn FnMut(&PacketMeta, &[u8]),
+    ) -> Result<(u64, Option<netcap_capture::InputError>), netcap_capture::InputError>,
 ) -> (Packets, Result<bool, ()>) {
     let mut packets = Packets::new();
     let result = read(&mut |meta, bytes| {

@@ -25,7 +25,11 @@ const CAPACITY: usize = 3;
 const SEQUENCES: usize = 2;
 
 fn ip(choice: u8, v6: bool) -> IpAddr {
-    if v6 { IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(choice % 3))) } else { IpAddr::V4(Ipv4Addr::new(10, 0, 0, choice % 3)) }
+    if v6 {
+        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(choice % 3)))
+    } else {
+        IpAddr::V4(Ipv4Addr::new(10, 0, 0, choice % 3))
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -48,7 +52,13 @@ fuzz_target!(|data: &[u8]| {
         let transport = match p[3] % 6 {
             0 => TransportKind::Tcp,
             1 => TransportKind::Udp,
-            2 => if v6 { TransportKind::Icmpv6 } else { TransportKind::Icmpv4 },
+            2 => {
+                if v6 {
+                    TransportKind::Icmpv6
+                } else {
+                    TransportKind::Icmpv4
+                }
+            }
             3 => TransportKind::Other,
             4 => TransportKind::None,
             _ => TransportKind::Tcp,
@@ -67,7 +77,13 @@ fuzz_target!(|data: &[u8]| {
             captured_length: u32::from(p[10]) * 7,
             src_mac: (p[2] & 0x40 != 0).then_some([2, 0, 0, 0, 0, p[2] & 3]),
             dst_mac: (p[2] & 0x40 != 0).then_some([2, 0, 0, 0, 0, (p[2] >> 2) & 3]),
-            network: if p[2] & 0x20 != 0 { NetworkKind::Arp } else if v6 { NetworkKind::Ipv6 } else { NetworkKind::Ipv4 },
+            network: if p[2] & 0x20 != 0 {
+                NetworkKind::Arp
+            } else if v6 {
+                NetworkKind::Ipv6
+            } else {
+                NetworkKind::Ipv4
+            },
             src_ip: Some(ip(p[2], v6)),
             dst_ip: Some(ip(p[2] >> 2, v6)),
             ip_protocol,

@@ -36,7 +36,8 @@ fuzz_target!(|input: &[u8]| {
             assert_eq!(ch.len(), 4 + declared, "ClientHello of the wrong length");
         }
         assert!(tracker.pending() <= MAX_FLOWS);
-        let meta = PacketMeta { frame, timestamp_ns: 0, link_type: 101, wire_length: packet.len() as u32, reassembled: false };
+        let meta =
+            PacketMeta { frame, timestamp_ns: 0, link_type: 101, wire_length: packet.len() as u32, reassembled: false };
         let mut out = RecordBuffers::new();
         decoder.decode_with(&meta, packet, &side, &mut out);
         check_records(&out, &meta);

@@ -14,7 +14,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use netcap_decoder::reassembly::{ReassemblyConfig, Reassembler};
+use netcap_decoder::reassembly::{Reassembler, ReassemblyConfig};
 use netcap_decoder::{Decoder, PacketMeta, RecordBuffers};
 use netcap_fuzz::config_all;
 use netcap_records::RecordType;

@@ -196,7 +196,6 @@ pub fn records_markdown() -> String {
             message_table(&mut out, &m);
         }
     }
-    let _ = &*DESCRIPTOR_POOL;
     out
 }
 

@@ -331,8 +331,6 @@ mod tests {
         assert_eq!(Validator::new().unwrap().check(&batch), Err(InvalidBatch::NotOneFrame));
     }
 
-    /// The fuzz target's seeds hold batches the validator accepts, so that
-    /// fuzzing starts from inputs that reach the storing checks.
     #[test]
     fn varints_past_64_bits_are_refused_as_prost_refuses_them() {
         let max = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
@@ -343,6 +341,8 @@ mod tests {
         assert!(prost::encoding::decode_varint(&mut &over[..]).is_err());
     }
 
+    /// The fuzz target's seeds hold batches the validator accepts, so that
+    /// fuzzing starts from inputs that reach the storing checks.
     #[test]
     fn fuzz_seed_batches_are_valid() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/wire_frame");
