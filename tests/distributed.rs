@@ -208,12 +208,19 @@ fn assert_same_records(
 }
 
 fn agent(pcap: &Path, port: u16, certs: &Path, name: &str, spool: &Path, rate: usize) -> Proc {
-    Proc::spawn(&[
+    agent_with(pcap, port, certs, name, spool, &["-rate", &rate.to_string(), "-quiet"])
+}
+
+/// Agent `name` reading `pcap` into the collector on `port`, spooling to
+/// `spool`, with `extra` flags.
+fn agent_with(pcap: &Path, port: u16, certs: &Path, name: &str, spool: &Path, extra: &[&str]) -> Proc {
+    let addr = format!("127.0.0.1:{port}");
+    let mut args = vec![
         "agent",
         "-read",
         pcap.to_str().unwrap(),
         "-addr",
-        &format!("127.0.0.1:{port}"),
+        &addr,
         "-server-name",
         "localhost",
         "-certs",
@@ -222,10 +229,9 @@ fn agent(pcap: &Path, port: u16, certs: &Path, name: &str, spool: &Path, rate: u
         name,
         "-spool-dir",
         spool.to_str().unwrap(),
-        "-rate",
-        &rate.to_string(),
-        "-quiet",
-    ])
+    ];
+    args.extend_from_slice(extra);
+    Proc::spawn(&args)
 }
 
 #[test]
@@ -608,26 +614,39 @@ fn spool_input(tmp: &Path) -> PathBuf {
     path
 }
 
+/// What every spool test starts from: agent `a0`'s certificates, the
+/// collector's output and the spool directories, a free port, the input and
+/// the records `capture` makes of it. `tmp` holds them all.
+struct SpoolCase {
+    tmp: tempfile::TempDir,
+    certs: PathBuf,
+    out: PathBuf,
+    spool: PathBuf,
+    port: u16,
+    pcap: PathBuf,
+    want: BTreeMap<String, TypeFiles>,
+}
+
+fn spool_case() -> SpoolCase {
+    let tmp = tempfile::tempdir().unwrap();
+    let certs = tmp.path().join("certs");
+    gen_certs(&certs, "a0");
+    let pcap = spool_input(tmp.path());
+    let want = expected(&pcap, tmp.path());
+    SpoolCase {
+        certs,
+        out: tmp.path().join("collected"),
+        spool: tmp.path().join("spool"),
+        port: free_port(),
+        pcap,
+        want,
+        tmp,
+    }
+}
+
 /// Agent `a0` reading `pcap`, spooling to `spool`, with `extra` flags.
 fn spool_agent(pcap: &Path, port: u16, certs: &Path, spool: &Path, extra: &[&str]) -> Proc {
-    let addr = format!("127.0.0.1:{port}");
-    let mut args = vec![
-        "agent",
-        "-read",
-        pcap.to_str().unwrap(),
-        "-addr",
-        &addr,
-        "-server-name",
-        "localhost",
-        "-certs",
-        certs.to_str().unwrap(),
-        "-name",
-        "a0",
-        "-spool-dir",
-        spool.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    Proc::spawn(&args)
+    agent_with(pcap, port, certs, "a0", spool, extra)
 }
 
 /// Spool segment files, in the order the agent reads them.
@@ -738,14 +757,7 @@ fn numbers_in_line(log: &str, marker: &str) -> Vec<u64> {
 
 #[test]
 fn agent_spools_while_the_collector_is_down() {
-    let tmp = tempfile::tempdir().unwrap();
-    let certs = tmp.path().join("certs");
-    gen_certs(&certs, "a0");
-    let out = tmp.path().join("collected");
-    let spool = tmp.path().join("spool");
-    let port = free_port();
-    let pcap = spool_input(tmp.path());
-    let want = expected(&pcap, tmp.path());
+    let SpoolCase { tmp: _tmp, certs, out, spool, port, pcap, want } = spool_case();
     // A 4 s replay into 64 KiB of memory, nobody listening on the port.
     let rate = (total(&want) / 4 + 1).to_string();
     let mut agent = spool_agent(&pcap, port, &certs, &spool, &["-memory-max", "64KiB", "-rate", &rate, "-quiet"]);
@@ -770,14 +782,7 @@ fn agent_spools_while_the_collector_is_down() {
 
 #[test]
 fn agent_drops_loudly_when_the_spool_is_full() {
-    let tmp = tempfile::tempdir().unwrap();
-    let certs = tmp.path().join("certs");
-    gen_certs(&certs, "a0");
-    let out = tmp.path().join("collected");
-    let spool = tmp.path().join("spool");
-    let port = free_port();
-    let pcap = spool_input(tmp.path());
-    let want = expected(&pcap, tmp.path());
+    let SpoolCase { tmp: _tmp, certs, out, spool, port, pcap, want } = spool_case();
     // -drop-when-full: the file is read as a live capture is, so a full
     // spool drops. No collector until the whole input has been read.
     let spool_max: u64 = 300_000;
@@ -831,14 +836,7 @@ fn agent_drops_loudly_when_the_spool_is_full() {
 
 #[test]
 fn agent_pauses_a_file_when_the_spool_is_full() {
-    let tmp = tempfile::tempdir().unwrap();
-    let certs = tmp.path().join("certs");
-    gen_certs(&certs, "a0");
-    let out = tmp.path().join("collected");
-    let spool = tmp.path().join("spool");
-    let port = free_port();
-    let pcap = spool_input(tmp.path());
-    let want = expected(&pcap, tmp.path());
+    let SpoolCase { tmp: _tmp, certs, out, spool, port, pcap, want } = spool_case();
     let spool_max: u64 = 300_000;
     let sampler = SizeSampler::start(&spool);
     let mut agent =
@@ -860,14 +858,7 @@ fn agent_pauses_a_file_when_the_spool_is_full() {
 
 #[test]
 fn a_restarted_agent_sends_what_earlier_runs_spooled_first_and_once() {
-    let tmp = tempfile::tempdir().unwrap();
-    let certs = tmp.path().join("certs");
-    gen_certs(&certs, "a0");
-    let out = tmp.path().join("collected");
-    let spool = tmp.path().join("spool");
-    let port = free_port();
-    let pcap = spool_input(tmp.path());
-    let want = expected(&pcap, tmp.path());
+    let SpoolCase { tmp: _tmp, certs, out, spool, port, pcap, want } = spool_case();
 
     // Run 1, collector down, killed with SIGKILL mid-replay: what was in
     // memory is lost (documented); the spooled batches are on disk.

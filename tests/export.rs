@@ -501,29 +501,11 @@ fn assert_label_values_are_bounded(text: &str) {
     const REASONS: &[&str] = &["truncated", "bad_length", "bad_version", "limit_exceeded", "malformed"];
     const ENDED: &[&str] =
         &["unspecified", "fin", "rst", "idle_timeout", "active_timeout", "end_of_capture", "evicted"];
-    const QTYPES: &[&str] = &[
-        "A", "NS", "CNAME", "SOA", "PTR", "HINFO", "MX", "TXT", "AAAA", "SRV", "NAPTR", "DS", "RRSIG", "NSEC",
-        "DNSKEY", "NSEC3", "TLSA", "SVCB", "HTTPS", "SPF", "IXFR", "AXFR", "ANY", "CAA", "other",
-    ];
-    const RCODES: &[&str] = &[
-        "NOERROR",
-        "FORMERR",
-        "SERVFAIL",
-        "NXDOMAIN",
-        "NOTIMP",
-        "REFUSED",
-        "YXDOMAIN",
-        "YXRRSET",
-        "NXRRSET",
-        "NOTAUTH",
-        "NOTZONE",
-        "BADVERS",
-        "BADCOOKIE",
-        "other",
-    ];
-    const TLS_VERSIONS: &[&str] = &["ssl3", "tls1.0", "tls1.1", "tls1.2", "tls1.3", "other"];
-    const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "other"];
-    const CLASSES: &[&str] = &["1xx", "2xx", "3xx", "4xx", "5xx", "other"];
+    // The application labels: the exporter's own tables (the application
+    // counters test checks their values against independent ones), or "other".
+    use netcap_export::app;
+    let in_table = |table: &[(u32, &str)], v: &str| v == app::OTHER || table.iter().any(|&(_, name)| name == v);
+    let in_list = |list: &[&str], v: &str| v == app::OTHER || list.contains(&v);
     // The default -top-n, and "other".
     let server_names = text.lines().filter(|l| l.starts_with("netcap_tls_server_names_total{")).count();
     assert!(server_names <= 10 + 1, "{server_names} server_name series");
@@ -544,12 +526,12 @@ fn assert_label_values_are_bounded(text: &str) {
                 "type" => netcap_records::RecordType::from_name(v).is_some(),
                 "stat" => v.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
                 "le" => v == "+Inf" || v.parse::<f64>().is_ok(),
-                "version" if family.starts_with("netcap_tls_") => TLS_VERSIONS.contains(&v),
+                "version" if family.starts_with("netcap_tls_") => in_table(app::TLS_VERSIONS, v),
                 "version" | "revision" => family == "netcap_build_info",
-                "qtype" => QTYPES.contains(&v),
-                "rcode" => RCODES.contains(&v),
-                "method" => METHODS.contains(&v),
-                "class" => CLASSES.contains(&v),
+                "qtype" => in_table(app::DNS_TYPES, v),
+                "rcode" => in_table(app::DNS_RCODES, v),
+                "method" => in_list(app::HTTP_METHODS, v),
+                "class" => in_list(app::HTTP_CLASSES, v),
                 // Bounded in number above; values are sanitized names.
                 "server_name" => v == v.to_lowercase() && v.len() <= 253 && !v.chars().any(char::is_control),
                 _ => false,
