@@ -436,10 +436,18 @@ struct PacketContext<'d> {
     /// fragment, whose records come from the reassembled datagram): no
     /// records, no errors.
     quiet: bool,
+    /// EtherType dispatches so far ([`link::by_ether_type`]): link headers
+    /// can nest without a tunnel (Ethernet in TEB, SNAP, Cisco MetaData).
+    link_headers: u32,
 }
 
 /// Deepest tunnel nesting decoded; deeper packets are a `tunnel` error.
 const MAX_TUNNEL_DEPTH: u32 = 8;
+
+/// Most EtherType dispatches in one packet: a few per tunnel level. A frame
+/// that nests Ethernet, SNAP or MetaData headers beyond it is a `link`
+/// error, not thousands of nested calls (a stack overflow).
+const MAX_LINK_HEADERS: u32 = 4 * (MAX_TUNNEL_DEPTH + 1);
 
 impl PacketContext<'_> {
     #[inline]
@@ -678,6 +686,7 @@ impl Decoder {
             has_ip: false,
             attachment,
             quiet: false,
+            link_headers: 0,
         };
         link::decode(&mut cx, data);
         // A reassembled datagram's fragments have had their summaries.

@@ -111,6 +111,14 @@ pub(crate) fn ethernet(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
 
 /// Walks stacked VLAN tags, then dispatches on the EtherType that follows them.
 pub(crate) fn by_ether_type(cx: &mut PacketContext<'_>, data: &[u8], mut ether_type: u16, mut offset: usize) {
+    cx.link_headers += 1;
+    if cx.link_headers > crate::MAX_LINK_HEADERS {
+        return cx.error(
+            Layer::Link,
+            offset,
+            format_args!("more than {} nested link headers", crate::MAX_LINK_HEADERS),
+        );
+    }
     let mut index = 0;
     while matches!(ether_type, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) {
         if index == MAX_VLAN_TAGS {

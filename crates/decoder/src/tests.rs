@@ -252,3 +252,30 @@ fn no_summaries_unless_asked() {
     let (out, _) = decode_all(1, &qinq_syn(), DecodeConfig::new());
     assert!(out.summaries.is_empty());
 }
+
+/// Link headers that nest without a tunnel (Ethernet in TEB, Cisco
+/// MetaData, LLC/SNAP with OUI 0) are bounded: a frame of thousands of them
+/// is one `link` error (limit exceeded), not a stack overflow.
+#[test]
+fn nested_link_headers_are_bounded() {
+    let ethernet_in_teb = [0u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x65, 0x58];
+    let metadata = [0x01u8, 0x01, 0x00, 0x01, 0x00, 0x00, 0x89, 0x09];
+    // An 802.3 length, then LLC (AA AA 03) and SNAP with OUI 0, whose
+    // protocol is the next length: LLC again. The lengths bound this one to
+    // about 190 levels (1500 bytes).
+    let snap = [0x05u8, 0xdc, 0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00];
+    let dst_src = [0u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+    for (name, first, repeated) in [
+        ("teb", &ethernet_in_teb[..], &ethernet_in_teb[..]),
+        ("metadata", &[0u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x89, 0x09][..], &metadata[..]),
+        ("snap", &dst_src[..], &snap[..]),
+    ] {
+        let mut frame = first.to_vec();
+        while frame.len() + repeated.len() <= 65_535 {
+            frame.extend_from_slice(repeated);
+        }
+        let (_, stats) = decode_all(crate::link::LINKTYPE_ETHERNET, &frame, DecodeConfig::new());
+        assert_eq!(stats.errors_for(Layer::Link), 1, "{name}");
+        assert_eq!(stats.errors_for_reason(Layer::Link, ErrorReason::LimitExceeded), 1, "{name}");
+    }
+}
