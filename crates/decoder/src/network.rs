@@ -82,8 +82,9 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     sum.ttl = header.ttl();
     sum.ip_payload_length = u32::from(header.total_len()).saturating_sub(header_len as u32);
     sum.ip_total_length = u32::from(header.total_len());
-    sum.fragment = header.more_fragments() || header.fragments_offset().value() != 0;
     let first_fragment = header.fragments_offset().value() == 0;
+    let fragmented = header.more_fragments() || !first_fragment;
+    sum.fragment = fragmented;
     let s = &mut *cx.scratch;
     let transport = first_fragment.then_some(payload.payload);
     s.community_ids.write(&mut s.community_id, &header.source(), &header.destination(), header.protocol().0, transport);
@@ -131,8 +132,6 @@ pub(crate) fn ipv4(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
             format_args!("total length {} is smaller than the {header_len}-byte header", header.total_len()),
         );
     }
-    let first_fragment = header.fragments_offset().value() == 0;
-    let fragmented = header.more_fragments() || !first_fragment;
     above_ip(cx, data, payload.payload, payload.ip_number.0, first_fragment, fragmented, false);
 }
 

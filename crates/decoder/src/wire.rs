@@ -49,8 +49,13 @@ pub fn bytes<'a>(data: &'a [u8], at: usize, len: usize, what: &'static str) -> R
 
 /// Lower-case hex of `bytes` into a reused string.
 pub fn write_hex(dst: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     dst.clear();
+    push_hex(dst, bytes);
+}
+
+/// Appends `bytes` in lower-case hex.
+pub fn push_hex(dst: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     dst.reserve(bytes.len() * 2);
     for b in bytes {
         dst.push(char::from(HEX[usize::from(b >> 4)]));

@@ -316,8 +316,6 @@ pub fn write_netbios_name(dst: &mut String, bytes: &[u8], pos: usize) -> Result<
     Ok(())
 }
 
-/// Returns element `i` of `v` for refilling, growing `v` if needed: the
-/// strings of earlier packets' entries are reused.
 /// Entries the record lists gave back, lent out again when a later message
 /// has more: a response's answers and the next query's none would otherwise
 /// drop and re-allocate their strings on every packet.

@@ -24,6 +24,7 @@ pub mod ssdp;
 pub mod syslog;
 pub mod tls;
 
+pub(crate) use crate::wire::{push_hex, write_text as set_lossy};
 use crate::{Layer, PacketContext};
 use netcap_records as r;
 use netcap_records::RecordType;
@@ -313,35 +314,16 @@ pub(crate) fn parse_error(cx: &mut PacketContext<'_>, layer: Layer, flow: Flow, 
     cx.error(layer, flow.offset, reason);
 }
 
-/// Appends `bytes` as lower-case hex.
-pub(crate) fn push_hex(dst: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    dst.reserve(bytes.len() * 2);
-    for b in bytes {
-        dst.push(HEX[usize::from(b >> 4)] as char);
-        dst.push(HEX[usize::from(b & 15)] as char);
-    }
-}
-
 /// Sets `dst` to `src` keeping its allocation.
 pub(crate) fn set_str(dst: &mut String, src: &str) {
     dst.clear();
     dst.push_str(src);
 }
 
-/// Sets `dst` to `src` (lossy UTF-8) keeping its allocation.
-pub(crate) fn set_lossy(dst: &mut String, src: &[u8]) {
-    dst.clear();
-    match std::str::from_utf8(src) {
-        Ok(s) => dst.push_str(s),
-        Err(_) => dst.push_str(&String::from_utf8_lossy(src)),
-    }
-}
-
 pub(crate) fn be16(b: &[u8], at: usize) -> Option<u16> {
-    b.get(at..at + 2).map(|x| u16::from_be_bytes([x[0], x[1]]))
+    crate::wire::be16(b, at, "").ok()
 }
 
 pub(crate) fn be32(b: &[u8], at: usize) -> Option<u32> {
-    b.get(at..at + 4).map(|x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]))
+    crate::wire::be32(b, at, "").ok()
 }

@@ -5,7 +5,7 @@
 use super::{AppRecord, Flow, emit};
 use crate::{Layer, PacketContext};
 use netcap_records::{Ntp, RecordType};
-use ntp_parser::{NtpPacket, parse_ntp, parse_ntpv3};
+use ntp_parser::parse_ntpv3;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum NtpError {
@@ -46,67 +46,27 @@ pub fn parse(p: &[u8]) -> Result<Header, NtpError> {
     }
     let trailer_length = p.len() - 48;
     let key_id = if trailer_length == 20 || trailer_length == 24 { super::be32(p, 48).unwrap_or(0) } else { 0 };
-    // ntp-parser knows v3 and v4; v1 and v2 share v3's layout.
-    let parsed =
-        if version >= 4 { parse_ntp(p).map(|(_, n)| n) } else { parse_ntpv3(p).map(|(_, n)| NtpPacket::V3(n)) };
-    let h = match parsed {
-        Ok(NtpPacket::V3(n)) => Header {
-            leap_indicator: n.li,
-            version: n.version,
-            mode: n.mode.0,
-            stratum: n.stratum,
-            poll: n.poll,
-            precision: n.precision,
-            root_delay: n.root_delay,
-            root_dispersion: n.root_dispersion,
-            reference_id: n.ref_id,
-            reference_timestamp: n.ts_ref,
-            origin_timestamp: n.ts_orig,
-            receive_timestamp: n.ts_recv,
-            transmit_timestamp: n.ts_xmit,
-            key_id,
-            trailer_length,
-        },
-        Ok(NtpPacket::V4(n)) => Header {
-            leap_indicator: n.li,
-            version: n.version,
-            mode: n.mode.0,
-            stratum: n.stratum,
-            poll: n.poll,
-            precision: n.precision,
-            root_delay: n.root_delay,
-            root_dispersion: n.root_dispersion,
-            reference_id: n.ref_id,
-            reference_timestamp: n.ts_ref,
-            origin_timestamp: n.ts_orig,
-            receive_timestamp: n.ts_recv,
-            transmit_timestamp: n.ts_xmit,
-            key_id,
-            trailer_length,
-        },
-        // Extension fields ntp-parser rejects: the fixed header is still good.
-        Err(_) => match parse_ntpv3(p) {
-            Ok((_, n)) => Header {
-                leap_indicator: n.li,
-                version: n.version,
-                mode: n.mode.0,
-                stratum: n.stratum,
-                poll: n.poll,
-                precision: n.precision,
-                root_delay: n.root_delay,
-                root_dispersion: n.root_dispersion,
-                reference_id: n.ref_id,
-                reference_timestamp: n.ts_ref,
-                origin_timestamp: n.ts_orig,
-                receive_timestamp: n.ts_recv,
-                transmit_timestamp: n.ts_xmit,
-                key_id,
-                trailer_length,
-            },
-            Err(_) => return Err(NtpError::Invalid),
-        },
-    };
-    Ok(h)
+    // The 48-byte header has one layout in every version (v1 to v4): read
+    // it with ntp-parser's v3 parser. (Its v4 parser also reads extension
+    // fields, which no record keeps, and rejects some that are valid.)
+    let (_, n) = parse_ntpv3(p).map_err(|_| NtpError::Invalid)?;
+    Ok(Header {
+        leap_indicator: n.li,
+        version: n.version,
+        mode: n.mode.0,
+        stratum: n.stratum,
+        poll: n.poll,
+        precision: n.precision,
+        root_delay: n.root_delay,
+        root_dispersion: n.root_dispersion,
+        reference_id: n.ref_id,
+        reference_timestamp: n.ts_ref,
+        origin_timestamp: n.ts_orig,
+        receive_timestamp: n.ts_recv,
+        transmit_timestamp: n.ts_xmit,
+        key_id,
+        trailer_length,
+    })
 }
 
 fn fill(r: &mut Ntp, h: &Header) {

@@ -13,10 +13,6 @@ pub const ROUTING: u8 = 43;
 pub const FRAGMENT: u8 = 44;
 pub const DESTINATION: u8 = 60;
 
-/// Record types written here.
-pub const RECORD_TYPES: [RecordType; 4] =
-    [RecordType::Ipv6hopbyhop, RecordType::Ipv6destination, RecordType::Ipv6routing, RecordType::Ipv6fragment];
-
 /// Options of a hop-by-hop or destination options header, and the values
 /// of the options with fields of their own.
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -39,8 +39,14 @@ pub(crate) fn addresses(
     size: usize,
     out: &mut Vec<Vec<u8>>,
 ) -> crate::wire::Result<()> {
-    out.clear();
-    let all = crate::wire::bytes(data, at, count * size, "address list truncated")?;
+    // The list's buffers are reused; a truncated list leaves it empty.
+    let all = match crate::wire::bytes(data, at, count * size, "address list truncated") {
+        Ok(all) => all,
+        Err(e) => {
+            out.clear();
+            return Err(e);
+        }
+    };
     crate::wire::set_bytes_list(out, all.chunks_exact(size));
     Ok(())
 }
