@@ -125,16 +125,7 @@ impl Pending {
         if at < end {
             self.data[at..end].copy_from_slice(&bytes[at - offset..]);
         }
-        self.have.push((offset, end));
-        self.have.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(self.have.len());
-        for &(s, e) in &self.have {
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
-            }
-        }
-        self.have = merged;
+        crate::wire::add_range(&mut self.have, offset, end);
         overlapped
     }
 

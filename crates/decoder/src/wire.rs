@@ -72,6 +72,24 @@ pub fn write_text(dst: &mut String, bytes: &[u8]) {
     }
 }
 
+/// Adds the byte range `start..end` to sorted, disjoint `ranges`, merging
+/// it with the ranges it overlaps or touches, in place.
+pub fn add_range(ranges: &mut Vec<(usize, usize)>, start: usize, end: usize) {
+    ranges.push((start, end));
+    ranges.sort_unstable();
+    let mut kept = 0;
+    for i in 0..ranges.len() {
+        let (s, e) = ranges[i];
+        if kept > 0 && s <= ranges[kept - 1].1 {
+            ranges[kept - 1].1 = ranges[kept - 1].1.max(e);
+        } else {
+            ranges[kept] = (s, e);
+            kept += 1;
+        }
+    }
+    ranges.truncate(kept);
+}
+
 /// Replaces the items of a reused list of byte strings, keeping the
 /// buffers it already has.
 pub fn set_bytes_list<'a>(dst: &mut Vec<Vec<u8>>, items: impl IntoIterator<Item = &'a [u8]>) {
@@ -87,4 +105,27 @@ pub fn set_bytes_list<'a>(dst: &mut Vec<Vec<u8>>, items: impl IntoIterator<Item 
         n += 1;
     }
     dst.truncate(n);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_merge_when_they_overlap_or_touch() {
+        let mut have = Vec::new();
+        add_range(&mut have, 10, 20);
+        add_range(&mut have, 30, 40);
+        assert_eq!(have, [(10, 20), (30, 40)]);
+        add_range(&mut have, 0, 5);
+        assert_eq!(have, [(0, 5), (10, 20), (30, 40)]);
+        add_range(&mut have, 20, 30);
+        assert_eq!(have, [(0, 5), (10, 40)]);
+        add_range(&mut have, 3, 12);
+        assert_eq!(have, [(0, 40)]);
+        add_range(&mut have, 5, 6);
+        assert_eq!(have, [(0, 40)]);
+        add_range(&mut have, 40, 40);
+        assert_eq!(have, [(0, 40)]);
+    }
 }

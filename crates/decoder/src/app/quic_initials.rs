@@ -61,16 +61,7 @@ impl Flow {
             self.stream.resize(end, 0);
         }
         self.stream[offset..end].copy_from_slice(data);
-        self.have.push((offset, end));
-        self.have.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(self.have.len());
-        for &(s, e) in &self.have {
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
-            }
-        }
-        self.have = merged;
+        crate::wire::add_range(&mut self.have, offset, end);
     }
 
     /// End of the received data contiguous from `at`.
