@@ -81,6 +81,8 @@ pub(crate) struct WriterDerive {
     spot: Option<SpotStage>,
     flows: Option<FlowMerge>,
     compressor: netcap_records::FrameCompressor,
+    /// For Connection and Flow frames ([`FrameSettings::flow_level`]).
+    flow_compressor: netcap_records::FrameCompressor,
     encoded: Vec<u8>,
     keep: KeepContent,
 }
@@ -130,6 +132,7 @@ impl WriterDerive {
             spot,
             flows: flow_threads.map(|threads| FlowMerge::new(threads, settings.keep.clone())),
             compressor: netcap_records::FrameCompressor::new(settings.level)?,
+            flow_compressor: netcap_records::FrameCompressor::new(settings.flow_level())?,
             encoded: Vec::new(),
             keep: settings.keep.clone(),
         })
@@ -158,7 +161,7 @@ impl WriterDerive {
     /// every flow thread has reported.
     pub fn flow_frames(&mut self, written: u64) -> Result<Vec<EncodedFrame>, CaptureError> {
         match &mut self.flows {
-            Some(merge) => merge.ready(written, &mut self.compressor),
+            Some(merge) => merge.ready(written, &mut self.flow_compressor),
             None => Ok(Vec::new()),
         }
     }
@@ -192,7 +195,7 @@ impl WriterDerive {
         };
         let mut frames = self.spot_frames(ticks)?;
         if let Some(flows) = &mut self.flows {
-            frames.extend(flows.ready(u64::MAX, &mut self.compressor)?);
+            frames.extend(flows.ready(u64::MAX, &mut self.flow_compressor)?);
             frames.extend(flows.finish()?);
         }
         if let Some((path, jsonl)) = self.spot.as_mut().and_then(|s| s.jsonl.as_mut()) {

@@ -169,7 +169,7 @@ fn flow_thread(
     if !waiting.is_empty() {
         return;
     }
-    let Ok(mut compressor) = FrameCompressor::new(settings.level) else { return };
+    let Ok(mut compressor) = FrameCompressor::new(settings.flow_level()) else { return };
     for shard in 0..SHARDS {
         match tracker.finish_shard(shard, &mut compressor, &settings.keep) {
             Ok(Some(frames)) => {
@@ -191,6 +191,9 @@ struct ShardGroup {
     /// Indexed by shard; `None` for shards of other threads.
     tables: Vec<Option<FlowTable>>,
     ended: Vec<EndedConnection>,
+    /// Record buffers of the end-of-input frames, reused shard after shard
+    /// (fresh ones of a few MB each cost page faults).
+    chunk: Chunk,
     ignored: u64,
     encoder: RecordEncoder,
 }
@@ -198,7 +201,13 @@ struct ShardGroup {
 impl ShardGroup {
     fn new(id: usize, threads: usize, options: &FlowOptions) -> Self {
         let tables = (0..SHARDS).map(|s| (s % threads == id).then(|| FlowTable::new(&options.config))).collect();
-        ShardGroup { tables, ended: Vec::new(), ignored: 0, encoder: RecordEncoder::new(options) }
+        ShardGroup {
+            tables,
+            ended: Vec::new(),
+            chunk: Chunk::default(),
+            ignored: 0,
+            encoder: RecordEncoder::new(options),
+        }
     }
 
     fn batch(&mut self, part: &FlowPart) -> FlowOutput {
@@ -230,9 +239,9 @@ impl ShardGroup {
         self.ended.sort_by_key(|e| e.sort_key());
         let mut frames = Vec::new();
         for group in self.ended.chunks(CONNECTIONS_PER_FRAME) {
-            let mut chunk = Chunk::default();
-            self.encoder.encode_into(group, &mut chunk);
-            frames.extend(chunk.compress(compressor, keep)?);
+            self.chunk.make_room_for(group.len());
+            self.encoder.encode_into(group, &mut self.chunk);
+            frames.extend(self.chunk.compress(compressor, keep)?);
         }
         self.ended.clear();
         Ok(Some(frames))
@@ -249,8 +258,6 @@ impl ShardGroup {
 
 /// Turns ended connections into Connection and Flow record bytes.
 struct RecordEncoder {
-    connection: netcap_records::Connection,
-    flow: netcap_records::Flow,
     connections: bool,
     flows: bool,
     /// Community IDs of the conversations (cached), and the one being written.
@@ -261,8 +268,6 @@ struct RecordEncoder {
 impl RecordEncoder {
     fn new(options: &FlowOptions) -> Self {
         RecordEncoder {
-            connection: Default::default(),
-            flow: Default::default(),
             connections: options.connections,
             flows: options.flows,
             community_ids: CommunityId::new(0),
@@ -286,27 +291,20 @@ impl RecordEncoder {
             sport,
         );
         if self.connections {
-            e.fill_connection(&mut self.connection);
-            self.connection.community_id.clone_from(&self.community_id);
-            // Connection and Flow records take 128 bytes to 16 KiB: a
-            // two-byte length.
-            netcap_records::encode_length_delimited(&self.connection, connections, 2);
+            e.encode_connection(&self.community_id, connections);
         }
         let mut flow_records = 0;
         if self.flows {
             for from_client in [true, false] {
-                if e.fill_flow(from_client, &mut self.flow) {
-                    self.flow.community_id.clone_from(&self.community_id);
-                    netcap_records::encode_length_delimited(&self.flow, flows, 2);
-                    flow_records += 1;
-                }
+                flow_records += u8::from(e.encode_flow(from_client, &self.community_id, flows));
             }
         }
         flow_records
     }
 
     fn encode(&mut self, seq: u64, ended: &mut Vec<EndedConnection>, active: u64) -> FlowOutput {
-        let (mut entries, mut connections, mut flows) = (Vec::with_capacity(ended.len()), Vec::new(), Vec::new());
+        let mut entries = Vec::with_capacity(ended.len());
+        let Chunk { mut connections, mut flows, .. } = Chunk::with_room_for(ended.len());
         for e in ended.drain(..) {
             let (conn_start, flow_start) = (connections.len() as u32, flows.len() as u32);
             let flow_records = self.encode_one(&e, &mut connections, &mut flows);
@@ -341,6 +339,8 @@ pub(crate) struct FlowMerge {
     /// Connections tracked after the last batch merged.
     active: u64,
     keep: KeepContent,
+    /// Record buffers of the merged frames, reused batch after batch.
+    chunk: Chunk,
 }
 
 /// One thread's share of a batch.
@@ -362,6 +362,7 @@ impl FlowMerge {
             reported: 0,
             counters: FlowCounters::default(),
             active: 0,
+            chunk: Chunk::default(),
         }
     }
 
@@ -389,7 +390,7 @@ impl FlowMerge {
         while self.next < written && self.waiting.get(&self.next).is_some_and(|o| o.len() == self.threads) {
             let shares = self.waiting.remove(&self.next).unwrap_or_default();
             self.active = shares.iter().map(|s| s.active).sum();
-            frames.extend(merge(&shares, compressor, &self.keep)?);
+            frames.extend(merge(&shares, &mut self.chunk, compressor, &self.keep)?);
             self.next += 1;
         }
         Ok(frames)
@@ -419,6 +420,7 @@ impl FlowMerge {
 /// thread produced what.
 fn merge(
     shares: &[BatchShare],
+    chunk: &mut Chunk,
     compressor: &mut FrameCompressor,
     keep: &KeepContent,
 ) -> Result<Vec<EncodedFrame>, CaptureError> {
@@ -430,7 +432,7 @@ fn merge(
     order.sort_unstable_by_key(|(key, _, _)| **key);
     let mut frames = Vec::new();
     for group in order.chunks(CONNECTIONS_PER_FRAME) {
-        let mut chunk = Chunk::default();
+        chunk.make_room_for(group.len());
         for (_, share, entry) in group {
             let (a, b) = (entry.connection.0 as usize, entry.connection.1 as usize);
             if let Some(bytes) = share.connections.get(a..b).filter(|b| !b.is_empty()) {
@@ -452,6 +454,11 @@ fn merge(
 /// connections): about 2 MB of records before compression.
 const CONNECTIONS_PER_FRAME: usize = 4096;
 
+/// Usual encoded sizes of a Connection and a Flow record (a little above
+/// the average on the benchmark capture).
+const CONNECTION_BYTES: usize = 320;
+const FLOW_BYTES: usize = 256;
+
 /// The records of one frame of each type, before compression.
 #[derive(Default)]
 struct Chunk {
@@ -462,17 +469,40 @@ struct Chunk {
 }
 
 impl Chunk {
-    fn compress(self, compressor: &mut FrameCompressor, keep: &KeepContent) -> Result<Vec<EncodedFrame>, CaptureError> {
+    /// A chunk whose buffers take the records of `connections` connections
+    /// of the usual size without growing (growing copies the buffer each
+    /// time, and the tail of a capture encodes tens of thousands at once).
+    fn with_room_for(connections: usize) -> Chunk {
+        let mut chunk = Chunk::default();
+        chunk.make_room_for(connections);
+        chunk
+    }
+
+    fn make_room_for(&mut self, connections: usize) {
+        self.connections.reserve(connections * CONNECTION_BYTES);
+        self.flows.reserve(connections * 2 * FLOW_BYTES);
+    }
+
+    /// Compresses the records into frames and empties the chunk (its
+    /// buffers stay for the next records, unless the observer takes them).
+    fn compress(
+        &mut self,
+        compressor: &mut FrameCompressor,
+        keep: &KeepContent,
+    ) -> Result<Vec<EncodedFrame>, CaptureError> {
         let mut frames = Vec::with_capacity(2);
-        for (record_type, records, content) in
-            [(RecordType::Connection, self.n_conn, self.connections), (RecordType::Flow, self.n_flow, self.flows)]
-        {
-            if records > 0 {
-                let frame = compressor.compress(&content)?;
+        for (record_type, records, content) in [
+            (RecordType::Connection, &mut self.n_conn, &mut self.connections),
+            (RecordType::Flow, &mut self.n_flow, &mut self.flows),
+        ] {
+            if *records > 0 {
+                let frame = compressor.compress(content)?;
                 // The chunk is done with its bytes: the observer gets them.
-                let content = keep.wants(record_type).then_some(content);
-                frames.push(EncodedFrame { record_type, records, frame, content });
+                let content = if keep.wants(record_type) { Some(std::mem::take(content)) } else { None };
+                frames.push(EncodedFrame { record_type, records: *records, frame, content });
             }
+            *records = 0;
+            content.clear();
         }
         Ok(frames)
     }

@@ -11,17 +11,9 @@ use netcap_records::TerminationReason;
 pub(crate) const CLIENT: usize = 0;
 pub(crate) const SERVER: usize = 1;
 
-/// TCP flags counted per direction, in the order of the record fields.
-const COUNTED_FLAGS: [u16; 8] = [
-    tcp_flag::SYN,
-    tcp_flag::FIN,
-    tcp_flag::RST,
-    tcp_flag::ACK,
-    tcp_flag::PSH,
-    tcp_flag::URG,
-    tcp_flag::ECE,
-    tcp_flag::CWR,
-];
+/// The bit positions of the TCP flags in the order of the records' flag
+/// count fields: SYN, FIN, RST, ACK, PSH, URG, ECE, CWR.
+const RECORD_FLAG_BITS: [usize; 8] = [1, 0, 2, 4, 3, 5, 6, 7];
 
 /// What one direction sent.
 #[derive(Debug, Clone, Default)]
@@ -40,7 +32,8 @@ pub(crate) struct Side {
     /// TCP window of segments with ACK set and RST clear (the window
     /// samples, as NetWatcher's window features, RST aside).
     pub window: IntStat,
-    /// Packets with each of [`COUNTED_FLAGS`].
+    /// Packets with each of the eight TCP flags, by bit position (FIN is
+    /// bit 0): counting takes one step per flag set, not one per flag.
     pub flags: [u32; 8],
     pub zero_windows: u32,
     pub zero_window_updates: u32,
@@ -49,6 +42,14 @@ pub(crate) struct Side {
     /// Window scale option of this side's SYN.
     pub window_scale: Option<u8>,
     pub fin: bool,
+}
+
+impl Side {
+    /// Packets with the `i`th flag of the records' order (SYN, FIN, RST, ACK,
+    /// PSH, URG, ECE, CWR).
+    pub fn flag_count(&self, i: usize) -> u64 {
+        RECORD_FLAG_BITS.get(i).and_then(|&bit| self.flags.get(bit)).map_or(0, |&n| u64::from(n))
+    }
 }
 
 /// One packet of the optional sequences.
@@ -156,8 +157,12 @@ impl Conn {
         }
         if tcp {
             let f = s.tcp_flags;
-            for (count, flag) in side.flags.iter_mut().zip(COUNTED_FLAGS) {
-                *count += u32::from(f & flag != 0);
+            let mut bits = f & 0xff;
+            while bits != 0 {
+                if let Some(count) = side.flags.get_mut(bits.trailing_zeros() as usize) {
+                    *count += 1;
+                }
+                bits &= bits - 1;
             }
             if f & tcp_flag::SYN != 0 && s.tcp_window_scale.is_some() {
                 side.window_scale = s.tcp_window_scale;

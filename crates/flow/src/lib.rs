@@ -35,6 +35,7 @@
 //! ```
 
 mod conn;
+mod encode;
 mod key;
 mod names;
 mod record;

@@ -87,7 +87,7 @@ impl EndedConnection {
         r.server_payload_bytes = sv.payload.sum;
         r.payload_bytes = r.client_payload_bytes + r.server_payload_bytes;
 
-        let flag = |i: usize| u64::from(cl.flags[i]) + u64::from(sv.flags[i]);
+        let flag = |i: usize| cl.flag_count(i) + sv.flag_count(i);
         r.syn_count = flag(0);
         r.fin_count = flag(1);
         r.rst_count = flag(2);
@@ -102,7 +102,7 @@ impl EndedConnection {
         (r.payload_bytes_min, r.payload_bytes_max, r.payload_bytes_mean, r.payload_bytes_std) = int_stats(&payload);
         (r.payload_bytes_min_nonzero, _, r.payload_bytes_mean_nonzero, r.payload_bytes_std_nonzero) =
             int_stats(&nonzero);
-        (r.interarrival_min_s, r.interarrival_max_s, r.interarrival_mean_s, r.interarrival_std_s) = gap_stats(&c.gaps);
+        (r.interarrival_min_ns, r.interarrival_max_ns, r.interarrival_mean_s, r.interarrival_std_s) = gap_stats(&c.gaps);
 
         (r.client_window_min, r.client_window_max, r.client_window_mean, r.client_window_std) = int_stats(&cl.window);
         r.client_window_scale = cl.window_scale.map(u32::from);
@@ -165,7 +165,7 @@ impl EndedConnection {
         r.packets = side.packets;
         r.bytes = side.bytes;
         r.payload_bytes = side.payload.sum;
-        let flag = |i: usize| u64::from(side.flags[i]);
+        let flag = |i: usize| side.flag_count(i);
         r.syn_count = flag(0);
         r.fin_count = flag(1);
         r.rst_count = flag(2);
@@ -178,7 +178,7 @@ impl EndedConnection {
             int_stats(&side.payload);
         (r.payload_bytes_min_nonzero, _, r.payload_bytes_mean_nonzero, r.payload_bytes_std_nonzero) =
             int_stats(&side.nonzero);
-        (r.interarrival_min_s, r.interarrival_max_s, r.interarrival_mean_s, r.interarrival_std_s) =
+        (r.interarrival_min_ns, r.interarrival_max_ns, r.interarrival_mean_s, r.interarrival_std_s) =
             gap_stats(&side.gaps);
         (r.window_min, r.window_max, r.window_mean, r.window_std) = int_stats(&side.window);
         r.window_scale = side.window_scale.map(u32::from);
@@ -209,26 +209,29 @@ impl EndedConnection {
         application_protocol(self.conn.key.ip_protocol, sport, cport)
     }
 
-    fn fill_names(&self, link: &mut String, network: &mut String, transport: &mut String) {
+    /// Link, network and transport protocol names.
+    pub(crate) fn names(&self) -> (&'static str, &'static str, &'static str) {
         let c = &self.conn;
-        link.clear();
         // Summaries carry MAC addresses for Ethernet-family link layers only.
-        if c.client_mac.is_some() || c.server_mac.is_some() {
-            link.push_str("Ethernet");
+        let link = if c.client_mac.is_some() || c.server_mac.is_some() { "Ethernet" } else { "" };
+        (link, if c.key.v6 { "IPv6" } else { "IPv4" }, transport_protocol(c.key.ip_protocol, c.key.v6))
+    }
+
+    fn fill_names(&self, link: &mut String, network: &mut String, transport: &mut String) {
+        let names = self.names();
+        for (dst, name) in [(link, names.0), (network, names.1), (transport, names.2)] {
+            dst.clear();
+            dst.push_str(name);
         }
-        network.clear();
-        network.push_str(if c.key.v6 { "IPv6" } else { "IPv4" });
-        transport.clear();
-        transport.push_str(transport_protocol(c.key.ip_protocol, c.key.v6));
     }
 }
 
-fn int_stats(s: &IntStat) -> (f64, f64, f64, f64) {
+fn int_stats(s: &IntStat) -> (u32, u32, f64, f64) {
     (s.min(), s.max(), s.mean(), s.std())
 }
 
-fn gap_stats(g: &GapStat) -> (f64, f64, f64, f64) {
-    (g.min_s(), g.max_s(), g.mean_s(), g.std_s())
+fn gap_stats(g: &GapStat) -> (u64, u64, f64, f64) {
+    (g.min_ns(), g.max_ns(), g.mean_s(), g.std_s())
 }
 
 fn fill_mac(dst: &mut Vec<u8>, mac: Option<[u8; 6]>) {

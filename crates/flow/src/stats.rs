@@ -42,12 +42,12 @@ impl IntStat {
         }
     }
 
-    pub fn min(&self) -> f64 {
-        if self.n == 0 { 0.0 } else { f64::from(self.min) }
+    pub fn min(&self) -> u32 {
+        if self.n == 0 { 0 } else { self.min }
     }
 
-    pub fn max(&self) -> f64 {
-        if self.n == 0 { 0.0 } else { f64::from(self.max) }
+    pub fn max(&self) -> u32 {
+        if self.n == 0 { 0 } else { self.max }
     }
 
     pub fn mean(&self) -> f64 {
@@ -66,13 +66,16 @@ impl IntStat {
     }
 }
 
-/// Inter-arrival times in ns: Welford's running mean and variance (the
-/// squares of nanosecond gaps do not fit integers cheaply), with min and max.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// Inter-arrival times in ns, with exact integer moments as [`IntStat`]:
+/// two additions and a multiplication per packet, where Welford's running
+/// mean took two conversions to floating point and a division (a tenth of
+/// the per-packet cost of flow tracking). Squares of gaps need 128 bits;
+/// the sums saturate, which takes over 10^19 ns of gaps in one record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct GapStat {
     pub n: u64,
-    pub mean: f64,
-    pub m2: f64,
+    pub sum: u64,
+    pub sumsq: u128,
     pub min: u64,
     pub max: u64,
 }
@@ -87,27 +90,38 @@ impl GapStat {
             self.max = self.max.max(gap_ns);
         }
         self.n += 1;
-        let x = gap_ns as f64;
-        let delta = x - self.mean;
-        self.mean += delta / self.n as f64;
-        self.m2 += delta * (x - self.mean);
+        self.sum = self.sum.saturating_add(gap_ns);
+        self.sumsq = self.sumsq.saturating_add(u128::from(gap_ns) * u128::from(gap_ns));
     }
 
-    pub fn min_s(&self) -> f64 {
-        if self.n == 0 { 0.0 } else { self.min as f64 / 1e9 }
+    pub fn min_ns(&self) -> u64 {
+        if self.n == 0 { 0 } else { self.min }
     }
 
-    pub fn max_s(&self) -> f64 {
-        if self.n == 0 { 0.0 } else { self.max as f64 / 1e9 }
+    pub fn max_ns(&self) -> u64 {
+        if self.n == 0 { 0 } else { self.max }
     }
 
     pub fn mean_s(&self) -> f64 {
-        self.mean / 1e9
+        if self.n == 0 { 0.0 } else { self.sum as f64 / self.n as f64 / 1e9 }
     }
 
-    /// Population standard deviation, seconds.
+    /// Population standard deviation, seconds: exact while n times the sum
+    /// of squares fits 128 bits (gaps of minutes over millions of packets),
+    /// else from the floating-point moments.
     pub fn std_s(&self) -> f64 {
-        if self.n < 2 { 0.0 } else { (self.m2.max(0.0) / self.n as f64).sqrt() / 1e9 }
+        if self.n < 2 {
+            return 0.0;
+        }
+        let (n, sum) = (u128::from(self.n), u128::from(self.sum));
+        let var_n2 = match n.checked_mul(self.sumsq) {
+            Some(n_sumsq) => n_sumsq.saturating_sub(sum * sum) as f64,
+            None => {
+                let (n, sum) = (n as f64, sum as f64);
+                (n * self.sumsq as f64 - sum * sum).max(0.0)
+            }
+        };
+        var_n2.sqrt() / self.n as f64 / 1e9
     }
 }
 
@@ -131,8 +145,8 @@ mod tests {
         let m = a.merged(&b);
         let f: Vec<f64> = vals.iter().map(|&v| f64::from(v)).collect();
         assert_eq!(m.n, 7);
-        assert_eq!(m.min(), 0.0);
-        assert_eq!(m.max(), 65535.0);
+        assert_eq!(m.min(), 0);
+        assert_eq!(m.max(), 65535);
         assert!((m.mean() - f.iter().sum::<f64>() / 7.0).abs() < 1e-9);
         assert!((m.std() - pop_std(&f)).abs() < 1e-9);
         assert_eq!(IntStat::default().std(), 0.0);
@@ -145,9 +159,14 @@ mod tests {
         let mut g = GapStat::default();
         gaps.iter().for_each(|&x| g.add(x));
         let f: Vec<f64> = gaps.iter().map(|&x| x as f64 * 1e-9).collect();
-        assert_eq!(g.min_s(), 3e-9);
-        assert_eq!(g.max_s(), 7.0);
+        assert_eq!(g.min_ns(), 3);
+        assert_eq!(g.max_ns(), 7_000_000_000);
         assert!((g.mean_s() - f.iter().sum::<f64>() / 5.0).abs() < 1e-12);
         assert!((g.std_s() - pop_std(&f)).abs() < 1e-12);
+        // 2^34 gaps of 2^28 ns among 2^40: n times the sum of squares
+        // overflows 128 bits, and the floating-point moments take over.
+        let big = GapStat { n: 1 << 40, sum: 1 << 62, sumsq: 1 << 90, min: 0, max: 1 << 28 };
+        let want = (2f64.powi(50) - 2f64.powi(44)).sqrt() / 1e9;
+        assert!((big.std_s() - want).abs() / want < 1e-9, "{} != {want}", big.std_s());
     }
 }

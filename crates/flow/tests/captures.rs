@@ -42,6 +42,17 @@ fn summaries(data: &[u8]) -> Vec<PacketSummary> {
     std::mem::take(&mut out.summaries)
 }
 
+/// The summaries of a capture decoded with every decoder on (None if it does
+/// not read to the end).
+fn every_decoder_summaries(data: &[u8]) -> Option<Vec<PacketSummary>> {
+    let mut config = DecodeConfig::new();
+    config.summaries = true;
+    let mut decoder = Decoder::new(config);
+    let mut out = RecordBuffers::new();
+    netcap_capture::read_packets_in_memory("c", data, |m, b| decoder.decode(m, b, &mut out)).ok()?;
+    Some(std::mem::take(&mut out.summaries))
+}
+
 /// The pipeline's flow stage: batches of `batch` packets, shards processed
 /// in the order `shard_order` gives (a permutation of 0..SHARDS).
 fn track(s: &[PacketSummary], config: &FlowConfig, batch: usize, shard_order: &[usize]) -> Vec<EndedConnection> {
@@ -298,29 +309,29 @@ fn netwatcher_features_handshake_reorder() {
     assert_eq!((c.client_payload_bytes, c.server_payload_bytes), (136, 5007));
     assert_eq!((c.syn_count, c.fin_count, c.rst_count, c.ack_count, c.psh_count), (2, 2, 0, 13, 2));
     assert_eq!((c.urg_count, c.ece_count, c.cwr_count), (0, 0, 0));
-    assert_eq!((c.payload_bytes_min, c.payload_bytes_max), (0.0, 1448.0));
+    assert_eq!((c.payload_bytes_min, c.payload_bytes_max), (0, 1448));
     assert_close!(c.payload_bytes_mean, 367.35714285714283);
     assert_close!(c.payload_bytes_std, 589.1191496199896);
-    assert_eq!(c.payload_bytes_min_nonzero, 136.0);
+    assert_eq!(c.payload_bytes_min_nonzero, 136);
     assert_close!(c.payload_bytes_mean_nonzero, 1028.6);
     assert_close!(c.payload_bytes_std_nonzero, 540.0161479067084);
-    assert_close!(c.interarrival_min_s, 1e-05);
-    assert_close!(c.interarrival_max_s, 0.068982);
+    assert_eq!(c.interarrival_min_ns, 10_000);
+    assert_eq!(c.interarrival_max_ns, 68_982_000);
     assert_close!(c.interarrival_mean_s, 0.01091446153846154);
     assert_close!(c.interarrival_std_s, 0.024765686642286042);
-    assert_eq!((c.client_window_min, c.client_window_max), (7922.0, 8235.0));
+    assert_eq!((c.client_window_min, c.client_window_max), (7922, 8235));
     assert_close!(c.client_window_mean, 8138.333333333333);
     assert_close!(c.client_window_std, 114.2813292809557);
     assert_eq!((c.client_initial_window, c.client_window_scale), (65535, Some(4)));
-    assert_eq!((c.server_window_min, c.server_window_max), (122.0, 14480.0));
+    assert_eq!((c.server_window_min, c.server_window_max), (122, 14480));
     assert_close!(c.server_window_mean, 2173.1428571428573);
     assert_close!(c.server_window_std, 5024.25338955441);
     assert_eq!((c.server_initial_window, c.server_window_scale), (14480, Some(7)));
     assert_eq!((c.client_zero_window_count, c.server_zero_window_count), (0, 0));
     let (client, server) = flows_of(&ended, 1);
     assert_eq!((client.frame, client.packets, client.bytes, client.payload_bytes), (2, 7, 610, 136));
-    assert_close!(client.interarrival_min_s, 3.2e-05);
-    assert_close!(client.interarrival_max_s, 0.070328);
+    assert_eq!(client.interarrival_min_ns, 32_000);
+    assert_eq!(client.interarrival_max_ns, 70_328_000);
     assert_close!(client.interarrival_mean_s, 0.023604666666666673);
     assert_close!(client.interarrival_std_s, 0.03262210853427813);
     assert_close!(client.payload_bytes_mean, 19.428571428571427);
@@ -345,11 +356,11 @@ fn netwatcher_features_print_flags() {
     assert_eq!((c.syn_count, c.fin_count, c.ack_count, c.psh_count), (2, 2, 9, 2));
     assert_close!(c.payload_bytes_mean, 576.1);
     assert_close!(c.payload_bytes_std, 1662.0581488022613);
-    assert_eq!((c.payload_bytes_min_nonzero, c.payload_bytes_max), (202.0, 5559.0));
+    assert_eq!((c.payload_bytes_min_nonzero, c.payload_bytes_max), (202, 5559));
     assert_close!(c.payload_bytes_mean_nonzero, 2880.5);
     assert_close!(c.payload_bytes_std_nonzero, 2678.5);
-    assert_close!(c.interarrival_min_s, 2.8e-05);
-    assert_close!(c.interarrival_max_s, 1.288315);
+    assert_eq!(c.interarrival_min_ns, 28_000);
+    assert_eq!(c.interarrival_max_ns, 1_288_315_000);
     assert_close!(c.interarrival_mean_s, 0.14364822222222223);
     assert_close!(c.interarrival_std_s, 0.40470113768057364);
     assert_close!(c.client_window_mean, 10706.6);
@@ -378,18 +389,18 @@ fn netwatcher_features_ipv6_midstream() {
     assert_eq!((c.packets, c.client_packets, c.server_packets), (308, 209, 99));
     assert_eq!((c.client_bytes, c.server_bytes, c.payload_bytes), (36709, 54020, 67937));
     assert_eq!((c.syn_count, c.fin_count, c.ack_count, c.psh_count), (0, 0, 308, 307));
-    assert_eq!((c.payload_bytes_min, c.payload_bytes_max, c.payload_bytes_min_nonzero), (2.0, 1376.0, 2.0));
+    assert_eq!((c.payload_bytes_min, c.payload_bytes_max, c.payload_bytes_min_nonzero), (2, 1376, 2));
     assert_close!(c.payload_bytes_mean, 220.57467532467533);
     assert_close!(c.payload_bytes_std, 242.44054889450982);
     assert_close!(c.payload_bytes_std_nonzero, 242.44054889450982);
-    assert_eq!(c.interarrival_min_s, 0.0);
-    assert_close!(c.interarrival_max_s, 1.581673);
+    assert_eq!(c.interarrival_min_ns, 0);
+    assert_eq!(c.interarrival_max_ns, 1_581_673_000);
     assert_close!(c.interarrival_mean_s, 0.008601306188925085);
     assert_close!(c.interarrival_std_s, 0.09055182822169089);
-    assert_eq!((c.client_window_min, c.client_window_max, c.client_initial_window), (1021.0, 4117.0, 1026));
+    assert_eq!((c.client_window_min, c.client_window_max, c.client_initial_window), (1021, 4117, 1026));
     assert_close!(c.client_window_mean, 1482.751196172249);
     assert_close!(c.client_window_std, 1098.8593892010986);
-    assert_eq!((c.server_window_min, c.server_window_max, c.server_initial_window), (82.0, 83.0, 83));
+    assert_eq!((c.server_window_min, c.server_window_max, c.server_initial_window), (82, 83, 83));
     assert_close!(c.server_window_mean, 82.97979797979798);
     assert_close!(c.server_window_std, 0.14069079067862747);
     assert_eq!((c.client_window_scale, c.server_window_scale), (None, None));
@@ -397,7 +408,7 @@ fn netwatcher_features_ipv6_midstream() {
     assert_close!(client.interarrival_mean_s, 0.01260688942307692);
     assert_close!(client.interarrival_std_s, 0.11116559669713937);
     assert_close!(client.payload_bytes_std, 68.37729855392814);
-    assert_close!(server.interarrival_max_s, 1.592419);
+    assert_eq!(server.interarrival_max_ns, 1_592_419_000);
     assert_close!(server.interarrival_std_s, 0.16054315657506876);
     assert_close!(server.payload_bytes_mean, 471.65656565656565);
     assert_close!(server.payload_bytes_std, 282.99913129809784);
@@ -412,17 +423,17 @@ fn netwatcher_features_udp_dns() {
     assert_eq!((c.frame, c.duration_ns), (19, 18_975_000));
     assert_eq!((c.client_packets, c.client_bytes, c.server_packets, c.server_bytes), (2, 160, 1, 112));
     assert_eq!((c.payload_bytes, c.client_payload_bytes, c.server_payload_bytes), (146, 76, 70));
-    assert_eq!((c.payload_bytes_min, c.payload_bytes_max), (38.0, 70.0));
+    assert_eq!((c.payload_bytes_min, c.payload_bytes_max), (38, 70));
     assert_close!(c.payload_bytes_mean, 48.666666666666664);
     assert_close!(c.payload_bytes_std, 15.084944665313014);
-    assert_close!(c.interarrival_min_s, 4.4e-05);
-    assert_close!(c.interarrival_max_s, 0.018931);
+    assert_eq!(c.interarrival_min_ns, 44_000);
+    assert_eq!(c.interarrival_max_ns, 18_931_000);
     assert_close!(c.interarrival_mean_s, 0.0094875);
     assert_close!(c.interarrival_std_s, 0.0094435);
-    assert_eq!((c.syn_count, c.ack_count, c.client_window_max, c.client_initial_window), (0, 0, 0.0, 0));
+    assert_eq!((c.syn_count, c.ack_count, c.client_window_max, c.client_initial_window), (0, 0, 0, 0));
     let (client, server) = flows_of(&ended, 19);
     assert_close!(client.interarrival_mean_s, 4.4e-05);
-    assert_eq!((client.interarrival_std_s, server.interarrival_max_s), (0.0, 0.0));
+    assert_eq!((client.interarrival_std_s, server.interarrival_max_ns), (0.0, 0));
     assert_eq!((server.frame, server.payload_bytes, server.src_port, server.dst_port), (21, 70, 53, 51024));
 }
 
@@ -442,21 +453,13 @@ fn every_packet_counted_once_under_pressure() {
     for dir in ["testdata/pcaps", "testdata/malformed"] {
         for entry in std::fs::read_dir(repo_path(dir)).unwrap() {
             let path = entry.unwrap().path();
-            let Ok(data) = std::fs::read(&path) else { continue };
-            let mut s = Vec::new();
-            let mut config_all = DecodeConfig::new();
-            config_all.summaries = true;
-            let mut decoder = Decoder::new(config_all);
-            let mut out = RecordBuffers::new();
-            if netcap_capture::read_packets_in_memory("c", &data, |m, b| decoder.decode(m, b, &mut out)).is_err() {
-                continue;
-            }
-            s.append(&mut out.summaries);
+            let Some(s) = std::fs::read(&path).ok().and_then(|data| every_decoder_summaries(&data)) else { continue };
             let keyed = s.iter().filter(|p| shard_of(p, SHARDS).is_some()).count() as u64;
             let ended = track(&s, &config, 64, &(0..SHARDS).collect::<Vec<_>>());
             let mut counted = 0;
             let (mut c, mut f) = (Connection::default(), Flow::default());
             for e in &ended {
+                assert_direct_encoding(e);
                 e.fill_connection(&mut c);
                 counted += c.packets;
                 assert_eq!(c.packets, c.client_packets + c.server_packets);
@@ -474,4 +477,46 @@ fn every_packet_counted_once_under_pressure() {
         }
     }
     assert!(checked > 50, "{checked}");
+}
+
+/// The records the capture writes ([`EndedConnection::encode_connection`]
+/// and `encode_flow`, which skip prost) are the bytes prost writes for the
+/// filled records.
+fn assert_direct_encoding(e: &EndedConnection) {
+    use prost::Message;
+    let id = "1:hcp4sRW9OkTf1uD1zb2R8QBqYLU=";
+    let mut c = Connection::default();
+    e.fill_connection(&mut c);
+    c.community_id = id.to_string();
+    let mut got = Vec::new();
+    e.encode_connection(id, &mut got);
+    assert_eq!(got, c.encode_length_delimited_to_vec(), "{c:?}");
+    for from_client in [true, false] {
+        let mut f = Flow::default();
+        let mut got = Vec::new();
+        assert_eq!(e.fill_flow(from_client, &mut f), e.encode_flow(from_client, id, &mut got));
+        if !got.is_empty() {
+            f.community_id = id.to_string();
+            assert_eq!(got, f.encode_length_delimited_to_vec(), "{f:?}");
+        }
+    }
+}
+
+/// Direct encoding on every connection of the repository's captures, with
+/// the default settings and with long sequences.
+#[test]
+fn direct_encoding_matches_prost() {
+    let mut checked = 0;
+    for sequences in [0, 500] {
+        let config = FlowConfig { sequences, ..FlowConfig::default() };
+        for entry in std::fs::read_dir(repo_path("testdata/pcaps")).unwrap() {
+            let path = entry.unwrap().path();
+            let Some(s) = std::fs::read(&path).ok().and_then(|data| every_decoder_summaries(&data)) else { continue };
+            for e in &track(&s, &config, 4096, &(0..SHARDS).collect::<Vec<_>>()) {
+                assert_direct_encoding(e);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked}");
 }

@@ -95,10 +95,17 @@ fn field_meaning(m: &MessageDescriptor, f: &FieldDescriptor) -> String {
     common_meaning(f.name()).to_owned()
 }
 
+/// Fields in the order the schema declares them, whose comments describe
+/// groups of fields in that order (a field added to a group later has a
+/// higher number), not by number.
+fn declared_fields(m: &MessageDescriptor) -> Vec<FieldDescriptor> {
+    m.descriptor_proto().field.iter().filter_map(|f| m.get_field(u32::try_from(f.number()).ok()?)).collect()
+}
+
 fn message_table(out: &mut String, m: &MessageDescriptor) {
     let _ = writeln!(out, "| # | field | type | meaning |");
     let _ = writeln!(out, "| ---: | --- | --- | --- |");
-    for f in m.fields() {
+    for f in declared_fields(m) {
         let meaning = field_meaning(m, &f);
         let _ = writeln!(out, "| {} | `{}` | {} | {} |", f.number(), f.name(), type_name(&f), meaning);
     }

@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 pub use docs::records_markdown;
 pub use reader::{ReadError, RecordReader};
-pub use writer::{FrameCompressor, RecordFileWriter, WriteError, encode_length_delimited};
+pub use writer::{FrameCompressor, RecordFileWriter, WriteError, encode_length_delimited, write_length_delimited};
 
 #[allow(clippy::all, missing_docs)]
 mod generated {

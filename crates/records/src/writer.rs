@@ -40,15 +40,21 @@ pub(crate) fn end_marker(records: u64) -> [u8; END_MARKER_LEN] {
 
 /// Appends `record` to `buf` with its varint length in front, like prost's
 /// `encode_length_delimited`, in one pass over the fields instead of two (a
-/// length pass, then the bytes): the body is written after a `guess`-byte
-/// (1 to 3) length prefix, which is then filled in, or resized when the body
-/// needs another prefix length (one move of the body). Guess the prefix the
-/// type usually needs: 1 below 128 bytes, 2 below 16 KiB.
+/// length pass, then the bytes). See [`write_length_delimited`] for `guess`.
 pub fn encode_length_delimited(record: &impl prost::Message, buf: &mut Vec<u8>, guess: usize) {
+    write_length_delimited(buf, guess, |buf| record.encode_raw(buf));
+}
+
+/// Appends what `body` writes to `buf` with its varint length in front: the
+/// body is written after a `guess`-byte (1 to 3) length prefix, which is
+/// then filled in, or resized when the body needs another prefix length (one
+/// move of the body). Guess the prefix the type usually needs: 1 below 128
+/// bytes, 2 below 16 KiB.
+pub fn write_length_delimited(buf: &mut Vec<u8>, guess: usize, body: impl FnOnce(&mut Vec<u8>)) {
     let guess = guess.clamp(1, 3);
     let start = buf.len();
     buf.resize(start + guess, 0);
-    record.encode_raw(buf);
+    body(buf);
     let len = buf.len() - start - guess;
     let needed = prost::encoding::encoded_len_varint(len as u64);
     if needed != guess {
