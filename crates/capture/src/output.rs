@@ -73,13 +73,26 @@ impl RecordSink for DirectorySink {
     }
 
     fn finish(&mut self, records: &[(RecordType, u64)]) -> Result<Vec<PathBuf>, CaptureError> {
-        let mut paths = Vec::new();
+        let mut finishing = Vec::new();
         for &(record_type, count) in records {
             if let Some(file) = self.files[record_type.index()].take() {
-                paths.push(file.path().to_path_buf());
-                file.finish(count)?;
+                finishing.push((file, count));
             }
         }
+        let paths = finishing.iter().map(|(file, _)| file.path().to_path_buf()).collect();
+        // Each file ends with a sync to disk: all at once, so that their
+        // waits for the device overlap.
+        std::thread::scope(|scope| {
+            let syncs: Vec<_> =
+                finishing.into_iter().map(|(file, count)| scope.spawn(move || file.finish(count))).collect();
+            for sync in syncs {
+                match sync.join() {
+                    Ok(result) => result?,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            Ok::<_, CaptureError>(())
+        })?;
         Ok(paths)
     }
 }

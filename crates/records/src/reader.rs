@@ -318,6 +318,42 @@ mod tests {
         }
     }
 
+    /// A file past the size at which the writer starts writeback early
+    /// (WRITEBACK_EVERY) reads back whole.
+    #[test]
+    fn large_file_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("TCP.ncap.zst");
+        let header = Header { record_type: RecordType::Tcp as i32, ..Default::default() };
+        let mut compressor = FrameCompressor::new(1).unwrap();
+        let mut w = RecordFileWriter::create(&path, &header, &mut compressor).unwrap();
+        // Addresses from xorshift: incompressible, so 12 frames of 1 MiB
+        // records make a file of about 12 MiB.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes().to_vec()
+        };
+        let mut n = 0;
+        for _ in 0..12 {
+            let mut buf = Vec::new();
+            while buf.len() < 1 << 20 {
+                n += 1;
+                let r = Tcp { frame: n, src_ip: next(), dst_ip: next(), ..Default::default() };
+                r.encode_length_delimited(&mut buf).unwrap();
+            }
+            w.write_records(&buf, &mut compressor).unwrap();
+        }
+        assert!(w.bytes_written() > crate::writer::WRITEBACK_EVERY, "{}", w.bytes_written());
+        w.finish(n).unwrap();
+        let (records, err) = read_all(&path);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(records.len() as u64, n);
+        assert_eq!(records.last().map(|r| r.frame), Some(n));
+    }
+
     #[test]
     fn round_trip_over_concatenated_frames() {
         let dir = tempfile::tempdir().unwrap();

@@ -112,13 +112,38 @@ pub struct RecordFileWriter {
     path: PathBuf,
     file: File,
     bytes_written: u64,
+    /// Bytes whose writeback to disk has been started.
+    writeback_started: u64,
 }
+
+/// Written bytes after which the writer asks the kernel to start writing
+/// them to disk (Linux), so that the `fdatasync` which ends the file waits
+/// for the last few MB only, not for the whole file: a 1 M-packet capture
+/// spent 40-65 ms in its final syncs otherwise.
+pub(crate) const WRITEBACK_EVERY: u64 = 8 << 20;
+
+/// Starts writeback of a file's byte range without waiting for it; a hint,
+/// whose failure changes nothing (the final sync still makes the file
+/// durable).
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else { return };
+    // SAFETY: sync_file_range reads no memory of ours; the descriptor is
+    // open for as long as `file` is borrowed.
+    unsafe {
+        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &File, _offset: u64, _len: u64) {}
 
 impl RecordFileWriter {
     /// Creates (truncates) `path` and writes `header` as its first frame.
     pub fn create(path: &Path, header: &Header, compressor: &mut FrameCompressor) -> Result<Self, WriteError> {
         let file = File::create(path).map_err(|source| WriteError::Io { path: path.into(), source })?;
-        let mut writer = RecordFileWriter { path: path.into(), file, bytes_written: 0 };
+        let mut writer = RecordFileWriter { path: path.into(), file, bytes_written: 0, writeback_started: 0 };
         let frame = compressor.compress(&header.encode_length_delimited_to_vec())?;
         writer.write_frame(&frame)?;
         Ok(writer)
@@ -130,6 +155,10 @@ impl RecordFileWriter {
         // killed process leaves only complete frames behind.
         self.file.write_all(frame).map_err(|source| WriteError::Io { path: self.path.clone(), source })?;
         self.bytes_written += frame.len() as u64;
+        if self.bytes_written - self.writeback_started >= WRITEBACK_EVERY {
+            start_writeback(&self.file, self.writeback_started, self.bytes_written - self.writeback_started);
+            self.writeback_started = self.bytes_written;
+        }
         Ok(())
     }
 
