@@ -22,17 +22,19 @@ use crate::pipeline::{EncodedFrame, FrameSettings, KeepContent, ToWriter};
 use crossbeam_channel::{Receiver, Sender};
 use netcap_decoder::PacketSummary;
 use netcap_decoder::community_id::CommunityId;
-use netcap_flow::{EndedConnection, FlowCounters, FlowKey, FlowTable, SHARDS, packet_key, shard_of_key};
+use netcap_flow::{EndedConnection, FlowCounters, FlowKey, FlowPacket, FlowTable, SHARDS, packet_key, shard_of_key};
 use netcap_records::{FrameCompressor, RecordType};
 use std::collections::BTreeMap;
 
-/// A packet with its flow key, as a flow thread needs it.
+/// A packet with its flow key, as a flow thread needs it (88 bytes).
 pub(crate) struct KeyedPacket {
+    packet: FlowPacket,
+    key: FlowKey,
     shard: u8,
     from_a: bool,
-    key: FlowKey,
-    summary: PacketSummary,
 }
+
+const _: () = assert!(std::mem::size_of::<KeyedPacket>() == 88);
 
 /// One flow thread's share of a batch.
 pub(crate) struct FlowPart {
@@ -76,7 +78,7 @@ impl FlowRouter {
             };
             let shard = shard_of_key(&key, SHARDS);
             if let Some(part) = parts.get_mut(shard % n) {
-                part.packets.push(KeyedPacket { shard: shard as u8, from_a, key, summary: *s });
+                part.packets.push(KeyedPacket { packet: FlowPacket::from(s), key, shard: shard as u8, from_a });
             }
         }
         for (i, (mut part, tx)) in parts.into_iter().zip(&self.threads).enumerate() {
@@ -214,7 +216,7 @@ impl ShardGroup {
         self.ignored += part.ignored;
         for p in &part.packets {
             if let Some(Some(table)) = self.tables.get_mut(usize::from(p.shard)) {
-                table.observe_keyed(&p.summary, p.key, p.from_a, &mut self.ended);
+                table.observe_keyed(&p.packet, p.key, p.from_a, &mut self.ended);
             }
         }
         if let Some(now) = part.now_ns {

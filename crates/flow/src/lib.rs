@@ -42,6 +42,7 @@ mod record;
 mod stats;
 mod table;
 
+pub use conn::FlowPacket;
 pub use key::{FlowKey, SHARDS, packet_key, shard_of, shard_of_key};
 pub use names::{application_protocol, port_name, transport_protocol};
 pub use netcap_decoder::PacketSummary;

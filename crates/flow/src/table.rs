@@ -7,7 +7,7 @@
 //! heads, so both are O(1) per connection ended; a packet costs one hash
 //! lookup and a list move, and allocates nothing once the table is warm.
 
-use crate::conn::Conn;
+use crate::conn::{Conn, FlowPacket};
 use crate::key::{FlowKey, packet_key};
 use crate::{EndedConnection, FlowConfig, FlowCounters};
 use hashbrown::HashTable;
@@ -103,7 +103,7 @@ impl FlowTable {
     /// oldest idle one when the table is full.
     pub fn observe(&mut self, s: &PacketSummary, ended: &mut Vec<EndedConnection>) {
         match packet_key(s) {
-            Some((key, from_a)) => self.observe_keyed(s, key, from_a, ended),
+            Some((key, from_a)) => self.observe_keyed(&FlowPacket::from(s), key, from_a, ended),
             None => {
                 self.counters.packets += 1;
                 self.counters.ignored += 1;
@@ -112,9 +112,9 @@ impl FlowTable {
     }
 
     /// [`FlowTable::observe`] for a packet whose [`packet_key`] the caller
-    /// has computed already (to pick its shard): the key is not computed
-    /// twice.
-    pub fn observe_keyed(&mut self, s: &PacketSummary, key: FlowKey, from_a: bool, ended: &mut Vec<EndedConnection>) {
+    /// has computed already (to pick its shard), in the slimmer form the
+    /// flow threads receive: the key is not computed twice.
+    pub fn observe_keyed(&mut self, s: &FlowPacket, key: FlowKey, from_a: bool, ended: &mut Vec<EndedConnection>) {
         self.counters.packets += 1;
         let hash = self.hasher.hash_one(key);
         let slots = &self.slots;
@@ -146,7 +146,7 @@ impl FlowTable {
 
     /// Why the connection in `idx` must end before packet `s` joins it, if
     /// it must: `s` then starts a new record on the same 5-tuple.
-    fn restart_reason(&self, idx: u32, s: &PacketSummary) -> Option<TerminationReason> {
+    fn restart_reason(&self, idx: u32, s: &FlowPacket) -> Option<TerminationReason> {
         let slot = &self.slots[idx as usize];
         let c = &slot.conn;
         let since_last = s.timestamp_ns.saturating_sub(c.last_ts);
@@ -169,7 +169,7 @@ impl FlowTable {
         &mut self,
         key: FlowKey,
         hash: u64,
-        s: &PacketSummary,
+        s: &FlowPacket,
         from_a: bool,
         ended: &mut Vec<EndedConnection>,
     ) -> u32 {
