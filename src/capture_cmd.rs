@@ -45,7 +45,8 @@ pub struct CaptureArgs {
     payload: Option<bool>,
     #[command(flatten)]
     live: LiveArgs,
-    /// zstd compression level of record files (-7 to 19; negative levels are faster)
+    /// zstd compression level of record files (-7 to 19; negative levels are faster;
+    /// at negative levels Connection and Flow records use two steps faster)
     #[arg(long, value_name = "LEVEL", default_value_t = DEFAULT_COMPRESSION_LEVEL,
           value_parser = clap::value_parser!(i32).range(-7..=19))]
     compression: i32,
