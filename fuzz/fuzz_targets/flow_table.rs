@@ -10,13 +10,16 @@
 //! Checks, besides "does not panic": no table ever holds more than its
 //! capacity; every packet that belongs to a flow is counted in exactly one
 //! Connection record, and in one of its Flow records; a record's counts add
-//! up by direction; durations are not negative; sequences stay within N.
+//! up by direction; durations are not negative; sequences stay within N;
+//! the records the capture writes (`encode_connection`, `encode_flow`) are
+//! prost's bytes for the filled records.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use netcap_decoder::{NetworkKind, PacketSummary, TransportKind};
 use netcap_flow::{FlowConfig, FlowTable, shard_of};
 use netcap_records::{Connection, Flow};
+use prost::Message;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
@@ -112,8 +115,13 @@ fuzz_target!(|data: &[u8]| {
     tables.iter_mut().for_each(|t| t.finish(&mut ended));
     let (mut c, mut f) = (Connection::default(), Flow::default());
     let mut counted = 0;
+    let mut direct = Vec::new();
     for e in &ended {
         e.fill_connection(&mut c);
+        c.community_id = "1:id".into();
+        direct.clear();
+        e.encode_connection("1:id", &mut direct);
+        assert_eq!(direct, c.encode_length_delimited_to_vec(), "direct Connection encoding differs");
         counted += c.packets;
         assert_eq!(c.packets, c.client_packets + c.server_packets);
         assert_eq!(c.bytes, c.client_bytes + c.server_bytes);
@@ -121,7 +129,12 @@ fuzz_target!(|data: &[u8]| {
         assert!(c.payload_size_sequence.len() <= SEQUENCES);
         let mut flow_packets = 0;
         for from_client in [true, false] {
-            if e.fill_flow(from_client, &mut f) {
+            direct.clear();
+            let written = e.encode_flow(from_client, "1:id", &mut direct);
+            assert_eq!(written, e.fill_flow(from_client, &mut f));
+            if written {
+                f.community_id = "1:id".into();
+                assert_eq!(direct, f.encode_length_delimited_to_vec(), "direct Flow encoding differs");
                 assert!(f.packets > 0 && f.duration_ns >= 0);
                 flow_packets += f.packets;
             }

@@ -18,12 +18,12 @@ const RECORD_FLAG_BITS: [usize; 8] = [1, 0, 2, 4, 3, 5, 6, 7];
 /// What one direction sent.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Side {
-    pub packets: u64,
     pub bytes: u64,
     pub first_ts: i64,
     pub last_ts: i64,
     pub first_frame: u64,
-    /// Payload size of every packet (n = packets, sum = payload bytes).
+    /// Payload size of every packet: its count is the side's packet count
+    /// ([`Side::packets`]), its sum the payload bytes.
     pub payload: IntStat,
     /// Payload sizes of packets with payload.
     pub nonzero: IntStat,
@@ -45,6 +45,10 @@ pub(crate) struct Side {
 }
 
 impl Side {
+    pub fn packets(&self) -> u64 {
+        self.payload.n
+    }
+
     /// Packets with the `i`th flag of the records' order (SYN, FIN, RST, ACK,
     /// PSH, URG, ECE, CWR).
     pub fn flag_count(&self, i: usize) -> u64 {
@@ -119,19 +123,21 @@ pub(crate) struct SeqEntry {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Conn {
     pub key: FlowKey,
-    pub last_ts: i64,
-    pub first_ts: i64,
+    /// Endpoint `a` of the key is the client.
+    pub client_is_a: bool,
     /// Set once the TCP connection has ended (RST, or FIN from both sides);
     /// later packets within the close linger still count.
     pub closed: Option<TerminationReason>,
-    /// Endpoint `a` of the key is the client.
-    pub client_is_a: bool,
+    // The small fields fill the key's last 8-byte word: the slot stays at
+    // ten cache lines.
+    pub client_mac: Option<[u8; 6]>,
+    pub server_mac: Option<[u8; 6]>,
+    pub last_ts: i64,
+    pub first_ts: i64,
     pub first_frame: u64,
     pub sides: [Side; 2],
     /// Gaps between consecutive packets of either direction.
     pub gaps: GapStat,
-    pub client_mac: Option<[u8; 6]>,
-    pub server_mac: Option<[u8; 6]>,
     pub seq: Vec<SeqEntry>,
 }
 
@@ -182,7 +188,7 @@ impl Conn {
     /// Adds one packet. `sequences`: how many packets the sequences keep.
     pub fn add(&mut self, s: &FlowPacket, from_client: bool, sequences: usize) {
         let ts = s.timestamp_ns;
-        let packets = self.sides[CLIENT].packets + self.sides[SERVER].packets;
+        let packets = self.sides[CLIENT].packets() + self.sides[SERVER].packets();
         if packets > 0 {
             self.gaps.add(gap(self.last_ts, ts));
         }
@@ -190,7 +196,7 @@ impl Conn {
         let payload = s.payload;
         let tcp = s.transport == TransportKind::Tcp;
         let side = &mut self.sides[if from_client { CLIENT } else { SERVER }];
-        if side.packets == 0 {
+        if side.packets() == 0 {
             side.first_ts = ts;
             side.last_ts = ts;
             side.first_frame = s.frame;
@@ -201,7 +207,6 @@ impl Conn {
             side.gaps.add(gap(side.last_ts, ts));
             side.last_ts = side.last_ts.max(ts);
         }
-        side.packets += 1;
         side.bytes += u64::from(s.wire_length);
         side.payload.add(payload);
         if payload > 0 {

@@ -201,7 +201,7 @@ impl EndedConnection {
     /// (`from_client`) or the server; returns false, writing nothing, if that
     /// direction sent no packet.
     pub fn encode_flow(&self, from_client: bool, community_id: &str, buf: &mut Vec<u8>) -> bool {
-        if self.conn.sides[if from_client { CLIENT } else { SERVER }].packets == 0 {
+        if self.conn.sides[if from_client { CLIENT } else { SERVER }].packets() == 0 {
             return false;
         }
         netcap_records::write_length_delimited(buf, LENGTH_GUESS, |buf| {
@@ -215,11 +215,11 @@ impl EndedConnection {
         let (cl, sv) = (&c.sides[CLIENT], &c.sides[SERVER]);
         let mut f = Fields::new(buf);
         self.common_fields(&mut f, c.first_ts, c.first_frame, c.last_ts, true, community_id);
-        f.uint(18, cl.packets + sv.packets);
+        f.uint(18, cl.packets() + sv.packets());
         f.uint(19, cl.bytes + sv.bytes);
-        f.uint(20, cl.packets);
+        f.uint(20, cl.packets());
         f.uint(21, cl.bytes);
-        f.uint(22, sv.packets);
+        f.uint(22, sv.packets());
         f.uint(23, sv.bytes);
         f.uint(24, cl.payload.sum + sv.payload.sum);
         f.uint(25, cl.payload.sum);
@@ -265,7 +265,7 @@ impl EndedConnection {
         self.common_fields(&mut f, side.first_ts, side.first_frame, side.last_ts, from_client, community_id);
         f.boolean(18, from_client);
         f.uint(19, c.first_frame);
-        f.uint(20, side.packets);
+        f.uint(20, side.packets());
         f.uint(21, side.bytes);
         f.uint(22, side.payload.sum);
         for (i, field) in (23..31).enumerate() {

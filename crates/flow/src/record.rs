@@ -51,7 +51,7 @@ impl EndedConnection {
     /// Packets and wire bytes sent by the client (`true`) or the server.
     pub fn packets_bytes(&self, from_client: bool) -> (u64, u64) {
         let s = &self.conn.sides[if from_client { CLIENT } else { SERVER }];
-        (s.packets, s.bytes)
+        (s.packets(), s.bytes)
     }
 
     /// Fills every field of `r` but `community_id` (cleared; the capture's
@@ -77,11 +77,11 @@ impl EndedConnection {
         r.dst_port = u32::from(sport);
         r.community_id.clear();
 
-        r.packets = cl.packets + sv.packets;
+        r.packets = cl.packets() + sv.packets();
         r.bytes = cl.bytes + sv.bytes;
-        r.client_packets = cl.packets;
+        r.client_packets = cl.packets();
         r.client_bytes = cl.bytes;
-        r.server_packets = sv.packets;
+        r.server_packets = sv.packets();
         r.server_bytes = sv.bytes;
         r.client_payload_bytes = cl.payload.sum;
         r.server_payload_bytes = sv.payload.sum;
@@ -137,7 +137,7 @@ impl EndedConnection {
     pub fn fill_flow(&self, from_client: bool, r: &mut Flow) -> bool {
         let c = &self.conn;
         let side: &Side = &c.sides[if from_client { CLIENT } else { SERVER }];
-        if side.packets == 0 {
+        if side.packets() == 0 {
             return false;
         }
         r.timestamp_ns = side.first_ts;
@@ -162,7 +162,7 @@ impl EndedConnection {
         r.from_client = from_client;
         r.connection_frame = c.first_frame;
 
-        r.packets = side.packets;
+        r.packets = side.packets();
         r.bytes = side.bytes;
         r.payload_bytes = side.payload.sum;
         let flag = |i: usize| side.flag_count(i);
