@@ -70,7 +70,7 @@ impl FrameSettings {
     /// the packet records' when those are at a fast (negative) level. Flow
     /// records are dense (statistics as doubles, addresses, Community IDs)
     /// and compress poorly at any fast level: on the benchmark capture -3
-    /// compresses them 30 % faster than -1 into 2 % larger files, and at
+    /// compresses them 25-30 % faster than -1 into 3-5 % larger files, and at
     /// the end of a capture their compression is most of what is left to
     /// do. Positive (archival) levels apply as given.
     pub fn flow_level(&self) -> i32 {

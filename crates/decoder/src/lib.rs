@@ -7,6 +7,7 @@
 //! to parse is counted, and optionally recorded as an `Error` record.
 
 pub mod app;
+mod arrival;
 pub mod community_id;
 pub mod l2;
 mod link;

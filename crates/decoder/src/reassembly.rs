@@ -24,6 +24,7 @@
 //! short by the capture) are counted as `invalid` and dropped; an
 //! inconsistent end drops the whole datagram.
 
+use crate::arrival::ArrivalOrder;
 use crate::link::network_offset;
 use std::collections::HashMap;
 
@@ -143,6 +144,8 @@ const MAX_DATAGRAM: usize = 65535;
 pub struct Reassembler {
     config: ReassemblyConfig,
     pending: HashMap<Key, Pending>,
+    /// `pending`'s keys in arrival order, for eviction.
+    order: ArrivalOrder<Key>,
     bytes: usize,
     serial: u64,
     last_sweep_ns: i64,
@@ -224,11 +227,18 @@ impl Reassembler {
         self.stats.timeouts += (before - self.pending.len()) as u64;
     }
 
-    fn evict_oldest(&mut self) {
-        let oldest = self.pending.iter().min_by_key(|(_, p)| p.serial).map(|(k, _)| *k);
-        if let Some(p) = oldest.and_then(|key| self.pending.remove(&key)) {
-            self.bytes -= p.data.len();
-            self.stats.evicted += 1;
+    /// Evicts the oldest pending datagram but `except`; false if there is
+    /// none.
+    fn evict_oldest(&mut self, except: Option<&Key>) -> bool {
+        let pending = &self.pending;
+        let oldest = self.order.oldest(except, |serial, key| pending.get(key).is_some_and(|p| p.serial == serial));
+        match oldest.and_then(|key| self.pending.remove(&key)) {
+            Some(p) => {
+                self.bytes -= p.data.len();
+                self.stats.evicted += 1;
+                true
+            }
+            None => false,
         }
     }
 
@@ -240,18 +250,21 @@ impl Reassembler {
         }
         if !self.pending.contains_key(&f.key) {
             while self.pending.len() >= self.config.max_datagrams.max(1) {
-                self.evict_oldest();
+                if !self.evict_oldest(None) {
+                    break;
+                }
             }
             self.serial += 1;
             self.pending.insert(f.key, Pending { first_seen_ns: now, serial: self.serial, ..Default::default() });
+            let pending = &self.pending;
+            self.order.push(self.serial, f.key, pending.len(), |serial, key| {
+                pending.get(key).is_some_and(|p| p.serial == serial)
+            });
         }
+        // Never evict the datagram being added.
         while self.bytes + end > self.config.max_bytes && self.pending.len() > 1 {
-            // Never evict the datagram being added.
-            let oldest = self.pending.iter().filter(|(k, _)| **k != f.key).min_by_key(|(_, p)| p.serial);
-            let Some(key) = oldest.map(|(k, _)| *k) else { break };
-            if let Some(p) = self.pending.remove(&key) {
-                self.bytes -= p.data.len();
-                self.stats.evicted += 1;
+            if !self.evict_oldest(Some(&f.key)) {
+                break;
             }
         }
         let p = self.pending.get_mut(&f.key)?;

@@ -81,9 +81,7 @@ const _: () = assert!(std::mem::size_of::<FlowPacket>() == 48);
 impl From<&PacketSummary> for FlowPacket {
     fn from(s: &PacketSummary) -> Self {
         let payload = match s.transport {
-            TransportKind::Tcp | TransportKind::Udp | TransportKind::Icmpv4 | TransportKind::Icmpv6 => {
-                s.payload_length
-            }
+            TransportKind::Tcp | TransportKind::Udp | TransportKind::Icmpv4 | TransportKind::Icmpv6 => s.payload_length,
             TransportKind::Other | TransportKind::None => s.ip_payload_length,
         };
         FlowPacket {

@@ -102,7 +102,8 @@ impl EndedConnection {
         (r.payload_bytes_min, r.payload_bytes_max, r.payload_bytes_mean, r.payload_bytes_std) = int_stats(&payload);
         (r.payload_bytes_min_nonzero, _, r.payload_bytes_mean_nonzero, r.payload_bytes_std_nonzero) =
             int_stats(&nonzero);
-        (r.interarrival_min_ns, r.interarrival_max_ns, r.interarrival_mean_s, r.interarrival_std_s) = gap_stats(&c.gaps);
+        (r.interarrival_min_ns, r.interarrival_max_ns, r.interarrival_mean_s, r.interarrival_std_s) =
+            gap_stats(&c.gaps);
 
         (r.client_window_min, r.client_window_max, r.client_window_mean, r.client_window_std) = int_stats(&cl.window);
         r.client_window_scale = cl.window_scale.map(u32::from);

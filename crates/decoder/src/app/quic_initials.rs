@@ -21,6 +21,7 @@
 //! first Initial.
 
 use super::quic;
+use crate::arrival::ArrivalOrder;
 use std::collections::HashMap;
 
 /// Connections followed at most.
@@ -97,6 +98,8 @@ pub struct QuicInitialStats {
 #[derive(Default)]
 pub struct QuicInitials {
     flows: HashMap<FlowKey, Flow>,
+    /// `flows`' keys in arrival order, for eviction.
+    order: ArrivalOrder<FlowKey>,
     serial: u64,
     last_sweep_ns: i64,
     stats: QuicInitialStats,
@@ -231,9 +234,11 @@ impl QuicInitials {
     }
 
     fn start(&mut self, key: FlowKey, now: i64, version: u32, dcid: &[u8]) {
-        if !self.flows.contains_key(&key)
-            && self.flows.len() >= MAX_FLOWS
-            && let Some(oldest) = self.flows.iter().min_by_key(|(_, f)| f.serial).map(|(k, _)| *k)
+        let flows = &self.flows;
+        let live = |serial, key: &FlowKey| flows.get(key).is_some_and(|f| f.serial == serial);
+        if !flows.contains_key(&key)
+            && flows.len() >= MAX_FLOWS
+            && let Some(oldest) = self.order.oldest(None, live)
         {
             self.flows.remove(&oldest);
             self.stats.dropped += 1;
@@ -248,6 +253,9 @@ impl QuicInitials {
         flow.reported = 0;
         flow.first_seen_ns = now;
         flow.serial = self.serial;
+        let flows = &self.flows;
+        self.order
+            .push(self.serial, key, flows.len(), |serial, key| flows.get(key).is_some_and(|f| f.serial == serial));
     }
 
     fn expire(&mut self, now: i64) {
