@@ -195,8 +195,7 @@ impl WriterDerive {
         };
         let mut frames = self.spot_frames(ticks)?;
         if let Some(flows) = &mut self.flows {
-            frames.extend(flows.ready(u64::MAX, &mut self.flow_compressor)?);
-            frames.extend(flows.finish()?);
+            frames.extend(flows.finish(&mut self.flow_compressor)?);
         }
         if let Some((path, jsonl)) = self.spot.as_mut().and_then(|s| s.jsonl.as_mut()) {
             jsonl.flush().map_err(|source| CaptureError::OutputDir { path: path.clone(), source })?;

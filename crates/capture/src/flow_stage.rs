@@ -335,7 +335,11 @@ pub(crate) struct FlowMerge {
     threads: usize,
     next: u64,
     waiting: BTreeMap<u64, Vec<BatchShare>>,
+    /// Frames of the connections open at the end of the input, by shard,
+    /// until they are written.
     finals: BTreeMap<usize, Vec<EncodedFrame>>,
+    /// The next shard whose end-of-input frames are to be written.
+    next_final: usize,
     reported: usize,
     counters: FlowCounters,
     /// Connections tracked after the last batch merged.
@@ -361,6 +365,7 @@ impl FlowMerge {
             next: 0,
             waiting: BTreeMap::new(),
             finals: BTreeMap::new(),
+            next_final: 0,
             reported: 0,
             counters: FlowCounters::default(),
             active: 0,
@@ -386,7 +391,8 @@ impl FlowMerge {
 
     /// The frames of every batch before `written` (batches whose packet
     /// records the writer has written, so the files' headers exist) that
-    /// every thread has reported.
+    /// every thread has reported, then those of the connections open at the
+    /// end of the input, once every batch's are written.
     pub fn ready(&mut self, written: u64, compressor: &mut FrameCompressor) -> Result<Vec<EncodedFrame>, CaptureError> {
         let mut frames = Vec::new();
         while self.next < written && self.waiting.get(&self.next).is_some_and(|o| o.len() == self.threads) {
@@ -395,16 +401,37 @@ impl FlowMerge {
             frames.extend(merge(&shares, &mut self.chunk, compressor, &self.keep)?);
             self.next += 1;
         }
+        frames.extend(self.ready_finals());
         Ok(frames)
     }
 
-    /// After the last batch: the connections open at the end of the input,
-    /// shard by shard.
-    pub fn finish(&mut self) -> Result<Vec<EncodedFrame>, CaptureError> {
-        if !self.waiting.is_empty() || self.reported != self.threads || self.finals.len() != SHARDS {
+    /// The end-of-input frames of the shards that are next in order, as
+    /// they arrive: writing them while the flow threads still compress
+    /// later shards keeps the writer from doing it all after them. Shard
+    /// `s` belongs to thread `s % threads`, and each thread's outputs
+    /// arrive in the order it sent them, so once shards 0 to `threads - 1`
+    /// are in, every thread has sent its last batch; with no batch left
+    /// waiting, all of them are written.
+    fn ready_finals(&mut self) -> Vec<EncodedFrame> {
+        let every_thread_done = (0..self.threads).all(|s| s < self.next_final || self.finals.contains_key(&s));
+        let mut frames = Vec::new();
+        if every_thread_done && self.waiting.is_empty() {
+            while let Some(shard) = self.finals.remove(&self.next_final) {
+                frames.extend(shard);
+                self.next_final += 1;
+            }
+        }
+        frames
+    }
+
+    /// After the last batch: what is left to write, or an error if a flow
+    /// thread stopped before the end.
+    pub fn finish(&mut self, compressor: &mut FrameCompressor) -> Result<Vec<EncodedFrame>, CaptureError> {
+        let frames = self.ready(u64::MAX, compressor)?;
+        if !self.waiting.is_empty() || self.reported != self.threads || self.next_final != SHARDS {
             return Err(CaptureError::Worker(format!("flow tracking stopped before batch {}", self.next)));
         }
-        Ok(std::mem::take(&mut self.finals).into_values().flatten().collect())
+        Ok(frames)
     }
 
     pub fn counters(&self) -> &FlowCounters {
