@@ -1,8 +1,9 @@
 //! `netcap query` against an independent computation from the records.
 //!
-//! The Connection files are written here with RecordFileWriter from
-//! realistic values (netcap capture does not write Connection records yet);
-//! the expected tables are computed from the records decoded in full by
+//! Most Connection files here are written with RecordFileWriter from
+//! chosen values (no ties, both address families, rotated file names); one
+//! test queries what `netcap capture` writes for a capture in the repo.
+//! The expected tables are computed from the records decoded in full by
 //! prost, with nothing from netcap-query.
 
 use crate::util::*;
@@ -290,6 +291,94 @@ fn top_talker_table_csv_and_json_match_an_independent_computation() {
         assert_eq!(row["packets_in"], s.pin);
         assert_eq!(row["packets_out"], s.pout);
         assert_eq!(row["connections"], s.conns);
+    }
+}
+
+/// Issue 4's check on real traffic: `netcap capture` on a capture in the
+/// repo, then `netcap query` over its Connection file, against sums
+/// computed here from the records. Real traffic has ties (small groups of
+/// equal size), ranked by the documented rule: the attribute values,
+/// ascending (addresses numerically, IPv4 first).
+#[test]
+fn top_talkers_of_a_capture_match_its_connection_records() {
+    let dir = tempfile::tempdir().unwrap();
+    capture(&testdata("pcaps/ndpi-1kxun.pcap"), dir.path(), &["-include", "Connection"]);
+    let all: Vec<Connection> = records(dir.path(), RecordType::Connection);
+    assert!(all.len() > 150, "{}", all.len());
+    let file = dir.path().join("Connection.ncap.zst");
+    let file = file.to_str().unwrap();
+    let address = |bytes: &[u8]| ip_text(bytes).parse::<IpAddr>().unwrap();
+
+    // sip,dip over everything.
+    let mut groups: BTreeMap<(IpAddr, IpAddr), Sums> = BTreeMap::new();
+    for c in &all {
+        let s = groups.entry((address(&c.src_ip), address(&c.dst_ip))).or_default();
+        s.pin += c.server_packets;
+        s.pout += c.client_packets;
+        s.bin += c.server_bytes;
+        s.bout += c.client_bytes;
+        s.conns += 1;
+    }
+    let mut rows: Vec<_> = groups.into_iter().collect();
+    rows.sort_by_key(|(key, s)| (std::cmp::Reverse(s.bin + s.bout), *key));
+    let total_bytes: u64 = rows.iter().map(|(_, s)| s.bin + s.bout).sum();
+    let total_packets: u64 = rows.iter().map(|(_, s)| s.pin + s.pout).sum();
+    assert!(rows.windows(2).any(|w| w[0].1.bin + w[0].1.bout == w[1].1.bin + w[1].1.bout), "no tie exercised");
+
+    let (csv, err, code) = query(&["-read", file, "-csv", "-limit", "0", "sip,dip"]);
+    assert_eq!(code, Some(0), "{err}");
+    let got: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(got.len(), rows.len());
+    for (line, ((sip, dip), s)) in got.iter().zip(&rows) {
+        let packets_pct = (s.pin + s.pout) as f64 * 100.0 / total_packets as f64;
+        let bytes_pct = (s.bin + s.bout) as f64 * 100.0 / total_bytes as f64;
+        let want = format!(
+            "{sip},{dip},{},{},{packets_pct:.2},{},{},{bytes_pct:.2},{}",
+            s.pin, s.pout, s.bin, s.bout, s.conns
+        );
+        assert_eq!(*line, want);
+    }
+
+    // The goProbe-style table: the top 5 rows and the totals.
+    let (table, err, code) = query(&["-read", file, "-n", "5", "talk_conv"]);
+    assert_eq!(code, Some(0), "{err}");
+    let lines: Vec<&str> = table.lines().collect();
+    let words = |line: &str| line.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (line, ((sip, dip), s)) in lines[2..7].iter().zip(&rows) {
+        let packets_pct = (s.pin + s.pout) as f64 * 100.0 / total_packets as f64;
+        let bytes_pct = (s.bin + s.bout) as f64 * 100.0 / total_bytes as f64;
+        let (pin, pout, bin, bout) = (count(s.pin), count(s.pout), bytes(s.bin), bytes(s.bout));
+        assert_eq!(words(line), format!("{sip} {dip} {pin} {pout} {packets_pct:.2} {bin} {bout} {bytes_pct:.2}"));
+    }
+    assert_eq!(words(lines[10]), format!("Totals: {} {}", count(total_packets), bytes(total_bytes)), "{table}");
+    assert!(table.contains(&format!("{} hits ({n} of {n} connections)", rows.len(), n = all.len())), "{table}");
+
+    // A condition and another grouping: server ports of TCP connections
+    // from the private 192.168.0.0/16 clients, by packets.
+    let private = |ip: IpAddr| matches!(ip, IpAddr::V4(a) if a.octets()[..2] == [192, 168]);
+    let mut ports: BTreeMap<u32, Sums> = BTreeMap::new();
+    for c in all.iter().filter(|c| c.ip_protocol == 6 && private(address(&c.src_ip))) {
+        let s = ports.entry(c.dst_port).or_default();
+        s.pin += c.server_packets;
+        s.pout += c.client_packets;
+        s.bin += c.server_bytes;
+        s.bout += c.client_bytes;
+        s.conns += 1;
+    }
+    let mut ports: Vec<_> = ports.into_iter().collect();
+    ports.sort_by_key(|(port, s)| (std::cmp::Reverse(s.pin + s.pout), *port));
+    assert!(ports.len() >= 3, "{ports:?}");
+    let condition = "proto = tcp and sip = 192.168.0.0/16";
+    let (csv, err, code) =
+        query(&["-read", file, "-csv", "-sort", "packets", "-where", condition, "-limit", "0", "dport"]);
+    assert_eq!(code, Some(0), "{err}");
+    let got: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(got.len(), ports.len());
+    for (fields, (port, s)) in got.iter().zip(&ports) {
+        let want = [port.to_string(), s.pin.to_string(), s.pout.to_string()];
+        assert_eq!(fields[..3], want.iter().map(String::as_str).collect::<Vec<_>>()[..], "{csv}");
+        assert_eq!(fields[4..6], [s.bin.to_string(), s.bout.to_string()], "{csv}");
+        assert_eq!(fields[7], s.conns.to_string(), "{csv}");
     }
 }
 
