@@ -347,3 +347,91 @@ fn spot_config_file_and_per_stat_flags_apply() {
         assert!(s.excess_threshold.is_finite() && s.low_excess_threshold.is_finite(), "{s:?}");
     }
 }
+
+/// The flow flags reach the flow tables: each changes how conversations
+/// are cut into Connection records, never what the records add up to.
+#[test]
+fn flow_flags_cut_records_without_losing_packets() {
+    use netcap_records::{Connection, TerminationReason as R};
+    use std::collections::BTreeMap;
+    let pcap = testdata("pcaps/ndpi-1kxun.pcap");
+    let run = |flags: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = vec!["-include", "Connection"];
+        args.extend_from_slice(flags);
+        let out = netcap()
+            .args(["capture", "-read", pcap.to_str().unwrap(), "-out", dir.path().to_str().unwrap()])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        (records::<Connection>(dir.path(), RecordType::Connection), stderr(&out))
+    };
+    let reasons = |conns: &[Connection]| {
+        let mut n = BTreeMap::new();
+        for c in conns {
+            *n.entry(c.termination_reason()).or_insert(0) += 1;
+        }
+        n
+    };
+    // Packets and bytes per (client, server, ports, protocol) in each direction.
+    let sums = |conns: &[Connection]| {
+        let mut s: BTreeMap<_, [u64; 4]> = BTreeMap::new();
+        for c in conns {
+            let key = (c.src_ip.clone(), c.dst_ip.clone(), c.src_port, c.dst_port, c.ip_protocol);
+            let v = s.entry(key).or_default();
+            for (i, x) in [c.client_packets, c.server_packets, c.client_bytes, c.server_bytes].into_iter().enumerate() {
+                v[i] += x;
+            }
+        }
+        s
+    };
+
+    let (base, _) = run(&[]);
+    assert_eq!(
+        reasons(&base),
+        BTreeMap::from([(R::Fin, 4), (R::Rst, 1), (R::IdleTimeout, 124), (R::EndOfCapture, 68)])
+    );
+    assert_eq!(base.iter().map(|c| c.packets).sum::<u64>(), 1723, "every packet of the capture is IP");
+
+    // A table of 64 (one per shard): evictions, counted, and the bound kept.
+    let (evicted, summary) = run(&["-flow-max", "64"]);
+    let n = reasons(&evicted);
+    assert_eq!(n.get(&R::Evicted), Some(&182), "{n:?}");
+    assert!(summary.contains("evicted 182), at most 62 tracked at once, 182 evicted"), "{summary}");
+    assert_eq!(sums(&evicted), sums(&base));
+
+    // A 1 s idle timeout: no record holds a gap of 1 s or more.
+    let (idle, _) = run(&["-flow-idle-timeout", "1s"]);
+    assert_eq!(reasons(&idle).get(&R::IdleTimeout), Some(&372));
+    assert!(idle.iter().all(|c| c.interarrival_max_ns < 1_000_000_000));
+    assert!(base.iter().any(|c| c.interarrival_max_ns >= 1_000_000_000));
+    assert_eq!(sums(&idle), sums(&base));
+
+    // A 200 ms active timeout: no record spans more.
+    let (active, _) = run(&["-flow-active-timeout", "200ms"]);
+    assert_eq!(reasons(&active).get(&R::ActiveTimeout), Some(&349));
+    assert!(active.iter().all(|c| c.duration_ns <= 200_000_000));
+    assert_eq!(sums(&active), sums(&base));
+
+    // Sequences: the first 4 packets of each record, none without the flag.
+    assert!(base.iter().all(|c| c.payload_size_sequence.is_empty() && c.interarrival_sequence_ns.is_empty()));
+    let (seq, _) = run(&["-flow-sequences", "4"]);
+    for c in &seq {
+        let want = c.packets.min(4) as usize;
+        assert_eq!(c.payload_size_sequence.len(), want);
+        assert_eq!(c.interarrival_sequence_ns.len(), want);
+        if c.ip_protocol == 6 {
+            assert_eq!(c.window_sequence.len(), want);
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = netcap()
+        .args(["capture", "-read", pcap.to_str().unwrap(), "-out", dir.path().to_str().unwrap()])
+        .args(["-flow-idle-timeout", "soon"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("flow-idle-timeout"), "{}", stderr(&bad));
+}
