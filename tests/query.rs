@@ -129,6 +129,17 @@ struct Sums {
     conns: u64,
 }
 
+impl Sums {
+    /// Counts connection `c` into the group: "in" is what the server sent.
+    fn add(&mut self, c: &Connection) {
+        self.pin += c.server_packets;
+        self.pout += c.client_packets;
+        self.bin += c.server_bytes;
+        self.bout += c.client_bytes;
+        self.conns += 1;
+    }
+}
+
 /// An address as records store it.
 fn octets(ip: &str) -> Vec<u8> {
     match ip.parse::<std::net::IpAddr>().unwrap() {
@@ -152,12 +163,7 @@ fn expected(
 ) -> Vec<(Vec<String>, Sums)> {
     let mut groups: BTreeMap<Vec<String>, Sums> = BTreeMap::new();
     for c in connections.iter().filter(|c| keep(c)) {
-        let s = groups.entry(key(c)).or_default();
-        s.pin += c.server_packets;
-        s.pout += c.client_packets;
-        s.bin += c.server_bytes;
-        s.bout += c.client_bytes;
-        s.conns += 1;
+        groups.entry(key(c)).or_default().add(c);
     }
     let mut rows: Vec<(Vec<String>, Sums)> = groups.into_iter().collect();
     // Largest byte total first; ties cannot be checked independently of
@@ -312,12 +318,7 @@ fn top_talkers_of_a_capture_match_its_connection_records() {
     // sip,dip over everything.
     let mut groups: BTreeMap<(IpAddr, IpAddr), Sums> = BTreeMap::new();
     for c in &all {
-        let s = groups.entry((address(&c.src_ip), address(&c.dst_ip))).or_default();
-        s.pin += c.server_packets;
-        s.pout += c.client_packets;
-        s.bin += c.server_bytes;
-        s.bout += c.client_bytes;
-        s.conns += 1;
+        groups.entry((address(&c.src_ip), address(&c.dst_ip))).or_default().add(c);
     }
     let mut rows: Vec<_> = groups.into_iter().collect();
     rows.sort_by_key(|(key, s)| (std::cmp::Reverse(s.bin + s.bout), *key));
@@ -358,12 +359,7 @@ fn top_talkers_of_a_capture_match_its_connection_records() {
     let private = |ip: IpAddr| matches!(ip, IpAddr::V4(a) if a.octets()[..2] == [192, 168]);
     let mut ports: BTreeMap<u32, Sums> = BTreeMap::new();
     for c in all.iter().filter(|c| c.ip_protocol == 6 && private(address(&c.src_ip))) {
-        let s = ports.entry(c.dst_port).or_default();
-        s.pin += c.server_packets;
-        s.pout += c.client_packets;
-        s.bin += c.server_bytes;
-        s.bout += c.client_bytes;
-        s.conns += 1;
+        ports.entry(c.dst_port).or_default().add(c);
     }
     let mut ports: Vec<_> = ports.into_iter().collect();
     ports.sort_by_key(|(port, s)| (std::cmp::Reverse(s.pin + s.pout), *port));

@@ -12,11 +12,7 @@
 use crate::EndedConnection;
 use crate::conn::{CLIENT, SERVER, Side};
 use crate::stats::GapStat;
-
-/// Protobuf wire types.
-const VARINT: u32 = 0;
-const FIXED64: u32 = 1;
-const LEN: u32 = 2;
+use prost::encoding::{WireType, encoded_len_varint};
 
 /// Records take 128 bytes to 16 KiB: a two-byte length prefix.
 const LENGTH_GUESS: usize = 2;
@@ -85,14 +81,14 @@ impl<'a> Fields<'a> {
     }
 
     #[inline(always)]
-    fn key(&mut self, field: u32, wire_type: u32) {
-        self.varint(u64::from(field << 3 | wire_type));
+    fn key(&mut self, field: u32, wire_type: WireType) {
+        self.varint(u64::from(field << 3 | wire_type as u32));
     }
 
     #[inline(always)]
     fn uint(&mut self, field: u32, v: u64) {
         if v != 0 {
-            self.key(field, VARINT);
+            self.key(field, WireType::Varint);
             self.varint(v);
         }
     }
@@ -106,7 +102,7 @@ impl<'a> Fields<'a> {
     #[inline(always)]
     fn optional_uint(&mut self, field: u32, v: Option<u8>) {
         if let Some(v) = v {
-            self.key(field, VARINT);
+            self.key(field, WireType::Varint);
             self.varint(u64::from(v));
         }
     }
@@ -119,7 +115,7 @@ impl<'a> Fields<'a> {
     #[inline(always)]
     fn sfixed64(&mut self, field: u32, v: i64) {
         if v != 0 {
-            self.key(field, FIXED64);
+            self.key(field, WireType::SixtyFourBit);
             self.extend(&v.to_le_bytes());
         }
     }
@@ -127,7 +123,7 @@ impl<'a> Fields<'a> {
     #[inline(always)]
     fn double(&mut self, field: u32, v: f64) {
         if v != 0.0 {
-            self.key(field, FIXED64);
+            self.key(field, WireType::SixtyFourBit);
             self.extend(&v.to_le_bytes());
         }
     }
@@ -135,7 +131,7 @@ impl<'a> Fields<'a> {
     #[inline(always)]
     fn bytes(&mut self, field: u32, v: &[u8]) {
         if !v.is_empty() {
-            self.key(field, LEN);
+            self.key(field, WireType::LengthDelimited);
             self.varint(v.len() as u64);
             self.extend(v);
         }
@@ -170,18 +166,13 @@ impl<'a> Fields<'a> {
 
     /// A packed repeated varint field.
     fn packed(&mut self, field: u32, values: impl Iterator<Item = u64> + Clone) {
-        let len: usize = values.clone().map(varint_len).sum();
+        let len: usize = values.clone().map(encoded_len_varint).sum();
         if len > 0 {
-            self.key(field, LEN);
+            self.key(field, WireType::LengthDelimited);
             self.varint(len as u64);
             values.for_each(|v| self.varint(v));
         }
     }
-}
-
-/// Bytes of `v` as a varint.
-fn varint_len(v: u64) -> usize {
-    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 /// Zigzag encoding of sint32.
