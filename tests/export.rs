@@ -724,11 +724,12 @@ fn app_counters_equal_the_records() {
     }
     let http: Vec<r::Http> = records(dir.path(), T::Http);
     for h in &http {
-        if h.request {
+        if !h.missing_request {
             let known = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
             let method = if known.contains(&h.method.as_str()) { h.method.as_str() } else { "other" };
             add(format!(r#"netcap_http_requests_total{{method="{method}"}}"#));
-        } else {
+        }
+        if !h.missing_response {
             let class = match h.status_code {
                 100..=599 => format!("{}xx", h.status_code / 100),
                 _ => "other".into(),

@@ -98,11 +98,10 @@ pub enum Layer {
     Enip,
     Cip,
     Radius,
-    Http,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 51] = [
+    pub const ALL: [Layer; 50] = [
         Layer::Link,
         Layer::Ethernet,
         Layer::Vlan,
@@ -153,7 +152,6 @@ impl Layer {
         Layer::Enip,
         Layer::Cip,
         Layer::Radius,
-        Layer::Http,
     ];
 
     /// Lower-case name used in `Error` records and summaries.
@@ -209,7 +207,6 @@ impl Layer {
             Layer::Enip => "enip",
             Layer::Cip => "cip",
             Layer::Radius => "radius",
-            Layer::Http => "http",
         }
     }
 }

@@ -125,26 +125,15 @@ fn is_grease(v: u32) -> bool {
 pub enum AppFacts<'a> {
     /// A DNS message: a query's questions (the encoded `questions` entries
     /// are read by [`question_types`]) or a response's RCODE.
-    Dns {
-        response: bool,
-        rcode: u32,
-        questions: Questions<'a>,
-    },
+    Dns { response: bool, rcode: u32, questions: Questions<'a> },
     /// A ClientHello: the highest version offered, and the server name.
-    ClientHello {
-        version: u32,
-        sni: &'a [u8],
-    },
+    ClientHello { version: u32, sni: &'a [u8] },
     /// A ServerHello: the version chosen.
-    ServerHello {
-        version: u32,
-    },
-    HttpRequest {
-        method: &'a [u8],
-    },
-    HttpResponse {
-        status: u32,
-    },
+    ServerHello { version: u32 },
+    /// An HTTP transaction: the request's method (None for a response
+    /// without a request) and the final status (None for a request without
+    /// a response).
+    Http { method: Option<&'a [u8]>, status: Option<u32> },
 }
 
 /// The encoded questions of a DNS record: the record bytes, scanned again
@@ -190,9 +179,10 @@ mod server_hello {
     pub const SELECTED_VERSION: u64 = 17;
 }
 mod http {
-    pub const REQUEST: u64 = 10;
     pub const METHOD: u64 = 11;
     pub const STATUS_CODE: u64 = 14;
+    pub const MISSING_REQUEST: u64 = 45;
+    pub const MISSING_RESPONSE: u64 = 46;
 }
 
 /// Whether a record type feeds the application counters.
@@ -244,14 +234,16 @@ impl<'a> AppFacts<'a> {
                 AppFacts::ServerHello { version: if selected != 0 { selected } else { legacy } }
             }
             RecordType::Http => {
-                let (mut request, mut method, mut status) = (false, &[][..], 0u32);
-                scan(record, stop(http::STATUS_CODE), |tag, f| match (tag, f) {
-                    (http::REQUEST, Field::Varint(v)) => request = v != 0,
+                let (mut method, mut status) = (&[][..], 0u32);
+                let (mut no_request, mut no_response) = (false, false);
+                scan(record, stop(http::MISSING_RESPONSE), |tag, f| match (tag, f) {
                     (http::METHOD, Field::Bytes(b)) => method = b,
                     (http::STATUS_CODE, Field::Varint(v)) => status = v as u32,
+                    (http::MISSING_REQUEST, Field::Varint(v)) => no_request = v != 0,
+                    (http::MISSING_RESPONSE, Field::Varint(v)) => no_response = v != 0,
                     _ => {}
                 })?;
-                if request { AppFacts::HttpRequest { method } } else { AppFacts::HttpResponse { status } }
+                AppFacts::Http { method: (!no_request).then_some(method), status: (!no_response).then_some(status) }
             }
             _ => return Ok(None),
         }))
@@ -299,7 +291,12 @@ mod tests {
         );
         check(
             RecordType::Http,
-            &[("request", http::REQUEST), ("method", http::METHOD), ("status_code", http::STATUS_CODE)],
+            &[
+                ("method", http::METHOD),
+                ("status_code", http::STATUS_CODE),
+                ("missing_request", http::MISSING_REQUEST),
+                ("missing_response", http::MISSING_RESPONSE),
+            ],
         );
         for t in RecordType::all().filter(|t| is_app_record(*t)) {
             assert!(AppFacts::decode(t, &[], false).unwrap().is_some());
@@ -350,14 +347,24 @@ mod tests {
         let bytes = server.encode_to_vec();
         let facts = AppFacts::decode(RecordType::Tlsserverhello, &bytes, true).unwrap();
         assert_eq!(facts, Some(AppFacts::ServerHello { version: 0x0304 }));
-        let get = r::Http { request: true, method: "GET".into(), host: "h".into(), ..Default::default() };
+        let get = r::Http {
+            method: "GET".into(),
+            host: "h".into(),
+            status_code: 204,
+            server: "s".into(),
+            ..Default::default()
+        };
         let bytes = get.encode_to_vec();
         let facts = AppFacts::decode(RecordType::Http, &bytes, true).unwrap();
-        assert_eq!(facts, Some(AppFacts::HttpRequest { method: b"GET" }));
-        let ok = r::Http { status_code: 204, server: "s".into(), ..Default::default() };
-        let bytes = ok.encode_to_vec();
+        assert_eq!(facts, Some(AppFacts::Http { method: Some(b"GET"), status: Some(204) }));
+        let unanswered = r::Http { method: "POST".into(), missing_response: true, ..Default::default() };
+        let bytes = unanswered.encode_to_vec();
         let facts = AppFacts::decode(RecordType::Http, &bytes, false).unwrap();
-        assert_eq!(facts, Some(AppFacts::HttpResponse { status: 204 }));
+        assert_eq!(facts, Some(AppFacts::Http { method: Some(b"POST"), status: None }));
+        let orphan = r::Http { status_code: 200, missing_request: true, ..Default::default() };
+        let bytes = orphan.encode_to_vec();
+        let facts = AppFacts::decode(RecordType::Http, &bytes, true).unwrap();
+        assert_eq!(facts, Some(AppFacts::Http { method: None, status: Some(200) }));
         assert_eq!(AppFacts::decode(RecordType::Udp, &[], false), Ok(None));
         // Cut anywhere: an error or the fields before the cut, never a panic.
         let bytes = hello.encode_to_vec();

@@ -587,13 +587,15 @@ impl Recorder {
                 let i = app::tls_version_index(version);
                 inc(&mut self.tls_server_hellos, i, &m.tls_server_hellos, app::label(app::TLS_VERSIONS, i));
             }
-            AppFacts::HttpRequest { method } => {
-                let i = app::http_method_index(method);
-                inc(&mut self.http_requests, i, &m.http_requests, app::http_method_label(i));
-            }
-            AppFacts::HttpResponse { status } => {
-                let i = app::http_class_index(status);
-                inc(&mut self.http_responses, i, &m.http_responses, app::http_class_label(i));
+            AppFacts::Http { method, status } => {
+                if let Some(method) = method {
+                    let i = app::http_method_index(method);
+                    inc(&mut self.http_requests, i, &m.http_requests, app::http_method_label(i));
+                }
+                if let Some(status) = status {
+                    let i = app::http_class_index(status);
+                    inc(&mut self.http_responses, i, &m.http_responses, app::http_class_label(i));
+                }
             }
         }
         Ok(())
@@ -697,8 +699,7 @@ mod tests {
         }
         r.app(&AppFacts::ClientHello { version: 0x0303, sni: b"a.example" }).unwrap();
         r.app(&AppFacts::ServerHello { version: 0x0303 }).unwrap();
-        r.app(&AppFacts::HttpRequest { method: b"GET" }).unwrap();
-        r.app(&AppFacts::HttpResponse { status: 200 }).unwrap();
+        r.app(&AppFacts::Http { method: Some(b"GET"), status: Some(200) }).unwrap();
         let exposed: std::collections::BTreeSet<String> =
             metrics.registry().gather().iter().map(|f| f.name().to_string()).collect();
         let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/metrics.md")).unwrap();

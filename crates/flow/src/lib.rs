@@ -143,6 +143,32 @@ impl FlowCounters {
     }
 }
 
+/// What the session stage adds to a connection's record: TCP reassembly's
+/// counts and state, and what stream protocols learned (fields of the same
+/// names in the Connection record). Empty for connections the session stage
+/// did not follow.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectionExtras {
+    /// Stream protocol decided by content (a protocol table name); the
+    /// record falls back to the server port's name without one.
+    pub application_protocol: Option<&'static str>,
+    /// Zeek's conn_state; empty: computed from the packet counts (UDP,
+    /// ICMP and other protocols).
+    pub conn_state: &'static str,
+    /// Zeek's history; empty: computed from the packet counts.
+    pub history: String,
+    /// Per direction, client first.
+    pub missed_bytes: [u64; 2],
+    pub retransmissions: [u64; 2],
+    pub depth_exceeded_bytes: [u64; 2],
+    pub overlaps_different_data: u64,
+    pub tls_version: u32,
+    pub tls_cipher: u32,
+    pub tls_server_name: String,
+    pub tls_established: bool,
+    pub tls_resumed: bool,
+}
+
 /// A connection that has ended: turn it into records with
 /// [`EndedConnection::fill_connection`] and [`EndedConnection::fill_flow`].
 #[derive(Debug, Clone)]

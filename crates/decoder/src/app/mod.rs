@@ -4,7 +4,7 @@
 //! (no state, fuzzable, typed errors) in its own module, and a function that
 //! fills that protocol's reusable record from the parse result. This module
 //! dispatches by port, plus cheap content checks for protocols that run on
-//! any port (TLS, DTLS, QUIC, HTTP). Dispatch is a couple of integer comparisons
+//! any port (TLS, DTLS, QUIC). Dispatch is a couple of integer comparisons
 //! for packets of no protocol here; a payload that is routed to a parser and
 //! fails is a decode error of that protocol.
 
@@ -12,7 +12,6 @@ pub mod dhcpv4;
 pub mod dhcpv6;
 pub mod dns;
 pub mod enip;
-pub mod http;
 pub mod modbus;
 pub mod ntp;
 pub mod quic;
@@ -53,7 +52,6 @@ pub(crate) struct Scratch {
     enip: r::Enip,
     cip: r::Cip,
     radius: r::Radius,
-    http: r::Http,
     /// Work buffers of the TLS fingerprints and QUIC decryption.
     pub(crate) tls_work: tls::Work,
     pub(crate) quic_work: quic::Work,
@@ -61,7 +59,7 @@ pub(crate) struct Scratch {
 }
 
 /// The record types this module writes.
-pub const RECORD_TYPES: [RecordType; 22] = [
+pub const RECORD_TYPES: [RecordType; 21] = [
     RecordType::Dns,
     RecordType::Mdns,
     RecordType::Llmnr,
@@ -83,7 +81,6 @@ pub const RECORD_TYPES: [RecordType; 22] = [
     RecordType::Enip,
     RecordType::Cip,
     RecordType::Radius,
-    RecordType::Http,
 ];
 
 /// The flow of the packet an application record comes from.
@@ -169,8 +166,7 @@ app_records!(
     r::Ssdp,
     r::Enip,
     r::Cip,
-    r::Radius,
-    r::Http
+    r::Radius
 );
 
 /// Stamps the record in `$field` of the app scratch with the packet's flow,
@@ -303,8 +299,6 @@ pub(crate) fn tcp(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
         Some(ByPort::Modbus) => modbus::decode(cx, flow, payload),
         Some(ByPort::Enip) => enip::decode(cx, flow, payload, true),
         Some(ByPort::Sip) => sip::decode(cx, flow, payload, true),
-        // HTTP heads on any port, by their first bytes (see http.rs).
-        _ if http::looks_like_head(payload) => http::decode(cx, flow, payload),
         _ => {}
     }
 }

@@ -1,0 +1,266 @@
+//! Stream protocols: the table that describes each one once, and the
+//! interface between TCP reassembly and a protocol's parser.
+//!
+//! A protocol lives in one folder: a pure parser over bytes (no I/O, no
+//! state beyond what it is given; fuzzed), its per-connection state (a
+//! [`StreamParser`]) and the records it fills. Its line in [`PROTOCOLS`]
+//! gives its name (the Connection's `application_protocol`, its error
+//! counters, its port names), the record types it writes, its well-known
+//! TCP ports and its content probe. Adding a protocol is one folder and one
+//! line here.
+//!
+//! Reassembly hands each direction's bytes to the connection's parser in
+//! order, as they arrive: a parser returns how much it consumed and how much
+//! more it needs ([`Parsed`]); the unconsumed rest is kept (bounded) and
+//! handed back, followed by the new bytes, once enough has arrived. Missing
+//! bytes are reported as gaps ([`StreamParser::gap`]); a parser resumes
+//! where its protocol allows (the next message that its probe recognises).
+
+pub mod http;
+pub mod tls;
+
+use crate::emit::Emitter;
+use crate::files::Files;
+use crate::{ConnInfo, ConnectionExtras, PacketTime};
+use netcap_records::RecordType;
+
+/// Which way data flows in a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// From the client (the connection's initiator) to the server.
+    ToServer,
+    /// From the server to the client.
+    ToClient,
+}
+
+impl Direction {
+    /// 0 for [`Direction::ToServer`], 1 for [`Direction::ToClient`] (the
+    /// index of per-direction arrays).
+    pub fn index(self) -> usize {
+        match self {
+            Direction::ToServer => 0,
+            Direction::ToClient => 1,
+        }
+    }
+
+    pub fn other(self) -> Direction {
+        match self {
+            Direction::ToServer => Direction::ToClient,
+            Direction::ToClient => Direction::ToServer,
+        }
+    }
+
+    /// The record enum value of this direction.
+    pub fn record(self) -> netcap_records::Direction {
+        match self {
+            Direction::ToServer => netcap_records::Direction::ClientToServer,
+            Direction::ToClient => netcap_records::Direction::ServerToClient,
+        }
+    }
+}
+
+/// What a parser did with the bytes it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parsed {
+    /// It consumed the first `consumed` bytes (at most all of them). The
+    /// rest is kept and handed back with the next bytes, once at least
+    /// `needed` more have arrived (0: with whatever arrives next).
+    Continue { consumed: usize, needed: usize },
+    /// It wants nothing more of this direction (a TLS handshake done, a
+    /// tunnel after CONNECT): the rest of the direction is skipped without
+    /// copying. `end` and `finish` are still called.
+    Done,
+}
+
+/// A content probe's verdict on the first bytes of a direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// The bytes start a message of this protocol.
+    Yes,
+    /// They do not.
+    No,
+    /// Too few bytes to tell: ask again with more.
+    NeedMore,
+}
+
+/// One stream protocol: everything the layer needs to know about it.
+pub struct Protocol {
+    /// Name in records (Connection `application_protocol`), error counters
+    /// and port names: "HTTP", "TLS".
+    pub name: &'static str,
+    /// Record types its parser writes.
+    pub record_types: &'static [RecordType],
+    /// Well-known TCP ports: their protocol is probed first, and names a
+    /// connection whose content decided nothing.
+    pub tcp_ports: &'static [u16],
+    /// Decides from the first bytes of a direction whether they belong to
+    /// this protocol. Cheap; called on the first data of every connection.
+    pub probe: fn(Direction, &[u8]) -> Probe,
+    /// A parser for one connection.
+    pub new_parser: fn() -> Box<dyn StreamParser>,
+}
+
+/// Every stream protocol, in probing order (after the port's own).
+pub static PROTOCOLS: &[&Protocol] = &[&http::PROTOCOL, &tls::PROTOCOL];
+
+/// The protocol of a name in [`PROTOCOLS`].
+pub fn protocol_named(name: &str) -> Option<&'static Protocol> {
+    PROTOCOLS.iter().copied().find(|p| p.name.eq_ignore_ascii_case(name))
+}
+
+/// Name of the stream protocol whose well-known TCP port is `port`.
+pub fn tcp_port_name(port: u16) -> Option<&'static str> {
+    PROTOCOLS.iter().find(|p| p.tcp_ports.contains(&port)).map(|p| p.name)
+}
+
+/// A parser's state for one connection (both directions).
+///
+/// Calls come in capture order. `parse` gets each direction's bytes in
+/// stream order; after `gap(dir, n)` the next bytes of `dir` start `n`
+/// bytes after the previous ones. `end(dir)` says a direction is over (FIN,
+/// RST, or the connection ended) and hands over its unconsumed rest;
+/// `finish` comes once, last, when the connection ends: emit whatever is
+/// pending (a request without a response).
+pub trait StreamParser: Send {
+    fn parse(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8]) -> Parsed;
+    fn gap(&mut self, cx: &mut ParseContext<'_>, dir: Direction, len: u64);
+    fn end(&mut self, cx: &mut ParseContext<'_>, dir: Direction, rest: &[u8]);
+    fn finish(&mut self, cx: &mut ParseContext<'_>);
+    /// What the parser learned for the Connection record (TLS outcome).
+    fn facts(&self, _facts: &mut ConnectionExtras) {}
+    /// Heap bytes the parser holds beyond its own struct (buffered messages,
+    /// open files), for the shard's memory cap.
+    fn memory(&self) -> usize {
+        0
+    }
+}
+
+/// Per-protocol parse-error counts of a shard, indexed like [`PROTOCOLS`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProtocolErrors {
+    pub errors: Vec<u64>,
+}
+
+impl ProtocolErrors {
+    pub fn merge(&mut self, other: &ProtocolErrors) {
+        if self.errors.len() < other.errors.len() {
+            self.errors.resize(other.errors.len(), 0);
+        }
+        for (a, b) in self.errors.iter_mut().zip(&other.errors) {
+            *a += b;
+        }
+    }
+}
+
+/// What a parser works with besides its bytes: the connection, where records
+/// and files go, and the capture time of the bytes.
+pub struct ParseContext<'a> {
+    pub conn: &'a ConnInfo,
+    pub emit: &'a mut Emitter,
+    pub files: &'a mut Files,
+    /// The packet being processed (the latest bytes came with it).
+    pub now: PacketTime,
+    /// For the bytes handed to `parse` (or `end`): (offset, packet) pairs in
+    /// offset order, the packet each run of bytes starting at that offset
+    /// came with. Empty means all came with `now`.
+    pub times: &'a [(usize, PacketTime)],
+    /// Index of the parser's protocol in [`PROTOCOLS`] (error counts).
+    pub protocol: usize,
+    pub errors: &'a mut ProtocolErrors,
+}
+
+impl ParseContext<'_> {
+    /// The packet that carried byte `offset` of the bytes being parsed.
+    pub fn time_at(&self, offset: usize) -> PacketTime {
+        match self.times.partition_point(|&(start, _)| start <= offset) {
+            0 => self.times.first().map_or(self.now, |&(_, t)| t),
+            i => self.times[i - 1].1,
+        }
+    }
+
+    /// Counts a parse error of this protocol (malformed message, a bound
+    /// hit). The parser resumes where it can.
+    pub fn error(&mut self) {
+        if self.errors.errors.len() <= self.protocol {
+            self.errors.errors.resize(PROTOCOLS.len().max(self.protocol + 1), 0);
+        }
+        self.errors.errors[self.protocol] += 1;
+    }
+}
+
+/// A context for parser tests and fuzzing: a connection 10.0.0.1:40000 ->
+/// 10.0.0.2:80 (first frame 1), every record type wanted, no file
+/// extraction.
+pub struct TestHarness {
+    pub conn: ConnInfo,
+    pub emit: Emitter,
+    pub files: Files,
+    pub errors: ProtocolErrors,
+    pub now: PacketTime,
+}
+
+impl Default for TestHarness {
+    fn default() -> Self {
+        TestHarness {
+            conn: ConnInfo {
+                client_ip: std::net::IpAddr::from([10, 0, 0, 1]),
+                client_port: 40000,
+                server_ip: std::net::IpAddr::from([10, 0, 0, 2]),
+                server_port: 80,
+                first: PacketTime { timestamp_ns: 1_000_000_000, frame: 1 },
+                community_id: "1:test".into(),
+            },
+            emit: Emitter::all(),
+            files: Files::new(crate::files::FileConfig::default(), 0),
+            errors: ProtocolErrors::default(),
+            now: PacketTime { timestamp_ns: 1_000_000_000, frame: 1 },
+        }
+    }
+}
+
+impl TestHarness {
+    /// A parse context over the harness (all bytes came with `now`).
+    pub fn cx(&mut self) -> ParseContext<'_> {
+        ParseContext {
+            conn: &self.conn,
+            emit: &mut self.emit,
+            files: &mut self.files,
+            now: self.now,
+            times: &[],
+            protocol: 0,
+            errors: &mut self.errors,
+        }
+    }
+
+    /// Feeds `data` to `parser` the way reassembly does: keeps the
+    /// unconsumed rest and hands it back with the next bytes. Returns the
+    /// rest still unconsumed after the last call. `chunk` cuts `data` into
+    /// pieces of at most that many bytes (every segmentation must give the
+    /// same records).
+    pub fn feed(
+        &mut self,
+        parser: &mut dyn StreamParser,
+        dir: Direction,
+        data: &[u8],
+        chunk: usize,
+        pending: &mut Vec<u8>,
+    ) -> bool {
+        let mut done = false;
+        for piece in data.chunks(chunk.max(1)) {
+            if done {
+                break;
+            }
+            pending.extend_from_slice(piece);
+            match parser.parse(&mut self.cx(), dir, pending) {
+                Parsed::Continue { consumed, .. } => {
+                    pending.drain(..consumed.min(pending.len()));
+                }
+                Parsed::Done => {
+                    pending.clear();
+                    done = true;
+                }
+            }
+        }
+        done
+    }
+}
