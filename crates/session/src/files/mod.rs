@@ -138,8 +138,14 @@ impl OpenFile {
     /// ended where its framing said (the file is complete if, besides,
     /// nothing was missing).
     pub fn finish(self, cx: &mut ParseContext<'_>, complete: bool) -> FileOutcome {
-        let _ = (cx, complete, self.first, &self.start);
-        FileOutcome { file_id: self.id, ..FileOutcome::default() }
+        // Stand-in until content decoding lands: the bytes as sent.
+        let _ = (cx, complete, self.first, self.missing_bytes);
+        FileOutcome {
+            file_id: self.id,
+            filename: self.start.filename,
+            seen_bytes: self.encoded_bytes,
+            ..FileOutcome::default()
+        }
     }
 
     /// Heap bytes held (decoder state, buffers), for the memory cap.

@@ -233,10 +233,12 @@ impl TestHarness {
     }
 
     /// Feeds `data` to `parser` the way reassembly does: keeps the
-    /// unconsumed rest and hands it back with the next bytes. Returns the
-    /// rest still unconsumed after the last call. `chunk` cuts `data` into
-    /// pieces of at most that many bytes (every segmentation must give the
-    /// same records).
+    /// unconsumed rest in `pending` and hands it back with the next bytes.
+    /// `chunk` cuts `data` into pieces of at most that many bytes (every
+    /// segmentation must give the same records). Unlike reassembly, it calls
+    /// `parse` after every piece, whatever `needed` said: parsers must cope
+    /// with being asked early. Returns true once the parser said
+    /// [`Parsed::Done`].
     pub fn feed(
         &mut self,
         parser: &mut dyn StreamParser,
