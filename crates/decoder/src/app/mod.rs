@@ -46,7 +46,6 @@ pub(crate) struct Scratch {
     dtls_client_hello: r::DtlsClientHello,
     dtls_server_hello: r::DtlsServerHello,
     certificate: r::TlsCertificate,
-    quic: r::QuicInitial,
     syslog: r::Syslog,
     ssdp: r::Ssdp,
     enip: r::Enip,
@@ -54,12 +53,11 @@ pub(crate) struct Scratch {
     radius: r::Radius,
     /// Work buffers of the TLS fingerprints and QUIC decryption.
     pub(crate) tls_work: tls::Work,
-    pub(crate) quic_work: quic::Work,
     pub(crate) dns_spares: dns::Spares,
 }
 
 /// The record types this module writes.
-pub const RECORD_TYPES: [RecordType; 21] = [
+pub const RECORD_TYPES: [RecordType; 20] = [
     RecordType::Dns,
     RecordType::Mdns,
     RecordType::Llmnr,
@@ -75,7 +73,6 @@ pub const RECORD_TYPES: [RecordType; 21] = [
     RecordType::Tlscertificate,
     RecordType::Dtlsclienthello,
     RecordType::Dtlsserverhello,
-    RecordType::Quicinitial,
     RecordType::Syslog,
     RecordType::Ssdp,
     RecordType::Enip,
@@ -161,7 +158,6 @@ app_records!(
     r::DtlsClientHello,
     r::DtlsServerHello,
     r::TlsCertificate,
-    r::QuicInitial,
     r::Syslog,
     r::Ssdp,
     r::Enip,
@@ -275,10 +271,9 @@ pub(crate) fn udp(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
         Some(ByPort::Radius) => radius::decode(cx, flow, payload),
         Some(ByPort::Modbus) | None => {
             // Port-independent protocols, recognised by their first bytes.
+            // QUIC Initials are the session stage's (crates/session).
             if tls::looks_like_dtls(payload) {
                 tls::decode_dtls(cx, flow, payload);
-            } else if quic::looks_like_initial(payload) {
-                quic::decode(cx, flow, payload);
             }
         }
     }
