@@ -752,3 +752,41 @@ fn fuzz_entry_survives_fragment_soup() {
         fuzz_entry(&input);
     }
 }
+
+#[test]
+fn test_harness_feed_gives_the_same_transactions() {
+    let requests: &[u8] =
+        b"GET /1 HTTP/1.1\r\n\r\nPOST /2 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcHEAD /3 HTTP/1.1\r\n\r\n";
+    let responses: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n\
+HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n";
+    let summary = |records: &[HttpRecord]| -> Vec<(u32, String, u32, u64, u64, u32)> {
+        records
+            .iter()
+            .map(|r| {
+                (
+                    r.trans_depth,
+                    r.request_uri.clone(),
+                    r.status_code,
+                    r.request_body_len,
+                    r.response_body_len,
+                    r.info_code,
+                )
+            })
+            .collect()
+    };
+    let expected = summary(&run(&[Data(ToServer, requests), Data(ToClient, responses)], usize::MAX).records);
+    assert_eq!(
+        expected,
+        [(1, "/1".into(), 200, 0, 2, 0), (2, "/2".into(), 201, 3, 1, 100), (3, "/3".into(), 200, 0, 0, 0)]
+    );
+    for chunk in 1..=responses.len() {
+        let mut h = TestHarness::default();
+        let mut parser = Http::default();
+        let (mut to_server, mut to_client) = (Vec::new(), Vec::new());
+        assert!(!h.feed(&mut parser, ToServer, requests, chunk, &mut to_server));
+        assert!(!h.feed(&mut parser, ToClient, responses, chunk, &mut to_client));
+        parser.finish(&mut h.cx());
+        assert_eq!(summary(&h.emit.decoded(RecordType::Http)), expected, "chunk size {chunk}");
+        assert_eq!(h.errors.errors.iter().sum::<u64>(), 0);
+    }
+}
