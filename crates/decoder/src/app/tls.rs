@@ -366,8 +366,10 @@ pub struct ServerHello<'a> {
 pub fn parse_server_hello(b: &[u8]) -> Option<ServerHello<'_>> {
     let version = super::be16(b, 0)?;
     let random = b.get(2..34)?;
-    // TLS 1.3 drafts before 22 have no session ID and no compression method.
-    let draft = (0x7f00..0x7f16).contains(&version);
+    // TLS 1.3 drafts before 22 have no session ID and no compression
+    // method; some draft servers put 0x0304 in the version (RFC 8446 servers
+    // put 0x0303 there and 0x0304 in supported_versions).
+    let draft = (0x7f00..0x7f16).contains(&version) || version == 0x0304;
     let (session_id, at) = if draft {
         (None, 34)
     } else {
@@ -1152,6 +1154,11 @@ mod tests {
         assert_eq!(r.ja3s, "771,49199,65281");
         assert_eq!(r.ja3s_hash, "fbe78c619e7ea20046131294ad087f05");
         assert!(!fill_server_hello(&mut r, &mut work, 0x0303, &body[..40]));
+        // A TLS 1.3 draft server (draft 14: 0x0304 in the version, no session
+        // id, no compression): TLS_AES_128_GCM_SHA256, supported_versions.
+        let draft = unhex("0304333333333333333333333333333333333333333333333333333333333333333313010006002b00020304");
+        let sh = parse_server_hello(&draft).unwrap();
+        assert_eq!((sh.session_id, sh.cipher.0, sh.ext.map(<[u8]>::len)), (None, 0x1301, Some(6)));
     }
 
     #[test]

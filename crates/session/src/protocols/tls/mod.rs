@@ -7,8 +7,9 @@
 //! many bytes it still needs). Handshake messages (4-byte header: type,
 //! 24-bit length) may span records and records may hold several messages:
 //! they are reassembled per direction. A record's `timestamp_ns` and `frame`
-//! are those of the packet that carried the message's last byte, the frame
-//! at which Wireshark shows a reassembled message. The hello and certificate
+//! are those of the packet that completed the message: the one carrying the
+//! last byte of the TLS record in which the message ends (a record's content
+//! is used once the record is whole), the frame at which Wireshark shows it. The hello and certificate
 //! records are filled by netcap-decoder's TLS code
 //! ([`netcap_decoder::app::tls`]), shared with DTLS and QUIC.
 //!
@@ -52,7 +53,9 @@
 //!   followed (the second Finished); for TLS 1.3 (the ServerHello selected
 //!   it), both sides sent an ApplicationData record (the server's encrypted
 //!   flight and the client's Finished; ChangeCipherSpec is ignored, as the
-//!   RFC 8446 compatibility mode sends it meaninglessly); for SSL 2.0, the
+//!   RFC 8446 compatibility mode sends it meaninglessly; like Zeek, any
+//!   version above TLS 1.2, drafts and vendor variants included, counts as
+//!   TLS 1.3); for SSL 2.0, the
 //!   client sent its ClientMasterKey. A fatal alert seen in clear before
 //!   that prevents it.
 //! - `tls_resumed`: for SSL 3.0 to TLS 1.2, the ServerHello echoes the
@@ -318,7 +321,7 @@ impl Tls {
                 CHANGE_CIPHER_SPEC => self.change_cipher_spec(dir),
                 // Level 2 is fatal; alerts in clear come before encryption.
                 ALERT if body.chunks_exact(2).any(|a| a[0] == 2) && !self.established => self.fatal_alert = true,
-                HANDSHAKE => self.handshake(cx, dir, record_version, body, at + 5),
+                HANDSHAKE => self.handshake(cx, dir, record_version, body, at + 5 + len - 1),
                 _ => {}
             }
             at += 5 + len;
@@ -435,21 +438,22 @@ impl Tls {
         }
     }
 
-    /// The content of a handshake record that starts at `offset` in the data.
+    /// The content of a handshake record whose last byte is at `last` in the
+    /// data: the messages it completes are stamped with that byte's packet
+    /// (a record is only used once whole; Wireshark shows them there too).
     fn handshake(
         &mut self,
         cx: &mut ParseContext<'_>,
         dir: Direction,
         record_version: u16,
         mut body: &[u8],
-        mut offset: usize,
+        last: usize,
     ) {
         let d = dir.index();
         // The rest of an oversize message.
         let skip = self.sides[d].skip.min(body.len());
         self.sides[d].skip -= skip;
         body = &body[skip..];
-        offset += skip;
         // Complete the message begun in earlier records.
         if !self.sides[d].message.is_empty() {
             let mut message = std::mem::take(&mut self.sides[d].message);
@@ -457,7 +461,6 @@ impl Tls {
                 let n = (4 - message.len()).min(body.len());
                 message.extend_from_slice(&body[..n]);
                 body = &body[n..];
-                offset += n;
             }
             if message.len() >= 4 {
                 let total = 4 + be24(&message[1..]);
@@ -466,16 +469,14 @@ impl Tls {
                     let n = (total - message.len()).min(body.len());
                     self.sides[d].skip = total - message.len() - n;
                     body = &body[n..];
-                    offset += n;
                     message.clear();
                 } else {
                     let n = (total - message.len()).min(body.len());
                     message.reserve_exact(total - message.len());
                     message.extend_from_slice(&body[..n]);
                     body = &body[n..];
-                    offset += n;
                     if message.len() == total {
-                        self.message(cx, dir, record_version, &message, offset - 1);
+                        self.message(cx, dir, record_version, &message, last);
                         message.clear();
                     }
                 }
@@ -502,13 +503,12 @@ impl Tls {
                 self.sides[d].message.extend_from_slice(body);
                 return;
             };
-            self.message(cx, dir, record_version, message, offset + total - 1);
+            self.message(cx, dir, record_version, message, last);
             body = &body[total..];
-            offset += total;
         }
     }
 
-    /// One whole handshake message whose last byte is at `last` in the data.
+    /// One whole handshake message, stamped with the packet of byte `last`.
     fn message(&mut self, cx: &mut ParseContext<'_>, dir: Direction, record_version: u16, message: &[u8], last: usize) {
         let body = message.get(4..).unwrap_or_default();
         match message.first().copied() {
@@ -576,7 +576,9 @@ impl Tls {
         }
         self.version = version;
         self.cipher = u32::from(sh.cipher.0);
-        self.tls13 = version == 0x0304 || version >> 8 == 0x7f;
+        // As Zeek: any version above TLS 1.2 (drafts, vendor variants such
+        // as 0xfb1a) is TLS 1.3-like.
+        self.tls13 = !matches!(version, 0x0002 | 0x0300..=0x0303);
         self.resumed = if self.tls13 {
             psk
         } else {

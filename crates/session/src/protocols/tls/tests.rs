@@ -300,14 +300,10 @@ fn certificate_message_spanning_three_records() {
     assert_eq!(out.errors, 0);
 }
 
-#[test]
-fn message_completion_is_stamped_with_the_packet_of_its_last_byte() {
-    // The Certificate message spans three records in three packets: its
-    // record gets the third packet's frame and time.
-    let cert = certificate(&[LEAF_DER]);
-    let bytes = handshake_records(&cert, &[100, 100]);
-    let split = [0, bytes.len() / 3, 2 * bytes.len() / 3];
-    let times: Vec<(usize, PacketTime)> = split
+/// Parses `bytes` in one call, its runs starting at `starts` carried by
+/// frames 7, 8, ...
+fn parse_in_packets(bytes: &[u8], starts: &[usize]) -> TestHarness {
+    let times: Vec<(usize, PacketTime)> = starts
         .iter()
         .enumerate()
         .map(|(i, &at)| (at, PacketTime { timestamp_ns: 10 + i as i64, frame: 7 + i as u64 }))
@@ -316,9 +312,32 @@ fn message_completion_is_stamped_with_the_packet_of_its_last_byte() {
     let mut parser = Tls::default();
     let mut cx = h.cx();
     cx.times = &times;
-    assert_eq!(parser.parse(&mut cx, S, &bytes), Parsed::Continue { consumed: bytes.len(), needed: 5 });
+    assert_eq!(parser.parse(&mut cx, S, bytes), Parsed::Continue { consumed: bytes.len(), needed: 5 });
+    h
+}
+
+#[test]
+fn messages_are_stamped_with_the_packet_completing_their_record() {
+    // A Certificate message over three records in three packets: the third.
+    let bytes = handshake_records(&certificate(&[LEAF_DER]), &[100, 100]);
+    let h = parse_in_packets(&bytes, &[0, 150, 300]);
     let certs: Vec<r::TlsCertificate> = h.emit.decoded(RecordType::Tlscertificate);
     assert_eq!((certs[0].frame, certs[0].timestamp_ns), (9, 12));
+    // ServerHello and Certificate in one record whose second packet begins
+    // after the ServerHello: both at the record's completion (as tshark,
+    // which dissects a record once reassembled).
+    let flight = [server_hello(&[]), certificate(&[LEAF_DER])].concat();
+    let bytes = record(HANDSHAKE, &flight);
+    let h = parse_in_packets(&bytes, &[0, 200]);
+    let sh: Vec<r::TlsServerHello> = h.emit.decoded(RecordType::Tlsserverhello);
+    let certs: Vec<r::TlsCertificate> = h.emit.decoded(RecordType::Tlscertificate);
+    assert_eq!((sh[0].frame, certs[0].frame), (8, 8));
+    // Two records: the ServerHello's record completes in the first packet.
+    let bytes = handshake_records(&flight, &[server_hello(&[]).len()]);
+    let h = parse_in_packets(&bytes, &[0, 200]);
+    let sh: Vec<r::TlsServerHello> = h.emit.decoded(RecordType::Tlsserverhello);
+    let certs: Vec<r::TlsCertificate> = h.emit.decoded(RecordType::Tlscertificate);
+    assert_eq!((sh[0].frame, certs[0].frame), (7, 8));
 }
 
 /// A full TLS 1.2 handshake, then application data.
