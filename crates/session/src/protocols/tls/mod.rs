@@ -9,9 +9,9 @@
 //! they are reassembled per direction. A record's `timestamp_ns` and `frame`
 //! are those of the packet that completed the message: the one carrying the
 //! last byte of the TLS record in which the message ends (a record's content
-//! is used once the record is whole), the frame at which Wireshark shows it. The hello and certificate
-//! records are filled by netcap-decoder's TLS code
-//! ([`netcap_decoder::app::tls`]), shared with DTLS and QUIC.
+//! is used once the record is whole), the frame at which Wireshark shows
+//! it. The hello and certificate records are filled by netcap-decoder's TLS
+//! code ([`netcap_decoder::app::tls`]), shared with DTLS and QUIC.
 //!
 //! Once a direction's records are encrypted, nothing more can be read from
 //! it: the parser returns [`Parsed::Done`] at the header of the first
@@ -55,9 +55,8 @@
 //!   flight and the client's Finished; ChangeCipherSpec is ignored, as the
 //!   RFC 8446 compatibility mode sends it meaninglessly; like Zeek, any
 //!   version above TLS 1.2, drafts and vendor variants included, counts as
-//!   TLS 1.3); for SSL 2.0, the
-//!   client sent its ClientMasterKey. A fatal alert seen in clear before
-//!   that prevents it.
+//!   TLS 1.3); for SSL 2.0, the client sent its ClientMasterKey. A fatal
+//!   alert seen in clear before that prevents it.
 //! - `tls_resumed`: for SSL 3.0 to TLS 1.2, the ServerHello echoes the
 //!   ClientHello's non-empty session id, or the handshake is abbreviated
 //!   (the server's ChangeCipherSpec comes without a ServerHelloDone before
