@@ -4,7 +4,9 @@
 //! (no state, fuzzable, typed errors) in its own module, and a function that
 //! fills that protocol's reusable record from the parse result. This module
 //! dispatches by port, plus cheap content checks for protocols that run on
-//! any port (TLS, DTLS, QUIC). Dispatch is a couple of integer comparisons
+//! any port (DTLS, QUIC). TLS over TCP is not here: its messages span
+//! segments, and the session stage parses it from the reassembled stream
+//! (with the filling functions of [`tls`]). Dispatch is a couple of integer comparisons
 //! for packets of no protocol here; a payload that is routed to a parser and
 //! fails is a decode error of that protocol.
 
@@ -41,8 +43,6 @@ pub(crate) struct Scratch {
     snmp: r::Snmp,
     sip: r::Sip,
     modbus: r::Modbus,
-    client_hello: r::TlsClientHello,
-    server_hello: r::TlsServerHello,
     dtls_client_hello: r::DtlsClientHello,
     dtls_server_hello: r::DtlsServerHello,
     certificate: r::TlsCertificate,
@@ -57,7 +57,7 @@ pub(crate) struct Scratch {
 }
 
 /// The record types this module writes.
-pub const RECORD_TYPES: [RecordType; 20] = [
+pub const RECORD_TYPES: [RecordType; 18] = [
     RecordType::Dns,
     RecordType::Mdns,
     RecordType::Llmnr,
@@ -68,8 +68,7 @@ pub const RECORD_TYPES: [RecordType; 20] = [
     RecordType::Snmp,
     RecordType::Sip,
     RecordType::Modbus,
-    RecordType::Tlsclienthello,
-    RecordType::Tlsserverhello,
+    // Certificates of DTLS handshakes (TLS over TCP: the session stage).
     RecordType::Tlscertificate,
     RecordType::Dtlsclienthello,
     RecordType::Dtlsserverhello,
@@ -153,8 +152,6 @@ app_records!(
     r::Snmp,
     r::Sip,
     r::Modbus,
-    r::TlsClientHello,
-    r::TlsServerHello,
     r::DtlsClientHello,
     r::DtlsServerHello,
     r::TlsCertificate,
@@ -283,10 +280,6 @@ pub(crate) fn udp(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
 pub(crate) fn tcp(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
     if payload.is_empty() || !any_enabled(cx) {
         return;
-    }
-    // TLS first: a handshake record on any port.
-    if tls::looks_like_handshake(payload) {
-        return tls::decode_tcp(cx, flow, payload);
     }
     match tcp_port(flow.dst_port).or_else(|| tcp_port(flow.src_port)) {
         Some(ByPort::Dns) => dns::decode(cx, flow, payload, dns::Variant::Dns, true),
