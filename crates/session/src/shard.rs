@@ -121,13 +121,16 @@ impl Shard {
     /// appended to `ended`, their records' extras filled.
     pub fn observe(&mut self, p: &SessionPacket<'_>, emit: &mut Emitter, ended: &mut Vec<EndedConnection>) {
         let frame = p.packet.frame;
-        if p.reassembled {
-            if let Some(joined) = self.flows.find(&p.key, p.from_a) {
-                emit.set_context(frame, joined.first_frame);
-                self.analyzers(|a| a.observe(p, &joined, emit));
-            }
+        if p.reassembled
+            && let Some(joined) = self.flows.find(&p.key, p.from_a)
+        {
+            emit.set_context(frame, joined.first_frame);
+            self.analyzers(|a| a.observe(p, &joined, emit));
             return;
         }
+        // A reassembled datagram whose connection the table does not have
+        // (its first fragment was too short for the ports) joins the table
+        // itself.
         let start = ended.len();
         let joined = self.flows.observe_keyed(&p.packet, p.key, p.from_a, ended);
         self.ended(&mut ended[start..], frame, emit);

@@ -19,11 +19,24 @@
 //!   one of the last [`RECENT`] delivered segments covered (a 64-bit hash of
 //!   each is kept, not the bytes). Overlaps whose bytes differ are counted
 //!   (`overlaps_different_data`).
-//! - Gaps: holes are waited for until the connection ends, the queue must
-//!   make room, or the direction is closed; then the queued data is
-//!   delivered with the holes reported as gaps (`missed_bytes`). At the end,
-//!   data the peer acknowledged beyond the last byte seen also counts as
-//!   missed (as Zeek counts it).
+//! - Gaps: a hole is waited for until the peer acknowledges past it while
+//!   data waits above it (the receiver got the bytes: the capture lost
+//!   them); then it is skipped as a gap and what follows delivered at once,
+//!   as tshark's follow and Zeek skip holes. When the connection ends, a
+//!   direction whose peer acknowledged nothing at all (a one-sided capture:
+//!   nothing says otherwise) has its holes skipped; otherwise data still
+//!   waiting above a hole is not delivered (tshark's follow shows the same
+//!   bytes). Holes and undelivered data count as `missed_bytes`, and so does
+//!   data the peer acknowledged beyond the last byte seen (as Zeek counts
+//!   it).
+//! - Bounds: out-of-order data is held up to [`ReassemblyConfig::max_queued`]
+//!   bytes per direction and within the shard's memory cap; beyond, holes
+//!   are given up as gaps at once, the queued data delivered.
+//! - Window: a hole larger than [`MAX_JUMP`] that no acknowledgment covers
+//!   is never skipped: the data beyond it is out of any plausible window (a
+//!   stray or crafted packet, not lost data) and is dropped and counted
+//!   (`out_of_window`), so one bad sequence number cannot turn hundreds of
+//!   megabytes into "missed" bytes.
 //! - Depth: bytes beyond [`ReassemblyConfig::depth`] of a direction are not
 //!   reassembled (counted in `depth_exceeded_bytes`).
 
@@ -32,6 +45,11 @@ use std::collections::VecDeque;
 
 /// Delivered segments whose (range, hash) are kept to check retransmissions.
 pub const RECENT: usize = 4;
+
+/// How far ahead of the delivery point a segment may start without the
+/// peer's acknowledgment vouching for it: larger than any TCP window seen in
+/// practice (window scaling allows 1 GiB, stacks use a few MiB at most).
+pub const MAX_JUMP: u64 = 64 << 20;
 
 /// Bounds of one direction's reassembly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +94,8 @@ pub struct HalfCounters {
     pub depth_exceeded_bytes: u64,
     /// Times the queue had to deliver with holes to make room.
     pub queue_flushes: u64,
+    /// Segments dropped as out of any plausible window.
+    pub out_of_window: u64,
     /// Bytes delivered.
     pub delivered_bytes: u64,
 }
@@ -107,6 +127,8 @@ pub struct HalfStream {
     fin: Option<u64>,
     /// Highest stream offset seen (end of the furthest segment).
     highest: u64,
+    /// Highest stream offset the peer acknowledged.
+    peer_acked: u64,
     /// Out-of-order segments, sorted by offset, not overlapping.
     queue: VecDeque<Queued>,
     queued_bytes: usize,
@@ -177,6 +199,22 @@ impl HalfStream {
     /// The stream offset the peer's acknowledgment number `ack` stands for.
     pub fn ack_offset(&self, ack: u32) -> Option<u64> {
         self.offset_of(ack)
+    }
+
+    /// The peer acknowledged this direction up to sequence number `ack`.
+    /// If data waits behind a hole the acknowledgment covers, the receiver
+    /// got past the hole (the capture lost it): the hole is skipped as a gap
+    /// and what follows delivered, now rather than at the connection's end.
+    pub fn peer_ack(&mut self, ack: u32, out: &mut dyn FnMut(Chunk<'_>)) {
+        let Some(offset) = self.offset_of(ack) else { return };
+        if offset.wrapping_sub(self.next) >= 1 << 31 {
+            // Behind the delivery point: says nothing new.
+            return;
+        }
+        self.peer_acked = self.peer_acked.max(offset);
+        if !self.closed && !self.queue.is_empty() {
+            self.skip_holes(offset, false, out);
+        }
     }
 
     /// Whether the bytes are delivered (the default) or only counted: once
@@ -334,12 +372,17 @@ impl HalfStream {
         let end = start + payload.len() as u64;
         let limit = if self.skip_bytes { config.max_queued } else { room.min(config.max_queued) };
         let needs = if self.skip_bytes { 0 } else { payload.len() };
-        if end - self.next > config.max_queued as u64 || self.queued_bytes + needs > limit {
-            // No room to wait for the hole: deliver what is queued (holes
-            // as gaps), then this segment after its own hole.
+        if self.queued_bytes + needs > limit {
+            // No room to wait for holes: give them up as gaps now (those
+            // that are plausible), then place this segment.
             self.counters.queue_flushes += 1;
-            self.flush(out);
+            self.skip_holes(self.peer_acked, true, out);
+            self.drop_queue();
             if start > self.next {
+                if start - self.next > MAX_JUMP && start > self.peer_acked {
+                    self.counters.out_of_window += 1;
+                    return;
+                }
                 self.gap(start - self.next, out);
             }
             self.deliver(start, payload, time, out);
@@ -393,25 +436,56 @@ impl HalfStream {
         self.next += len;
     }
 
-    /// Delivers everything queued, holes as gaps; the queue is empty after.
-    pub fn flush(&mut self, out: &mut dyn FnMut(Chunk<'_>)) {
+    /// Skips the holes in front of queued data that `acked` covers (with
+    /// `force`, also those no larger than [`MAX_JUMP`]), delivering the data
+    /// after each; stops at the first hole it may not skip.
+    fn skip_holes(&mut self, acked: u64, force: bool, out: &mut dyn FnMut(Chunk<'_>)) {
         while let Some(first) = self.queue.front() {
             if first.offset > self.next {
-                let len = first.offset - self.next;
-                self.gap(len, out);
+                let hole = first.offset - self.next;
+                if acked <= self.next && !(force && hole <= MAX_JUMP) {
+                    break;
+                }
+                self.gap(hole, out);
             }
             self.drain(out);
         }
     }
 
-    /// Ends the direction: flushes the queue, counts acknowledged bytes
-    /// never seen (`peer_ack`: the highest stream offset the peer
-    /// acknowledged, if any), and closes it. Later segments are ignored.
+    /// Drops what is still queued (behind a hole that stays), counting it.
+    fn drop_queue(&mut self) {
+        if let Some(last) = self.queue.back() {
+            let first = self.queue.front().map_or(self.next, |q| q.offset);
+            if first - self.next > MAX_JUMP && first > self.peer_acked {
+                self.counters.out_of_window += 1;
+            } else {
+                self.counters.missed_bytes += last.end() - self.next;
+            }
+            self.queue.clear();
+            self.queued_bytes = 0;
+        }
+    }
+
+    /// Delivers everything queued that may be (holes as gaps, see
+    /// [`HalfStream::end`]'s rule for a peer that acknowledged nothing);
+    /// the queue is empty after.
+    pub fn flush(&mut self, out: &mut dyn FnMut(Chunk<'_>)) {
+        self.skip_holes(self.peer_acked, true, out);
+        self.drop_queue();
+    }
+
+    /// Ends the direction: delivers what the queue may still deliver (see
+    /// the module documentation), counts acknowledged bytes never seen
+    /// (`peer_ack`: the highest stream offset the peer acknowledged, None if
+    /// it acknowledged nothing), and closes it. Later segments are ignored.
     pub fn end(&mut self, peer_ack: Option<u64>, out: &mut dyn FnMut(Chunk<'_>)) {
         if self.closed {
             return;
         }
-        self.flush(out);
+        if peer_ack.is_none() {
+            self.skip_holes(self.peer_acked, true, out);
+        }
+        self.drop_queue();
         // A FIN takes one sequence number; data the peer acknowledged beyond
         // what was seen went by unseen.
         let seen_end = self.highest.max(self.next);

@@ -143,6 +143,7 @@ fn gaps_are_delivered_at_the_end_and_counted() {
     h.push(2, 101, "", b"VERY");
     h.push(3, 109, "", b"DATA");
     assert_eq!(h.text(), "VERY");
+    // Nothing from the peer: the hole is skipped.
     h.end(None);
     assert_eq!(h.text(), "VERY????DATA");
     assert_eq!(h.out.gaps, [(4, 4)]);
@@ -213,12 +214,12 @@ fn depth_stops_reassembly() {
 #[test]
 fn queue_bound_delivers_with_holes() {
     let mut h = Half::new();
-    h.config.max_queued = 8;
+    h.config.max_queued = 6;
     h.push(1, 0, "S", b"");
     h.push(2, 3, "", b"cd");
     h.push(3, 7, "", b"gh");
     assert_eq!(h.text(), "");
-    // Too far ahead: what is queued goes out with its holes, then this.
+    // No room: what is queued goes out with its holes, then this.
     h.push(4, 11, "", b"klmn");
     assert_eq!(h.text(), "??cd??gh??klmn");
     assert_eq!(h.h.counters.queue_flushes, 1);
@@ -280,4 +281,74 @@ fn any_arrival_order_gives_the_same_stream() {
         assert_eq!(h.out.stream, data, "order {order:?}");
         assert_eq!(h.h.counters.overlaps_different_data, 0);
     }
+}
+
+#[test]
+fn segments_far_beyond_the_window_are_dropped_unless_acknowledged() {
+    let mut h = Half::new();
+    h.push(1, 0, "S", b"");
+    h.push(2, 1, "", b"ab");
+    h.push(3, 1 + (300 << 20), "", b"junk");
+    h.push(4, 3, "", b"cd");
+    h.end(None);
+    assert_eq!(h.text(), "abcd");
+    assert_eq!(h.h.counters.out_of_window, 1);
+    assert_eq!(h.h.counters.missed_bytes, 0, "no phantom gap");
+    // The peer acknowledged that far: the data was lost, not stray.
+    let mut h = Half::new();
+    h.push(1, 0, "S", b"");
+    h.push(2, 1, "", b"ab");
+    h.push(3, 1 + (100 << 20), "", b"late");
+    let out = &mut h.out;
+    h.h.peer_ack(1 + (100 << 20) + 4, &mut |c| record(out, c));
+    h.end(None);
+    assert_eq!(h.h.counters.out_of_window, 0);
+    assert_eq!(h.h.counters.missed_bytes, (100 << 20) - 2);
+    assert!(h.text().ends_with("late"));
+    // A sampled capture: the acknowledgment comes after the data.
+    let mut h = Half::new();
+    h.push(1, 0, "S", b"");
+    h.push(2, 1, "", b"ab");
+    h.push(3, 1 + (400 << 20), "", b"far");
+    let out = &mut h.out;
+    h.h.peer_ack(1 + (400 << 20) + 3, &mut |c| record(out, c));
+    assert!(h.text().ends_with("far"));
+}
+
+#[test]
+fn holes_the_peer_did_not_acknowledge_end_the_stream() {
+    // The peer acknowledged up to the hole: what follows it was never
+    // received in order, and is not delivered.
+    let mut h = Half::new();
+    h.push(1, 100, "S", b"");
+    h.push(2, 101, "", b"VERY");
+    h.push(3, 109, "", b"DATA");
+    h.end(Some(105));
+    assert_eq!(h.text(), "VERY");
+    assert_eq!(h.h.counters.missed_bytes, 8, "hole and undelivered data");
+    // An acknowledgment past the hole that came before the data above it
+    // skips nothing either (as tshark's follow).
+    let mut h = Half::new();
+    h.push(1, 100, "S", b"");
+    h.push(2, 101, "", b"VERY");
+    h.h.peer_ack(109, &mut |_| {});
+    h.push(3, 109, "", b"DATA");
+    h.end(Some(109));
+    assert_eq!(h.text(), "VERY");
+}
+
+#[test]
+fn an_acknowledgment_past_a_hole_skips_it_at_once() {
+    let mut h = Half::new();
+    h.push(1, 100, "S", b"");
+    h.push(2, 101, "", b"VERY");
+    h.push(3, 109, "", b"DATA");
+    let out = &mut h.out;
+    // Up to the hole: nothing to skip yet.
+    h.h.peer_ack(105, &mut |c| record(out, c));
+    assert_eq!(h.text(), "VERY");
+    let out = &mut h.out;
+    h.h.peer_ack(113, &mut |c| record(out, c));
+    assert_eq!(h.text(), "VERY????DATA");
+    assert_eq!(h.h.counters.missed_bytes, 4);
 }

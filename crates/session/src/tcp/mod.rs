@@ -109,6 +109,7 @@ impl StreamCounters {
         a.missed_bytes += b.missed_bytes;
         a.depth_exceeded_bytes += b.depth_exceeded_bytes;
         a.queue_flushes += b.queue_flushes;
+        a.out_of_window += b.out_of_window;
         a.delivered_bytes += b.delivered_bytes;
         self.pending_dropped_bytes += o.pending_dropped_bytes;
         self.memcap_hits += o.memcap_hits;
@@ -389,6 +390,13 @@ impl TcpConn {
                 Some(old) if (p.ack.wrapping_sub(old) as i32) < 0 => old,
                 _ => p.ack,
             });
+            let other = dir.other();
+            let (halves, app) = (&mut self.halves, &mut self.app);
+            let before = halves[other.index()].counters.missed_bytes;
+            halves[other.index()].peer_ack(p.ack, &mut |chunk| app.chunk(other, chunk, shared));
+            if halves[other.index()].counters.missed_bytes > before {
+                self.history.gap(other);
+            }
         }
         let segment = Segment {
             seq: p.seq,
@@ -433,7 +441,9 @@ impl TcpConn {
     fn finish(&mut self, shared: &mut Shared<'_>) -> ConnectionExtras {
         for dir in [Direction::ToServer, Direction::ToClient] {
             let d = dir.index();
-            let peer_ack = self.acks[dir.other().index()].and_then(|a| self.halves[d].ack_offset(a));
+            // An acknowledgment from before the stream's start still says the
+            // peer was acknowledging: offset 0.
+            let peer_ack = self.acks[dir.other().index()].map(|a| self.halves[d].ack_offset(a).unwrap_or(0));
             let before = self.halves[d].counters;
             let (halves, app) = (&mut self.halves, &mut self.app);
             halves[d].end(peer_ack, &mut |chunk| app.chunk(dir, chunk, shared));
@@ -478,6 +488,7 @@ impl TcpConn {
             total.missed_bytes += c.missed_bytes;
             total.depth_exceeded_bytes += c.depth_exceeded_bytes;
             total.queue_flushes += c.queue_flushes;
+            total.out_of_window += c.out_of_window;
             total.delivered_bytes += c.delivered_bytes;
         }
         extras
