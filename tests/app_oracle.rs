@@ -121,9 +121,11 @@ const CHECKS: &[Check] = &[
     c(T::Tlsclienthello, "tls", "tls.handshake.ciphersuite", "cipher_suites", Int),
     c(T::Tlsclienthello, "tls", "tls.handshake.ja3_full", "ja3", Whole),
     c(T::Tlsclienthello, "tls", "tls.handshake.ja3", "ja3_hash", Text),
-    c(T::Tlsserverhello, "tls", "tls.handshake.ciphersuite", "cipher_suite", Int),
-    c(T::Tlsserverhello, "tls", "tls.handshake.ja3s_full", "ja3s", Whole),
-    c(T::Tlsserverhello, "tls", "tls.handshake.ja3s", "ja3s_hash", Text),
+    // TLS over TCP comes from reassembled streams: a retransmitted
+    // ServerHello (tshark dissects each copy when desegmentation is off, as
+    // here) is one record, so ServerHellos are compared per stream instead
+    // (the TLS stream oracle). ClientHellos split over segments are not
+    // selected here (tshark sees no hello in either segment).
     c(T::Dtlsclienthello, "dtls", "dtls.handshake.extensions_server_name", "sni", Text),
     c(T::Dtlsclienthello, "dtls", "dtls.handshake.ciphersuite", "cipher_suites", Int),
     c1(T::Quicinitial, "quic", "quic.version", "version", Int),
@@ -157,9 +159,6 @@ fn selected(check: &Check, row: &BTreeMap<&str, &str>) -> bool {
     match check.record {
         // TLS inside QUIC has its own record type.
         T::Tlsclienthello => !protocols.contains("quic") && hs_types().iter().any(|t| t == "1"),
-        T::Tlsserverhello => {
-            !protocols.contains("quic") && hs_types().iter().any(|t| t == "2") && !hs_types().iter().any(|t| t == "1")
-        }
         // Hellos fragmented over several datagrams are reassembled by tshark,
         // not by a per-packet decoder.
         T::Dtlsclienthello => {
