@@ -48,15 +48,17 @@
 //!   only counted in `encoded_bytes`: a decompression bomb costs the work of
 //!   `max_bytes` of output. For identity content a gap's bytes count too
 //!   (they are a hole in the extracted file).
-//! - [`FileConfig::max_decoders`] (default [`DEFAULT_MAX_DECODERS`] = 16
-//!   per shard, 1024 over the 64 shards): content decoders open at once in
+//! - [`FileConfig::max_decoders`] (default [`DEFAULT_MAX_DECODERS`] = 4
+//!   per shard, 256 over the 64 shards): content decoders open at once in
 //!   a shard, taken at a file's first content byte and given back when the
-//!   file finishes, fails or stops. A brotli decoder's window grows with
-//!   its output up to 16 MiB (large-window streams are refused), a deflate
-//!   or gzip decoder holds about 44 KiB, and every stage has a 32 KiB output
-//!   buffer; so the worst case is about 17 MiB per decoder. A file that
-//!   finds no decoder free is `decode_failed` (counted in
-//!   [`FileCounters::decoders_busy`]).
+//!   file finishes, fails or stops. A deflate or gzip decoder holds about
+//!   44 KiB and every stage has a 32 KiB output buffer, so 256 gzip
+//!   decoders take about 20 MiB; a brotli decoder's window grows with its
+//!   output up to 16 MiB (large-window streams are refused), so the
+//!   theoretical worst case, 256 brotli bodies each past 16 MiB at the same
+//!   moment, is about 4.3 GiB: the bound a hostile capture can reach, far
+//!   above what real traffic does. A file that finds no decoder free is
+//!   `decode_failed` (counted in [`FileCounters::decoders_busy`]).
 //! - Sniffing buffers at most [`sniff::SNIFF_BYTES`] (4 KiB) per file until
 //!   they are seen (and the same of the bytes as sent while a decoder has
 //!   produced nothing yet, for the MIME type of content that does not
@@ -104,7 +106,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Content decoders open at once per shard by default.
-pub const DEFAULT_MAX_DECODERS: usize = 16;
+pub const DEFAULT_MAX_DECODERS: usize = 4;
 
 /// File handling settings (capture flags `-files`, `-file-max-bytes`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -65,7 +65,8 @@ fn replay(follow: &str, frames: &[u64], chunks: &[usize]) -> Outcome {
 const CHUNKS: &[usize] = &[1, 2, 3, 7, 100, 536, 1460];
 
 /// (method, uri, request_last_frame, status, response_last_frame,
-/// response_body_len) of every record.
+/// response_body_len) of every record. Body lengths are decoded lengths,
+/// the sizes of the objects `tshark --export-objects http` writes.
 fn summary(out: &Outcome) -> Vec<(&str, &str, u64, u32, u64, u64)> {
     out.records
         .iter()
@@ -96,8 +97,8 @@ fn zeek_http_pipelined_requests() {
     assert_eq!(
         summary(&out),
         [
-            ("GET", "/style/enhanced.css", 4, 200, 5, 946),
-            ("GET", "/script/urchin.js", 6, 200, 12, 6716),
+            ("GET", "/style/enhanced.css", 4, 200, 5, 2675),
+            ("GET", "/script/urchin.js", 6, 200, 12, 21421),
             ("GET", "/images/template/screen/bullet_utility.png", 14, 200, 15, 94),
             ("GET", "/images/template/screen/key-point-top.png", 16, 200, 18, 2349),
             ("GET", "/projects/calendar/images/header-sunbird.png", 20, 200, 45, 27579),
@@ -245,7 +246,7 @@ fn sv_http_event_chunk() {
 fn zeek_http_get_gzip() {
     let out = replay(include_str!("../../../testdata/http/zeek-http-get-gzip.follow.txt"), &[4, 6, 8], CHUNKS);
     assert_eq!(out.errors, 0);
-    assert_eq!(summary(&out), [("GET", "/gzip", 4, 200, 8, 165)]);
+    assert_eq!(summary(&out), [("GET", "/gzip", 4, 200, 8, 197)]);
     let r = &out.records[0];
     assert_eq!((r.host.as_str(), r.user_agent.as_str()), ("httpbin.org", "curl/7.29.0"));
     assert_eq!((r.server.as_str(), r.response_content_type.as_str()), ("gunicorn/0.16.1", "application/json"));
@@ -352,12 +353,12 @@ fn sv_http_brotli_ce() {
     let search = "/complete/search?client=chrome-omni&gs_ri=chrome-ext-ansg&xssi=t&q=&oit=0&oft=1&pgcl=20&gs_rn=42\
 &sugkey=AIzaSyBOti4mM-6x9WDnZIjIeyEU21OpBXqWBgw";
     let gen_204 = "/gen_204?ei=1gh1Y_aSJJL5gQbM0pSgDg&cad=i&id=19031405&ogprm=up&ct=16&prid=243";
-    // Chunk sizes 94, 1, 0.
+    // Chunk sizes 94, 1, 0; brotli-decoded lengths as `tshark --export-objects http` writes them.
     assert_eq!(
         summary(&out),
         [
-            ("GET", search, 4, 200, 8, 95),
-            ("GET", "/async/newtab_promos", 9, 200, 11, 640),
+            ("GET", search, 4, 200, 8, 121),
+            ("GET", "/async/newtab_promos", 9, 200, 11, 1743),
             ("GET", gen_204, 12, 204, 13, 0)
         ]
     );

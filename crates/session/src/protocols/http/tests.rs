@@ -188,7 +188,8 @@ Content-Length: 11\r\nSet-Cookie: s=1\r\nSet-Cookie: t=2\r\n\r\nhello";
     assert!(r.orig_fuids.is_empty());
     assert_eq!(r.resp_fuids, ["F1-1"]);
     assert_eq!(r.resp_filenames, ["index.html"]);
-    assert!(r.resp_mime_types.is_empty(), "the file stub sniffs nothing");
+    // Sniffed from the bytes, not taken from Content-Type.
+    assert_eq!(r.resp_mime_types, ["text/plain"]);
     assert_eq!(r.request_headers.len(), 8);
     assert_eq!(r.request_headers[0], headers(&[("Host", "example.com")])[0]);
     assert_eq!(
@@ -242,8 +243,8 @@ fn gzip_body_is_declared() {
     let out = run_all_chunkings(&[Data(ToServer, b"GET /data.json HTTP/1.1\r\n\r\n"), Data(ToClient, &resp)]);
     let [r] = &out.records[..] else { panic!() };
     assert_eq!(r.response_content_encoding, "gzip");
-    // The file stub reports the bytes as sent; decoding is the files module's.
-    assert_eq!(r.response_body_len, body.len() as u64);
+    // The body length is the decoded one ("hello").
+    assert_eq!(r.response_body_len, 5);
     assert_eq!(r.resp_filenames, ["data.json"]);
 }
 
