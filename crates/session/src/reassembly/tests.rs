@@ -83,7 +83,7 @@ fn out_of_order_is_queued_until_the_hole_fills() {
     h.push(2, 7, "", b"cd");
     h.push(3, 5, "", b"ab");
     assert_eq!(h.text(), "", "hole at 1..5");
-    assert_eq!(h.h.queued_bytes(), 4);
+    assert_eq!(h.h.queued_bytes(), 4 + 2 * QUEUED_ENTRY_BYTES);
     h.push(4, 1, "", b"0123");
     assert_eq!(h.text(), "0123abcd");
     assert_eq!(h.out.frames, [4, 3, 2], "each run keeps its packet");
@@ -214,7 +214,7 @@ fn depth_stops_reassembly() {
 #[test]
 fn queue_bound_delivers_with_holes() {
     let mut h = Half::new();
-    h.config.max_queued = 6;
+    h.config.max_queued = 6 + 2 * QUEUED_ENTRY_BYTES;
     h.push(1, 0, "S", b"");
     h.push(2, 3, "", b"cd");
     h.push(3, 7, "", b"gh");
@@ -231,7 +231,7 @@ fn queue_bound_delivers_with_holes() {
     h.push(2, 3, "", b"cd");
     let out = &mut h.out;
     let s = Segment { seq: 7, syn: false, fin: false, rst: false, payload: b"gh", time: t(3) };
-    h.h.segment(&s, &h.config, 3, &mut |c| record(out, c));
+    h.h.segment(&s, &h.config, 3 + QUEUED_ENTRY_BYTES, &mut |c| record(out, c));
     assert_eq!(h.text(), "??cd??gh");
 }
 
@@ -242,7 +242,7 @@ fn skipping_keeps_counters_without_copies() {
     h.push(2, 1, "", b"abcd");
     h.h.set_keep_bytes(false);
     h.push(3, 9, "", b"ijkl");
-    assert_eq!(h.h.queued_bytes(), 0, "ranges only");
+    assert_eq!(h.h.queued_bytes(), QUEUED_ENTRY_BYTES, "a range only");
     h.push(4, 5, "", b"efgh");
     h.push(5, 5, "", b"efgh");
     assert_eq!(h.text(), "abcd", "nothing delivered after");
@@ -351,4 +351,22 @@ fn an_acknowledgment_past_a_hole_skips_it_at_once() {
     h.h.peer_ack(113, &mut |c| record(out, c));
     assert_eq!(h.text(), "VERY????DATA");
     assert_eq!(h.h.counters.missed_bytes, 4);
+}
+
+/// A segment that finds the queue full, behind queued data: the flush
+/// delivers past it, and it is late (found by the fuzz entry).
+#[test]
+fn a_segment_behind_a_flushed_queue_is_not_delivered_backwards() {
+    let mut h = Half::new();
+    h.config.max_queued = 10 + 2 * QUEUED_ENTRY_BYTES;
+    h.push(1, 0, "S", b"");
+    h.push(2, 1, "", b"ab");
+    h.push(3, 21, "", b"uvwxy");
+    h.push(4, 31, "", b"56789");
+    // Needs room the queue has not: the queue is flushed up to offset 35.
+    h.push(5, 11, "", b"klmnopq");
+    assert_eq!(h.text(), "ab??????????????????uvwxy?????56789");
+    assert_eq!(h.h.next_offset(), 35);
+    assert_eq!(h.h.counters.queue_flushes, 1);
+    assert_eq!(h.h.counters.missed_bytes, 18 + 5);
 }
