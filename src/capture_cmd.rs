@@ -151,6 +151,10 @@ pub struct AnalysisArgs {
     /// the File record says truncated)
     #[arg(long, value_name = "SIZE", default_value = "100MiB")]
     file_max_size: String,
+    /// Digests of file contents in File records: md5, sha1, sha256 (comma
+    /// separated), all or none; SHA-256 is always computed with -files
+    #[arg(long, value_name = "LIST", default_value = "sha1,sha256")]
+    file_hashes: String,
     /// Per-statistic SPOT parameter STAT:PARAM=VALUE; netspot's
     /// -spot-<stat>-q, -level, -max-excess, -low, -up, -side, -depth,
     /// -n-init and -keep-anomalies flags are accepted as well
@@ -354,6 +358,9 @@ fn session_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result
             usize::try_from(size("tcp-max-queued", &args.tcp_max_queued)?).unwrap_or(usize::MAX).max(1);
         config.files.max_bytes = size("file-max-size", &args.file_max_size)?;
         config.files.extract_dir = args.files.clone();
+        config.files.hashes = netcap_session::files::FileHashes::parse(&args.file_hashes)
+            .map_err(|e| anyhow::anyhow!("-file-hashes: {e}"))?;
+        config.files.records = decode.is_enabled(RecordType::File);
         config.streams_dir = args.streams.clone();
         config.community_id_seed = decode.community_id_seed;
         for dir in [&args.streams, &args.files].into_iter().flatten() {

@@ -38,6 +38,7 @@ use crate::{ConnInfo, ConnectionExtras, PacketTime};
 use netcap_decoder::community_id::CommunityId;
 use netcap_decoder::tcp_flag;
 use netcap_flow::{EndedConnection, FlowKey, Joined};
+use netcap_records::RecordType;
 use std::path::PathBuf;
 use streams_dir::{StreamFileCounters, StreamFiles};
 
@@ -628,7 +629,18 @@ impl App {
     /// deciding direction's bytes first (`unbuffered`: the deciding bytes,
     /// when they were not copied into the probe buffer).
     fn decide(&mut self, i: usize, first: Direction, unbuffered: Option<(&[u8], PacketTime)>, shared: &mut Shared<'_>) {
-        let parser = (PROTOCOLS[i].new_parser)();
+        let protocol = PROTOCOLS[i];
+        let wanted = protocol.record_types.iter().any(|&t| shared.emit.wants(t))
+            || (protocol.fills_connection && shared.emit.wants(RecordType::Connection));
+        if !wanted {
+            // Named by content; nothing to parse for.
+            self.detect = Detect::Decided(i);
+            shared.counters.detected[i] += 1;
+            self.done = [true, true];
+            self.probe = Default::default();
+            return;
+        }
+        let parser = (protocol.new_parser)();
         if std::mem::size_of_val(&*parser) > shared.room {
             return self.give_up_probing(shared);
         }
