@@ -5,11 +5,12 @@ use anyhow::{Context, bail};
 use clap::{ArgGroup, Args};
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use netcap_capture::{
-    AlertFn, CaptureConfig, CaptureSummary, FlowOptions, Input, LiveOptions, Progress, SpotOptions, StopFlag,
+    AlertFn, CaptureConfig, CaptureSummary, Input, LiveOptions, Progress, SessionOptions, SpotOptions, StopFlag,
 };
 use netcap_decoder::{DecodeConfig, Layer, link_type_name};
 use netcap_flow::FlowConfig;
 use netcap_records::RecordType;
+use netcap_session::{SessionConfig, StreamConfig};
 use netcap_spot::{SpotConfig, Stat};
 use std::io::IsTerminal;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -122,6 +123,33 @@ pub struct AnalysisArgs {
     /// Connection and Flow records
     #[arg(long, value_name = "N", default_value_t = 0)]
     flow_sequences: usize,
+    /// Reassemble TCP streams and decode the stream protocols (HTTP
+    /// transactions, files, TLS handshakes) [default: true]; false turns the
+    /// stream layer off (no HTTP, File or TLS records)
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    reassemble_tcp: Option<bool>,
+    /// Write each TCP direction's reassembled bytes into DIR, one file per
+    /// direction (<first frame>-<client>.<port>-<server>.<port>.c2s|s2c)
+    #[arg(long, value_name = "DIR")]
+    streams: Option<PathBuf>,
+    /// Extract the files streams carry (HTTP bodies) into DIR, named by their
+    /// SHA-256 (incomplete ones under DIR/incomplete/)
+    #[arg(long, value_name = "DIR")]
+    files: Option<PathBuf>,
+    /// Bytes of each TCP direction reassembled at most (e.g. 10MB); 0: all
+    #[arg(long, value_name = "SIZE", default_value = "0")]
+    tcp_depth: String,
+    /// Memory for TCP stream state (out-of-order data, parser buffers), over
+    /// all connections; when full, holes are given up as gaps
+    #[arg(long, value_name = "SIZE", default_value = "256MiB")]
+    tcp_memcap: String,
+    /// Out-of-order bytes queued per TCP direction at most
+    #[arg(long, value_name = "SIZE", default_value = "1MiB")]
+    tcp_max_queued: String,
+    /// Decoded bytes per file at most (hashing and extraction stop beyond;
+    /// the File record says truncated)
+    #[arg(long, value_name = "SIZE", default_value = "100MiB")]
+    file_max_size: String,
     /// Per-statistic SPOT parameter STAT:PARAM=VALUE; netspot's
     /// -spot-<stat>-q, -level, -max-excess, -low, -up, -side, -depth,
     /// -n-init and -keep-anomalies flags are accepted as well
@@ -223,7 +251,7 @@ impl AnalysisArgs {
             compression_level: DEFAULT_COMPRESSION_LEVEL,
             producer: crate::producer(),
             spot: spot_options(self)?,
-            flows: flow_options(self, &decode)?,
+            session: session_options(self, &decode)?,
             decode,
             replay: None,
         })
@@ -297,13 +325,43 @@ pub fn parse_listen_address(text: &str) -> anyhow::Result<SocketAddr> {
         .with_context(|| format!("{text:?}: expected an address to listen on, such as 127.0.0.1:7777 or :7777"))
 }
 
-/// Flow tracking runs when Connection or Flow records are wanted.
-fn flow_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result<Option<FlowOptions>> {
+/// The session stage runs when any of its records are wanted: Connection
+/// or Flow records, the stream protocols' (with TCP reassembly on), or
+/// QUICInitial; `-streams` and `-files` want the stream layer too.
+fn session_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result<Option<SessionOptions>> {
     let connections = decode.is_enabled(RecordType::Connection);
     let flows = decode.is_enabled(RecordType::Flow);
-    if !connections && !flows {
+    let stream_records = netcap_session::PROTOCOLS.iter().flat_map(|p| p.record_types).any(|&t| decode.is_enabled(t));
+    let reassemble_tcp = args.reassemble_tcp.unwrap_or(true);
+    if !reassemble_tcp && (args.streams.is_some() || args.files.is_some()) {
+        bail!("-streams and -files need TCP reassembly: drop -reassemble-tcp=false");
+    }
+    let streams_wanted =
+        reassemble_tcp && (stream_records || connections || args.streams.is_some() || args.files.is_some());
+    let quic = decode.is_enabled(RecordType::Quicinitial);
+    if !connections && !flows && !streams_wanted && !quic {
         return Ok(None);
     }
+    let size = |flag: &str, text: &str| -> anyhow::Result<u64> {
+        crate::size::parse_size(text).with_context(|| format!("-{flag}"))
+    };
+    let streams = if streams_wanted {
+        let mut config = StreamConfig::default();
+        config.reassembly.depth = size("tcp-depth", &args.tcp_depth)?;
+        config.memcap = usize::try_from(size("tcp-memcap", &args.tcp_memcap)?).unwrap_or(usize::MAX);
+        config.reassembly.max_queued =
+            usize::try_from(size("tcp-max-queued", &args.tcp_max_queued)?).unwrap_or(usize::MAX).max(1);
+        config.files.max_bytes = size("file-max-size", &args.file_max_size)?;
+        config.files.extract_dir = args.files.clone();
+        config.streams_dir = args.streams.clone();
+        config.community_id_seed = decode.community_id_seed;
+        for dir in [&args.streams, &args.files].into_iter().flatten() {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        Some(config)
+    } else {
+        None
+    };
     let duration = |flag: &str, text: &str| -> anyhow::Result<Duration> {
         parse_duration(text).with_context(|| format!("-{flag} {text:?}: expected a duration such as 90s, 5m or 2h"))
     };
@@ -314,7 +372,11 @@ fn flow_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result<Op
         sequences: args.flow_sequences,
         ..FlowConfig::default()
     };
-    Ok(Some(FlowOptions { config, connections, flows }))
+    Ok(Some(SessionOptions {
+        session: SessionConfig { flows: config, streams, quic },
+        connections,
+        flow_records: flows,
+    }))
 }
 
 /// `90`, `90s`, `1.5m`, `2h`, `500ms`.

@@ -24,16 +24,12 @@ enum Bytes {
     Mapped { start: usize, len: usize },
 }
 
-/// Where a packet's side data is in `Batch::data`: start and length.
-type Side = (usize, usize);
-
 /// Consecutive packets.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
     pub seq: u64,
     data: Vec<u8>,
-    /// Each packet, and the side data attached to it (in `data`), if any.
-    packets: Vec<(PacketMeta, Bytes, Option<Side>)>,
+    packets: Vec<(PacketMeta, Bytes)>,
     /// Captured bytes of all packets.
     captured: usize,
     /// The mapped input, when packets refer to it.
@@ -59,17 +55,7 @@ impl Batch {
             }
         };
         self.captured += bytes.len();
-        self.packets.push((meta, place, None));
-    }
-
-    /// Attaches side data to the packet pushed last (see
-    /// `netcap_decoder::Decoder::decode_with`).
-    pub fn attach(&mut self, side: &[u8]) {
-        let start = self.data.len();
-        self.data.extend_from_slice(side);
-        if let Some(last) = self.packets.last_mut() {
-            last.2 = Some((start, side.len()));
-        }
+        self.packets.push((meta, place));
     }
 
     pub fn is_full(&self) -> bool {
@@ -84,19 +70,24 @@ impl Batch {
         self.packets.len()
     }
 
-    /// Each packet with its side data (empty if none).
-    pub fn iter(&self) -> impl Iterator<Item = (&PacketMeta, &[u8], &[u8])> {
-        self.packets.iter().map(|(meta, place, side)| {
-            let bytes = match *place {
-                Bytes::Copied { start, len } => &self.data[start..start + len],
-                Bytes::Mapped { start, len } => match &self.mapping {
-                    Some(map) => &map[start..start + len],
-                    None => &[],
-                },
-            };
-            let side = side.map_or(&[][..], |(start, len)| &self.data[start..start + len]);
-            (meta, bytes, side)
-        })
+    /// Each packet.
+    pub fn iter(&self) -> impl Iterator<Item = (&PacketMeta, &[u8])> {
+        self.packets.iter().map(|(meta, place)| (meta, self.bytes(place)))
+    }
+
+    /// The bytes of packet `index` (in push order).
+    pub fn packet(&self, index: usize) -> Option<&[u8]> {
+        self.packets.get(index).map(|(_, place)| self.bytes(place))
+    }
+
+    fn bytes(&self, place: &Bytes) -> &[u8] {
+        match *place {
+            Bytes::Copied { start, len } => self.data.get(start..start + len).unwrap_or_default(),
+            Bytes::Mapped { start, len } => match &self.mapping {
+                Some(map) => map.get(start..start + len).unwrap_or_default(),
+                None => &[],
+            },
+        }
     }
 
     pub fn clear(&mut self) {

@@ -1,15 +1,17 @@
 //! Records derived from many packets rather than decoded from one: per-tick
-//! traffic statistics with SPOT anomaly detection, and flows (whose threads
-//! are in [`crate::flow_stage`]). Workers turn each batch's packet summaries
+//! traffic statistics with SPOT anomaly detection, and the session stage's
+//! (flows, streams; its threads are in [`crate::session_stage`]). Workers turn each batch's packet summaries
 //! into partial results; the ordered writer merges them in batch order, so
 //! the derived records are the same whatever the number of workers.
 
 use crate::CaptureError;
-use crate::flow_stage::{FlowMerge, FlowOutput, FlowRouter};
+use crate::batch::Batch;
 use crate::pipeline::{EncodedFrame, FrameSettings, KeepContent};
+use crate::session_stage::{SessionCounters, SessionMerge, SessionOutput, SessionRouter};
 use netcap_decoder::PacketSummary;
-use netcap_flow::{FlowConfig, FlowCounters};
+use netcap_flow::FlowConfig;
 use netcap_records::RecordType;
+use netcap_session::SessionConfig;
 use netcap_spot::{JsonlWriter, SpotConfig, StatsEngine, TickAccumulator, TickCounters, TickResult};
 use prost::Message;
 use std::fmt;
@@ -45,28 +47,40 @@ pub(crate) struct DerivedPart {
 /// The per-worker side: summaries in, partial results out.
 pub(crate) struct WorkerDerive {
     spot: Option<TickAccumulator>,
-    flows: Option<FlowRouter>,
+    session: Option<SessionRouter>,
 }
 
 impl WorkerDerive {
-    pub fn new(spot: Option<&SpotOptions>, flows: Option<FlowRouter>) -> Self {
-        WorkerDerive { spot: spot.map(|s| TickAccumulator::new(&s.config)), flows }
+    pub fn new(spot: Option<&SpotOptions>, session: Option<SessionRouter>) -> Self {
+        WorkerDerive { spot: spot.map(|s| TickAccumulator::new(&s.config)), session }
+    }
+
+    /// Whether the session stage reads the batch's payloads (then the
+    /// worker hands the batch over instead of recycling it).
+    pub fn needs_batch(&self) -> bool {
+        self.session.as_ref().is_some_and(SessionRouter::needs_batch)
     }
 
     /// Whether the decoder must produce packet summaries.
     pub fn needs_summaries(&self) -> bool {
-        self.spot.is_some() || self.flows.is_some()
+        self.spot.is_some() || self.session.is_some()
     }
 
-    /// Routes batch `seq`'s packets to the flow threads and returns its
-    /// statistics share. Fails when the flow threads have gone.
-    pub fn batch(&mut self, seq: u64, summaries: &[PacketSummary]) -> Result<DerivedPart, ()> {
+    /// Routes batch `seq`'s packets to the session threads (with the batch,
+    /// when they read payloads) and returns its statistics share. Fails when
+    /// the session threads have gone.
+    pub fn batch(
+        &mut self,
+        seq: u64,
+        summaries: &[PacketSummary],
+        batch: Option<Arc<Batch>>,
+    ) -> Result<DerivedPart, ()> {
         let mut part = DerivedPart::default();
-        if let Some(router) = &self.flows {
-            router.route(seq, summaries)?;
+        if let Some(router) = &self.session {
+            router.route(seq, summaries, batch)?;
         }
         if let Some(acc) = &mut self.spot {
-            for s in summaries {
+            for s in summaries.iter().filter(|s| !s.reassembled) {
                 acc.add(s);
             }
             part.spot_ticks = acc.drain();
@@ -79,7 +93,7 @@ impl WorkerDerive {
 /// is complete into records.
 pub(crate) struct WriterDerive {
     spot: Option<SpotStage>,
-    flows: Option<FlowMerge>,
+    session: Option<SessionMerge>,
     compressor: netcap_records::FrameCompressor,
     /// For Connection and Flow frames ([`FrameSettings::flow_level`]).
     flow_compressor: netcap_records::FrameCompressor,
@@ -95,22 +109,34 @@ struct SpotStage {
     alerts_raised: u64,
 }
 
-/// Flow tracking settings of a capture (docs/flows.md).
+/// The session stage of a capture: flow tracking (docs/flows.md), TCP
+/// streams and QUIC Initials (docs/streams.md).
 #[derive(Debug, Clone)]
-pub struct FlowOptions {
-    pub config: FlowConfig,
+pub struct SessionOptions {
+    pub session: SessionConfig,
     /// Write Connection records.
     pub connections: bool,
     /// Write Flow records.
-    pub flows: bool,
+    pub flow_records: bool,
+}
+
+impl SessionOptions {
+    /// Flow tracking only (Connection and Flow records as asked).
+    pub fn flows(config: FlowConfig, connections: bool, flow_records: bool) -> Self {
+        SessionOptions {
+            session: SessionConfig { flows: config, streams: None, quic: false },
+            connections,
+            flow_records,
+        }
+    }
 }
 
 impl WriterDerive {
-    /// `flow_threads`: the number of flow threads whose outputs to merge,
-    /// if flows are tracked.
+    /// `session_threads`: the number of session threads whose outputs to
+    /// merge, if the session stage runs.
     pub fn new(
         spot: Option<&SpotOptions>,
-        flow_threads: Option<usize>,
+        session_threads: Option<usize>,
         settings: &FrameSettings,
     ) -> Result<Self, CaptureError> {
         let spot = match spot {
@@ -130,7 +156,7 @@ impl WriterDerive {
         };
         Ok(WriterDerive {
             spot,
-            flows: flow_threads.map(|threads| FlowMerge::new(threads, settings.keep.clone())),
+            session: session_threads.map(|threads| SessionMerge::new(threads, settings)).transpose()?,
             compressor: netcap_records::FrameCompressor::new(settings.level)?,
             flow_compressor: netcap_records::FrameCompressor::new(settings.flow_level())?,
             encoded: Vec::new(),
@@ -150,30 +176,30 @@ impl WriterDerive {
         self.spot_frames(ticks)
     }
 
-    /// Takes one flow thread's output.
-    pub fn flows(&mut self, output: FlowOutput) {
-        if let Some(merge) = &mut self.flows {
+    /// Takes one session thread's output.
+    pub fn session(&mut self, output: SessionOutput) {
+        if let Some(merge) = &mut self.session {
             merge.add(output);
         }
     }
 
-    /// The Connection and Flow frames of batches before `written` that
-    /// every flow thread has reported.
-    pub fn flow_frames(&mut self, written: u64) -> Result<Vec<EncodedFrame>, CaptureError> {
-        match &mut self.flows {
+    /// The session stage's frames (Connection, Flow, streams' records) of
+    /// batches before `written` that every session thread has reported.
+    pub fn session_frames(&mut self, written: u64) -> Result<Vec<EncodedFrame>, CaptureError> {
+        match &mut self.session {
             Some(merge) => merge.ready(written, &mut self.flow_compressor),
             None => Ok(Vec::new()),
         }
     }
 
-    /// Connections tracked after the last batch whose flow records were
-    /// written, when flows are tracked.
+    /// Connections tracked after the last batch whose records were written,
+    /// when the session stage runs.
     pub fn active_flows(&self) -> Option<u64> {
-        self.flows.as_ref().map(FlowMerge::active)
+        self.session.as_ref().map(SessionMerge::active)
     }
 
-    pub fn flow_counters(&self) -> Option<FlowCounters> {
-        self.flows.as_ref().map(|f| f.counters().clone())
+    pub fn session_counters(&self) -> Option<SessionCounters> {
+        self.session.as_ref().map(|f| f.counters().clone())
     }
 
     /// Live captures: closes ticks that ended before `now_ns` (wall clock),
@@ -194,8 +220,8 @@ impl WriterDerive {
             None => Vec::new(),
         };
         let mut frames = self.spot_frames(ticks)?;
-        if let Some(flows) = &mut self.flows {
-            frames.extend(flows.finish(&mut self.flow_compressor)?);
+        if let Some(session) = &mut self.session {
+            frames.extend(session.finish(&mut self.flow_compressor)?);
         }
         if let Some((path, jsonl)) = self.spot.as_mut().and_then(|s| s.jsonl.as_mut()) {
             jsonl.flush().map_err(|source| CaptureError::OutputDir { path: path.clone(), source })?;

@@ -10,12 +10,12 @@
 mod batch;
 mod derived;
 mod file_source;
-mod flow_stage;
 mod live_source;
 mod observe;
 mod output;
 mod pipeline;
 mod replay;
+mod session_stage;
 
 use netcap_decoder::{DecodeConfig, DecodeStats};
 use netcap_records::RecordType;
@@ -25,13 +25,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
 pub use batch::SourceInfo;
-pub use derived::{AlertFn, FlowOptions, SpotOptions};
+pub use derived::{AlertFn, SessionOptions, SpotOptions};
 pub use file_source::{InputError, read_packets, read_packets_in_memory};
 pub use live_source::LiveOptions;
 pub use observe::{
     BatchCounts, LINK_CLASSES, NETWORK_CLASSES, Observer, TRANSPORT_CLASSES, TrafficCell, TrafficCounts, link_class,
 };
 pub use output::{DirectorySink, RecordSink};
+pub use session_stage::SessionCounters;
 
 /// Where packets come from.
 #[derive(Debug, Clone)]
@@ -70,8 +71,9 @@ pub struct CaptureConfig {
     pub producer: String,
     /// Per-tick statistics with SPOT anomaly detection, if wanted.
     pub spot: Option<SpotOptions>,
-    /// Connection and Flow records, if wanted.
-    pub flows: Option<FlowOptions>,
+    /// The session stage (Connection and Flow records, TCP streams, QUIC
+    /// Initials), if any of its records are wanted.
+    pub session: Option<SessionOptions>,
     /// Replay a file or stream at the pace of its packets' timestamps, this
     /// many times faster than it was captured (1.0: its own pace); `None`
     /// reads as fast as possible. Live captures have their own pace.
@@ -111,8 +113,12 @@ pub struct CaptureSummary {
     pub dropped: Option<u64>,
     /// SPOT alerts raised (with statistics on).
     pub spot_alerts: u64,
-    /// What flow tracking did (with Connection or Flow records on).
+    /// What flow tracking did (when the session stage ran).
     pub flows: Option<netcap_flow::FlowCounters>,
+    /// What TCP reassembly and the stream protocols did (when on).
+    pub streams: Option<netcap_session::StreamCounters>,
+    /// What QUIC Initial tracking did (when on).
+    pub quic: Option<netcap_session::QuicCounters>,
     /// IP fragment reassembly counts.
     pub reassembly: netcap_decoder::reassembly::ReassemblyStats,
 }

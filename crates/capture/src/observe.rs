@@ -201,8 +201,8 @@ impl LinkClasses {
     /// summary each. Datagrams reassembled from fragments are not captured
     /// packets and have no summary of their own (their fragments have).
     pub fn count(&self, batch: &Batch, summaries: &[PacketSummary], out: &mut TrafficCounts) {
-        let captured = batch.iter().filter(|(meta, _, _)| !meta.reassembled);
-        for ((meta, _, _), summary) in captured.zip(summaries) {
+        let captured = batch.iter().filter(|(meta, _)| !meta.reassembled);
+        for ((meta, _), summary) in captured.zip(summaries.iter().filter(|s| !s.reassembled)) {
             out.add(self.of(meta.link_type), summary);
         }
     }
@@ -319,7 +319,7 @@ mod tests {
             compression_level: 1,
             producer: "test".into(),
             spot: None,
-            flows: Some(crate::FlowOptions { config: Default::default(), connections: true, flows: true }),
+            session: Some(crate::SessionOptions::flows(Default::default(), true, true)),
             replay,
         };
         config.decode.set(RecordType::Error, true);

@@ -3,15 +3,14 @@
 use crate::batch::{Batch, SourceInfo};
 use crate::derived::{DerivedPart, WorkerDerive, WriterDerive, wall_clock_ns};
 use crate::file_source::{CheckedInput, CountingReader, InputError, StallSignal, StallingReader, check_input};
-use crate::flow_stage::{self, FlowOutput};
 use crate::observe::{BatchCounts, LinkClasses, Observer, TrafficCounts};
 use crate::output::{DirectorySink, RecordSink};
 use crate::replay::Pacer;
+use crate::session_stage::{self, SessionOutput};
 use crate::{
     CaptureConfig, CaptureError, CaptureSummary, Input, LiveOptions, Progress, StopFlag, file_source, live_source,
 };
 use crossbeam_channel::{Receiver, Sender, bounded};
-use netcap_decoder::app::quic_initials::QuicInitials;
 use netcap_decoder::network_offset;
 use netcap_decoder::reassembly::{Reassembler, ReassemblyConfig};
 use netcap_decoder::{DecodeConfig, DecodeStats, Decoder, PacketMeta, RecordBuffers};
@@ -41,12 +40,12 @@ pub(crate) struct EncodedBatch {
     pub traffic: Option<TrafficCounts>,
 }
 
-/// What reaches the writer: decoded batches from the workers, and the flow
-/// threads' ended connections.
+/// What reaches the writer: decoded batches from the workers, and the
+/// session threads' records.
 pub(crate) enum ToWriter {
     /// Boxed: a batch's decode statistics take a few KiB.
     Batch(Box<EncodedBatch>),
-    Flows(FlowOutput),
+    Session(SessionOutput),
 }
 
 pub(crate) struct EncodedFrame {
@@ -126,11 +125,11 @@ pub(crate) struct BatchSender<'p> {
     progress: &'p Progress,
     /// Replay: holds packets back until they are due.
     pacer: Option<Pacer>,
-    /// IP fragment reassembly, in packet order (None when switched off).
+    /// IP fragment reassembly, in packet order (None when switched off):
+    /// it must come before decoding (a datagram's transport header and
+    /// payload need every fragment), and before flow sharding (only the
+    /// first fragment has ports), so it runs here, not in the session stage.
     reassembler: Option<Reassembler>,
-    /// QUIC client Initials followed across packets (None when QUICInitial
-    /// records are not written).
-    quic: Option<QuicInitials>,
 }
 
 impl file_source::PacketSink for BatchSender<'_> {
@@ -162,16 +161,9 @@ impl BatchSender<'_> {
             Pacer::wait_until(due, || self.stopped());
         }
         self.current.push(meta, bytes, self.mapping.as_ref());
-        // The stateful steps before decoding, in packet order; both look at
-        // the IP packet right under the link layer.
-        let ip = (self.reassembler.is_some() || self.quic.is_some())
-            .then(|| network_offset(meta.link_type, bytes))
-            .flatten()
-            .map(|offset| &bytes[offset..]);
-        if let Some(ip) = ip {
-            if let Some(side) = self.quic.as_mut().and_then(|q| q.push(meta.timestamp_ns, ip)) {
-                self.current.attach(side);
-            }
+        // IP reassembly looks at the IP packet right under the link layer.
+        let ip = self.reassembler.is_some().then(|| network_offset(meta.link_type, bytes)).flatten();
+        if let Some(ip) = ip.and_then(|offset| bytes.get(offset..)) {
             // A datagram completed by this fragment is decoded right after it.
             if let Some(datagram) = self.reassembler.as_mut().and_then(|r| r.push_ip(meta.timestamp_ns, ip)) {
                 let whole = PacketMeta {
@@ -243,20 +235,22 @@ pub(crate) fn run(
     let settings = FrameSettings { level: config.compression_level, keep: KeepContent::of(observer.as_deref()) };
     let mut output = Output::new(config, sink, observer);
     let workers = config.workers.max(1);
-    // As many flow threads as decode threads: flow tracking costs a fraction
-    // of decoding, and its threads sleep while they wait.
-    let flows = config.flows.as_ref().filter(|f| f.connections || f.flows);
-    let flow_threads = flows.map(|_| workers);
-    let writer_derive = WriterDerive::new(config.spot.as_ref(), flow_threads, &settings)?;
+    // As many session threads as decode threads: the session stage costs a
+    // fraction of decoding, and its threads sleep while they wait.
+    let session = config.session.as_ref();
+    let session_threads = session.map(|_| workers);
+    let writer_derive = WriterDerive::new(config.spot.as_ref(), session_threads, &settings)?;
+    let enabled: Vec<bool> = RecordType::all().map(|t| config.decode.is_enabled(t)).collect();
     let (batch_tx, batch_rx) = bounded::<Batch>(workers * 2);
     let (encoded_tx, encoded_rx) = bounded::<ToWriter>(workers * 4);
     let (recycle_tx, recycle_rx) = bounded::<Batch>(workers * 4);
     let broken = AtomicBool::new(false);
 
     let (source_result, worker_results, writer_result, reassembly) = std::thread::scope(|scope| {
-        let (router, flow_handles) = match flows {
+        let (router, session_handles) = match session {
             Some(options) => {
-                let (router, handles) = flow_stage::spawn(scope, workers, options, &encoded_tx, workers * 2, &settings);
+                let (router, handles) =
+                    session_stage::spawn(scope, workers, options, &encoded_tx, workers * 2, &settings, &enabled);
                 (Some(router), handles)
             }
             None => (None, Vec::new()),
@@ -278,8 +272,8 @@ pub(crate) fn run(
                 })
             })
             .collect();
-        // The workers hold the only senders to the flow threads: once they
-        // are done, the flow threads finish.
+        // The workers hold the only senders to the session threads: once
+        // they are done, the session threads finish.
         drop(router);
         drop((batch_rx, encoded_tx, recycle_tx));
         let live = matches!(config.input, Input::Live(_));
@@ -307,16 +301,15 @@ pub(crate) fn run(
                 _ => config.replay.map(Pacer::new),
             },
             reassembler: config.decode.reassemble.then(|| Reassembler::new(ReassemblyConfig::default())),
-            quic: config.decode.is_enabled(RecordType::Quicinitial).then(QuicInitials::new),
         };
         let source_result = read_input(opened, &config.input.describe(), &mut sender, progress);
         sender.close();
         let reassembly = sender.reassembler.as_ref().map(|r| *r.stats()).unwrap_or_default();
         let mut worker_results: Vec<_> = worker_handles.into_iter().map(|h| h.join()).collect();
-        for handle in flow_handles {
+        for handle in session_handles {
             if handle.join().is_err() {
                 broken.store(true, Ordering::Relaxed);
-                worker_results.push(Err(Box::new("flow tracking panicked") as Box<dyn std::any::Any + Send>));
+                worker_results.push(Err(Box::new("the session stage panicked") as Box<dyn std::any::Any + Send>));
             }
         }
         (source_result, worker_results, writer_handle.join(), reassembly)
@@ -428,12 +421,12 @@ fn worker(
     let mut decoder = Decoder::new(decode);
     let mut buffers = RecordBuffers::new();
     let mut compressor = FrameCompressor::new(settings.level)?;
-    for mut batch in batches {
+    for batch in batches {
         buffers.clear();
         // Reassembled datagrams are decoded but are not captured packets.
         let (mut packets, mut bytes) = (0u64, 0u64);
-        for (meta, data, side) in batch.iter() {
-            decoder.decode_with(meta, data, side, &mut buffers);
+        for (meta, data) in batch.iter() {
+            decoder.decode(meta, data, &mut buffers);
             if !meta.reassembled {
                 packets += 1;
                 bytes += data.len() as u64;
@@ -451,22 +444,20 @@ fn worker(
                 frames.push(settings.keep.frame(&mut compressor, record_type, records, buffers.bytes(record_type))?);
             }
         }
-        let Ok(derived) = derive.batch(batch.seq, &buffers.summaries) else {
-            // The flow threads have gone: the capture is failing or stopping.
+        let (seq, info) = (batch.seq, batch.info.clone());
+        // The session stage reads payloads from the batch itself: it goes
+        // there (and is freed when the last session thread is done) rather
+        // than back to the source.
+        let (shared, batch) = if derive.needs_batch() { (Some(Arc::new(batch)), None) } else { (None, Some(batch)) };
+        let Ok(derived) = derive.batch(seq, &buffers.summaries, shared) else {
+            // The session threads have gone: the capture is failing or stopping.
             break;
         };
-        let result = EncodedBatch {
-            seq: batch.seq,
-            packets,
-            bytes,
-            frames,
-            stats: decoder.take_stats(),
-            info: batch.info.clone(),
-            derived,
-            traffic,
-        };
-        batch.clear();
-        let _ = recycle.try_send(batch);
+        let result = EncodedBatch { seq, packets, bytes, frames, stats: decoder.take_stats(), info, derived, traffic };
+        if let Some(mut batch) = batch {
+            batch.clear();
+            let _ = recycle.try_send(batch);
+        }
         if encoded.send(ToWriter::Batch(Box::new(result))).is_err() {
             break;
         }
@@ -491,9 +482,9 @@ fn write_in_order(
         // when no packets come.
         let batch = match encoded.recv_timeout(std::time::Duration::from_millis(500)) {
             Ok(ToWriter::Batch(batch)) => batch,
-            Ok(ToWriter::Flows(flows)) => {
-                derive.flows(flows);
-                let frames = derive.flow_frames(next)?;
+            Ok(ToWriter::Session(part)) => {
+                derive.session(part);
+                let frames = derive.session_frames(next)?;
                 output.write(&frames, &info)?;
                 output.active_flows(&derive);
                 continue;
@@ -525,7 +516,7 @@ fn write_in_order(
                 });
             }
             next += 1;
-            let frames = derive.flow_frames(next)?;
+            let frames = derive.session_frames(next)?;
             output.write(&frames, &info)?;
             output.active_flows(&derive);
         }
@@ -536,7 +527,11 @@ fn write_in_order(
     let frames = derive.finish()?;
     output.write(&frames, &info)?;
     summary.spot_alerts = derive.alerts();
-    summary.flows = derive.flow_counters();
+    if let Some(c) = derive.session_counters() {
+        summary.flows = Some(c.flows);
+        summary.streams = c.streams;
+        summary.quic = c.quic;
+    }
     Ok(summary)
 }
 
@@ -570,7 +565,7 @@ impl<'s, 'o> Output<'s, 'o> {
     }
 
     /// Shows the observer the connections tracked after the last batch the
-    /// flow threads have reported.
+    /// session threads have reported.
     fn active_flows(&mut self, derive: &WriterDerive) {
         if let (Some(observer), Some(active)) = (self.observer.as_mut(), derive.active_flows()) {
             observer.active_flows(active);

@@ -325,7 +325,9 @@ impl DecodeStats {
 pub struct RecordBuffers {
     buffers: Vec<Vec<u8>>,
     counts: Vec<u64>,
-    /// One per packet, in packet order, when [`DecodeConfig::summaries`] is on.
+    /// One per packet decoded (reassembled datagrams included, marked
+    /// [`PacketSummary::reassembled`]), in packet order, when
+    /// [`DecodeConfig::summaries`] is on.
     pub summaries: Vec<PacketSummary>,
 }
 
@@ -427,9 +429,6 @@ struct PacketContext<'d> {
     /// True once an IP header of the current (innermost) packet has set
     /// `scratch.src_ip`/`dst_ip`.
     has_ip: bool,
-    /// Side data the source thread attached to the packet (a QUIC
-    /// ClientHello put together across Initials; empty if none).
-    attachment: &'d [u8],
     /// Only the summary is being filled (the transport header of a first
     /// fragment, whose records come from the reassembled datagram): no
     /// records, no errors.
@@ -660,12 +659,6 @@ impl Decoder {
 
     /// Decodes one packet's captured bytes, appending its records to `out`.
     pub fn decode(&mut self, meta: &PacketMeta, data: &[u8], out: &mut RecordBuffers) {
-        self.decode_with(meta, data, &[], out);
-    }
-
-    /// [`Decoder::decode`] with the side data the capture's source thread
-    /// attached to the packet ([`app::quic_initials::QuicInitials::push`]).
-    pub fn decode_with(&mut self, meta: &PacketMeta, data: &[u8], attachment: &[u8], out: &mut RecordBuffers) {
         let summary = PacketSummary {
             frame: meta.frame,
             timestamp_ns: meta.timestamp_ns,
@@ -682,13 +675,14 @@ impl Decoder {
             summary,
             depth: 0,
             has_ip: false,
-            attachment,
             quiet: false,
             link_headers: 0,
         };
+        cx.summary.reassembled = meta.reassembled;
         link::decode(&mut cx, data);
-        // A reassembled datagram's fragments have had their summaries.
-        if self.config.summaries && !meta.reassembled {
+        // A reassembled datagram's summary is marked: its fragments have had
+        // theirs, and only the session stage wants its payload.
+        if self.config.summaries {
             cx.out.summaries.push(cx.summary);
         }
     }

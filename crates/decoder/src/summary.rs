@@ -86,6 +86,15 @@ pub struct PacketSummary {
     pub tcp_window_scale: Option<u8>,
     /// Transport payload bytes captured (TCP/UDP data, ICMP body).
     pub payload_length: u32,
+    /// Where the TCP or UDP payload starts in the packet's bytes (0 for
+    /// other packets): the session stage reads `payload_length` bytes
+    /// from there.
+    pub payload_offset: u32,
+    /// The summary of a datagram reassembled from IP fragments, not of a
+    /// captured packet: its fragments had their own summaries (which flows,
+    /// statistics and metrics count); only the session stage reads this one,
+    /// for the datagram's payload.
+    pub reassembled: bool,
 }
 
 impl PacketSummary {

@@ -69,6 +69,7 @@ fn tcp(cx: &mut PacketContext<'_>, payload: &[u8], offset: usize) {
     sum.tcp_ack = segment.acknowledgment_number();
     sum.tcp_window = segment.window_size();
     sum.payload_length = segment.payload().len() as u32;
+    sum.payload_offset = (offset + segment.header_slice().len()) as u32;
     if cx.wants(RecordType::Tcp) {
         tcp_record(cx, &segment, flags);
     } else if cx.config.summaries && segment.syn() {
@@ -181,6 +182,7 @@ fn udp(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     sum.src_port = src_port;
     sum.dst_port = dst_port;
     sum.payload_length = datagram.payload().len() as u32;
+    sum.payload_offset = (offset + 8) as u32;
     if cx.wants(RecordType::Udp) {
         let r = &mut cx.scratch.udp;
         crate::stamp(r, cx.meta, cx.depth, &cx.scratch.tunnel);

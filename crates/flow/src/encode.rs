@@ -247,6 +247,28 @@ impl EndedConnection {
         f.uint(71, u64::from(cl.window.max()));
         f.uint(72, u64::from(sv.window.min()));
         f.uint(73, u64::from(sv.window.max()));
+        f.bytes(74, self.conn_state().as_bytes());
+        match self.extras.as_deref().map(|x| x.history.as_bytes()).filter(|h| !h.is_empty()) {
+            Some(history) => f.bytes(75, history),
+            None => {
+                let (letters, n) = self.packet_history();
+                f.bytes(75, &letters[..n]);
+            }
+        }
+        if let Some(x) = self.extras.as_deref() {
+            f.uint(76, x.missed_bytes[0]);
+            f.uint(77, x.missed_bytes[1]);
+            f.uint(78, x.retransmissions[0]);
+            f.uint(79, x.retransmissions[1]);
+            f.uint(80, x.overlaps_different_data);
+            f.uint(81, u64::from(x.tls_version));
+            f.uint(82, u64::from(x.tls_cipher));
+            f.bytes(83, x.tls_server_name.as_bytes());
+            f.boolean(84, x.tls_established);
+            f.boolean(85, x.tls_resumed);
+            f.uint(86, x.depth_exceeded_bytes[0]);
+            f.uint(87, x.depth_exceeded_bytes[1]);
+        }
     }
 
     fn flow_fields(&self, from_client: bool, community_id: &str, buf: &mut Vec<u8>) {

@@ -175,6 +175,30 @@ pub struct ConnectionExtras {
 pub struct EndedConnection {
     conn: conn::Conn,
     reason: TerminationReason,
+    /// The table slot the connection had (the session stage keeps its
+    /// per-connection state by slot).
+    slot: u32,
+    /// What the session stage adds (boxed: most connections have none, and
+    /// ended connections are moved around in vectors).
+    pub extras: Option<Box<ConnectionExtras>>,
+}
+
+/// The connection a packet joined ([`FlowTable::observe_keyed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Joined {
+    /// Its table slot: unique among the table's open connections (a slot is
+    /// reused once its connection has ended).
+    pub slot: u32,
+    /// Its first packet's frame and time.
+    pub first_frame: u64,
+    pub first_ts: i64,
+    /// The packet was sent by the connection's client.
+    pub from_client: bool,
+    /// Endpoint `a` of the key is the client.
+    pub client_is_a: bool,
+    /// The connection's first packet was sent by its server (the client was
+    /// decided from a later SYN, or from ports): Zeek's '^'.
+    pub flipped: bool,
 }
 
 #[cfg(test)]

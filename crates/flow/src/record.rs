@@ -20,6 +20,16 @@ impl EndedConnection {
         (self.conn.last_ts, self.conn.first_frame)
     }
 
+    /// The table slot the connection had.
+    pub fn slot(&self) -> u32 {
+        self.slot
+    }
+
+    /// The key of the connection's 5-tuple.
+    pub fn key(&self) -> &crate::FlowKey {
+        &self.conn.key
+    }
+
     /// Frame number of the connection's first packet.
     pub fn first_frame(&self) -> u64 {
         self.conn.first_frame
@@ -116,6 +126,20 @@ impl EndedConnection {
         r.server_zero_window_count = u64::from(sv.zero_windows);
         r.server_zero_window_update_count = u64::from(sv.zero_window_updates);
 
+        r.conn_state.clear();
+        r.conn_state.push_str(self.conn_state());
+        self.history(&mut r.history);
+        let x = self.extras.as_deref().cloned().unwrap_or_default();
+        [r.client_missed_bytes, r.server_missed_bytes] = x.missed_bytes;
+        [r.client_retransmissions, r.server_retransmissions] = x.retransmissions;
+        [r.client_depth_exceeded_bytes, r.server_depth_exceeded_bytes] = x.depth_exceeded_bytes;
+        r.overlaps_different_data = x.overlaps_different_data;
+        r.tls_version = x.tls_version;
+        r.tls_cipher = x.tls_cipher;
+        r.tls_server_name = x.tls_server_name;
+        r.tls_established = x.tls_established;
+        r.tls_resumed = x.tls_resumed;
+
         let tcp = c.key.ip_protocol == 6;
         r.payload_size_sequence.clear();
         r.interarrival_sequence_ns.clear();
@@ -203,11 +227,71 @@ impl EndedConnection {
         true
     }
 
-    /// Application protocol by well-known port (server's, else client's).
+    /// Application protocol: as the session stage decided it (by content,
+    /// else by its protocol table's ports), else by well-known port
+    /// (server's, else client's).
     pub fn application_protocol(&self) -> &'static str {
+        if let Some(name) = self.extras.as_ref().and_then(|e| e.application_protocol) {
+            return name;
+        }
         let (_, cport) = self.client();
         let (_, sport) = self.server();
         application_protocol(self.conn.key.ip_protocol, sport, cport)
+    }
+
+    /// Zeek's conn_state: the session stage's for TCP; for other protocols
+    /// from which sides sent packets (UDP: SF both, S0 client only, SHR
+    /// server only; others OTH).
+    pub fn conn_state(&self) -> &'static str {
+        if let Some(state) = self.extras.as_ref().map(|e| e.conn_state).filter(|s| !s.is_empty()) {
+            return state;
+        }
+        let c = &self.conn;
+        let (client, server) = (c.sides[CLIENT].packets() > 0, c.sides[SERVER].packets() > 0);
+        match (c.key.ip_protocol, client, server) {
+            (17, true, true) => "SF",
+            (17, true, false) => "S0",
+            (17, false, true) => "SHR",
+            (6, _, _) => "",
+            _ => "OTH",
+        }
+    }
+
+    /// Zeek's history: the session stage's for TCP; for other protocols '^'
+    /// when the first packet came from the server, then 'D' and 'd' for
+    /// client and server payload, in the order of each side's first packet.
+    pub fn history(&self, out: &mut String) {
+        out.clear();
+        if let Some(h) = self.extras.as_ref().map(|e| e.history.as_str()).filter(|h| !h.is_empty()) {
+            out.push_str(h);
+            return;
+        }
+        let (letters, n) = self.packet_history();
+        out.extend(letters[..n].iter().map(|&b| char::from(b)));
+    }
+
+    /// The history of a connection the session stage did not follow (see
+    /// [`EndedConnection::history`]; empty for TCP), without allocating.
+    pub(crate) fn packet_history(&self) -> ([u8; 3], usize) {
+        let c = &self.conn;
+        let mut out = ([0u8; 3], 0);
+        if c.key.ip_protocol == 6 {
+            return out;
+        }
+        let mut push = |b: u8| {
+            out.0[out.1] = b;
+            out.1 += 1;
+        };
+        let (cl, sv) = (&c.sides[CLIENT], &c.sides[SERVER]);
+        if sv.packets() > 0 && sv.first_frame == c.first_frame {
+            push(b'^');
+        }
+        let mut letters = [(cl.first_frame, cl.payload.sum > 0, b'D'), (sv.first_frame, sv.payload.sum > 0, b'd')];
+        letters.sort_by_key(|l| l.0);
+        for l in letters.iter().filter(|l| l.1) {
+            push(l.2);
+        }
+        out
     }
 
     /// Link, network and transport protocol names.

@@ -9,7 +9,7 @@
 
 use crate::conn::{Conn, FlowPacket};
 use crate::key::{FlowKey, packet_key};
-use crate::{EndedConnection, FlowConfig, FlowCounters};
+use crate::{EndedConnection, FlowConfig, FlowCounters, Joined};
 use hashbrown::HashTable;
 use netcap_decoder::{PacketSummary, tcp_flag};
 use netcap_records::TerminationReason;
@@ -106,7 +106,9 @@ impl FlowTable {
     /// oldest idle one when the table is full.
     pub fn observe(&mut self, s: &PacketSummary, ended: &mut Vec<EndedConnection>) {
         match packet_key(s) {
-            Some((key, from_a)) => self.observe_keyed(&FlowPacket::from(s), key, from_a, ended),
+            Some((key, from_a)) => {
+                self.observe_keyed(&FlowPacket::from(s), key, from_a, ended);
+            }
             None => {
                 self.counters.packets += 1;
                 self.counters.ignored += 1;
@@ -116,8 +118,15 @@ impl FlowTable {
 
     /// [`FlowTable::observe`] for a packet whose [`packet_key`] the caller
     /// has computed already (to pick its shard), in the slimmer form the
-    /// flow threads receive: the key is not computed twice.
-    pub fn observe_keyed(&mut self, s: &FlowPacket, key: FlowKey, from_a: bool, ended: &mut Vec<EndedConnection>) {
+    /// flow threads receive: the key is not computed twice. Returns the
+    /// connection the packet joined.
+    pub fn observe_keyed(
+        &mut self,
+        s: &FlowPacket,
+        key: FlowKey,
+        from_a: bool,
+        ended: &mut Vec<EndedConnection>,
+    ) -> Joined {
         self.counters.packets += 1;
         let hash = self.hasher.hash_one(key);
         let slots = &self.slots;
@@ -133,7 +142,7 @@ impl FlowTable {
                     };
                     let old = std::mem::replace(&mut slot.conn, new);
                     self.counters.created += 1;
-                    self.end(old, reason, ended);
+                    self.end(old, reason, idx, ended);
                 }
                 self.unlink(idx);
                 idx
@@ -143,8 +152,32 @@ impl FlowTable {
         let slot = &mut self.slots[idx as usize];
         let from_client = slot.conn.is_from_client(from_a);
         slot.conn.add(s, from_client, self.sequences);
+        let joined = Self::joined(idx, &slot.conn, from_a);
         let list = if slot.conn.closed.is_some() { CLOSING } else { OPEN };
         self.push_tail(list, idx);
+        joined
+    }
+
+    /// The open connection of `key`, as a packet from endpoint a (`from_a`)
+    /// would join it, without adding a packet (for a datagram reassembled
+    /// from fragments the table has counted already).
+    pub fn find(&self, key: &FlowKey, from_a: bool) -> Option<Joined> {
+        let hash = self.hasher.hash_one(key);
+        let slots = &self.slots;
+        let idx = *self.map.find(hash, |&i| slots[i as usize].conn.key == *key)?;
+        Some(Self::joined(idx, &self.slots[idx as usize].conn, from_a))
+    }
+
+    fn joined(idx: u32, c: &Conn, from_a: bool) -> Joined {
+        let server = &c.sides[crate::conn::SERVER];
+        Joined {
+            slot: idx,
+            first_frame: c.first_frame,
+            first_ts: c.first_ts,
+            from_client: c.is_from_client(from_a),
+            client_is_a: c.client_is_a,
+            flipped: server.packets() > 0 && server.first_frame == c.first_frame,
+        }
     }
 
     /// Why the connection in `idx` must end before packet `s` joins it, if
@@ -206,12 +239,12 @@ impl FlowTable {
             let idx = self.lists[CLOSING].head;
             let conn = self.remove(idx);
             let reason = conn.closed.unwrap_or(TerminationReason::Fin);
-            self.end(conn, reason, ended);
+            self.end(conn, reason, idx, ended);
         } else if self.lists[OPEN].head != NIL {
             let idx = self.lists[OPEN].head;
             let conn = self.remove(idx);
             self.counters.evicted += 1;
-            self.end(conn, TerminationReason::Evicted, ended);
+            self.end(conn, TerminationReason::Evicted, idx, ended);
         }
     }
 
@@ -229,7 +262,7 @@ impl FlowTable {
                 }
                 let conn = self.remove(idx);
                 let reason = conn.closed.unwrap_or(TerminationReason::IdleTimeout);
-                self.end(conn, reason, ended);
+                self.end(conn, reason, idx, ended);
             }
         }
     }
@@ -239,18 +272,19 @@ impl FlowTable {
     pub fn finish(&mut self, ended: &mut Vec<EndedConnection>) {
         for list in [CLOSING, OPEN] {
             while self.lists[list].head != NIL {
-                let conn = self.remove(self.lists[list].head);
+                let idx = self.lists[list].head;
+                let conn = self.remove(idx);
                 let reason = conn.closed.unwrap_or(TerminationReason::EndOfCapture);
-                self.end(conn, reason, ended);
+                self.end(conn, reason, idx, ended);
             }
         }
     }
 
-    fn end(&mut self, conn: Conn, reason: TerminationReason, ended: &mut Vec<EndedConnection>) {
+    fn end(&mut self, conn: Conn, reason: TerminationReason, slot: u32, ended: &mut Vec<EndedConnection>) {
         if let Some(n) = self.counters.ended.get_mut(reason as usize) {
             *n += 1;
         }
-        ended.push(EndedConnection { conn, reason });
+        ended.push(EndedConnection { conn, reason, slot, extras: None });
     }
 
     /// Takes a connection out of the table, freeing its slot.

@@ -21,10 +21,16 @@
 pub mod emit;
 pub mod files;
 pub mod protocols;
+pub mod quic;
 pub mod reassembly;
+mod shard;
+pub mod tcp;
 
 pub use emit::{ConnRecord, EmittedRecords, Emitter, OrderKey};
 pub use protocols::{Direction, PROTOCOLS, ParseContext, Parsed, Probe, Protocol, StreamParser};
+pub use quic::QuicCounters;
+pub use shard::{Analyzer, SessionConfig, SessionPacket, Shard};
+pub use tcp::{StreamConfig, StreamCounters};
 
 use std::net::IpAddr;
 

@@ -4,7 +4,9 @@
 //! (no state, fuzzable, typed errors) in its own module, and a function that
 //! fills that protocol's reusable record from the parse result. This module
 //! dispatches by port, plus cheap content checks for protocols that run on
-//! any port (TLS, DTLS, QUIC). Dispatch is a couple of integer comparisons
+//! any port (DTLS, QUIC). TLS over TCP is not here: its messages span
+//! segments, and the session stage parses it from the reassembled stream
+//! (with the filling functions of [`tls`]). Dispatch is a couple of integer comparisons
 //! for packets of no protocol here; a payload that is routed to a parser and
 //! fails is a decode error of that protocol.
 
@@ -41,12 +43,9 @@ pub(crate) struct Scratch {
     snmp: r::Snmp,
     sip: r::Sip,
     modbus: r::Modbus,
-    client_hello: r::TlsClientHello,
-    server_hello: r::TlsServerHello,
     dtls_client_hello: r::DtlsClientHello,
     dtls_server_hello: r::DtlsServerHello,
     certificate: r::TlsCertificate,
-    quic: r::QuicInitial,
     syslog: r::Syslog,
     ssdp: r::Ssdp,
     enip: r::Enip,
@@ -54,12 +53,11 @@ pub(crate) struct Scratch {
     radius: r::Radius,
     /// Work buffers of the TLS fingerprints and QUIC decryption.
     pub(crate) tls_work: tls::Work,
-    pub(crate) quic_work: quic::Work,
     pub(crate) dns_spares: dns::Spares,
 }
 
 /// The record types this module writes.
-pub const RECORD_TYPES: [RecordType; 21] = [
+pub const RECORD_TYPES: [RecordType; 18] = [
     RecordType::Dns,
     RecordType::Mdns,
     RecordType::Llmnr,
@@ -70,12 +68,10 @@ pub const RECORD_TYPES: [RecordType; 21] = [
     RecordType::Snmp,
     RecordType::Sip,
     RecordType::Modbus,
-    RecordType::Tlsclienthello,
-    RecordType::Tlsserverhello,
+    // Certificates of DTLS handshakes (TLS over TCP: the session stage).
     RecordType::Tlscertificate,
     RecordType::Dtlsclienthello,
     RecordType::Dtlsserverhello,
-    RecordType::Quicinitial,
     RecordType::Syslog,
     RecordType::Ssdp,
     RecordType::Enip,
@@ -156,12 +152,9 @@ app_records!(
     r::Snmp,
     r::Sip,
     r::Modbus,
-    r::TlsClientHello,
-    r::TlsServerHello,
     r::DtlsClientHello,
     r::DtlsServerHello,
     r::TlsCertificate,
-    r::QuicInitial,
     r::Syslog,
     r::Ssdp,
     r::Enip,
@@ -275,10 +268,9 @@ pub(crate) fn udp(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
         Some(ByPort::Radius) => radius::decode(cx, flow, payload),
         Some(ByPort::Modbus) | None => {
             // Port-independent protocols, recognised by their first bytes.
+            // QUIC Initials are the session stage's (crates/session).
             if tls::looks_like_dtls(payload) {
                 tls::decode_dtls(cx, flow, payload);
-            } else if quic::looks_like_initial(payload) {
-                quic::decode(cx, flow, payload);
             }
         }
     }
@@ -288,10 +280,6 @@ pub(crate) fn udp(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
 pub(crate) fn tcp(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
     if payload.is_empty() || !any_enabled(cx) {
         return;
-    }
-    // TLS first: a handshake record on any port.
-    if tls::looks_like_handshake(payload) {
-        return tls::decode_tcp(cx, flow, payload);
     }
     match tcp_port(flow.dst_port).or_else(|| tcp_port(flow.src_port)) {
         Some(ByPort::Dns) => dns::decode(cx, flow, payload, dns::Variant::Dns, true),

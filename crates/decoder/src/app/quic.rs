@@ -7,17 +7,17 @@
 //!
 //! Written here (no well-kept crate does passive Initial decryption) on the
 //! RustCrypto primitives. Server Initials are keyed by the client's original
-//! connection ID, which a per-packet decoder does not know: they give header
-//! fields only.
+//! connection ID, which is not followed: they give header fields only. The
+//! session stage (crates/session/src/quic.rs) calls [`fill_initial`] for
+//! every Initial, with what its tracker ([`super::quic_initials`]) put
+//! together across a connection's Initials.
 
-use super::{AppRecord, Flow, tls};
-use crate::{Layer, PacketContext};
+use super::tls;
 use aes::Aes128;
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use aes_gcm::Aes128Gcm;
 use aes_gcm::aead::AeadInOut;
 use hkdf::Hkdf;
-use netcap_records::RecordType;
 use sha2::Sha256;
 
 pub const VERSION_1: u32 = 0x0000_0001;
@@ -88,7 +88,7 @@ fn initial_type(version: u32) -> u8 {
 
 /// Cheap check: a long-header packet of a known version with Initial type.
 /// The fixed bit (0x40) is not checked: peers may grease it (RFC 9287).
-pub(crate) fn looks_like_initial(p: &[u8]) -> bool {
+pub fn looks_like_initial(p: &[u8]) -> bool {
     if p.len() < 7 || p[0] & 0x80 == 0 {
         return false;
     }
@@ -322,18 +322,21 @@ pub struct Work {
     spans: Vec<(u64, usize, usize)>,
 }
 
-pub(crate) fn decode(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
-    if !cx.wants(RecordType::Quicinitial) {
-        return;
-    }
-    let h = match parse(payload) {
-        Ok(h) => h,
-        Err(e) => return super::parse_error(cx, Layer::Quic, flow, e),
-    };
-    let attachment = super::quic_initials::Attachment::decode(cx.attachment);
-    let (stamp, app, out) = super::stamp_and_records!(cx, flow);
-    let r = &mut app.quic;
-    r.set_flow(&stamp);
+/// Fills a QUICInitial record's QUIC fields (everything but its packet
+/// stamp) from one datagram's Initial: its header, and for a client
+/// Initial the decrypted frames and the ClientHello they complete.
+/// `attachment`: what the session stage's tracker put together across
+/// Initials for this packet (the connection's key ID, and a ClientHello
+/// spread over several Initials), used when the packet alone does not give
+/// them.
+pub fn fill_initial(
+    r: &mut netcap_records::QuicInitial,
+    work: &mut Work,
+    tls_work: &mut tls::Work,
+    payload: &[u8],
+    attachment: Option<super::quic_initials::Attachment<'_>>,
+) -> Result<(), QuicError> {
+    let h = parse(payload)?;
     r.version = h.version;
     crate::set_bytes(&mut r.dcid, h.dcid);
     crate::set_bytes(&mut r.scid, h.scid);
@@ -354,7 +357,6 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
     r.ja3.clear();
     r.ja3_hash.clear();
     r.client_hello_reassembled = false;
-    let work = &mut app.quic_work;
     let mut pn =
         client_keys(h.version, h.dcid).and_then(|k| decrypt(payload, &h, &k, &mut work.plain, &mut work.header));
     if let Some(a) = attachment.filter(|a| pn.is_none() && a.key_dcid != h.dcid) {
@@ -369,15 +371,15 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
         if c.first() == Some(&1) && c.len() >= 4 {
             let len = u32::from_be_bytes([0, c[1], c[2], c[3]]) as usize;
             if let Some(message) = c.get(..4 + len) {
-                tls::quic_client_hello(r, &mut app.tls_work, message);
+                tls::quic_client_hello(r, tls_work, message);
             }
         }
     }
-    // The ClientHello the source thread put together for this packet.
+    // The ClientHello the tracker put together for this packet.
     if let Some(a) = attachment.filter(|_| !r.client_hello) {
-        r.client_hello_reassembled = tls::quic_client_hello(r, &mut app.tls_work, a.client_hello);
+        r.client_hello_reassembled = tls::quic_client_hello(r, tls_work, a.client_hello);
     }
-    out.push(RecordType::Quicinitial, &app.quic);
+    Ok(())
 }
 
 /// Parses and (for client Initials) decrypts a datagram: the fuzz entry point.

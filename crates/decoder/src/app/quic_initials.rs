@@ -6,12 +6,12 @@
 //! connection is encrypted with keys from the client's *first* destination
 //! connection ID, while later Initials carry the ID the server chose; and
 //! after a HelloRetryRequest the second ClientHello continues the CRYPTO
-//! stream at a non-zero offset. Like IP reassembly, this runs before
-//! decoding, in packet order, on the capture's source thread
-//! ([`QuicInitials::push`]): when a packet completes a ClientHello, `push`
-//! returns an attachment for that packet (the key connection ID and the whole
-//! ClientHello message) that the QUIC decoder uses when the packet alone does
-//! not give the ClientHello ([`Attachment`]).
+//! stream at a non-zero offset. The session stage runs one tracker per flow
+//! shard, on the shard's packets in capture order
+//! ([`QuicInitials::push_datagram`]): when a packet completes a ClientHello,
+//! it returns an [`Attachment`] for that packet (the key connection ID and
+//! the whole ClientHello message) that [`quic::fill_initial`] uses when the
+//! packet alone does not give the ClientHello.
 //!
 //! Only client Initials are followed: datagrams of at least 1200 bytes (RFC
 //! 9000 section 14.1) whose Initial decrypts with client keys. A connection
@@ -33,12 +33,12 @@ pub const TIMEOUT_NS: i64 = 10_000_000_000;
 
 /// A client's 4-tuple (addresses in 16 bytes, IPv4 zero-padded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct FlowKey {
-    src: [u8; 16],
-    dst: [u8; 16],
-    src_port: u16,
-    dst_port: u16,
-    v6: bool,
+pub struct FlowKey {
+    pub src: [u8; 16],
+    pub dst: [u8; 16],
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub v6: bool,
 }
 
 #[derive(Debug, Default)]
@@ -95,8 +95,9 @@ pub struct QuicInitialStats {
 }
 
 /// Follows client Initials; see the module documentation.
-#[derive(Default)]
 pub struct QuicInitials {
+    /// Connections followed at most.
+    max_flows: usize,
     flows: HashMap<FlowKey, Flow>,
     /// `flows`' keys in arrival order, for eviction.
     order: ArrivalOrder<FlowKey>,
@@ -108,7 +109,6 @@ pub struct QuicInitials {
     types: Vec<u32>,
     crypto: Vec<u8>,
     spans: Vec<(u64, usize, usize)>,
-    out: Vec<u8>,
 }
 
 /// The side data of a packet whose ClientHello [`QuicInitials`] completed:
@@ -118,22 +118,6 @@ pub struct QuicInitials {
 pub struct Attachment<'a> {
     pub key_dcid: &'a [u8],
     pub client_hello: &'a [u8],
-}
-
-impl<'a> Attachment<'a> {
-    /// Encoded as one length byte, the connection ID, then the message.
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        out.clear();
-        out.push(self.key_dcid.len() as u8);
-        out.extend_from_slice(self.key_dcid);
-        out.extend_from_slice(self.client_hello);
-    }
-
-    pub fn decode(bytes: &'a [u8]) -> Option<Attachment<'a>> {
-        let (&n, rest) = bytes.split_first()?;
-        let n = usize::from(n);
-        (n <= 20 && rest.len() >= n).then(|| Attachment { key_dcid: &rest[..n], client_hello: &rest[n..] })
-    }
 }
 
 /// The UDP payload of an unfragmented IPv4 or IPv6 packet (no extension
@@ -169,9 +153,32 @@ fn udp_payload(ip: &[u8]) -> Option<(FlowKey, &[u8])> {
     Some((key, udp.get(8..)?))
 }
 
+impl Default for QuicInitials {
+    fn default() -> Self {
+        Self::with_capacity(MAX_FLOWS)
+    }
+}
+
 impl QuicInitials {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A tracker of at most `max_flows` connections (at least 1).
+    pub fn with_capacity(max_flows: usize) -> Self {
+        QuicInitials {
+            max_flows: max_flows.max(1),
+            flows: HashMap::new(),
+            order: ArrivalOrder::default(),
+            serial: 0,
+            last_sweep_ns: 0,
+            stats: QuicInitialStats::default(),
+            plain: Vec::new(),
+            header: Vec::new(),
+            types: Vec::new(),
+            crypto: Vec::new(),
+            spans: Vec::new(),
+        }
     }
 
     pub fn stats(&self) -> &QuicInitialStats {
@@ -183,10 +190,16 @@ impl QuicInitials {
         self.flows.len()
     }
 
-    /// Feeds one IP packet (from its IP header on). Returns the encoded
-    /// [`Attachment`] when this packet completes a ClientHello.
-    pub fn push(&mut self, timestamp_ns: i64, ip: &[u8]) -> Option<&[u8]> {
+    /// Feeds one IP packet (from its IP header on): [`QuicInitials::push_datagram`]
+    /// for its UDP payload (tests and fuzzing).
+    pub fn push(&mut self, timestamp_ns: i64, ip: &[u8]) -> Option<Attachment<'_>> {
         let (key, payload) = udp_payload(ip)?;
+        self.push_datagram(timestamp_ns, key, payload)
+    }
+
+    /// Feeds one UDP datagram's payload sent from `key.src` to `key.dst`.
+    /// Returns the [`Attachment`] when this packet completes a ClientHello.
+    pub fn push_datagram(&mut self, timestamp_ns: i64, key: FlowKey, payload: &[u8]) -> Option<Attachment<'_>> {
         if payload.len() < 1200 || !quic::looks_like_initial(payload) {
             return None;
         }
@@ -228,16 +241,15 @@ impl QuicInitials {
         if end - start > own || start > 0 || !restart {
             self.stats.reassembled += 1;
         }
-        let flow = &self.flows[&key];
-        Attachment { key_dcid: &flow.key_dcid, client_hello: &flow.stream[start..end] }.encode(&mut self.out);
-        Some(&self.out)
+        let flow = self.flows.get(&key)?;
+        Some(Attachment { key_dcid: &flow.key_dcid, client_hello: flow.stream.get(start..end)? })
     }
 
     fn start(&mut self, key: FlowKey, now: i64, version: u32, dcid: &[u8]) {
         let flows = &self.flows;
         let live = |serial, key: &FlowKey| flows.get(key).is_some_and(|f| f.serial == serial);
         if !flows.contains_key(&key)
-            && flows.len() >= MAX_FLOWS
+            && flows.len() >= self.max_flows
             && let Some(oldest) = self.order.oldest(None, live)
         {
             self.flows.remove(&oldest);
@@ -269,18 +281,6 @@ impl QuicInitials {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn attachment_round_trip_and_bad_input() {
-        let mut out = Vec::new();
-        Attachment { key_dcid: &[1, 2, 3], client_hello: &[1, 0, 0, 0] }.encode(&mut out);
-        assert_eq!(out, [3, 1, 2, 3, 1, 0, 0, 0]);
-        let a = Attachment::decode(&out).unwrap();
-        assert_eq!((a.key_dcid, a.client_hello), (&[1, 2, 3][..], &[1, 0, 0, 0][..]));
-        assert!(Attachment::decode(&[]).is_none());
-        assert!(Attachment::decode(&[5, 1]).is_none());
-        assert!(Attachment::decode(&[21; 30]).is_none());
-    }
 
     #[test]
     fn client_hellos_complete_across_inserts_and_in_sequence() {

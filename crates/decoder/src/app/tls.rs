@@ -1,6 +1,12 @@
 //! TLS and DTLS handshakes: ClientHello and ServerHello with their JA3, JA3S
-//! and JA4 fingerprints, and the certificates of a Certificate message that
-//! is complete in the packet.
+//! and JA4 fingerprints, and X.509 certificates.
+//!
+//! One filling code per record whatever carried the message: DTLS datagrams
+//! are decoded here per packet; TLS over TCP is parsed from the reassembled
+//! stream by the session stage (netcap-session's TLS stream parser), which
+//! calls [`fill_client_hello`], [`fill_server_hello`] and
+//! [`fill_certificate`]; QUIC's CRYPTO frames come through
+//! [`quic_client_hello`].
 //!
 //! Records and handshake messages are parsed with tls-parser (rusticata);
 //! extensions are walked here, since fingerprints need every extension type
@@ -9,7 +15,7 @@
 //! JA4+); no FoxIO code is used. JA4S and the other JA4+ fingerprints are
 //! under the FoxIO licence and left out.
 
-use super::{AppRecord, Flow, emit, push_hex, set_lossy};
+use super::{AppRecord, Flow, push_hex, set_lossy};
 use crate::{Layer, PacketContext};
 use md5::Md5;
 use netcap_records::RecordType;
@@ -17,13 +23,12 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use tls_parser::{
     DTLSMessage, DTLSMessageHandshakeBody, TlsMessage, TlsMessageHandshake, parse_dtls_plaintext_record,
-    parse_tls_message_handshake, parse_tls_raw_record,
+    parse_tls_handshake_client_hello, parse_tls_message_handshake, parse_tls_raw_record,
 };
 
 const HANDSHAKE: u8 = 22;
 const CLIENT_HELLO: u8 = 1;
 const SERVER_HELLO: u8 = 2;
-const CERTIFICATE: u8 = 11;
 
 const EXT_SNI: u16 = 0;
 const EXT_GROUPS: u16 = 10;
@@ -31,16 +36,6 @@ const EXT_POINT_FORMATS: u16 = 11;
 const EXT_SIG_ALGS: u16 = 13;
 const EXT_ALPN: u16 = 16;
 const EXT_VERSIONS: u16 = 43;
-
-/// Cheap test run on every TCP payload: a handshake record of SSL 3.0 to
-/// TLS 1.3 whose first message is a hello or a certificate.
-pub(crate) fn looks_like_handshake(p: &[u8]) -> bool {
-    p.len() >= 9
-        && p[0] == HANDSHAKE
-        && p[1] == 3
-        && p[2] <= 4
-        && matches!(p[5], CLIENT_HELLO | SERVER_HELLO | CERTIFICATE)
-}
 
 /// A DTLS handshake record (DTLS 1.0, 1.2, 1.3, and OpenSSL's pre-RFC 0x0100).
 pub(crate) fn looks_like_dtls(p: &[u8]) -> bool {
@@ -371,8 +366,10 @@ pub struct ServerHello<'a> {
 pub fn parse_server_hello(b: &[u8]) -> Option<ServerHello<'_>> {
     let version = super::be16(b, 0)?;
     let random = b.get(2..34)?;
-    // TLS 1.3 drafts before 22 have no session ID and no compression method.
-    let draft = (0x7f00..0x7f16).contains(&version);
+    // TLS 1.3 drafts before 22 have no session ID and no compression
+    // method; some draft servers put 0x0304 in the version (RFC 8446 servers
+    // put 0x0303 there and 0x0304 in supported_versions).
+    let draft = (0x7f00..0x7f16).contains(&version) || version == 0x0304;
     let (session_id, at) = if draft {
         (None, 34)
     } else {
@@ -456,117 +453,396 @@ macro_rules! fill_server_hello {
     }};
 }
 
-/// Decodes the TLS records at the start of a TCP segment.
-pub(crate) fn decode_tcp(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
-    let mut rest = payload;
-    while rest.len() >= 5 && (20..=23).contains(&rest[0]) {
-        let record = match parse_tls_raw_record(rest) {
-            Ok((tail, record)) => {
-                rest = tail;
-                record
-            }
-            // The record continues in the next segment: stream reassembly's job.
-            Err(_) => return,
-        };
-        if record.hdr.record_type.0 != HANDSHAKE {
-            continue;
+/// Fills the hello fields of a TLS ClientHello record (over TCP: JA4 'd'
+/// becomes 't') from a ClientHello handshake message body (after the 4-byte
+/// handshake header) that came in a record of `record_version`. The
+/// connection fields (time, endpoints) are left to the caller. False if the
+/// body is not a ClientHello (the record is then partly overwritten).
+pub fn fill_client_hello(
+    r: &mut netcap_records::TlsClientHello,
+    work: &mut Work,
+    record_version: u16,
+    body: &[u8],
+) -> bool {
+    let Ok((_, ch)) = parse_tls_handshake_client_hello(body) else { return false };
+    fill_client_hello!(&mut *r, work, Ja4Transport::Tcp, record_version, &ch);
+    r.handshake_length = body.len() as u32;
+    true
+}
+
+/// Fills the hello fields of a TLS ServerHello record from a ServerHello
+/// handshake message body (after the 4-byte handshake header). False if the
+/// body is too short for a ServerHello.
+pub fn fill_server_hello(
+    r: &mut netcap_records::TlsServerHello,
+    work: &mut Work,
+    record_version: u16,
+    body: &[u8],
+) -> bool {
+    let Some(sh) = parse_server_hello(body) else { return false };
+    fill_server_hello!(&mut *r, work, record_version, sh);
+    true
+}
+
+/// An SSL 2.0 ClientHello (RFC 6101 appendix E, the SSLv2-compatible hello
+/// of SSL 3.0 and TLS clients): the message after the SSLv2 record header.
+#[derive(Debug, Clone, Copy)]
+pub struct Sslv2ClientHello<'a> {
+    /// 0x0002 for SSL 2.0, 0x0300.. for a client offering SSL 3.0 or TLS.
+    pub version: u16,
+    /// Cipher specs, 3 bytes each (0x00XXYY: the TLS suite XXYY).
+    pub cipher_specs: &'a [u8],
+    pub session_id: &'a [u8],
+    pub challenge: &'a [u8],
+}
+
+/// Parses an SSLv2 ClientHello message (type 1, version, three lengths,
+/// then cipher specs, session id and challenge).
+pub fn parse_sslv2_client_hello(m: &[u8]) -> Option<Sslv2ClientHello<'_>> {
+    if *m.first()? != CLIENT_HELLO {
+        return None;
+    }
+    let version = super::be16(m, 1)?;
+    let specs = usize::from(super::be16(m, 3)?);
+    let session = usize::from(super::be16(m, 5)?);
+    let challenge = usize::from(super::be16(m, 7)?);
+    if specs % 3 != 0 {
+        return None;
+    }
+    let cipher_specs = m.get(9..9 + specs)?;
+    let session_id = m.get(9 + specs..9 + specs + session)?;
+    let challenge = m.get(9 + specs + session..9 + specs + session + challenge)?;
+    Some(Sslv2ClientHello { version, cipher_specs, session_id, challenge })
+}
+
+/// Fills a ClientHello record from an SSLv2 ClientHello message: version,
+/// cipher specs as 24-bit values, session id, the challenge as the random.
+/// It has no extensions and no fingerprints (Wireshark computes no JA3 for
+/// it either); `record_version` is 0 (no TLS record layer).
+pub fn fill_sslv2_client_hello(r: &mut netcap_records::TlsClientHello, message: &[u8]) -> bool {
+    let Some(ch) = parse_sslv2_client_hello(message) else { return false };
+    r.record_version = 0;
+    r.version = u32::from(ch.version);
+    crate::set_bytes(&mut r.random, ch.challenge);
+    crate::set_bytes(&mut r.session_id, ch.session_id);
+    r.cipher_suites.clear();
+    r.cipher_suites.extend(ch.cipher_specs.chunks_exact(3).map(|c| u32::from_be_bytes([0, c[0], c[1], c[2]])));
+    r.handshake_length = message.len() as u32;
+    r.compression_methods.clear();
+    r.extensions.clear();
+    r.sni.clear();
+    r.alpn.clear();
+    r.supported_groups.clear();
+    r.ec_point_formats.clear();
+    r.signature_algorithms.clear();
+    r.supported_versions.clear();
+    r.ja3.clear();
+    r.ja3_hash.clear();
+    r.ja4.clear();
+    r.ja4_r.clear();
+    true
+}
+
+/// An SSL 2.0 ServerHello (the server speaks SSL 2.0 only).
+#[derive(Debug, Clone, Copy)]
+pub struct Sslv2ServerHello<'a> {
+    pub session_id_hit: bool,
+    pub version: u16,
+    /// The server's certificate (DER), if any.
+    pub certificate: &'a [u8],
+    pub cipher_specs: &'a [u8],
+    pub connection_id: &'a [u8],
+}
+
+/// Parses an SSLv2 ServerHello message (type 4).
+pub fn parse_sslv2_server_hello(m: &[u8]) -> Option<Sslv2ServerHello<'_>> {
+    if *m.first()? != 4 {
+        return None;
+    }
+    let session_id_hit = *m.get(1)? != 0;
+    let version = super::be16(m, 3)?;
+    let cert = usize::from(super::be16(m, 5)?);
+    let specs = usize::from(super::be16(m, 7)?);
+    let conn = usize::from(super::be16(m, 9)?);
+    let certificate = m.get(11..11 + cert)?;
+    let cipher_specs = m.get(11 + cert..11 + cert + specs)?;
+    let connection_id = m.get(11 + cert + specs..11 + cert + specs + conn)?;
+    Some(Sslv2ServerHello { session_id_hit, version, certificate, cipher_specs, connection_id })
+}
+
+/// Fills a ServerHello record from an SSLv2 ServerHello: version, the first
+/// of the server's cipher specs as the suite (as Zeek reports it), the
+/// connection id as the random. No extensions, no JA3S.
+pub fn fill_sslv2_server_hello(r: &mut netcap_records::TlsServerHello, message: &[u8]) -> bool {
+    let Some(sh) = parse_sslv2_server_hello(message) else { return false };
+    r.record_version = 0;
+    r.version = u32::from(sh.version);
+    crate::set_bytes(&mut r.random, sh.connection_id);
+    r.session_id.clear();
+    r.cipher_suite = sh.cipher_specs.get(..3).map_or(0, |c| u32::from_be_bytes([0, c[0], c[1], c[2]]));
+    r.compression_method = 0;
+    r.extensions.clear();
+    r.selected_version = 0;
+    r.alpn.clear();
+    r.ja3s.clear();
+    r.ja3s_hash.clear();
+    true
+}
+
+/// What [`fill_certificate`] could read of a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateFill {
+    /// x509-parser parsed it: every field is filled.
+    Parsed,
+    /// x509-parser rejected it (a date out of range, a malformed
+    /// extension...): the record has the index, length, digests and the
+    /// serial read by a minimal DER walk ([`raw_serial`]), which Wireshark
+    /// still shows. Emit it and count a parse error.
+    Partial,
+    /// Not even the serial could be read: nothing worth a record.
+    Unreadable,
+}
+
+/// Fills a certificate record from a DER certificate at position `index`
+/// of its chain: every certificate field (`client` is set false: the caller
+/// knows whose chain it is), none of the connection fields.
+///
+/// Conventions: `self_signed` means self-issued (the issuer name equals the
+/// subject name byte for byte; the signature is not checked). `subject_cn`
+/// and `issuer_cn` are the first commonName attribute of the name. Key
+/// types and sizes follow OpenSSL's names and `EVP_PKEY_get_bits` (so do
+/// Zeek's x509.log `key_type`, `key_length` and `curve`): RSA and DSA the
+/// modulus (p) bits, EC the named curve's size, Ed25519 256, Ed448 456,
+/// X25519 253, X448 448, ML-DSA the public key's bits (10496 for
+/// ML-DSA-44); `key_curve` is OpenSSL's short name of the named curve
+/// ("prime256v1", "secp384r1", "brainpoolP256r1"), else the curve's OID.
+/// An unknown key algorithm gives its OID as `key_type` and 0 bits.
+pub fn fill_certificate(r: &mut netcap_records::TlsCertificate, der: &[u8], index: u32) -> CertificateFill {
+    r.index = index;
+    r.length = der.len() as u32;
+    r.sha1.clear();
+    push_hex(&mut r.sha1, Sha1::digest(der).as_slice());
+    r.sha256.clear();
+    push_hex(&mut r.sha256, Sha256::digest(der).as_slice());
+    r.client = false;
+    clear_certificate_fields(r);
+    match x509_parser::parse_x509_certificate(der) {
+        Ok((_, cert)) => {
+            read_certificate(r, &cert);
+            CertificateFill::Parsed
         }
-        handshake_messages(cx, flow, record.hdr.version.0, record.data);
+        Err(_) => match raw_serial(der) {
+            Some(serial) => {
+                push_hex(&mut r.serial, serial);
+                CertificateFill::Partial
+            }
+            None => CertificateFill::Unreadable,
+        },
     }
 }
 
-/// Decodes the complete handshake messages of one record's data.
-fn handshake_messages(cx: &mut PacketContext<'_>, flow: Flow, record_version: u16, mut data: &[u8]) {
-    while data.len() >= 4 {
-        let len = u32::from_be_bytes([0, data[1], data[2], data[3]]) as usize;
-        let Some(message) = data.get(..4 + len) else {
-            // Fragmented across records, or an encrypted Finished: nothing for us.
-            return;
-        };
-        let kind = data[0];
-        data = &data[4 + len..];
-        if !matches!(kind, CLIENT_HELLO | SERVER_HELLO | CERTIFICATE) {
-            continue;
-        }
-        if kind == SERVER_HELLO {
-            match parse_server_hello(&message[4..]) {
-                Some(sh) if cx.wants(RecordType::Tlsserverhello) => {
-                    let (stamp, app, out) = super::stamp_and_records!(cx, flow);
-                    let r = &mut app.server_hello;
-                    r.set_flow(&stamp);
-                    fill_server_hello!(&mut *r, &mut app.tls_work, record_version, sh);
-                    out.push(RecordType::Tlsserverhello, &app.server_hello);
-                }
-                Some(_) => {}
-                None => super::parse_error(cx, Layer::Tls, flow, "truncated ServerHello"),
-            }
-            continue;
-        }
-        match parse_tls_message_handshake(message) {
-            Ok((_, TlsMessage::Handshake(h))) => handshake(cx, flow, record_version, len as u32, &h),
-            Ok(_) => {}
-            Err(e) => super::parse_error(cx, Layer::Tls, flow, format_args!("handshake type {kind}: {e}")),
-        }
-    }
-}
-
-/// Emits the record of one parsed handshake message.
-fn handshake(cx: &mut PacketContext<'_>, flow: Flow, record_version: u16, len: u32, h: &TlsMessageHandshake<'_>) {
-    match h {
-        TlsMessageHandshake::ClientHello(ch) if cx.wants(RecordType::Tlsclienthello) => {
-            let (stamp, app, out) = super::stamp_and_records!(cx, flow);
-            let r = &mut app.client_hello;
-            r.set_flow(&stamp);
-            fill_client_hello!(&mut *r, &mut app.tls_work, Ja4Transport::Tcp, record_version, ch);
-            r.handshake_length = len;
-            out.push(RecordType::Tlsclienthello, &app.client_hello);
-        }
-        TlsMessageHandshake::Certificate(c) if cx.wants(RecordType::Tlscertificate) => {
-            for (index, raw) in c.cert_chain.iter().enumerate() {
-                certificate(cx, flow, index, raw.data);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Parts of an X.509 certificate the record holds.
-#[derive(Debug, Default)]
-pub struct CertificateInfo {
-    pub version: u32,
-    pub subject: String,
-    pub issuer: String,
-    pub serial: String,
-    pub not_before: i64,
-    pub not_after: i64,
-    pub san_dns: Vec<String>,
-    pub signature_algorithm: String,
-    pub public_key_algorithm: String,
-}
-
-/// Parses a DER certificate with x509-parser.
-pub fn parse_certificate(der: &[u8]) -> Result<CertificateInfo, x509_parser::nom::Err<x509_parser::error::X509Error>> {
-    use x509_parser::extensions::GeneralName;
+/// Parses a DER certificate with x509-parser into a record's certificate
+/// fields (digests, index and connection fields left empty).
+pub fn parse_certificate(
+    der: &[u8],
+) -> Result<netcap_records::TlsCertificate, x509_parser::nom::Err<x509_parser::error::X509Error>> {
     let (_, cert) = x509_parser::parse_x509_certificate(der)?;
-    let mut info = CertificateInfo {
-        version: cert.version().0 + 1,
-        subject: cert.subject().to_string(),
-        issuer: cert.issuer().to_string(),
-        not_before: cert.validity().not_before.timestamp(),
-        not_after: cert.validity().not_after.timestamp(),
-        signature_algorithm: cert.signature_algorithm.algorithm.to_id_string(),
-        public_key_algorithm: cert.public_key().algorithm.algorithm.to_id_string(),
-        ..CertificateInfo::default()
-    };
-    push_hex(&mut info.serial, cert.raw_serial());
+    let mut r = netcap_records::TlsCertificate::default();
+    read_certificate(&mut r, &cert);
+    Ok(r)
+}
+
+fn clear_certificate_fields(r: &mut netcap_records::TlsCertificate) {
+    r.version = 0;
+    r.subject.clear();
+    r.issuer.clear();
+    r.serial.clear();
+    r.not_before = 0;
+    r.not_after = 0;
+    r.san_dns.clear();
+    r.san_ip.clear();
+    r.san_email.clear();
+    r.san_uri.clear();
+    r.signature_algorithm.clear();
+    r.public_key_algorithm.clear();
+    r.key_type.clear();
+    r.key_bits = 0;
+    r.key_curve.clear();
+    r.is_ca = false;
+    r.self_signed = false;
+    r.subject_cn.clear();
+    r.issuer_cn.clear();
+}
+
+fn read_certificate(r: &mut netcap_records::TlsCertificate, cert: &x509_parser::certificate::X509Certificate<'_>) {
+    use std::fmt::Write as _;
+    use x509_parser::extensions::GeneralName;
+    r.version = cert.version().0 + 1;
+    let _ = write!(r.subject, "{}", cert.subject());
+    let _ = write!(r.issuer, "{}", cert.issuer());
+    common_name(cert.subject(), &mut r.subject_cn);
+    common_name(cert.issuer(), &mut r.issuer_cn);
+    r.self_signed = cert.subject().as_raw() == cert.issuer().as_raw();
+    push_hex(&mut r.serial, cert.raw_serial());
+    r.not_before = cert.validity().not_before.timestamp();
+    r.not_after = cert.validity().not_after.timestamp();
+    r.signature_algorithm = cert.signature_algorithm.algorithm.to_id_string();
+    r.public_key_algorithm = cert.public_key().algorithm.algorithm.to_id_string();
+    if let Ok(Some(bc)) = cert.basic_constraints() {
+        r.is_ca = bc.value.ca;
+    }
     if let Ok(Some(san)) = cert.subject_alternative_name() {
         for name in &san.value.general_names {
-            if let GeneralName::DNSName(dns) = name {
-                info.san_dns.push((*dns).to_string());
+            match name {
+                GeneralName::DNSName(dns) => r.san_dns.push((*dns).to_owned()),
+                GeneralName::RFC822Name(mail) => r.san_email.push((*mail).to_owned()),
+                GeneralName::URI(uri) => r.san_uri.push((*uri).to_owned()),
+                GeneralName::IPAddress(ip) => r.san_ip.push(ip_text(ip)),
+                _ => {}
             }
         }
     }
-    Ok(info)
+    public_key(r, cert.public_key());
+}
+
+/// An iPAddress general name as text: IPv4 dotted, IPv6 in RFC 5952 form;
+/// any other length (not an address) in hex.
+fn ip_text(ip: &[u8]) -> String {
+    if let Ok(v4) = <[u8; 4]>::try_from(ip) {
+        std::net::Ipv4Addr::from(v4).to_string()
+    } else if let Ok(v6) = <[u8; 16]>::try_from(ip) {
+        std::net::Ipv6Addr::from(v6).to_string()
+    } else {
+        let mut s = String::new();
+        push_hex(&mut s, ip);
+        s
+    }
+}
+
+/// The first commonName of a name, as text (UTF-8, PrintableString and
+/// IA5String as they are, BMPString decoded, anything else lossy).
+fn common_name(name: &x509_parser::x509::X509Name<'_>, out: &mut String) {
+    out.clear();
+    let Some(cn) = name.iter_common_name().next() else { return };
+    match cn.as_str() {
+        Ok(s) => out.push_str(s),
+        Err(_) if cn.attr_value().tag() == x509_parser::der_parser::asn1_rs::Tag::BmpString => {
+            let units = cn.as_slice().chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
+            out.extend(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)));
+        }
+        Err(_) => out.push_str(&String::from_utf8_lossy(cn.as_slice())),
+    }
+}
+
+/// Key algorithms by OID: OpenSSL's name and, for keys of one size, their
+/// bits as `EVP_PKEY_get_bits` gives them (0: read from the key).
+const KEY_TYPES: &[(&str, &str, u32)] = &[
+    ("1.2.840.113549.1.1.1", "RSA", 0),
+    ("1.2.840.113549.1.1.10", "RSA-PSS", 0),
+    ("1.2.840.10045.2.1", "EC", 0),
+    ("1.2.840.10040.4.1", "DSA", 0),
+    ("1.2.840.113549.1.3.1", "DH", 0),
+    ("1.3.101.110", "X25519", 253),
+    ("1.3.101.111", "X448", 448),
+    ("1.3.101.112", "Ed25519", 256),
+    ("1.3.101.113", "Ed448", 456),
+    ("2.16.840.1.101.3.4.3.17", "ML-DSA-44", 0),
+    ("2.16.840.1.101.3.4.3.18", "ML-DSA-65", 0),
+    ("2.16.840.1.101.3.4.3.19", "ML-DSA-87", 0),
+];
+
+/// Named curves by OID: OpenSSL's short name and the size in bits.
+const CURVES: &[(&str, &str, u32)] = &[
+    ("1.2.840.10045.3.1.7", "prime256v1", 256),
+    ("1.3.132.0.34", "secp384r1", 384),
+    ("1.3.132.0.35", "secp521r1", 521),
+    ("1.3.132.0.10", "secp256k1", 256),
+    ("1.3.132.0.33", "secp224r1", 224),
+    ("1.2.840.10045.3.1.1", "prime192v1", 192),
+    ("1.3.36.3.3.2.8.1.1.7", "brainpoolP256r1", 256),
+    ("1.3.36.3.3.2.8.1.1.11", "brainpoolP384r1", 384),
+    ("1.3.36.3.3.2.8.1.1.13", "brainpoolP512r1", 512),
+    ("1.2.156.10197.1.301", "SM2", 256),
+];
+
+/// Key type, size and curve of a subject public key.
+fn public_key(r: &mut netcap_records::TlsCertificate, spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) {
+    use x509_parser::public_key::PublicKey;
+    let oid = spki.algorithm.algorithm.to_id_string();
+    let Some(&(_, name, fixed_bits)) = KEY_TYPES.iter().find(|(o, _, _)| *o == oid) else {
+        r.key_type = oid;
+        return;
+    };
+    r.key_type.push_str(name);
+    let key = &spki.subject_public_key.data;
+    r.key_bits = match name {
+        "RSA" | "RSA-PSS" => match spki.parsed() {
+            Ok(PublicKey::RSA(rsa)) => integer_bits(rsa.modulus),
+            _ => 0,
+        },
+        // Dss-Parms / DomainParameters: SEQUENCE { INTEGER p, ... }.
+        "DSA" | "DH" => spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| der_tlv(p.data))
+            .filter(|(tag, _, _)| *tag == 0x02)
+            .map_or(0, |(_, p, _)| integer_bits(p)),
+        "EC" => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| x509_parser::der_parser::oid::Oid::try_from(p.clone()).ok())
+                .map(|o| o.to_id_string());
+            match curve.as_deref().and_then(|c| CURVES.iter().find(|(o, _, _)| *o == c)) {
+                Some(&(_, short, bits)) => {
+                    r.key_curve.push_str(short);
+                    bits
+                }
+                None => {
+                    // Explicit parameters or an unknown curve: its OID, and
+                    // the size of an uncompressed point's coordinate.
+                    r.key_curve.push_str(curve.as_deref().unwrap_or(""));
+                    match key.as_ref() {
+                        [4, rest @ ..] => (rest.len() * 4) as u32,
+                        [2 | 3, rest @ ..] => (rest.len() * 8) as u32,
+                        _ => 0,
+                    }
+                }
+            }
+        }
+        _ if fixed_bits > 0 => fixed_bits,
+        _ => (key.len() * 8) as u32,
+    };
+}
+
+/// Bits of a big-endian unsigned integer (leading zero bytes and bits not counted).
+fn integer_bits(n: &[u8]) -> u32 {
+    let n = match n.iter().position(|&b| b != 0) {
+        Some(first) => &n[first..],
+        None => return 0,
+    };
+    (n.len() as u32 - 1) * 8 + (8 - n[0].leading_zeros())
+}
+
+/// Tag, content and what follows of the DER TLV at the start of `b`
+/// (definite lengths up to 4 bytes).
+fn der_tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let tag = *b.first()?;
+    let first = *b.get(1)?;
+    let (len, at) = if first < 0x80 {
+        (usize::from(first), 2)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let len = b.get(2..2 + n)?.iter().fold(0usize, |acc, &x| (acc << 8) | usize::from(x));
+        (len, 2 + n)
+    };
+    let end = at.checked_add(len)?;
+    Some((tag, b.get(at..end)?, b.get(end..)?))
 }
 
 /// The serial number's content bytes, read with a minimal DER walk
@@ -574,57 +850,27 @@ pub fn parse_certificate(der: &[u8]) -> Result<CertificateInfo, x509_parser::nom
 /// INTEGER): for certificates x509-parser rejects, such as dates out of
 /// range, which Wireshark still shows.
 pub fn raw_serial(der: &[u8]) -> Option<&[u8]> {
-    /// Tag, then the content of one TLV at the start of `b` and what follows it.
-    fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-        let tag = *b.first()?;
-        let first = *b.get(1)?;
-        let (len, at) = if first < 0x80 {
-            (usize::from(first), 2)
-        } else {
-            let n = usize::from(first & 0x7f);
-            if n == 0 || n > 4 {
-                return None;
-            }
-            let len = b.get(2..2 + n)?.iter().fold(0usize, |acc, &x| (acc << 8) | usize::from(x));
-            (len, 2 + n)
-        };
-        let content = b.get(at..at.checked_add(len)?)?;
-        Some((tag, content, &b[at + len..]))
-    }
-    let (0x30, cert, _) = tlv(der)? else { return None };
-    let (0x30, tbs, _) = tlv(cert)? else { return None };
-    let (tag, content, rest) = tlv(tbs)?;
-    let (tag, content) = if tag == 0xa0 { tlv(rest).map(|(t, c, _)| (t, c))? } else { (tag, content) };
+    let (0x30, cert, _) = der_tlv(der)? else { return None };
+    let (0x30, tbs, _) = der_tlv(cert)? else { return None };
+    let (tag, content, rest) = der_tlv(tbs)?;
+    let (tag, content) = if tag == 0xa0 { der_tlv(rest).map(|(t, c, _)| (t, c))? } else { (tag, content) };
     (tag == 0x02).then_some(content)
 }
 
-fn certificate(cx: &mut PacketContext<'_>, flow: Flow, index: usize, der: &[u8]) {
-    let info = match parse_certificate(der) {
-        Ok(info) => info,
-        Err(e) => {
-            super::parse_error(cx, Layer::Tls, flow, format_args!("certificate {index}: {e}"));
-            // Keep what identifies the certificate: serial, thumbprint, length.
-            let Some(serial) = raw_serial(der) else { return };
-            let mut info = CertificateInfo::default();
-            push_hex(&mut info.serial, serial);
-            info
+/// Emits the certificate records of a DTLS Certificate message.
+fn dtls_certificates(cx: &mut PacketContext<'_>, flow: Flow, chain: &[tls_parser::RawCertificate<'_>]) {
+    for (index, raw) in chain.iter().enumerate() {
+        let (stamp, app, out) = super::stamp_and_records!(cx, flow);
+        let r = &mut app.certificate;
+        r.set_flow(&stamp);
+        let fill = fill_certificate(r, raw.data, index as u32);
+        if fill != CertificateFill::Unreadable {
+            out.push(RecordType::Tlscertificate, &app.certificate);
         }
-    };
-    emit!(cx, flow, RecordType::Tlscertificate, certificate, |r: &mut netcap_records::TlsCertificate| {
-        r.index = index as u32;
-        r.version = info.version;
-        r.subject = info.subject;
-        r.issuer = info.issuer;
-        r.serial = info.serial;
-        r.not_before = info.not_before;
-        r.not_after = info.not_after;
-        r.san_dns = info.san_dns;
-        r.signature_algorithm = info.signature_algorithm;
-        r.public_key_algorithm = info.public_key_algorithm;
-        r.sha1.clear();
-        push_hex(&mut r.sha1, Sha1::digest(der).as_slice());
-        r.length = der.len() as u32;
-    });
+        if fill != CertificateFill::Parsed {
+            super::parse_error(cx, Layer::Dtls, flow, format_args!("certificate {index}: not X.509"));
+        }
+    }
 }
 
 /// Decodes the DTLS records of a UDP datagram.
@@ -664,9 +910,7 @@ pub(crate) fn decode_dtls(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]
                     out.push(RecordType::Dtlsserverhello, &app.dtls_server_hello);
                 }
                 DTLSMessageHandshakeBody::Certificate(c) if cx.wants(RecordType::Tlscertificate) => {
-                    for (index, raw) in c.cert_chain.iter().enumerate() {
-                        certificate(cx, flow, index, raw.data);
-                    }
+                    dtls_certificates(cx, flow, &c.cert_chain);
                 }
                 _ => {}
             }
@@ -743,6 +987,205 @@ pub fn parse_all(payload: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn unhex(s: &str) -> Vec<u8> {
+        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    /// `openssl req -x509` P-256 CA: O=netcap test, CN=netcap test CA,
+    /// serial 0x0102, basicConstraints critical CA:TRUE, SAN DNS:ca.example,
+    /// IP:192.0.2.1, IP:2001:db8::1, email:ca@example.com,
+    /// URI:https://example.com/ca. Digests by sha1sum/sha256sum, dates by
+    /// `openssl x509 -dates`.
+    const CA_DER: &str = "308201fa308201a0a00302010202020102300a06082a8648ce3d040302302f31143012060355040a0c0b6e65746361702074\
+        6573743117301506035504030c0e6e65746361702074657374204341301e170d3236313230373036323531335a170d333631\
+        3230343036323531335a302f31143012060355040a0c0b6e657463617020746573743117301506035504030c0e6e65746361\
+        7020746573742043413059301306072a8648ce3d020106082a8648ce3d03010703420004141d5d048c67c8c089c6138c4b56\
+        968a657cb7226416d413f15ac935d28550c51a29731669d5cc50d5723b440510206cf3df22fb63ab73ce11022c3b3ff41417\
+        a381ab3081a8301d0603551d0e04160414f33b11034af9e545849ede725cec56b7a16c379d301f0603551d23041830168014\
+        f33b11034af9e545849ede725cec56b7a16c379d300f0603551d130101ff040530030101ff30550603551d11044e304c820a\
+        63612e6578616d706c658704c0000201871020010db8000000000000000000000001810e6361406578616d706c652e636f6d\
+        861668747470733a2f2f6578616d706c652e636f6d2f6361300a06082a8648ce3d0403020348003045022100a6aee2ac25d4\
+        aee4dd82aec8c8409466e44e34784e51ba81058c3442c11acb6202202302564c70c8e01e645ab74e5b178a02a5f30c0c5b14\
+        fbc91e578edfb4e80cda";
+
+    /// An Ed25519 leaf issued by [`CA_DER`]: CN=leaf.example, serial 7,
+    /// basicConstraints CA:FALSE, SAN DNS:leaf.example, IP:10.1.2.3.
+    const LEAF_DER: &str = "3082017130820118a003020102020107300a06082a8648ce3d040302302f31143012060355040a0c0b6e6574636170207465\
+        73743117301506035504030c0e6e65746361702074657374204341301e170d3236313230373036323531335a170d32373132\
+        30373036323531335a30173115301306035504030c0c6c6561662e6578616d706c65302a300506032b6570032100d124aa94\
+        129f4c0d2e3a3583574625e65875ea9a756605fc2aad95e87b5673eea36c306a301d0603551d1104163014820c6c6561662e\
+        6578616d706c6587040a01020330090603551d1304023000301d0603551d0e041604149e52f38ea74ee5612570371cf4f72f\
+        86275224e8301f0603551d23041830168014f33b11034af9e545849ede725cec56b7a16c379d300a06082a8648ce3d040302\
+        034700304402207c92dc2dc8f4ee68285c6527462176ac84672605d1df1468c07c4be48a26e08302202655ea3f001fbecfea\
+        1da5699fc8d53b9397a33d8b1e3f8126d5445517e61eee";
+
+    #[test]
+    fn certificate_fields_of_an_ec_ca() {
+        let der = unhex(CA_DER);
+        let mut r =
+            netcap_records::TlsCertificate { client: true, san_dns: vec!["stale".into()], ..Default::default() };
+        assert_eq!(fill_certificate(&mut r, &der, 2), CertificateFill::Parsed);
+        assert_eq!(r.index, 2);
+        assert_eq!(r.length, 510);
+        assert_eq!(r.sha1, "02136fb4ccaf828f9ed2a51952ea1469866203f6");
+        assert_eq!(r.sha256, "3243b5c5e38f5ce578c5de51251c4acc001bfe5ac23b9460f2fb9e4df1ab3fd5");
+        assert_eq!(r.version, 3);
+        assert_eq!(r.serial, "0102");
+        assert_eq!(r.subject, "O=netcap test, CN=netcap test CA");
+        assert_eq!(r.issuer, r.subject);
+        assert_eq!(r.subject_cn, "netcap test CA");
+        assert_eq!(r.issuer_cn, "netcap test CA");
+        assert_eq!((r.not_before, r.not_after), (1_796_624_713, 2_111_984_713));
+        assert_eq!(r.san_dns, ["ca.example"]);
+        assert_eq!(r.san_ip, ["192.0.2.1", "2001:db8::1"]);
+        assert_eq!(r.san_email, ["ca@example.com"]);
+        assert_eq!(r.san_uri, ["https://example.com/ca"]);
+        assert_eq!(r.signature_algorithm, "1.2.840.10045.4.3.2");
+        assert_eq!(r.public_key_algorithm, "1.2.840.10045.2.1");
+        assert_eq!((r.key_type.as_str(), r.key_bits, r.key_curve.as_str()), ("EC", 256, "prime256v1"));
+        assert!(r.is_ca);
+        assert!(r.self_signed);
+        assert!(!r.client);
+    }
+
+    #[test]
+    fn certificate_fields_of_an_ed25519_leaf_reuse_the_record() {
+        let mut r = netcap_records::TlsCertificate::default();
+        fill_certificate(&mut r, &unhex(CA_DER), 1);
+        assert_eq!(fill_certificate(&mut r, &unhex(LEAF_DER), 0), CertificateFill::Parsed);
+        assert_eq!(r.index, 0);
+        assert_eq!(r.length, 373);
+        assert_eq!(r.sha1, "d05aeb6f6659e5363dd57189d9555b90982f9726");
+        assert_eq!(r.sha256, "c722cfb9b26cdf7898f14cd983c947305444d891c87a1b90b908643bb077641d");
+        assert_eq!(r.serial, "07");
+        assert_eq!(r.subject, "CN=leaf.example");
+        assert_eq!(r.issuer, "O=netcap test, CN=netcap test CA");
+        assert_eq!((r.subject_cn.as_str(), r.issuer_cn.as_str()), ("leaf.example", "netcap test CA"));
+        assert_eq!((r.not_before, r.not_after), (1_796_624_713, 1_828_160_713));
+        assert_eq!(r.san_dns, ["leaf.example"]);
+        assert_eq!(r.san_ip, ["10.1.2.3"]);
+        assert!(r.san_email.is_empty() && r.san_uri.is_empty());
+        assert_eq!((r.key_type.as_str(), r.key_bits, r.key_curve.as_str()), ("Ed25519", 256, ""));
+        assert_eq!(r.public_key_algorithm, "1.3.101.112");
+        assert!(!r.is_ca);
+        assert!(!r.self_signed);
+    }
+
+    #[test]
+    fn rejected_certificates_keep_serial_and_digests() {
+        let mut der = unhex(CA_DER);
+        // The first UTCTime of the validity becomes an OCTET STRING:
+        // x509-parser rejects the certificate, the serial is still read.
+        let at = der.windows(2).position(|w| w == [0x17, 0x0d]).unwrap();
+        der[at] = 0x04;
+        let mut r = netcap_records::TlsCertificate::default();
+        fill_certificate(&mut r, &unhex(CA_DER), 0);
+        assert_eq!(fill_certificate(&mut r, &der, 1), CertificateFill::Partial);
+        assert_eq!(r.serial, "0102");
+        assert_eq!(r.length, 510);
+        assert_eq!(r.sha1.len(), 40);
+        assert_eq!(r.sha256.len(), 64);
+        assert!(r.subject.is_empty() && r.san_ip.is_empty() && r.key_type.is_empty() && !r.is_ca);
+        assert_eq!(fill_certificate(&mut r, b"not a certificate", 0), CertificateFill::Unreadable);
+    }
+
+    #[test]
+    fn key_sizes_of_integers() {
+        assert_eq!(integer_bits(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(integer_bits(&[0x01, 0xff]), 9);
+        assert_eq!(integer_bits(&[0, 0]), 0);
+        assert_eq!(integer_bits(&[]), 0);
+        assert_eq!(ip_text(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), "fe80::1");
+        assert_eq!(ip_text(&[10, 0, 0, 0, 255, 0, 0, 0]), "0a000000ff000000");
+    }
+
+    /// A ClientHello body (python-built): TLS 1.2 legacy version, random
+    /// 0x11 * 32, session id 00..1f, suites 1301 c02f 002f, null
+    /// compression, extensions SNI example.com, groups x25519 secp256r1,
+    /// point formats [0], signature algorithms 0403 0804, ALPN h2
+    /// http/1.1, supported versions 1.3 1.2.
+    const CLIENT_HELLO: &str = "0303111111111111111111111111111111111111111111111111111111111111111120000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f00061301c02f002f0100004900000010000e00000b6578616d706c652e636f6d000a00060004001d0017000b00020100000d00060004040308040010000e000c02683208687474702f312e31002b00050403040303";
+
+    #[test]
+    fn client_hello_of_tcp() {
+        let body = unhex(CLIENT_HELLO);
+        let mut r = netcap_records::TlsClientHello::default();
+        let mut work = Work::default();
+        assert!(fill_client_hello(&mut r, &mut work, 0x0301, &body));
+        assert_eq!(r.record_version, 0x0301);
+        assert_eq!(r.version, 0x0303);
+        assert_eq!(r.random, [0x11; 32]);
+        assert_eq!(r.session_id, (0..32).collect::<Vec<u8>>());
+        assert_eq!(r.cipher_suites, [0x1301, 0xc02f, 0x002f]);
+        assert_eq!(r.compression_methods, [0]);
+        assert_eq!(r.extensions, [0, 10, 11, 13, 16, 43]);
+        assert_eq!(r.sni, "example.com");
+        assert_eq!(r.alpn, ["h2", "http/1.1"]);
+        assert_eq!(r.supported_groups, [0x1d, 0x17]);
+        assert_eq!(r.ec_point_formats, [0]);
+        assert_eq!(r.signature_algorithms, [0x0403, 0x0804]);
+        assert_eq!(r.supported_versions, [0x0304, 0x0303]);
+        // JA3 and its MD5 (python hashlib); JA4 computed by hand from the
+        // FoxIO specification: t, 13 (highest supported version), d (SNI),
+        // 03 suites, 06 extensions, h2; SHA-256 prefixes of
+        // "002f,1301,c02f" and "000a,000b,000d,002b_0403,0804".
+        assert_eq!(r.ja3, "771,4865-49199-47,0-10-11-13-16-43,29-23,0");
+        assert_eq!(r.ja3_hash, "6bfe35123df20afcf42aa008b0081ebf");
+        assert_eq!(r.ja4, "t13d0306h2_54093f43ad55_fb71836bce29");
+        assert_eq!(r.ja4_r, "t13d0306h2_002f,1301,c02f_000a,000b,000d,002b_0403,0804");
+        assert_eq!(r.handshake_length, 152);
+        assert!(!fill_client_hello(&mut r, &mut work, 0x0301, &body[..30]));
+    }
+
+    #[test]
+    fn server_hello_of_tcp() {
+        let body = unhex(
+            "0303222222222222222222222222222222222222222222222222222222222222222220000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1fc02f000005ff01000100",
+        );
+        let mut r = netcap_records::TlsServerHello::default();
+        let mut work = Work::default();
+        assert!(fill_server_hello(&mut r, &mut work, 0x0303, &body));
+        assert_eq!((r.record_version, r.version, r.cipher_suite), (0x0303, 0x0303, 0xc02f));
+        assert_eq!(r.session_id, (0..32).collect::<Vec<u8>>());
+        assert_eq!(r.extensions, [0xff01]);
+        assert_eq!(r.selected_version, 0);
+        assert_eq!(r.ja3s, "771,49199,65281");
+        assert_eq!(r.ja3s_hash, "fbe78c619e7ea20046131294ad087f05");
+        assert!(!fill_server_hello(&mut r, &mut work, 0x0303, &body[..40]));
+        // A TLS 1.3 draft server (draft 14: 0x0304 in the version, no session
+        // id, no compression): TLS_AES_128_GCM_SHA256, supported_versions.
+        let draft = unhex("0304333333333333333333333333333333333333333333333333333333333333333313010006002b00020304");
+        let sh = parse_server_hello(&draft).unwrap();
+        assert_eq!((sh.session_id, sh.cipher.0, sh.ext.map(<[u8]>::len)), (None, 0x1301, Some(6)));
+    }
+
+    #[test]
+    fn sslv2_hellos() {
+        // The SSL 2.0 ClientHello of Zeek's ssl-v2.pcap frame 4, after the
+        // 2-byte record header; tshark: version 0x0002, 7 cipher specs
+        // 0x0700c0 ... 0x020080, no session id, 16-byte challenge.
+        let m = unhex("0100020015000000100700c00500800300800100800600400400800200801c30e2b12f4c04525476f280c07abee5");
+        let mut r = netcap_records::TlsClientHello { ja3: "stale".into(), ..Default::default() };
+        assert!(fill_sslv2_client_hello(&mut r, &m));
+        assert_eq!(r.version, 2);
+        assert_eq!(r.cipher_suites, [0x0700c0, 0x050080, 0x030080, 0x010080, 0x060040, 0x040080, 0x020080]);
+        assert!(r.session_id.is_empty());
+        assert_eq!(r.random, unhex("1c30e2b12f4c04525476f280c07abee5"));
+        assert_eq!(r.handshake_length, 46);
+        assert!(r.ja3.is_empty());
+        assert!(!fill_sslv2_client_hello(&mut r, &m[..20]));
+        // A ServerHello: no session hit, X.509 certificate type, version 2,
+        // a 3-byte certificate, two cipher specs, a 16-byte connection id.
+        let sh = unhex("04000100020003000600103082070700c0010080000102030405060708090a0b0c0d0e0f");
+        let h = parse_sslv2_server_hello(&sh).unwrap();
+        assert_eq!((h.session_id_hit, h.version, h.certificate), (false, 2, &[0x30, 0x82, 0x07][..]));
+        let mut r = netcap_records::TlsServerHello::default();
+        assert!(fill_sslv2_server_hello(&mut r, &sh));
+        assert_eq!((r.version, r.cipher_suite, r.random.len()), (2, 0x0700c0, 16));
+        assert!(parse_sslv2_server_hello(&sh[..12]).is_none());
+    }
 
     #[test]
     fn raw_serial_with_and_without_version() {

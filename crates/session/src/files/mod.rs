@@ -1,17 +1,110 @@
 //! Files carried in streams: HTTP bodies now, mail attachments and FTP
 //! transfers next. One machinery for all of them: the protocol parser opens
-//! a file, writes the content as sent (transfer encoding undone: the parser
-//! de-chunks), reports gaps, and finishes it; this module undoes the content
-//! encoding (gzip, deflate in both framings, br) in bounded chunks, hashes
-//! the decoded bytes as they stream (MD5, SHA-1, SHA-256), sniffs the MIME
-//! type from the first bytes, optionally extracts the content under
-//! `-files DIR`, and emits the `File` record.
+//! a file ([`Files::open`]), writes the content as sent with transfer
+//! encoding undone ([`OpenFile::write`]: the parser de-chunks), reports gaps
+//! ([`OpenFile::gap`]) and finishes it ([`OpenFile::finish`]); this module
+//! undoes the content encoding ([`decode`]: gzip, deflate in both framings,
+//! br, stacked) in bounded chunks, hashes the decoded bytes as they stream
+//! (MD5, SHA-1, SHA-256), sniffs the MIME type from the first bytes
+//! ([`sniff`]), optionally extracts the content under `-files DIR`, and
+//! emits the `File` record.
 //!
-//! STUB: the interface is fixed; the implementation is in progress.
+//! # The File record
+//!
+//! - `seen_bytes`: decoded bytes; `encoded_bytes`: bytes as sent;
+//!   `missing_bytes`: bytes as sent that were missing (gaps).
+//! - `complete` is true exactly when the parser said the content ended where
+//!   its framing said (`finish(cx, true)`), no byte was missing, the content
+//!   was not cut by the size limit (`truncated`) and its content encoding
+//!   was undone (`!decode_failed`).
+//! - `md5`, `sha1`, `sha256` (lower-case hex of the decoded content) are set
+//!   only for complete files.
+//! - `decode_failed`: the content encoding was not undone: an unknown
+//!   coding or more than [`decode::MAX_CODINGS`] of them, or no decoder free
+//!   ([`FileConfig::max_decoders`]): then the bytes as sent are what is
+//!   sniffed, counted in `seen_bytes` and extracted; or a corrupt stream
+//!   (bad header or checksum, bytes after its end, a stream that had not
+//!   ended when the content had): decoding stops there, and what was
+//!   decoded before is what is sniffed (the bytes as sent if nothing was),
+//!   counted and extracted. A stream cut by the transport (the content
+//!   ended early, or a gap) is incomplete, not `decode_failed`: decoding
+//!   stops at a gap, as nothing after it can be decoded.
+//! - `content_encoding`: the declared codings, normalised (lower case,
+//!   "x-gzip" as "gzip", without "identity"), in declared order, e.g.
+//!   "gzip, br"; whether they were undone is `decode_failed`.
+//! - `mime_type`: sniffed from the first [`sniff::SNIFF_BYTES`] decoded
+//!   bytes; `declared_mime_type`: the declared type without parameters, in
+//!   lower case.
+//! - Endpoints and Community ID are the connection's, `src` its client,
+//!   whichever way the file went (`direction` says that); `timestamp_ns`
+//!   and `frame` are of the packet of the first content byte (the one given
+//!   to [`Files::open`]), `last_*` of the last one written.
+//!
+//! # Limits
+//!
+//! - [`FileConfig::max_bytes`] (default 100 MiB, `-file-max-bytes`):
+//!   decoded bytes per file. Beyond, the file is `truncated` (no hashes,
+//!   not complete), decoding, hashing and extraction stop, and the rest is
+//!   only counted in `encoded_bytes`: a decompression bomb costs the work of
+//!   `max_bytes` of output. For identity content a gap's bytes count too
+//!   (they are a hole in the extracted file).
+//! - [`FileConfig::max_decoders`] (default [`DEFAULT_MAX_DECODERS`] = 16
+//!   per shard, 1024 over the 64 shards): content decoders open at once in
+//!   a shard, taken at a file's first content byte and given back when the
+//!   file finishes, fails or stops. A brotli decoder's window grows with
+//!   its output up to 16 MiB (large-window streams are refused), a deflate
+//!   or gzip decoder holds about 44 KiB, and every stage has a 32 KiB output
+//!   buffer; so the worst case is about 17 MiB per decoder. A file that
+//!   finds no decoder free is `decode_failed` (counted in
+//!   [`FileCounters::decoders_busy`]).
+//! - Sniffing buffers at most [`sniff::SNIFF_BYTES`] (4 KiB) per file until
+//!   they are seen (and the same of the bytes as sent while a decoder has
+//!   produced nothing yet, for the MIME type of content that does not
+//!   decode); extraction buffers [`extract::WRITE_BUFFER`] (32 KiB) per
+//!   file. [`OpenFile::memory`] reports all of it.
+//!
+//! # The extraction directory (`-files DIR`)
+//!
+//! ```text
+//! DIR/<sha256>               complete files, named by the SHA-256 of their
+//!                            decoded content: each content once
+//! DIR/incomplete/<file_id>   incomplete, truncated or undecodable files
+//!                            (what was decoded of them; identity content
+//!                            has holes of zeros where bytes were missing)
+//! DIR/.partial/<shard>-<n>   files being received (moved away at finish)
+//! ```
+//!
+//! The File record's `extracted` is the path relative to DIR
+//! (`<sha256>` or `incomplete/<file_id>`), empty if nothing was extracted
+//! (no content, or an error). Names come from the shard number, a counter,
+//! the hash and the file ID only (checked to be `[A-Za-z0-9._-]`); file
+//! names from the traffic are the record's `filename`, never part of a
+//! path. Directories are created when first needed. Extraction errors (disk
+//! full, permissions) are counted ([`FileCounters::extract_errors`]), stop
+//! that file's extraction and remove its partial content; they never fail
+//! the capture, and hashing goes on. An `incomplete/<file_id>` left by an
+//! earlier capture into the same DIR is replaced. Content without a byte is
+//! not extracted.
 
+pub mod decode;
+pub mod extract;
+pub mod sniff;
+
+use crate::emit::ConnRecord;
 use crate::protocols::{Direction, ParseContext};
 use crate::{ConnInfo, PacketTime};
+use decode::{Coding, Flow, Pipeline};
+use extract::Extraction;
+use md5::Md5;
+use netcap_records::RecordType;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Content decoders open at once per shard by default.
+pub const DEFAULT_MAX_DECODERS: usize = 16;
 
 /// File handling settings (capture flags `-files`, `-file-max-bytes`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,11 +114,15 @@ pub struct FileConfig {
     /// Decoded bytes per file at most: beyond, the file is `truncated` (no
     /// hashes), and extraction stops.
     pub max_bytes: u64,
+    /// Content decoders (gzip, deflate, br) open at once per shard: a file
+    /// that finds none free is not decoded (`decode_failed`). Default
+    /// [`DEFAULT_MAX_DECODERS`].
+    pub max_decoders: usize,
 }
 
 impl Default for FileConfig {
     fn default() -> Self {
-        FileConfig { extract_dir: None, max_bytes: 100 << 20 }
+        FileConfig { extract_dir: None, max_bytes: 100 << 20, max_decoders: DEFAULT_MAX_DECODERS }
     }
 }
 
@@ -38,10 +135,15 @@ pub struct FileCounters {
     pub extracted: u64,
     /// Files cut by `max_bytes`.
     pub truncated: u64,
-    /// Files whose content encoding could not be undone.
+    /// Files whose content encoding could not be undone (all reasons,
+    /// [`FileCounters::decoders_busy`] included).
     pub decode_failed: u64,
-    /// Extraction writes that failed (disk full, permissions).
+    /// Extraction writes that failed (disk full, permissions), at most one
+    /// per file.
     pub extract_errors: u64,
+    /// Files not decoded because the shard's decoders were all in use
+    /// ([`FileConfig::max_decoders`]).
+    pub decoders_busy: u64,
 }
 
 impl FileCounters {
@@ -51,6 +153,7 @@ impl FileCounters {
         self.truncated += o.truncated;
         self.decode_failed += o.decode_failed;
         self.extract_errors += o.extract_errors;
+        self.decoders_busy += o.decoders_busy;
     }
 }
 
@@ -61,6 +164,21 @@ pub struct Files {
     /// threads never collide).
     pub shard: usize,
     pub counters: FileCounters,
+    /// Content decoders in use; a [`DecoderSlot`] gives its unit back when
+    /// dropped, so a file dropped without `finish` does not leak it.
+    decoders: Arc<AtomicUsize>,
+    /// Names the next temporary extraction file.
+    next_temp: u64,
+}
+
+/// One of a shard's [`FileConfig::max_decoders`], held by a file while it
+/// decodes.
+struct DecoderSlot(Arc<AtomicUsize>);
+
+impl Drop for DecoderSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// What a protocol knows when a file starts.
@@ -71,7 +189,7 @@ pub struct FileStart {
     pub direction: Option<Direction>,
     pub trans_depth: u32,
     /// Unique among the connection's files: the file ID is
-    /// "F<connection's first frame>-<index>".
+    /// `F<connection's first frame>-<index>`.
     pub index: u32,
     pub filename: String,
     /// Content-Type as declared (parameters are removed here).
@@ -101,18 +219,202 @@ pub struct OpenFile {
     last: PacketTime,
     encoded_bytes: u64,
     missing_bytes: u64,
+    /// `start.content_encoding` normalised.
+    content_encoding: String,
+    decoding: Decoding,
+    /// The first bytes as sent, while a decoder has produced nothing (the
+    /// MIME type of content that turns out not to decode).
+    raw_head: Vec<u8>,
+    decode_failed: bool,
+    decoders_busy: bool,
+    content: Content,
+}
+
+/// How the bytes as sent become content.
+enum Decoding {
+    /// Identity, or bytes kept as sent (`decode_failed`).
+    AsSent,
+    /// Codings (declared order) to undo from the first content byte on.
+    Pending(Vec<Coding>),
+    /// Decoding; `_slot` is given back when this is dropped.
+    Active { pipeline: Box<Pipeline>, _slot: DecoderSlot },
+    /// Decoding ended early (corrupt data, a gap, the size limit): later
+    /// bytes are only counted.
+    Stopped,
+}
+
+/// The decoded content: size, hashes, sniffing, extraction.
+struct Content {
+    max_bytes: u64,
+    /// Decoded bytes.
+    seen: u64,
+    /// Offset of the next decoded byte (`seen` plus identity gaps).
+    position: u64,
+    truncated: bool,
+    /// False after a gap: the hashes could not be set anyway.
+    hashing: bool,
+    md5: Md5,
+    sha1: Sha1,
+    sha256: Sha256,
+    /// Identity content missing since the last write (a hole made at the
+    /// next write or at finish, which have the shard's files).
+    pending_hole: u64,
+    /// The first bytes until the type is sniffed.
+    sniff_buf: Vec<u8>,
+    mime: Option<&'static str>,
+    extraction: Extract,
+}
+
+enum Extract {
+    /// No extraction directory.
+    Off,
+    /// Starts at the first byte.
+    NotStarted,
+    On(Extraction),
+    /// An error stopped it.
+    Failed,
 }
 
 impl Files {
     pub fn new(config: FileConfig, shard: usize) -> Self {
-        Files { config, shard, counters: FileCounters::default() }
+        Files { config, shard, counters: FileCounters::default(), decoders: Arc::default(), next_temp: 0 }
     }
 
     /// Starts a file of connection `conn` whose first content byte came
     /// with packet `at`.
     pub fn open(&mut self, conn: &ConnInfo, at: PacketTime, start: FileStart) -> OpenFile {
         let id = format!("F{}-{}", conn.first.frame, start.index);
-        OpenFile { id, start, first: at, last: at, encoded_bytes: 0, missing_bytes: 0 }
+        let codings = decode::parse_codings(&start.content_encoding);
+        let (decoding, decode_failed) = match codings.known {
+            Some(list) if list.is_empty() => (Decoding::AsSent, false),
+            Some(list) => (Decoding::Pending(list), false),
+            None => (Decoding::AsSent, true),
+        };
+        let extraction = if self.config.extract_dir.is_some() { Extract::NotStarted } else { Extract::Off };
+        OpenFile {
+            id,
+            start,
+            first: at,
+            last: at,
+            encoded_bytes: 0,
+            missing_bytes: 0,
+            content_encoding: codings.normalised,
+            decoding,
+            raw_head: Vec::new(),
+            decode_failed,
+            decoders_busy: false,
+            content: Content {
+                max_bytes: self.config.max_bytes,
+                seen: 0,
+                position: 0,
+                truncated: false,
+                hashing: true,
+                pending_hole: 0,
+                md5: Md5::new(),
+                sha1: Sha1::new(),
+                sha256: Sha256::new(),
+                sniff_buf: Vec::new(),
+                mime: None,
+                extraction,
+            },
+        }
+    }
+
+    /// Content decoders in use in this shard.
+    pub fn decoders_in_use(&self) -> usize {
+        self.decoders.load(Ordering::Relaxed)
+    }
+
+    /// A decoder slot, if one is free.
+    fn take_decoder(&mut self) -> Option<DecoderSlot> {
+        let used = self.decoders.load(Ordering::Relaxed);
+        if used >= self.config.max_decoders {
+            return None;
+        }
+        self.decoders.fetch_add(1, Ordering::Relaxed);
+        Some(DecoderSlot(self.decoders.clone()))
+    }
+}
+
+impl Content {
+    /// Takes decoded bytes: counts, sniffs, hashes and extracts them, up to
+    /// the size limit.
+    fn take(&mut self, files: &mut Files, data: &[u8]) -> Flow {
+        if self.truncated {
+            return Flow::Stop;
+        }
+        let room = self.max_bytes.saturating_sub(self.position);
+        let data = match usize::try_from(room) {
+            Ok(room) if room < data.len() => {
+                self.truncated = true;
+                data.get(..room).unwrap_or_default()
+            }
+            _ => data,
+        };
+        if self.mime.is_none() {
+            push_bounded(&mut self.sniff_buf, data, sniff::SNIFF_BYTES);
+            if self.sniff_buf.len() >= sniff::SNIFF_BYTES {
+                self.sniff(true);
+            }
+        }
+        if self.hashing {
+            self.md5.update(data);
+            self.sha1.update(data);
+            self.sha256.update(data);
+        }
+        self.extract(files, |e| e.write(data));
+        self.seen += data.len() as u64;
+        self.position += data.len() as u64;
+        if self.truncated { Flow::Stop } else { Flow::Continue }
+    }
+
+    /// Sniffs the type from what was buffered and frees the buffer.
+    fn sniff(&mut self, cut: bool) {
+        if self.mime.is_none() {
+            self.mime = Some(sniff::sniff(&self.sniff_buf, cut));
+            self.sniff_buf = Vec::new();
+        }
+    }
+
+    /// Runs `op` on the extraction (starting it if needed); an error stops
+    /// it for good and is counted.
+    fn extract(&mut self, files: &mut Files, op: impl FnOnce(&mut Extraction) -> std::io::Result<()>) {
+        if matches!(self.extraction, Extract::NotStarted) {
+            let Some(dir) = files.config.extract_dir.as_deref() else {
+                self.extraction = Extract::Off;
+                return;
+            };
+            let n = files.next_temp;
+            files.next_temp += 1;
+            self.extraction = match Extraction::create(dir, files.shard, n) {
+                Ok(e) => Extract::On(e),
+                Err(_) => {
+                    files.counters.extract_errors += 1;
+                    Extract::Failed
+                }
+            };
+        }
+        if let Extract::On(e) = &mut self.extraction
+            && op(e).is_err()
+        {
+            e.remove();
+            self.extraction = Extract::Failed;
+            files.counters.extract_errors += 1;
+        }
+    }
+
+    /// `len` bytes of identity content are missing: a hole in the
+    /// extracted file, unless it would pass the size limit.
+    fn hole(&mut self, files: &mut Files, len: u64) {
+        if self.truncated {
+            return;
+        }
+        if self.position.saturating_add(len) > self.max_bytes {
+            self.truncated = true;
+            return;
+        }
+        self.position += len;
+        self.extract(files, |e| e.skip(len));
     }
 }
 
@@ -124,32 +426,256 @@ impl OpenFile {
 
     /// Content bytes as sent (after transfer decoding), which came with
     /// packet `at`.
-    pub fn write(&mut self, _files: &mut Files, at: PacketTime, data: &[u8]) {
+    pub fn write(&mut self, files: &mut Files, at: PacketTime, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
         self.encoded_bytes += data.len() as u64;
         self.last = at;
+        self.make_hole(files);
+        if let Decoding::Pending(codings) = &self.decoding {
+            self.decoding = match files.take_decoder() {
+                Some(slot) => Decoding::Active { pipeline: Box::new(Pipeline::new(codings)), _slot: slot },
+                None => {
+                    self.decode_failed = true;
+                    self.decoders_busy = true;
+                    Decoding::AsSent
+                }
+            };
+        }
+        let content = &mut self.content;
+        // Until something decodes, the first bytes as sent are kept for the
+        // MIME type of content that does not decode.
+        let decoding = !matches!(self.decoding, Decoding::AsSent);
+        if decoding && content.seen == 0 && content.mime.is_none() {
+            push_bounded(&mut self.raw_head, data, sniff::SNIFF_BYTES);
+        }
+        match &mut self.decoding {
+            Decoding::AsSent => {
+                content.take(files, data);
+            }
+            Decoding::Active { pipeline, .. } => {
+                let result = pipeline.push(data, &mut |piece| content.take(files, piece));
+                if content.seen > 0 && !self.raw_head.is_empty() {
+                    self.raw_head = Vec::new();
+                }
+                match result {
+                    Ok(Flow::Continue) => {}
+                    Ok(Flow::Stop) => self.decoding = Decoding::Stopped,
+                    Err(_) => {
+                        self.decode_failed = true;
+                        self.decoding = Decoding::Stopped;
+                    }
+                }
+            }
+            Decoding::Pending(_) | Decoding::Stopped => {}
+        }
     }
 
     /// `len` bytes of the content as sent are missing.
     pub fn gap(&mut self, len: u64) {
-        self.missing_bytes += len;
+        if len == 0 {
+            return;
+        }
+        self.missing_bytes = self.missing_bytes.saturating_add(len);
+        // The hashes cannot be set; the type is of what came before.
+        self.content.hashing = false;
+        self.content.sniff(true);
+        match self.decoding {
+            Decoding::AsSent => self.content.pending_hole = self.content.pending_hole.saturating_add(len),
+            // Nothing after a gap can be decoded.
+            Decoding::Active { .. } | Decoding::Pending(_) => self.decoding = Decoding::Stopped,
+            Decoding::Stopped => {}
+        }
+    }
+
+    /// Makes the hole of identity content missing since the last write.
+    fn make_hole(&mut self, files: &mut Files) {
+        let len = std::mem::take(&mut self.content.pending_hole);
+        if len > 0 {
+            self.content.hole(files, len);
+        }
     }
 
     /// Ends the file and emits its File record; `complete`: the content
     /// ended where its framing said (the file is complete if, besides,
-    /// nothing was missing).
-    pub fn finish(self, cx: &mut ParseContext<'_>, complete: bool) -> FileOutcome {
-        // Stand-in until content decoding lands: the bytes as sent.
-        let _ = (cx, complete, self.first, self.missing_bytes);
+    /// nothing was missing, it was not truncated and its encoding was
+    /// undone).
+    pub fn finish(mut self, cx: &mut ParseContext<'_>, complete: bool) -> FileOutcome {
+        let files = &mut *cx.files;
+        self.make_hole(files);
+        if let Decoding::Active { pipeline, .. } = &self.decoding
+            && complete
+            && self.missing_bytes == 0
+            && pipeline.finish().is_err()
+        {
+            self.decode_failed = true;
+        }
+        // Gives the decoder back.
+        self.decoding = Decoding::Stopped;
+        let content = &mut self.content;
+        if content.mime.is_none() && content.seen == 0 && !self.raw_head.is_empty() {
+            // Nothing decoded: the type of the bytes as sent.
+            content.sniff_buf = std::mem::take(&mut self.raw_head);
+            content.sniff(true);
+        }
+        let complete = complete && self.missing_bytes == 0 && !content.truncated && !self.decode_failed;
+        content.sniff(!complete);
+        let mime_type = content.mime.unwrap_or_default();
+
+        let mut record = netcap_records::File::default();
+        if complete {
+            record.md5 = hex(&std::mem::take(&mut content.md5).finalize());
+            record.sha1 = hex(&std::mem::take(&mut content.sha1).finalize());
+            record.sha256 = hex(&std::mem::take(&mut content.sha256).finalize());
+        }
+        record.extracted = self.extract_finish(files, complete, &record.sha256);
+
+        let counters = &mut files.counters;
+        counters.files += 1;
+        counters.extracted += u64::from(!record.extracted.is_empty());
+        counters.truncated += u64::from(self.content.truncated);
+        counters.decode_failed += u64::from(self.decode_failed);
+        counters.decoders_busy += u64::from(self.decoders_busy);
+
+        if cx.emit.wants(RecordType::File) {
+            record.set_conn(cx.conn, self.first, Direction::ToServer);
+            record.file_id = self.id.clone();
+            record.source = self.start.source.to_string();
+            record.direction = self.start.direction.map_or(0, |d| d.record() as i32);
+            record.trans_depth = self.start.trans_depth;
+            record.filename = self.start.filename.clone();
+            record.mime_type = mime_type.to_string();
+            record.declared_mime_type = declared_type(&self.start.declared_mime_type);
+            record.seen_bytes = self.content.seen;
+            record.total_bytes = self.start.total_bytes;
+            record.missing_bytes = self.missing_bytes;
+            record.complete = complete;
+            record.content_encoding = std::mem::take(&mut self.content_encoding);
+            record.truncated = self.content.truncated;
+            record.last_timestamp_ns = self.last.timestamp_ns;
+            record.last_frame = self.last.frame;
+            record.encoded_bytes = self.encoded_bytes;
+            record.decode_failed = self.decode_failed;
+            cx.emit.emit(RecordType::File, &record);
+        }
         FileOutcome {
             file_id: self.id,
+            mime_type: mime_type.to_string(),
             filename: self.start.filename,
-            seen_bytes: self.encoded_bytes,
-            ..FileOutcome::default()
+            seen_bytes: self.content.seen,
+        }
+    }
+
+    /// Moves the extracted content to its place: the path relative to the
+    /// extraction directory, or empty.
+    fn extract_finish(&mut self, files: &mut Files, complete: bool, sha256: &str) -> String {
+        let Extract::On(extraction) = std::mem::replace(&mut self.content.extraction, Extract::Off) else {
+            return String::new();
+        };
+        let Some(dir) = files.config.extract_dir.as_deref() else { return String::new() };
+        let (name, dedup) = if complete {
+            (sha256.to_string(), true)
+        } else if extract::safe_name(&self.id) {
+            (format!("{}/{}", extract::INCOMPLETE_DIR, self.id), false)
+        } else {
+            (String::new(), false)
+        };
+        let moved = if name.is_empty() {
+            Err(std::io::ErrorKind::InvalidInput.into())
+        } else {
+            extraction.finish(dir, &name, dedup)
+        };
+        match moved {
+            Ok(()) => name,
+            Err(_) => {
+                files.counters.extract_errors += 1;
+                String::new()
+            }
         }
     }
 
     /// Heap bytes held (decoder state, buffers), for the memory cap.
     pub fn memory(&self) -> usize {
-        0
+        let decoder = match &self.decoding {
+            Decoding::Active { pipeline, .. } => pipeline.memory(),
+            Decoding::Pending(c) => c.capacity() * std::mem::size_of::<Coding>(),
+            Decoding::AsSent | Decoding::Stopped => 0,
+        };
+        let extraction = match self.content.extraction {
+            Extract::On(_) => extract::WRITE_BUFFER,
+            _ => 0,
+        };
+        decoder
+            + extraction
+            + self.raw_head.capacity()
+            + self.content.sniff_buf.capacity()
+            + self.id.capacity()
+            + self.content_encoding.capacity()
+            + self.start.filename.capacity()
+            + self.start.declared_mime_type.capacity()
+            + self.start.content_encoding.capacity()
     }
 }
+
+/// Appends to `buf` what fits below `limit` bytes; the capacity grows
+/// geometrically but never beyond `limit`.
+fn push_bounded(buf: &mut Vec<u8>, data: &[u8], limit: usize) {
+    let n = data.len().min(limit.saturating_sub(buf.len()));
+    if n == 0 {
+        return;
+    }
+    let needed = buf.len() + n;
+    if needed > buf.capacity() {
+        let target = needed.max(buf.capacity() * 2).min(limit);
+        buf.reserve_exact(target - buf.len());
+    }
+    buf.extend_from_slice(data.get(..n).unwrap_or_default());
+}
+
+/// A declared Content-Type without parameters, in lower case.
+fn declared_type(declared: &str) -> String {
+    declared.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+}
+
+/// Lower-case hex.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
+}
+
+/// Fuzzing entry: the first byte picks the content encoding (its low
+/// three bits), the size of the pieces the rest is written in, whether the
+/// fourth piece is a gap (bit 7) and whether the content ended as framed
+/// (bit 6); the rest is the content as sent. Bounded: at most 1 MiB of
+/// output is decoded.
+pub fn fuzz_entry(data: &[u8]) {
+    const ENCODINGS: [&str; 8] = ["", "gzip", "deflate", "br", "gzip, br", "deflate, gzip", "x-gzip, deflate", "zstd"];
+    let Some((&selector, content)) = data.split_first() else { return };
+    let config = FileConfig { max_bytes: 1 << 20, max_decoders: 2, ..FileConfig::default() };
+    let mut h = crate::protocols::TestHarness { files: Files::new(config, 0), ..Default::default() };
+    let start = FileStart {
+        source: "HTTP",
+        content_encoding: ENCODINGS[usize::from(selector) % ENCODINGS.len()].into(),
+        ..FileStart::default()
+    };
+    let mut file = h.files.open(&h.conn, h.now, start);
+    let piece = 1 + usize::from(selector >> 3) * 97 % 1500;
+    for (i, part) in content.chunks(piece).enumerate() {
+        if selector & 0x80 != 0 && i == 3 {
+            file.gap(part.len() as u64);
+        } else {
+            file.write(&mut h.files, h.now, part);
+        }
+    }
+    file.finish(&mut h.cx(), selector & 0x40 == 0);
+    debug_assert_eq!(h.files.decoders_in_use(), 0, "a decoder was not given back");
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,43 +1,61 @@
-//! Flow tracking on threads of its own, flow-affine and lock-free.
+//! The session stage: every piece of state that spans packets, on threads
+//! of its own, flow-affine and lock-free (crates/session; docs/streams.md).
 //!
-//! The [`SHARDS`] flow tables are split among the flow threads (shard `s`
-//! belongs to thread `s % threads`). A decode worker, once it has a batch's
-//! packet summaries, computes each packet's flow key and shard and hands
-//! every flow thread its share of the batch ([`FlowRouter`]); both
-//! directions of a conversation hash to one shard, so one thread owns each
-//! connection and no table is ever shared. A flow thread takes the batches
-//! in sequence order (workers finish them in any order), feeds its tables,
-//! expires them at the batch's last packet time, and encodes what ended.
-//! The writer merges the threads' shares of each batch by the ended
-//! connections' sort key, so the Connection and Flow files are the same
-//! whatever the number of workers or flow threads: the shard count is
-//! fixed and the sort key is unique. At the end of the input every thread
-//! ends its shards' open connections and compresses them itself, shard by
-//! shard (a short capture can end hundreds of thousands at once); the
+//! The [`SHARDS`] shards (each a connection table with its analyzers: TCP
+//! reassembly and stream protocols, QUIC Initials) are split among the
+//! session threads (shard `s` belongs to thread `s % threads`). A decode
+//! worker, once it has a batch's packet summaries, computes each packet's
+//! flow key and shard and hands every session thread its share of the
+//! batch ([`SessionRouter`]), with the batch itself (shared, not copied) for
+//! the payloads; both directions of a conversation hash to one shard, so one
+//! thread owns each connection and no table is ever shared. A session
+//! thread takes the batches in sequence order (workers finish them in any
+//! order), feeds its shards, expires them at the batch's last packet time,
+//! and encodes what ended. The writer merges the threads' shares of each
+//! batch: Connection and Flow records by the ended connections' sort key,
+//! the analyzers' records by their order keys, so every file is the same
+//! whatever the number of workers or session threads: the shard count is
+//! fixed and the keys are unique. At the end of the input every thread ends
+//! its shards' open connections and compresses their records itself, shard
+//! by shard (a short capture can end hundreds of thousands at once); the
 //! writer writes those frames in shard order.
 
 use crate::CaptureError;
-use crate::derived::FlowOptions;
+use crate::batch::Batch;
+use crate::derived::SessionOptions;
 use crate::pipeline::{EncodedFrame, FrameSettings, KeepContent, ToWriter};
 use crossbeam_channel::{Receiver, Sender};
-use netcap_decoder::PacketSummary;
 use netcap_decoder::community_id::CommunityId;
-use netcap_flow::{EndedConnection, FlowCounters, FlowKey, FlowPacket, FlowTable, SHARDS, packet_key, shard_of_key};
+use netcap_decoder::{PacketSummary, TransportKind};
+use netcap_flow::{EndedConnection, FlowCounters, FlowKey, FlowPacket, SHARDS, packet_key, shard_of_key};
 use netcap_records::{FrameCompressor, RecordType};
+use netcap_session::{EmittedRecords, Emitter, QuicCounters, SessionPacket, Shard, StreamCounters};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-/// A packet with its flow key, as a flow thread needs it (88 bytes).
+/// A packet with its flow key, as a session thread needs it: its flow
+/// summary, and for TCP and UDP its sequence numbers and where its payload
+/// is in the batch.
 pub(crate) struct KeyedPacket {
     packet: FlowPacket,
     key: FlowKey,
+    tcp_seq: u32,
+    tcp_ack: u32,
+    /// The packet's index in its batch, and its payload's offset and length
+    /// in the packet (length 0: no payload the analyzers need).
+    index: u32,
+    payload_offset: u32,
+    payload_length: u32,
     shard: u8,
     from_a: bool,
+    reassembled: bool,
+    fragment: bool,
 }
 
-const _: () = assert!(std::mem::size_of::<KeyedPacket>() == 88);
+const _: () = assert!(std::mem::size_of::<KeyedPacket>() == 112);
 
-/// One flow thread's share of a batch.
-pub(crate) struct FlowPart {
+/// One session thread's share of a batch.
+pub(crate) struct SessionPart {
     seq: u64,
     /// The batch's last packet time (the latest timestamp of any packet in
     /// it): every table expires to it, whether or not it had packets.
@@ -46,39 +64,69 @@ pub(crate) struct FlowPart {
     /// first thread only.
     ignored: u64,
     packets: Vec<KeyedPacket>,
+    /// The batch, for the payloads (when the analyzers read payloads).
+    batch: Option<Arc<Batch>>,
 }
 
-/// The worker side: routes a batch's packets to the flow threads.
+/// The worker side: routes a batch's packets to the session threads.
 #[derive(Clone)]
-pub(crate) struct FlowRouter {
-    threads: Vec<Sender<FlowPart>>,
-    /// Packet vectors the flow threads are done with: reused, so that no
+pub(crate) struct SessionRouter {
+    threads: Vec<Sender<SessionPart>>,
+    /// Packet vectors the session threads are done with: reused, so that no
     /// batch allocates (and page-faults in) fresh memory.
     recycled: Receiver<Vec<KeyedPacket>>,
+    /// Whether analyzers read payloads (TCP streams, QUIC).
+    payloads: bool,
 }
 
-impl FlowRouter {
-    /// Sends every flow thread its part of batch `seq`. Fails when a flow
-    /// thread has gone (it failed, or the capture is stopping).
-    pub fn route(&self, seq: u64, summaries: &[PacketSummary]) -> Result<(), ()> {
+impl SessionRouter {
+    /// Whether the session threads need the batch itself (its payloads).
+    pub fn needs_batch(&self) -> bool {
+        self.payloads
+    }
+
+    /// Sends every session thread its part of batch `seq` (`batch`: the
+    /// batch the summaries describe, when [`SessionRouter::needs_batch`]).
+    /// Fails when a session thread has gone (it failed, or the capture is
+    /// stopping).
+    pub fn route(&self, seq: u64, summaries: &[PacketSummary], batch: Option<Arc<Batch>>) -> Result<(), ()> {
         let n = self.threads.len();
-        let mut parts: Vec<FlowPart> = (0..n)
+        let mut parts: Vec<SessionPart> = (0..n)
             .map(|_| {
                 let packets = self.recycled.try_recv().unwrap_or_default();
-                FlowPart { seq, now_ns: None, ignored: 0, packets }
+                SessionPart { seq, now_ns: None, ignored: 0, packets, batch: batch.clone() }
             })
             .collect();
         let mut now_ns: Option<i64> = None;
         let mut ignored = 0;
-        for s in summaries {
-            now_ns = Some(now_ns.map_or(s.timestamp_ns, |t| t.max(s.timestamp_ns)));
+        for (index, s) in summaries.iter().enumerate() {
+            if !s.reassembled {
+                now_ns = Some(now_ns.map_or(s.timestamp_ns, |t| t.max(s.timestamp_ns)));
+            }
             let Some((key, from_a)) = packet_key(s) else {
-                ignored += 1;
+                ignored += u64::from(!s.reassembled);
                 continue;
             };
+            if s.reassembled && !self.payloads {
+                continue;
+            }
+            let with_payload =
+                self.payloads && matches!(s.transport, TransportKind::Tcp | TransportKind::Udp) && !s.fragment;
             let shard = shard_of_key(&key, SHARDS);
             if let Some(part) = parts.get_mut(shard % n) {
-                part.packets.push(KeyedPacket { packet: FlowPacket::from(s), key, shard: shard as u8, from_a });
+                part.packets.push(KeyedPacket {
+                    packet: FlowPacket::from(s),
+                    key,
+                    tcp_seq: s.tcp_seq,
+                    tcp_ack: s.tcp_ack,
+                    index: index as u32,
+                    payload_offset: s.payload_offset,
+                    payload_length: if with_payload { s.payload_length } else { 0 },
+                    shard: shard as u8,
+                    from_a,
+                    reassembled: s.reassembled,
+                    fragment: s.fragment,
+                });
             }
         }
         for (i, (mut part, tx)) in parts.into_iter().zip(&self.threads).enumerate() {
@@ -101,29 +149,52 @@ pub(crate) struct Entry {
     flow_records: u8,
 }
 
-/// What one flow thread produced.
-pub(crate) enum FlowOutput {
-    /// Its share of one batch's ended connections, to be merged with the
-    /// other threads' shares.
+/// What one session thread produced.
+pub(crate) enum SessionOutput {
+    /// Its share of one batch's ended connections and analyzer records, to
+    /// be merged with the other threads' shares.
     /// `active`: connections its tables track after the batch.
-    Batch { seq: u64, entries: Vec<Entry>, connections: Vec<u8>, flows: Vec<u8>, active: u64 },
-    /// One shard's connections still open at the end of the input, ready to
-    /// write.
+    Batch { seq: u64, entries: Vec<Entry>, connections: Vec<u8>, flows: Vec<u8>, records: EmittedRecords, active: u64 },
+    /// One shard's connections still open at the end of the input, with
+    /// the records their end produced, ready to write.
     Final { shard: usize, frames: Vec<EncodedFrame> },
     /// The thread's counters, after its last output.
-    Counters(FlowCounters),
+    Counters(Box<SessionCounters>),
 }
 
-/// Starts the flow threads in `scope`; returns the router workers use and
-/// the threads' handles.
+/// What the session stage did, summed over its threads.
+#[derive(Debug, Clone, Default)]
+pub struct SessionCounters {
+    pub flows: FlowCounters,
+    /// TCP reassembly and stream protocols, when on.
+    pub streams: Option<StreamCounters>,
+    /// QUIC Initials, when followed.
+    pub quic: Option<QuicCounters>,
+}
+
+impl SessionCounters {
+    pub fn merge(&mut self, o: &SessionCounters) {
+        self.flows.merge(&o.flows);
+        if let Some(s) = &o.streams {
+            self.streams.get_or_insert_with(Default::default).merge(s);
+        }
+        if let Some(q) = &o.quic {
+            self.quic.get_or_insert_with(Default::default).merge(q);
+        }
+    }
+}
+
+/// Starts the session threads in `scope`; returns the router workers use
+/// and the threads' handles.
 pub(crate) fn spawn<'scope, 'env>(
     scope: &'scope std::thread::Scope<'scope, 'env>,
     threads: usize,
-    options: &'env FlowOptions,
+    options: &'env SessionOptions,
     to_writer: &Sender<ToWriter>,
     queue: usize,
     settings: &FrameSettings,
-) -> (FlowRouter, Vec<std::thread::ScopedJoinHandle<'scope, ()>>) {
+    enabled: &[bool],
+) -> (SessionRouter, Vec<std::thread::ScopedJoinHandle<'scope, ()>>) {
     let threads = threads.clamp(1, SHARDS);
     let mut senders = Vec::with_capacity(threads);
     let mut handles = Vec::with_capacity(threads);
@@ -131,28 +202,32 @@ pub(crate) fn spawn<'scope, 'env>(
     // worker and one being tracked per thread.
     let (recycle_tx, recycled) = crossbeam_channel::bounded(threads * (queue + 2) + 4 * threads);
     for id in 0..threads {
-        let (tx, rx) = crossbeam_channel::bounded::<FlowPart>(queue);
+        let (tx, rx) = crossbeam_channel::bounded::<SessionPart>(queue);
         senders.push(tx);
         let (to_writer, recycle, settings) = (to_writer.clone(), recycle_tx.clone(), settings.clone());
-        handles.push(crate::pipeline::spawn_named(scope, format!("netcap-flow{id}"), move || {
-            flow_thread(id, threads, rx, to_writer, recycle, options, &settings)
+        let enabled = enabled.to_vec();
+        handles.push(crate::pipeline::spawn_named(scope, format!("netcap-session{id}"), move || {
+            session_thread(id, threads, rx, to_writer, recycle, options, &settings, enabled)
         }));
     }
-    (FlowRouter { threads: senders, recycled }, handles)
+    let payloads = options.session.streams.is_some() || options.session.quic;
+    (SessionRouter { threads: senders, recycled, payloads }, handles)
 }
 
 /// Takes this thread's parts in sequence order until the workers are done,
 /// then ends everything still open.
-fn flow_thread(
+#[allow(clippy::too_many_arguments)]
+fn session_thread(
     id: usize,
     threads: usize,
-    parts: Receiver<FlowPart>,
+    parts: Receiver<SessionPart>,
     to_writer: Sender<ToWriter>,
     recycle: Sender<Vec<KeyedPacket>>,
-    options: &FlowOptions,
+    options: &SessionOptions,
     settings: &FrameSettings,
+    enabled: Vec<bool>,
 ) {
-    let mut tracker = ShardGroup::new(id, threads, options);
+    let mut tracker = ShardGroup::new(id, threads, options, enabled);
     let mut waiting = BTreeMap::new();
     let mut next = 0u64;
     for part in parts {
@@ -160,8 +235,10 @@ fn flow_thread(
         while let Some(mut part) = waiting.remove(&next) {
             let output = tracker.batch(&part);
             part.packets.clear();
-            let _ = recycle.try_send(part.packets);
-            if to_writer.send(ToWriter::Flows(output)).is_err() {
+            let _ = recycle.try_send(std::mem::take(&mut part.packets));
+            // The batch goes when the last thread is done with it.
+            drop(part);
+            if to_writer.send(ToWriter::Session(output)).is_err() {
                 return;
             }
             next += 1;
@@ -171,28 +248,32 @@ fn flow_thread(
     if !waiting.is_empty() {
         return;
     }
-    let Ok(mut compressor) = FrameCompressor::new(settings.flow_level()) else { return };
+    let Ok(mut flow_compressor) = FrameCompressor::new(settings.flow_level()) else { return };
+    let Ok(mut compressor) = FrameCompressor::new(settings.level) else { return };
     for shard in 0..SHARDS {
-        match tracker.finish_shard(shard, &mut compressor, &settings.keep) {
+        match tracker.finish_shard(shard, &mut flow_compressor, &mut compressor, &settings.keep) {
             Ok(Some(frames)) => {
-                if to_writer.send(ToWriter::Flows(FlowOutput::Final { shard, frames })).is_err() {
+                if to_writer.send(ToWriter::Session(SessionOutput::Final { shard, frames })).is_err() {
                     return;
                 }
             }
             Ok(None) => {}
             // Without this shard's final output the writer reports the
-            // flows as incomplete.
+            // session stage as incomplete.
             Err(_) => return,
         }
     }
-    let _ = to_writer.send(ToWriter::Flows(FlowOutput::Counters(tracker.counters())));
+    let _ = to_writer.send(ToWriter::Session(SessionOutput::Counters(Box::new(tracker.counters()))));
 }
 
-/// The tables of the shards one flow thread owns.
+/// The shards one session thread owns.
 struct ShardGroup {
     /// Indexed by shard; `None` for shards of other threads.
-    tables: Vec<Option<FlowTable>>,
+    shards: Vec<Option<Shard>>,
     ended: Vec<EndedConnection>,
+    /// Where the analyzers' records go (one for the thread's shards: the
+    /// records' order keys make the merge independent of it).
+    emitter: Emitter,
     /// Record buffers of the end-of-input frames, reused shard after shard
     /// (fresh ones of a few MB each cost page faults).
     chunk: Chunk,
@@ -201,61 +282,122 @@ struct ShardGroup {
 }
 
 impl ShardGroup {
-    fn new(id: usize, threads: usize, options: &FlowOptions) -> Self {
-        let tables = (0..SHARDS).map(|s| (s % threads == id).then(|| FlowTable::new(&options.config))).collect();
+    fn new(id: usize, threads: usize, options: &SessionOptions, enabled: Vec<bool>) -> Self {
+        let shards = (0..SHARDS).map(|s| (s % threads == id).then(|| Shard::new(&options.session, s))).collect();
         ShardGroup {
-            tables,
+            shards,
             ended: Vec::new(),
+            emitter: Emitter::new(enabled),
             chunk: Chunk::default(),
             ignored: 0,
             encoder: RecordEncoder::new(options),
         }
     }
 
-    fn batch(&mut self, part: &FlowPart) -> FlowOutput {
+    fn batch(&mut self, part: &SessionPart) -> SessionOutput {
         self.ignored += part.ignored;
         for p in &part.packets {
-            if let Some(Some(table)) = self.tables.get_mut(usize::from(p.shard)) {
-                table.observe_keyed(&p.packet, p.key, p.from_a, &mut self.ended);
-            }
+            let Some(Some(shard)) = self.shards.get_mut(usize::from(p.shard)) else { continue };
+            let payload = match (&part.batch, p.payload_length) {
+                (Some(batch), len) if len > 0 => {
+                    let start = p.payload_offset as usize;
+                    batch.packet(p.index as usize).and_then(|b| b.get(start..start + len as usize)).unwrap_or_default()
+                }
+                _ => &[],
+            };
+            let packet = SessionPacket {
+                packet: p.packet,
+                key: p.key,
+                from_a: p.from_a,
+                tcp_seq: p.tcp_seq,
+                tcp_ack: p.tcp_ack,
+                payload,
+                reassembled: p.reassembled,
+                fragment: p.fragment,
+            };
+            shard.observe(&packet, &mut self.emitter, &mut self.ended);
         }
         if let Some(now) = part.now_ns {
-            for table in self.tables.iter_mut().flatten() {
-                table.expire(now, &mut self.ended);
+            for shard in self.shards.iter_mut().flatten() {
+                shard.expire(now, &mut self.emitter, &mut self.ended);
             }
         }
-        let active = self.tables.iter().flatten().map(|t| t.len() as u64).sum();
-        self.encoder.encode(part.seq, &mut self.ended, active)
+        let active = self.shards.iter().flatten().map(|t| t.len() as u64).sum();
+        let (seq, entries, connections, flows) = self.encoder.encode(part.seq, &mut self.ended);
+        SessionOutput::Batch { seq, entries, connections, flows, records: self.emitter.take(), active }
     }
 
     /// Ends the open connections of `shard` (`None` if this thread does not
-    /// own it) and compresses their records.
+    /// own it) and compresses their records and what their end emitted.
     fn finish_shard(
         &mut self,
         shard: usize,
+        flow_compressor: &mut FrameCompressor,
         compressor: &mut FrameCompressor,
         keep: &KeepContent,
     ) -> Result<Option<Vec<EncodedFrame>>, CaptureError> {
-        let Some(Some(table)) = self.tables.get_mut(shard) else { return Ok(None) };
-        table.finish(&mut self.ended);
+        let Some(Some(s)) = self.shards.get_mut(shard) else { return Ok(None) };
+        s.finish(&mut self.emitter, &mut self.ended);
         self.ended.sort_by_key(|e| e.sort_key());
         let mut frames = Vec::new();
         for group in self.ended.chunks(CONNECTIONS_PER_FRAME) {
             self.chunk.make_room_for(group.len());
             self.encoder.encode_into(group, &mut self.chunk);
-            frames.extend(self.chunk.compress(compressor, keep)?);
+            frames.extend(self.chunk.compress(flow_compressor, keep)?);
         }
         self.ended.clear();
+        let records = self.emitter.take();
+        frames.extend(record_frames(&[&records], compressor, keep)?);
         Ok(Some(frames))
     }
 
-    fn counters(&self) -> FlowCounters {
-        let mut counters = FlowCounters { ignored: self.ignored, packets: self.ignored, ..FlowCounters::default() };
-        for table in self.tables.iter().flatten() {
-            counters.merge(table.counters());
+    fn counters(&self) -> SessionCounters {
+        let mut counters = SessionCounters {
+            flows: FlowCounters { ignored: self.ignored, packets: self.ignored, ..FlowCounters::default() },
+            ..SessionCounters::default()
+        };
+        for shard in self.shards.iter().flatten() {
+            counters.merge(&SessionCounters {
+                flows: shard.flow_counters().clone(),
+                streams: shard.stream_counters(),
+                quic: shard.quic_counters(),
+            });
         }
         counters
     }
+}
+
+/// The analyzers' records of several threads' shares, merged per record
+/// type by order key and compressed into one frame per type.
+fn record_frames(
+    shares: &[&EmittedRecords],
+    compressor: &mut FrameCompressor,
+    keep: &KeepContent,
+) -> Result<Vec<EncodedFrame>, CaptureError> {
+    let mut frames = Vec::new();
+    let mut content = Vec::new();
+    for record_type in RecordType::all() {
+        let mut entries: Vec<(netcap_session::OrderKey, &[u8])> = Vec::new();
+        for share in shares {
+            if let Some(buffer) = share.of(record_type) {
+                for e in &buffer.entries {
+                    if let Some(bytes) = buffer.bytes.get(e.start as usize..e.end as usize) {
+                        entries.push((e.key, bytes));
+                    }
+                }
+            }
+        }
+        if entries.is_empty() {
+            continue;
+        }
+        entries.sort_unstable_by_key(|(key, _)| *key);
+        content.clear();
+        for (_, bytes) in &entries {
+            content.extend_from_slice(bytes);
+        }
+        frames.push(keep.frame(compressor, record_type, entries.len() as u64, &content)?);
+    }
+    Ok(frames)
 }
 
 /// Turns ended connections into Connection and Flow record bytes.
@@ -268,10 +410,10 @@ struct RecordEncoder {
 }
 
 impl RecordEncoder {
-    fn new(options: &FlowOptions) -> Self {
+    fn new(options: &SessionOptions) -> Self {
         RecordEncoder {
             connections: options.connections,
-            flows: options.flows,
+            flows: options.flow_records,
             community_ids: CommunityId::new(0),
             community_id: String::new(),
         }
@@ -304,7 +446,9 @@ impl RecordEncoder {
         flow_records
     }
 
-    fn encode(&mut self, seq: u64, ended: &mut Vec<EndedConnection>, active: u64) -> FlowOutput {
+    /// The records of the connections a batch ended: (seq, entries,
+    /// Connection bytes, Flow bytes).
+    fn encode(&mut self, seq: u64, ended: &mut Vec<EndedConnection>) -> (u64, Vec<Entry>, Vec<u8>, Vec<u8>) {
         let mut entries = Vec::with_capacity(ended.len());
         let Chunk { mut connections, mut flows, .. } = Chunk::with_room_for(ended.len());
         for e in ended.drain(..) {
@@ -317,7 +461,7 @@ impl RecordEncoder {
                 flow_records,
             });
         }
-        FlowOutput::Batch { seq, entries, connections, flows, active }
+        (seq, entries, connections, flows)
     }
 
     fn encode_into(&mut self, ended: &[EndedConnection], chunk: &mut Chunk) {
@@ -329,9 +473,9 @@ impl RecordEncoder {
     }
 }
 
-/// The writer side: collects the flow threads' outputs and, once every
-/// thread has reported a batch, writes its records in sort-key order.
-pub(crate) struct FlowMerge {
+/// The writer side: collects the session threads' outputs and, once every
+/// thread has reported a batch, writes its records in key order.
+pub(crate) struct SessionMerge {
     threads: usize,
     next: u64,
     waiting: BTreeMap<u64, Vec<BatchShare>>,
@@ -341,12 +485,14 @@ pub(crate) struct FlowMerge {
     /// The next shard whose end-of-input frames are to be written.
     next_final: usize,
     reported: usize,
-    counters: FlowCounters,
+    counters: SessionCounters,
     /// Connections tracked after the last batch merged.
     active: u64,
     keep: KeepContent,
     /// Record buffers of the merged frames, reused batch after batch.
     chunk: Chunk,
+    /// For the analyzers' records.
+    compressor: FrameCompressor,
 }
 
 /// One thread's share of a batch.
@@ -354,35 +500,37 @@ struct BatchShare {
     entries: Vec<Entry>,
     connections: Vec<u8>,
     flows: Vec<u8>,
+    records: EmittedRecords,
     active: u64,
 }
 
-impl FlowMerge {
-    pub fn new(threads: usize, keep: KeepContent) -> Self {
-        FlowMerge {
-            keep,
+impl SessionMerge {
+    pub fn new(threads: usize, settings: &FrameSettings) -> Result<Self, CaptureError> {
+        Ok(SessionMerge {
+            keep: settings.keep.clone(),
+            compressor: FrameCompressor::new(settings.level)?,
             threads: threads.clamp(1, SHARDS),
             next: 0,
             waiting: BTreeMap::new(),
             finals: BTreeMap::new(),
             next_final: 0,
             reported: 0,
-            counters: FlowCounters::default(),
+            counters: SessionCounters::default(),
             active: 0,
             chunk: Chunk::default(),
-        }
+        })
     }
 
     /// Takes one thread's output.
-    pub fn add(&mut self, output: FlowOutput) {
+    pub fn add(&mut self, output: SessionOutput) {
         match output {
-            FlowOutput::Batch { seq, entries, connections, flows, active } => {
-                self.waiting.entry(seq).or_default().push(BatchShare { entries, connections, flows, active });
+            SessionOutput::Batch { seq, entries, connections, flows, records, active } => {
+                self.waiting.entry(seq).or_default().push(BatchShare { entries, connections, flows, records, active });
             }
-            FlowOutput::Final { shard, frames } => {
+            SessionOutput::Final { shard, frames } => {
                 self.finals.insert(shard, frames);
             }
-            FlowOutput::Counters(c) => {
+            SessionOutput::Counters(c) => {
                 self.counters.merge(&c);
                 self.reported += 1;
             }
@@ -399,6 +547,8 @@ impl FlowMerge {
             let shares = self.waiting.remove(&self.next).unwrap_or_default();
             self.active = shares.iter().map(|s| s.active).sum();
             frames.extend(merge(&shares, &mut self.chunk, compressor, &self.keep)?);
+            let records: Vec<&EmittedRecords> = shares.iter().map(|s| &s.records).collect();
+            frames.extend(record_frames(&records, &mut self.compressor, &self.keep)?);
             self.next += 1;
         }
         frames.extend(self.ready_finals());
@@ -406,7 +556,7 @@ impl FlowMerge {
     }
 
     /// The end-of-input frames of the shards that are next in order, as
-    /// they arrive: writing them while the flow threads still compress
+    /// they arrive: writing them while the session threads still compress
     /// later shards keeps the writer from doing it all after them. Shard
     /// `s` belongs to thread `s % threads`, and each thread's outputs
     /// arrive in the order it sent them, so once shards 0 to `threads - 1`
@@ -424,17 +574,17 @@ impl FlowMerge {
         frames
     }
 
-    /// After the last batch: what is left to write, or an error if a flow
-    /// thread stopped before the end.
+    /// After the last batch: what is left to write, or an error if a
+    /// session thread stopped before the end.
     pub fn finish(&mut self, compressor: &mut FrameCompressor) -> Result<Vec<EncodedFrame>, CaptureError> {
         let frames = self.ready(u64::MAX, compressor)?;
         if !self.waiting.is_empty() || self.reported != self.threads || self.next_final != SHARDS {
-            return Err(CaptureError::Worker(format!("flow tracking stopped before batch {}", self.next)));
+            return Err(CaptureError::Worker(format!("the session stage stopped before batch {}", self.next)));
         }
         Ok(frames)
     }
 
-    pub fn counters(&self) -> &FlowCounters {
+    pub fn counters(&self) -> &SessionCounters {
         &self.counters
     }
 
