@@ -46,7 +46,7 @@ pub use truth::GroundTruth;
 
 use crate::join::{Conn, Joiner, Labelled, Match};
 use crate::net::{FlowKey, ip_from_bytes};
-use crate::output::{ArrowTable, csv_header, push_csv_row};
+use crate::output::{ArrowTable, CellColumn, LABEL_COLUMNS, csv_header, push_csv_row};
 use crate::pipeline::Chunk;
 use crate::wire::{JoinLayout, Joined};
 use arrow_array::RecordBatch;
@@ -246,6 +246,23 @@ impl ConnIndex {
     }
 }
 
+/// How the records of one type are read and written.
+#[derive(Clone, Copy)]
+struct Shape<'a> {
+    columns: &'a CsvColumns,
+    /// Parquet output, or CSV if `None`.
+    table: Option<&'a ArrowTable>,
+    layout: &'a JoinLayout,
+    quoting: &'a [bool],
+}
+
+impl<'a> Shape<'a> {
+    /// An empty row buffer for `chunk`.
+    fn rows(&self, chunk: &Chunk) -> RowBuf<'a> {
+        RowBuf::new(self.table.is_some(), self.columns.len(), self.quoting, chunk.len(), chunk.bytes())
+    }
+}
+
 /// Rows of a chunk, in the output's form.
 enum Rows {
     Csv(Vec<u8>),
@@ -253,36 +270,46 @@ enum Rows {
 }
 
 /// Rows being built by a worker.
-struct RowBuf {
+struct RowBuf<'q> {
     csv: Vec<u8>,
-    /// Parquet: cells by column, then row; and the label columns by row.
-    columns: Vec<Vec<Vec<u8>>>,
-    labels: Vec<[String; 3]>,
+    /// Columns whose cells may need quoting ([`output::quoting_columns`]).
+    quoting: &'q [bool],
+    /// Parquet: the cells of each column, then the three label columns
+    /// (texts back to back: no allocation per cell).
+    columns: Vec<CellColumn>,
 }
 
-impl RowBuf {
-    fn new(parquet: bool, columns: usize) -> RowBuf {
+impl<'q> RowBuf<'q> {
+    /// Rows for `records` records of `bytes` protobuf bytes: CSV text is
+    /// reserved at once (about 1.2 times the protobuf for Connection
+    /// records), not grown by copying.
+    fn new(parquet: bool, columns: usize, quoting: &'q [bool], records: usize, bytes: usize) -> RowBuf<'q> {
+        let csv = if parquet { Vec::new() } else { Vec::with_capacity(bytes + bytes / 2 + records * 64) };
         RowBuf {
-            csv: Vec::new(),
-            columns: if parquet { vec![Vec::new(); columns] } else { Vec::new() },
-            labels: Vec::new(),
+            csv,
+            quoting,
+            columns: if parquet {
+                (0..columns + LABEL_COLUMNS.len()).map(|_| CellColumn::with_capacity(records)).collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 
     fn push(&mut self, cells: &[Vec<u8>], label: [&str; 3], parquet: bool) {
         if parquet {
+            let cells = cells.iter().map(Vec::as_slice).chain(label.iter().map(|l| l.as_bytes()));
             for (column, cell) in self.columns.iter_mut().zip(cells) {
-                column.push(cell.clone());
+                column.push(cell);
             }
-            self.labels.push(label.map(str::to_owned));
         } else {
-            push_csv_row(&mut self.csv, cells, label);
+            push_csv_row(&mut self.csv, cells, self.quoting, label);
         }
     }
 
     fn finish(self, table: Option<&ArrowTable>) -> Result<Rows, String> {
         match table {
-            Some(table) => table.batch(&self.columns, &self.labels).map(Rows::Batch),
+            Some(table) => table.batch(&self.columns).map(Rows::Batch),
             None => Ok(Rows::Csv(self.csv)),
         }
     }
@@ -365,11 +392,15 @@ impl Scratch {
     }
 }
 
+/// A labelled connection as a worker reports it: community ID, endpoints,
+/// span and label (label, source, detail), for [`ConnIndex`].
+type LabelledConn = (Option<Box<str>>, Option<FlowKey>, Span, [String; 3]);
+
 /// What a worker reports for a chunk of connections.
 struct ConnChunk {
     rows: Result<Rows, String>,
     normal: u64,
-    labelled: Vec<(Option<Box<str>>, Option<FlowKey>, Span, [String; 3])>,
+    labelled: Vec<LabelledConn>,
     alerts: Vec<u32>,
     windows: Vec<u32>,
     conflicts: Vec<Vec<String>>,
@@ -470,6 +501,8 @@ fn label_into(
         let columns = CsvColumns::new(desc);
         let table = options.parquet.then(|| ArrowTable::new(&columns));
         let layout = JoinLayout::new(desc);
+        let quoting = output::quoting_columns(&columns);
+        let shape = Shape { columns: &columns, table: table.as_ref(), layout: &layout, quoting: &quoting };
         let name = format!("{}_labeled.{extension}", record_type.name());
         let path = tmp.path().join(&name);
         let mut writer = TableWriter::create(&path, &columns, table.as_ref())?;
@@ -477,18 +510,7 @@ fn label_into(
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         let mut undecodable: Vec<(usize, u64)> = Vec::new();
         let damaged = if *record_type == connection_type {
-            let work = |s: &mut Scratch, chunk: &Chunk| {
-                label_connections(
-                    chunk,
-                    s,
-                    &columns,
-                    table.as_ref(),
-                    &layout,
-                    &joiner,
-                    &options.normal,
-                    options.parquet,
-                )
-            };
+            let work = |s: &mut Scratch, chunk: &Chunk| label_connections(chunk, s, &shape, &joiner, &options.normal);
             pipeline::run(files, options.workers, Scratch::new, work, |out: ConnChunk| {
                 writer.write(out.rows.map_err(|e| LabelError::output(&path, e))?, &path)?;
                 *counts.entry(options.normal.clone()).or_default() += out.normal;
@@ -526,19 +548,7 @@ fn label_into(
             let join = join_of(*record_type);
             let (conns_ref, frames_ref, labels_ref) = (&conns, &frames, &labels);
             let work = |s: &mut Scratch, chunk: &Chunk| {
-                let table = table.as_ref();
-                label_records(
-                    chunk,
-                    s,
-                    &columns,
-                    table,
-                    &layout,
-                    join,
-                    conns_ref,
-                    frames_ref,
-                    labels_ref,
-                    options.parquet,
-                )
+                label_records(chunk, s, &shape, join, conns_ref, frames_ref, labels_ref)
             };
             let mut frame_updates: Vec<(u64, u32)> = Vec::new();
             let mut per_id: Map<u32, u64> = Map::default();
@@ -609,18 +619,16 @@ fn join_of(record_type: RecordType) -> Join {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn label_connections(
     chunk: &Chunk,
     s: &mut Scratch,
-    columns: &CsvColumns,
-    table: Option<&ArrowTable>,
-    layout: &JoinLayout,
+    shape: &Shape<'_>,
     joiner: &Joiner<'_>,
     normal: &str,
-    parquet: bool,
 ) -> ConnChunk {
-    let mut rows = RowBuf::new(parquet, columns.len());
+    let Shape { columns, table, layout, .. } = *shape;
+    let parquet = table.is_some();
+    let mut rows = shape.rows(chunk);
     let mut out = ConnChunk {
         rows: Ok(Rows::Csv(Vec::new())),
         normal: 0,
@@ -676,20 +684,18 @@ fn label_connections(
     out
 }
 
-#[allow(clippy::too_many_arguments)]
 fn label_records(
     chunk: &Chunk,
     s: &mut Scratch,
-    columns: &CsvColumns,
-    table: Option<&ArrowTable>,
-    layout: &JoinLayout,
+    shape: &Shape<'_>,
     join: Join,
     conns: &ConnIndex,
     frames: &Map<u64, u32>,
     labels: &Labels,
-    parquet: bool,
 ) -> RecordChunk {
-    let mut rows = RowBuf::new(parquet, columns.len());
+    let Shape { columns, table, layout, .. } = *shape;
+    let parquet = table.is_some();
+    let mut rows = shape.rows(chunk);
     let mut counts: Map<u32, u64> = Map::default();
     let mut out = RecordChunk {
         rows: Ok(Rows::Csv(Vec::new())),

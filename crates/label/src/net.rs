@@ -161,8 +161,8 @@ pub fn has_ports(proto: u8) -> bool {
 /// An address as records store it (4 or 16 bytes, network order).
 pub fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
     match bytes.len() {
-        4 => <[u8; 4]>::try_from(bytes).ok().map(|b| IpAddr::from(b)),
-        16 => <[u8; 16]>::try_from(bytes).ok().map(|b| IpAddr::from(b)),
+        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
+        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
         _ => None,
     }
 }

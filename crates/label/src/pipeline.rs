@@ -24,6 +24,12 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// An empty chunk with room for a full one (reserved at once rather
+    /// than grown by copying).
+    fn new(file: usize, first_record: u64) -> Chunk {
+        Chunk { file, first_record, data: Vec::with_capacity(CHUNK_BYTES), ends: Vec::with_capacity(CHUNK_RECORDS) }
+    }
+
     /// The encoded records.
     pub fn records(&self) -> impl Iterator<Item = &[u8]> {
         let mut start = 0;
@@ -36,6 +42,11 @@ impl Chunk {
 
     pub fn len(&self) -> usize {
         self.ends.len()
+    }
+
+    /// Bytes of the encoded records.
+    pub fn bytes(&self) -> usize {
+        self.data.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -107,7 +118,7 @@ fn read_chunks(files: &[PathBuf], tx: crossbeam_channel::Sender<(u64, Chunk)>) -
     let mut seq = 0u64;
     for (file, path) in files.iter().enumerate() {
         let mut reader = RecordReader::open(path)?;
-        let mut chunk = Chunk { file, first_record: 1, data: Vec::new(), ends: Vec::new() };
+        let mut chunk = Chunk::new(file, 1);
         let mut record = 0u64;
         loop {
             match reader.next_raw() {
@@ -116,7 +127,7 @@ fn read_chunks(files: &[PathBuf], tx: crossbeam_channel::Sender<(u64, Chunk)>) -
                     chunk.data.extend_from_slice(bytes);
                     chunk.ends.push(chunk.data.len());
                     if chunk.ends.len() >= CHUNK_RECORDS || chunk.data.len() >= CHUNK_BYTES {
-                        let next = Chunk { file, first_record: record + 1, data: Vec::new(), ends: Vec::new() };
+                        let next = Chunk::new(file, record + 1);
                         if tx.send((seq, std::mem::replace(&mut chunk, next))).is_err() {
                             return Ok(damaged);
                         }

@@ -81,7 +81,7 @@ pub fn parse_instant(text: &str, zone: Option<&TimeZone>) -> Result<i64, String>
             .and_then(|z| unix_ns(z.timestamp()));
     }
     match text.parse::<Timestamp>() {
-        Ok(ts) => return unix_ns(ts),
+        Ok(ts) => unix_ns(ts),
         Err(with_offset) => {
             // Suricata writes offsets without a colon (+0000), which
             // RFC 3339 does not allow; strptime reads them.
