@@ -570,6 +570,22 @@ fn label_errors_name_the_file_and_line_and_leave_nothing() {
         write("s.yaml", "attacks:\n  - name: x\n    start: 2014-05-06T13:44:05\n    end: 2\n    ips: [10.0.0.1]\n");
     let flows_csv =
         write("flows.csv", "Source IP,Destination IP,Timestamp,Label\n1.2.3.4,5.6.7.8,6/5/2014 13:44,DoS\n");
+    let yaml_zone = write(
+        "zone.yaml",
+        "# a schedule\ntimezone: Mars/Olympus\nattacks:\n  - name: x\n    start: 2014-05-06T13:44:05\n    end: 2014-05-06T13:45:05\n    ips: [10.0.0.1]\n",
+    );
+    let yaml_bad = write(
+        "bad.yaml",
+        "attacks:\n  - name: x\n    start: 2014-05-06T13:44:05Z\n    finish: 2014-05-06T13:45:05Z\n    ips: [10.0.0.1]\n",
+    );
+    let fast_line = "05/06/2014-13:44:05.000000  [**] [1:1:1] x [**] [Classification: y] [Priority: 1] {TCP} 1.2.3.4:1 -> 5.6.7.8:2";
+    let fast_late = write("late.log", &format!("{fast_line}\n{fast_line}\n05/06/2014-13:44:06.000000 oops\n"));
+    let eve_no_sid = write(
+        "nosid.json",
+        &format!(
+            "{good}\n{{\"timestamp\":\"2014-05-06T13:44:05.000000+0000\",\"event_type\":\"alert\",\"alert\":{{}}}}\n"
+        ),
+    );
     let cases: Vec<(Vec<&str>, u8, String)> = vec![
         (vec!["-eve", &eve], 1, format!("{eve}:2: not an eve.json event")),
         (vec!["-eve", "/nonexistent/eve.json"], 1, "/nonexistent/eve.json: No such file".into()),
@@ -583,6 +599,12 @@ fn label_errors_name_the_file_and_line_and_leave_nothing() {
         ),
         (vec!["-attacks", &flows_csv], 1, "flows.csv:2: time \"6/5/2014 13:44\" has no time zone".into()),
         (vec![], 2, "required arguments were not provided".into()),
+        // A directory where a file should be: unreadable, named with its line.
+        (vec!["-eve", dir.path().to_str().unwrap()], 1, format!("{}:1: read error", dir.path().display())),
+        (vec!["-attacks", &yaml_zone], 1, "zone.yaml:2: timezone: unknown time zone \"Mars/Olympus\"".into()),
+        (vec!["-attacks", &yaml_bad], 1, "bad.yaml:4: not a valid attack schedule".into()),
+        (vec!["-fast", &fast_late, "-tz", "Europe/Berlin"], 1, "late.log:3: expected [**] after the time".into()),
+        (vec!["-eve", &eve_no_sid], 1, "nosid.json:2: alert without alert.signature_id".into()),
         (vec!["-eve", &ok, "-prefer", "both"], 1, "-prefer takes alerts or attacks".into()),
     ];
     for (extra, code, message) in cases {
@@ -631,4 +653,75 @@ fn label_errors_name_the_file_and_line_and_leave_nothing() {
     }
     let (_, hello) = read_csv(&out2.join("TLSClientHello_labeled.csv"));
     assert!(hello.iter().any(|r| r["label"] == "Web Attack" && r["label_detail"] == "attacks:Web Attack"));
+}
+
+/// `-attempted`: attack-labelled TCP connections that carried no payload
+/// or never completed a handshake get `<label> - Attempted`, and so do
+/// their packets' records; the rule is written out here from Zeek's
+/// conn_state definitions (docs/label.md), not taken from netcap-label.
+#[test]
+fn label_attempted_marks_connections_without_payload_or_handshake() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("records");
+    capture(&testdata("pcaps/pcapplusplus-tls2.pcap"), &records, &[]);
+    let connections: Vec<Connection> = records_of(&records);
+    let first = connections.iter().map(|c| c.timestamp_ns).min().unwrap();
+    let last = connections.iter().map(|c| c.last_timestamp_ns).max().unwrap();
+    let schedule = dir.path().join("all.yaml");
+    std::fs::write(
+        &schedule,
+        format!(
+            "attacks:\n  - name: Everything\n    category: sweep\n    start: {}\n    end: {}\n    ips: [0.0.0.0/0, \"::/0\"]\n    protocol: tcp\n",
+            eve_time(first).replace("+0000", "Z"),
+            eve_time(last).replace("+0000", "Z")
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = run(&[
+        "label",
+        "-dir",
+        records.to_str().unwrap(),
+        "-out",
+        out.to_str().unwrap(),
+        "-attacks",
+        schedule.to_str().unwrap(),
+        "-attempted",
+        "-quiet",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let attempted = |c: &Connection| {
+        c.payload_bytes == 0 || matches!(c.conn_state.as_str(), "S0" | "REJ" | "RSTOS0" | "RSTRH" | "SH" | "SHR")
+    };
+    let (_, rows) = read_csv(&out.join("Connection_labeled.csv"));
+    assert_eq!(rows.len(), connections.len());
+    let mut label_by_id: HashMap<String, String> = HashMap::new();
+    let mut counts = (0, 0);
+    for (row, c) in rows.iter().zip(&connections) {
+        assert_eq!(row["frame"], c.frame.to_string());
+        let want = match (c.ip_protocol, attempted(c)) {
+            (6, true) => "sweep - Attempted",
+            (6, false) => "sweep",
+            _ => "normal",
+        };
+        assert_eq!(row["label"], want, "{} -> {} {}", row["src_ip"], row["dst_ip"], row["conn_state"]);
+        if c.ip_protocol == 6 {
+            assert_eq!(row["label_detail"], "attacks:Everything");
+            if attempted(c) { counts.0 += 1 } else { counts.1 += 1 }
+        }
+        label_by_id.insert(c.community_id.clone(), want.to_owned());
+    }
+    assert!(counts.0 >= 10 && counts.1 >= 100, "attempted {} and complete {}: capture changed", counts.0, counts.1);
+    // Every TCP packet record carries its connection's label.
+    let (_, tcp) = read_csv(&out.join("TCP_labeled.csv"));
+    let mut attempted_packets = 0;
+    for row in &tcp {
+        let want = label_by_id.get(&row["community_id"]).map_or("normal", String::as_str);
+        assert_eq!(row["label"], want, "TCP frame {}", row["frame"]);
+        attempted_packets += usize::from(want == "sweep - Attempted");
+    }
+    assert!(attempted_packets >= counts.0);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("label-summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["attempted"], counts.0);
 }

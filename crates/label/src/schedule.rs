@@ -32,7 +32,7 @@ pub const MAX_SCHEDULE_BYTES: u64 = 256 << 20;
 #[serde(deny_unknown_fields)]
 struct Document {
     #[serde(default)]
-    timezone: Option<String>,
+    timezone: Option<Spanned<String>>,
     attacks: Vec<Entry>,
 }
 
@@ -119,7 +119,10 @@ pub fn parse_yaml(text: &str, path: &Path, file: usize) -> Result<Vec<Window>, L
         LabelError::input(path, line, format!("not a valid attack schedule: {}", message.trim()))
     })?;
     let zone = match &doc.timezone {
-        Some(name) => Some(parse_zone(name).map_err(|m| LabelError::input(path, 1, format!("timezone: {m}")))?),
+        Some(name) => Some(
+            parse_zone(&name.value)
+                .map_err(|m| LabelError::input(path, name.referenced.line(), format!("timezone: {m}")))?,
+        ),
         None => None,
     };
     let mut windows = Vec::with_capacity(doc.attacks.len());
