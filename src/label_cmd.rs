@@ -13,10 +13,24 @@ use std::process::ExitCode;
     group = clap::ArgGroup::new("truth").required(true).multiple(true).args(["eve", "fast", "attacks"]),
     after_help = "Examples:\n  \
     netcap label -dir records -out labelled -eve eve.json\n  \
-    netcap label -dir records -out labelled -attacks schedule.yaml -eve eve.json -prefer attacks -parquet\n  \
+    netcap label -dir records -out labelled -eve eve.json -attacks schedule.yaml -parquet\n  \
     netcap label -dir records -out labelled -fast fast.log -tz Europe/Berlin -slack 2s -attempted\n\n\
+    Matching: an alert joins a Connection (or Flow) record by community ID, else by protocol and\n\
+    endpoints in either orientation, and its time must lie within the connection's first and last\n\
+    packet widened by -slack. An attack window joins connections overlapping it in time between an\n\
+    attacker and a victim (either direction), with a victim on either side if all_victim_traffic, or\n\
+    with an ips address on either side; protocol and ports are enforced where given. Other record\n\
+    types take the label of their connection (community ID or endpoints, and time); records without\n\
+    addresses the label of their frame.\n\n\
+    Precedence: alerts before windows (-prefer attacks: windows first); the most severe alert (lowest\n\
+    severity), then the earliest; windows by start. Every match is listed in label_detail.\n\n\
+    Times: eve.json and YAML schedules need explicit zones (offsets, [Zone], Unix seconds, or the\n\
+    schedule's timezone:); fast.log is read in -tz, else UTC; flow label files (.csv) need -tz.\n\n\
     Writes OUT/<Type>_labeled.csv (dump's CSV columns plus label, label_source, label_detail) for every\n\
-    record type in DIR, and OUT/label-summary.json. docs/label.md has the join rules and formats."
+    record type in DIR, in record order, and OUT/label-summary.json (records per label, unmatched\n\
+    alerts, windows without traffic, conflicts). Input errors name the file and line; nothing is\n\
+    written then. Exit status 3: a record file is damaged (every readable record was labelled).\n\
+    docs/label.md has the rules, formats and a worked example."
 )]
 pub struct LabelArgs {
     /// Directory of record files (*.ncap.zst), as netcap capture -out writes them
