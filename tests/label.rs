@@ -724,4 +724,31 @@ fn label_attempted_marks_connections_without_payload_or_handshake() {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("label-summary.json")).unwrap()).unwrap();
     assert_eq!(summary["attempted"], counts.0);
+
+    // Deterministic: with 7451 packets the per-packet tables span two
+    // chunks (4096 records each); one worker or several write the same
+    // bytes in every file.
+    assert!(tcp.len() > 4096, "{}", tcp.len());
+    let names: Vec<std::ffi::OsString> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+    for workers in ["1", "3"] {
+        let again = dir.path().join(format!("out-workers-{workers}"));
+        let output = run(&[
+            "label",
+            "-dir",
+            records.to_str().unwrap(),
+            "-out",
+            again.to_str().unwrap(),
+            "-attacks",
+            schedule.to_str().unwrap(),
+            "-attempted",
+            "-quiet",
+            "-workers",
+            workers,
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        for name in &names {
+            let (a, b) = (std::fs::read(out.join(name)).unwrap(), std::fs::read(again.join(name)).unwrap());
+            assert!(a == b, "{name:?} differs with -workers {workers}");
+        }
+    }
 }
