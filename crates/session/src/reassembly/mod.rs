@@ -389,9 +389,11 @@ impl HalfStream {
     ) {
         let end = start + payload.len() as u64;
         let limit = room.min(config.max_queued);
-        // A segment may become several entries (around queued ones); one
-        // entry's cost is checked, the bound holds within a few entries.
-        let needs = if self.skip_bytes { 0 } else { payload.len() } + QUEUED_ENTRY_BYTES;
+        // A segment becomes one entry per hole it fills between queued
+        // ones: at most one more than the queued entries it overlaps.
+        let first = self.queue.partition_point(|q| q.end() <= start);
+        let overlapped = self.queue.iter().skip(first).take_while(|q| q.offset < end).count();
+        let needs = if self.skip_bytes { 0 } else { payload.len() } + QUEUED_ENTRY_BYTES * (overlapped + 1);
         if self.queued_bytes + needs > limit {
             // No room to wait for holes: give them up as gaps now (those
             // that are plausible), then place this segment.

@@ -370,3 +370,26 @@ fn a_segment_behind_a_flushed_queue_is_not_delivered_backwards() {
     assert_eq!(h.h.counters.queue_flushes, 1);
     assert_eq!(h.h.counters.missed_bytes, 18 + 5);
 }
+
+/// A segment filling several holes between queued segments becomes several
+/// entries: the queue bound counts them all (found by the session_reassembly
+/// fuzz target; the input is its crashing artifact).
+#[test]
+fn a_segment_split_around_queued_ones_stays_within_the_queue_bound() {
+    let input = [
+        0x00, 0x00, 0x40, 0xc1, 0x71, 0x00, 0x00, 0x00, 0x40, 0x26, 0x00, 0x00, 0x26, 0x23, 0x23, 0x23, 0x23, 0x23,
+        0x23, 0x23, 0x23, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x23, 0x40, 0x00, 0x23,
+    ];
+    fuzz_entry(&input);
+    let mut h = Half::new();
+    h.config.max_queued = 40 + 3 * QUEUED_ENTRY_BYTES;
+    h.push(1, 0, "S", b"");
+    h.push(2, 11, "", b"bbbbbbbbbb");
+    h.push(3, 31, "", b"dddddddddd");
+    // Offsets 2..52, out of order (0..2 missing): it would fill 2..10,
+    // 20..30 and 40..52 around the two queued segments, three new entries,
+    // more than the bound allows; the queue is given up.
+    h.push(4, 3, "", &[b'x'; 50]);
+    assert!(h.h.queued_bytes() <= h.config.max_queued);
+    assert_eq!(h.h.counters.queue_flushes, 1);
+}
