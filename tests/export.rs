@@ -817,9 +817,11 @@ fn capture_serves_metrics_while_it_runs() {
     stdin.flush().unwrap();
     // The input stalls (stdin stays open): what was read is decoded and counted.
     let mut text = String::new();
-    wait_until("the packets in the metrics", Duration::from_secs(30), || {
+    // Packets and connections are counted by different stages (decoders,
+    // session threads): wait for both.
+    wait_until("the packets and connections in the metrics", Duration::from_secs(30), || {
         text = exporter.metrics();
-        sum(&text, "netcap_packets_total") == 1723.0
+        sum(&text, "netcap_packets_total") == 1723.0 && value(&text, "netcap_flows_active").is_some_and(|n| n > 0.0)
     });
     assert_eq!(value(&text, r#"netcap_records_total{type="Ethernet"}"#), Some(1723.0));
     assert_eq!(value(&text, "netcap_input_complete"), Some(0.0));
