@@ -13,3 +13,4 @@ mod malformed;
 mod net_oracle;
 mod oracle;
 mod query;
+mod stream_oracle;
