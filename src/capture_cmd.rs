@@ -143,13 +143,18 @@ pub struct AnalysisArgs {
     /// all connections; when full, holes are given up as gaps
     #[arg(long, value_name = "SIZE", default_value = "256MiB")]
     tcp_memcap: String,
-    /// Out-of-order bytes queued per TCP direction at most
+    /// Out-of-order data queued per TCP direction at most (bytes plus about
+    /// 56 bytes per queued segment)
     #[arg(long, value_name = "SIZE", default_value = "1MiB")]
     tcp_max_queued: String,
     /// Decoded bytes per file at most (hashing and extraction stop beyond;
     /// the File record says truncated)
     #[arg(long, value_name = "SIZE", default_value = "100MiB")]
     file_max_size: String,
+    /// Digests of file contents in File records: md5, sha1, sha256 (comma
+    /// separated), all or none; SHA-256 is always computed with -files
+    #[arg(long, value_name = "LIST", default_value = "sha1,sha256")]
+    file_hashes: String,
     /// Per-statistic SPOT parameter STAT:PARAM=VALUE; netspot's
     /// -spot-<stat>-q, -level, -max-excess, -low, -up, -side, -depth,
     /// -n-init and -keep-anomalies flags are accepted as well
@@ -353,6 +358,9 @@ fn session_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result
             usize::try_from(size("tcp-max-queued", &args.tcp_max_queued)?).unwrap_or(usize::MAX).max(1);
         config.files.max_bytes = size("file-max-size", &args.file_max_size)?;
         config.files.extract_dir = args.files.clone();
+        config.files.hashes = netcap_session::files::FileHashes::parse(&args.file_hashes)
+            .map_err(|e| anyhow::anyhow!("-file-hashes: {e}"))?;
+        config.files.records = decode.is_enabled(RecordType::File);
         config.streams_dir = args.streams.clone();
         config.community_id_seed = decode.community_id_seed;
         for dir in [&args.streams, &args.files].into_iter().flatten() {
@@ -535,6 +543,17 @@ pub fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupt
             flows.evicted
         );
     }
+    if let Some(streams) = &summary.streams {
+        print_stream_summary(streams, config);
+    }
+    if let Some(q) = &summary.quic
+        && (q.initials > 0 || q.errors > 0)
+    {
+        eprintln!(
+            "  QUIC Initials: {} ({} ClientHellos put together from several packets, {} connections dropped, {} undecodable)",
+            q.initials, q.tracker.reassembled, q.tracker.dropped, q.errors
+        );
+    }
     let r = &summary.reassembly;
     if r.fragments > 0 {
         eprintln!(
@@ -547,5 +566,70 @@ pub fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupt
             "  unsupported link type {} ({link_type}): {packets} packets not decoded",
             link_type_name(*link_type)
         );
+    }
+}
+
+/// The stream layer's lines of the summary: what was reassembled, what was
+/// lost and why, what hit a bound.
+fn print_stream_summary(s: &netcap_session::StreamCounters, config: &CaptureConfig) {
+    if s.connections == 0 {
+        return;
+    }
+    let detected: Vec<String> = netcap_session::PROTOCOLS
+        .iter()
+        .zip(&s.detected)
+        .filter(|(_, n)| **n > 0)
+        .map(|(p, n)| format!("{} {n}", p.name))
+        .collect();
+    let r = &s.reassembly;
+    eprintln!(
+        "  TCP streams: {} connections{}, {} reassembled, {} missed, {} retransmissions, {} overlaps with different data",
+        s.connections,
+        if detected.is_empty() { String::new() } else { format!(" ({})", detected.join(", ")) },
+        HumanBytes(r.delivered_bytes),
+        HumanBytes(r.missed_bytes),
+        r.retransmissions,
+        r.overlaps_different_data,
+    );
+    let memcap = config.session.as_ref().and_then(|o| o.session.streams.as_ref()).map(|c| c.memcap as u64);
+    let mut bounds = vec![format!(
+        "peak memory {}{}",
+        HumanBytes(s.peak_memory),
+        memcap.map(|m| format!(" of {}", HumanBytes(m))).unwrap_or_default()
+    )];
+    if s.memcap_hits > 0 {
+        bounds.push(format!("memory cap reached {} times", s.memcap_hits));
+    }
+    if r.queue_flushes > 0 {
+        bounds.push(format!("{} out-of-order queues given up", r.queue_flushes));
+    }
+    if r.out_of_window > 0 {
+        bounds.push(format!("{} segments out of window", r.out_of_window));
+    }
+    if r.depth_exceeded_bytes > 0 {
+        bounds.push(format!("{} beyond -tcp-depth", HumanBytes(r.depth_exceeded_bytes)));
+    }
+    if s.pending_dropped_bytes > 0 {
+        bounds.push(format!("{} of parser input dropped", HumanBytes(s.pending_dropped_bytes)));
+    }
+    let errors: Vec<String> = netcap_session::PROTOCOLS
+        .iter()
+        .zip(&s.errors.errors)
+        .filter(|(_, n)| **n > 0)
+        .map(|(p, n)| format!("{} {n}", p.name))
+        .collect();
+    if !errors.is_empty() {
+        bounds.push(format!("parse errors: {}", errors.join(", ")));
+    }
+    eprintln!("  TCP stream bounds: {}", bounds.join(", "));
+    let f = &s.files;
+    if f.files > 0 {
+        eprintln!(
+            "  files: {} ({} extracted, {} truncated at -file-max-size, {} not decoded, {} with no decoder free, {} extraction errors)",
+            f.files, f.extracted, f.truncated, f.decode_failed, f.decoders_busy, f.extract_errors
+        );
+    }
+    if s.stream_files.bytes > 0 || s.stream_files.errors > 0 {
+        eprintln!("  -streams: {} written, {} write errors", HumanBytes(s.stream_files.bytes), s.stream_files.errors);
     }
 }

@@ -9,6 +9,7 @@ mod collect_cmd;
 mod dump_cmd;
 mod export_cmd;
 mod goflags;
+mod label_cmd;
 mod query_cmd;
 mod size;
 mod spot_args;
@@ -57,6 +58,8 @@ enum Command {
     Query(query_cmd::QueryArgs),
     /// Serve Prometheus metrics of a live capture, a capture file or record files
     Export(export_cmd::ExportArgs),
+    /// Label records with ground truth (Suricata eve.json, fast.log, attack schedules) into CSV or Parquet tables
+    Label(label_cmd::LabelArgs),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Command::Collect(args) => collect_cmd::run(args),
         Command::Query(args) => query_cmd::run(args),
         Command::Export(args) => export_cmd::run(args),
+        Command::Label(args) => label_cmd::run(args),
     };
     match result {
         Ok(code) => code,

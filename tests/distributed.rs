@@ -1,10 +1,11 @@
 //! `netcap agent` → `netcap collect`: every record arrives once, through
 //! collector crashes, hostile clients, and NATS JetStream.
 //!
-//! Each agent replays a capture from ../shared/pcaps/mixed, repeated a few
-//! times (util::repeated_pcap) so that it makes dozens of batches and the
-//! collector crashes land while batches are in flight; the expected records
-//! are what `netcap capture` writes for the same file.
+//! Each agent replays a capture of ../shared/pcaps/mixed (kept in
+//! testdata/pcaps), repeated a few times (util::repeated_pcap) so that it
+//! makes dozens of batches and the collector crashes land while batches are
+//! in flight; the expected records are what `netcap capture` writes for the
+//! same file.
 
 use crate::util::{netcap, repeated_pcap, run, stderr, testdata};
 use netcap_records::{Header, RecordReader, RecordType};
@@ -17,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const PCAPS: [&str; 3] = ["ndpi-1kxun.pcap", "pcapplusplus-many-protocols.pcap", "pcapplusplus-tls2.pcap"];
+const PCAPS: [&str; 3] = ["pcapplusplus-example.pcap", "pcapplusplus-many-protocols.pcap", "pcapplusplus-tls2.pcap"];
 /// Copies of each capture in an agent's input.
 const COPIES: usize = 6;
 /// Seconds an agent's replay takes (paced with -rate).

@@ -8,6 +8,7 @@ mod capture;
 mod distributed;
 mod dump;
 mod export;
+mod label;
 mod live;
 mod malformed;
 mod net_oracle;

@@ -1,18 +1,18 @@
-//! A sequence of IP packets through the QUIC Initial tracker, and each
-//! packet, with what the tracker attached to it, through the decoder.
+//! A sequence of IP packets through the QUIC Initial tracker (the session
+//! stage's, per shard), and each packet through the decoder.
 //!
 //! Input: a list of packets, each a 2-byte little-endian length then that
 //! many bytes of a raw IP packet. Seeds are client Initials of real
 //! captures (their AEAD tags hold, so the CRYPTO reassembly is reached).
 //!
 //! Checks, besides "does not panic": the tracker stays within its bounds;
-//! an attachment decodes, holds a whole ClientHello message (type 1, length
-//! as declared) and a connection ID of at most 20 bytes; decoding a packet
-//! with its attachment gives records that decode back.
+//! an attachment holds a whole ClientHello message (type 1, length as
+//! declared) and a connection ID of at most 20 bytes; decoding a packet
+//! gives records that decode back.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use netcap_decoder::app::quic_initials::{Attachment, MAX_FLOWS, QuicInitials};
+use netcap_decoder::app::quic_initials::{MAX_FLOWS, QuicInitials};
 use netcap_decoder::{Decoder, PacketMeta, RecordBuffers};
 use netcap_fuzz::{check_records, config_all};
 
@@ -26,9 +26,7 @@ fuzz_target!(|input: &[u8]| {
         let packet = &rest[2..(2 + len).min(rest.len())];
         rest = &rest[(2 + len).min(rest.len())..];
         frame += 1;
-        let side = tracker.push(frame as i64 * 1_000_000, packet).map(<[u8]>::to_vec).unwrap_or_default();
-        if !side.is_empty() {
-            let a = Attachment::decode(&side).expect("an attachment decodes");
+        if let Some(a) = tracker.push(frame as i64 * 1_000_000, packet) {
             assert!(a.key_dcid.len() <= 20);
             let ch = a.client_hello;
             assert_eq!(ch.first(), Some(&1), "not a ClientHello");
@@ -39,7 +37,7 @@ fuzz_target!(|input: &[u8]| {
         let meta =
             PacketMeta { frame, timestamp_ns: 0, link_type: 101, wire_length: packet.len() as u32, reassembled: false };
         let mut out = RecordBuffers::new();
-        decoder.decode_with(&meta, packet, &side, &mut out);
+        decoder.decode(&meta, packet, &mut out);
         check_records(&out, &meta);
     }
 });

@@ -254,7 +254,9 @@ mod tests {
         c.write(&mut y, &[5, 6, 7, 8], &[1, 2, 3, 4], IP_UDP, Some(&[4, 0, 0, 53]));
         assert_eq!(x, y);
         // Without a transport header (a non-first fragment): no ports.
-        c.write(&mut x, &[10, 0, 0, 2], &[10, 128, 0, 2], IP_TCP, None);
-        assert_eq!(x, "1:30ZtiS34HJtka3k3Mdqr+4Dw2cY="); // tshark, ndpi-ip_fragmented_garbage.pcap
+        c.write(&mut x, &[10, 0, 2, 102], &[10, 0, 1, 101], IP_TCP, None);
+        // tshark (communityid, reassembly off): frame 2 of
+        // peafowl-tcp_resegment-http_ip_fragmented.pcap.
+        assert_eq!(x, "1:G0vEerelnacuouyBhSTnwJ+hLow=");
     }
 }

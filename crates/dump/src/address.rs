@@ -5,7 +5,7 @@
 
 use prost_reflect::{FieldDescriptor, Kind};
 use std::io::Write;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Address {
@@ -34,7 +34,7 @@ pub(crate) fn address_kind(field: &FieldDescriptor) -> Option<Address> {
 pub(crate) fn push_address(buf: &mut Vec<u8>, kind: Address, bytes: &[u8]) {
     if kind == Address::Ip {
         if let Ok(v4) = <[u8; 4]>::try_from(bytes) {
-            let _ = write!(buf, "{}", Ipv4Addr::from(v4));
+            push_ipv4(buf, v4);
             return;
         }
         if let Ok(v6) = <[u8; 16]>::try_from(bytes) {
@@ -49,6 +49,24 @@ pub(crate) fn push_address(buf: &mut Vec<u8>, kind: Address, bytes: &[u8]) {
         }
         buf.push(HEX[usize::from(b >> 4)]);
         buf.push(HEX[usize::from(b & 0xf)]);
+    }
+}
+
+/// Appends an IPv4 address in dotted decimal, as `Ipv4Addr`'s `Display`
+/// writes it, without the formatting machinery (`netcap label` renders
+/// two per Connection record).
+fn push_ipv4(buf: &mut Vec<u8>, octets: [u8; 4]) {
+    for (i, octet) in octets.into_iter().enumerate() {
+        if i > 0 {
+            buf.push(b'.');
+        }
+        if octet >= 100 {
+            buf.push(b'0' + octet / 100);
+        }
+        if octet >= 10 {
+            buf.push(b'0' + octet / 10 % 10);
+        }
+        buf.push(b'0' + octet % 10);
     }
 }
 
@@ -84,5 +102,15 @@ mod tests {
         // Not an IP length: hex, so nothing is lost.
         assert_eq!(text(Address::Ip, &[1, 2]), "01:02");
         assert_eq!(text(Address::Mac, &[]), "");
+    }
+
+    #[test]
+    fn ipv4_text_is_std_display() {
+        for octet in 0..=255u8 {
+            for bytes in [[octet, 0, 9, 255], [10, octet, 100, 1], [1, 99, octet, 200], [255, 10, 0, octet]] {
+                let want = std::net::Ipv4Addr::from(bytes).to_string();
+                assert_eq!(text(Address::Ip, &bytes), want);
+            }
+        }
     }
 }

@@ -22,6 +22,7 @@
 //! ```
 
 mod address;
+mod fast;
 mod header;
 mod render;
 mod schema;
@@ -36,6 +37,88 @@ use std::io::{self, BufWriter, Read, Write};
 use std::str::FromStr;
 
 pub use sink::{MAX_WIDTH as TABLE_MAX_WIDTH, SAMPLE_ROWS as TABLE_SAMPLE_ROWS};
+
+/// The CSV columns of a record type and their cells, exactly as `dump`'s
+/// CSV format writes them (docs/dump.md), for tools that write their own
+/// tables of records with extra columns (`netcap label`).
+pub struct CsvColumns {
+    desc: MessageDescriptor,
+    columns: Vec<schema::Column>,
+    layout: Layout,
+    walk: fast::Walk,
+}
+
+impl CsvColumns {
+    /// Every top-level field of `desc`, in declaration order.
+    pub fn new(desc: &MessageDescriptor) -> Self {
+        let layout = Layout::new(desc);
+        let columns: Vec<schema::Column> = layout.fields(desc).iter().cloned().map(schema::Column::new).collect();
+        let walk = fast::Walk::new(&columns);
+        CsvColumns { desc: desc.clone(), columns, layout, walk }
+    }
+
+    /// Number of columns.
+    pub fn len(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// True if the message has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.columns.is_empty()
+    }
+
+    /// The field behind column `i` (its name is the column's header).
+    /// Panics if `i` is not below [`CsvColumns::len`].
+    pub fn field(&self, i: usize) -> &prost_reflect::FieldDescriptor {
+        &self.columns[i].field
+    }
+
+    /// Whether column `i` holds addresses (`bytes` shown as IP or MAC text).
+    pub fn is_address(&self, i: usize) -> bool {
+        self.columns[i].address.is_some()
+    }
+
+    /// Whether column `i` holds a Unix time in nanoseconds (docs/dump.md).
+    pub fn is_time(&self, i: usize) -> bool {
+        self.columns[i].time
+    }
+
+    /// Appends the CSV cell of column `i` of `msg` to `buf` (unquoted: the
+    /// CSV writer quotes).
+    pub fn cell(&self, i: usize, msg: &DynamicMessage, buf: &mut Vec<u8>) {
+        render::csv_cell(buf, msg, &self.columns[i], &self.layout);
+    }
+
+    /// Renders every cell of the record encoded in `bytes` into `cells`
+    /// (resized to [`CsvColumns::len`], each cleared first): the cells of
+    /// [`CsvColumns::cell`] on the decoded record, without decoding a
+    /// `DynamicMessage` when the record's fields are scalars or lists of
+    /// scalars. `scratch` is reused between calls. Fails where decoding
+    /// fails.
+    pub fn cells_from_bytes(
+        &self,
+        bytes: &[u8],
+        cells: &mut Vec<Vec<u8>>,
+        scratch: &mut CellScratch,
+    ) -> Result<(), prost::DecodeError> {
+        cells.resize_with(self.columns.len(), Vec::new);
+        if self.walk.cells(bytes, cells, &mut scratch.seen) {
+            return Ok(());
+        }
+        let msg = DynamicMessage::decode(self.desc.clone(), bytes)?;
+        for (i, cell) in cells.iter_mut().enumerate() {
+            cell.clear();
+            self.cell(i, &msg, cell);
+        }
+        Ok(())
+    }
+}
+
+/// Reusable state of [`CsvColumns::cells_from_bytes`].
+#[derive(Default)]
+pub struct CellScratch {
+    seen: Vec<bool>,
+}
 
 /// Output format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

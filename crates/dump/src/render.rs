@@ -25,7 +25,7 @@ pub(crate) enum StrStyle {
 }
 
 /// Appends `value`'s `Display` form.
-fn push_display(buf: &mut Vec<u8>, value: impl std::fmt::Display) {
+pub(crate) fn push_display(buf: &mut Vec<u8>, value: impl std::fmt::Display) {
     // Writing into a Vec cannot fail.
     let _ = write!(buf, "{value}");
 }

@@ -545,3 +545,205 @@ fn formats_parse_by_name() {
     assert_eq!("CSV".parse::<Format>().unwrap(), Format::Csv);
     assert!("xml".parse::<Format>().is_err());
 }
+
+/// Deterministic pseudo-random numbers for the generated records.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// A value of `kind` with edge cases mixed in (extremes, NaN, unknown enum
+/// numbers, strings with separators, odd address lengths).
+fn random_value(rng: &mut Rng, kind: &prost_reflect::Kind, depth: u32) -> prost_reflect::Value {
+    use prost_reflect::{Kind, Value};
+    let wide = |rng: &mut Rng| match rng.below(4) {
+        0 => 0,
+        1 => rng.next(),
+        2 => u64::MAX,
+        _ => rng.below(300),
+    };
+    match kind {
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => Value::I32(wide(rng) as i32),
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => Value::I64(wide(rng) as i64),
+        Kind::Uint32 | Kind::Fixed32 => Value::U32(wide(rng) as u32),
+        Kind::Uint64 | Kind::Fixed64 => Value::U64(wide(rng)),
+        Kind::Float => {
+            Value::F32([0.0, -0.0, 1.5, f32::NAN, f32::INFINITY, 1e-30, 3.402_823_5e38][rng.below(7) as usize])
+        }
+        Kind::Double => Value::F64(
+            [
+                0.0,
+                -0.0,
+                612.5,
+                0.031,
+                f64::NAN,
+                f64::NEG_INFINITY,
+                1e-300,
+                1.234_567_890_123e21,
+                rng.next() as f64 / 7.0,
+            ][rng.below(9) as usize],
+        ),
+        Kind::Bool => Value::Bool(rng.below(2) == 1),
+        Kind::String => {
+            Value::String(["", "tcp", "a,b", "q\"x", "l\nm", "é|;{}\\", "x y"][rng.below(7) as usize].into())
+        }
+        Kind::Bytes => {
+            let len = [0, 2, 4, 6, 16, 17][rng.below(6) as usize];
+            Value::Bytes((0..len).map(|_| rng.next() as u8).collect::<Vec<u8>>().into())
+        }
+        Kind::Enum(e) => {
+            let values: Vec<i32> = e.values().map(|v| v.number()).collect();
+            match rng.below(5) {
+                0 => Value::EnumNumber(1000 + rng.below(5) as i32),
+                _ => Value::EnumNumber(values[rng.below(values.len() as u64) as usize]),
+            }
+        }
+        Kind::Message(m) => Value::Message(random_message(rng, m, depth + 1)),
+    }
+}
+
+/// A message with a random subset of its fields set (lists of 0 to 3).
+fn random_message(rng: &mut Rng, desc: &MessageDescriptor, depth: u32) -> DynamicMessage {
+    use prost_reflect::{MapKey, Value};
+    let mut msg = DynamicMessage::new(desc.clone());
+    if depth > 3 {
+        return msg;
+    }
+    for field in desc.fields() {
+        if rng.below(4) == 0 {
+            continue;
+        }
+        let kind = field.kind();
+        let value = if field.is_map() {
+            let entry = kind.as_message().unwrap().clone();
+            let mut map = std::collections::HashMap::new();
+            for _ in 0..rng.below(3) {
+                let key = match random_value(rng, &entry.map_entry_key_field().kind(), depth) {
+                    Value::String(s) => MapKey::String(s),
+                    Value::I32(v) => MapKey::I32(v),
+                    Value::I64(v) => MapKey::I64(v),
+                    Value::U32(v) => MapKey::U32(v),
+                    Value::U64(v) => MapKey::U64(v),
+                    Value::Bool(v) => MapKey::Bool(v),
+                    _ => continue,
+                };
+                map.insert(key, random_value(rng, &entry.map_entry_value_field().kind(), depth));
+            }
+            Value::Map(map)
+        } else if field.is_list() {
+            Value::List((0..rng.below(4)).map(|_| random_value(rng, &kind, depth)).collect())
+        } else {
+            random_value(rng, &kind, depth)
+        };
+        msg.set_field(&field, value);
+    }
+    msg
+}
+
+/// The general path: decode, then one cell per column.
+fn general_cells(columns: &CsvColumns, desc: &MessageDescriptor, bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let msg = DynamicMessage::decode(desc.clone(), bytes).ok()?;
+    Some(
+        (0..columns.len())
+            .map(|i| {
+                let mut cell = Vec::new();
+                columns.cell(i, &msg, &mut cell);
+                cell
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn cells_from_bytes_match_the_general_path_for_every_record_type() {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut cells = Vec::new();
+    let mut scratch = CellScratch::default();
+    for record_type in RecordType::all() {
+        let desc = record_type.descriptor().unwrap().clone();
+        let columns = CsvColumns::new(&desc);
+        for round in 0..300 {
+            let msg = if round == 0 { DynamicMessage::new(desc.clone()) } else { random_message(&mut rng, &desc, 0) };
+            let bytes = msg.encode_to_vec();
+            let expected = general_cells(&columns, &desc, &bytes).unwrap();
+            columns.cells_from_bytes(&bytes, &mut cells, &mut scratch).unwrap();
+            assert_eq!(cells, expected, "{} round {round}", desc.name());
+            // Damaged copies: both paths fail, or both give the same cells.
+            for _ in 0..4 {
+                let mut damaged = bytes.clone();
+                match rng.below(3) {
+                    0 => damaged.truncate(rng.below(bytes.len() as u64 + 1) as usize),
+                    1 if !damaged.is_empty() => {
+                        let at = rng.below(damaged.len() as u64) as usize;
+                        damaged[at] = rng.next() as u8;
+                    }
+                    _ => damaged.extend((0..rng.below(6)).map(|_| rng.next() as u8)),
+                }
+                let general = general_cells(&columns, &desc, &damaged);
+                let fast = columns.cells_from_bytes(&damaged, &mut cells, &mut scratch).ok().map(|()| cells.clone());
+                assert_eq!(fast, general, "{} round {round} damaged {damaged:?}", desc.name());
+            }
+        }
+    }
+}
+
+#[test]
+fn cells_from_bytes_read_unpacked_lists_and_repeated_scalars_as_protobuf_does() {
+    let desc = RecordType::Tcp.descriptor().unwrap().clone();
+    let columns = CsvColumns::new(&desc);
+    let number = |name: &str| desc.get_field_by_name(name).unwrap().number();
+    use prost::encoding::{WireType, encode_key, encode_varint};
+    // option_kinds 2 and 4 unpacked, then a packed 8, 1; frame twice (the
+    // last wins); an unknown field 1000 (varint) in between.
+    let (kinds, frame) = (number("option_kinds"), number("frame"));
+    let mut bytes = Vec::new();
+    let varint_field = |n: u32, v: u64, bytes: &mut Vec<u8>| {
+        encode_key(n, WireType::Varint, bytes);
+        encode_varint(v, bytes);
+    };
+    varint_field(kinds, 2, &mut bytes);
+    varint_field(frame, 7, &mut bytes);
+    varint_field(kinds, 4, &mut bytes);
+    varint_field(1000, 5, &mut bytes);
+    encode_key(kinds, WireType::LengthDelimited, &mut bytes);
+    bytes.extend_from_slice(&[2, 8, 1]);
+    varint_field(frame, 9, &mut bytes);
+    let expected = general_cells(&columns, &desc, &bytes).unwrap();
+    let mut cells = Vec::new();
+    columns.cells_from_bytes(&bytes, &mut cells, &mut CellScratch::default()).unwrap();
+    assert_eq!(cells, expected);
+    let cell = |name: &str| {
+        let i = (0..columns.len()).find(|&i| columns.field(i).name() == name).unwrap();
+        String::from_utf8(cells[i].clone()).unwrap()
+    };
+    assert_eq!(cell("option_kinds"), "2|4|8|1");
+    assert_eq!(cell("frame"), "9");
+    assert_eq!(cell("mss"), "");
+    assert_eq!(cell("syn"), "false");
+}
+
+#[test]
+fn csv_columns_give_dumps_csv() {
+    let records = [syn(), ack()];
+    let text = run(RecordType::Tcp, &records, &opts(Format::Csv));
+    let desc = RecordType::Tcp.descriptor().unwrap().clone();
+    let columns = CsvColumns::new(&desc);
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record((0..columns.len()).map(|i| columns.field(i).name())).unwrap();
+    let mut cells = Vec::new();
+    for r in &records {
+        columns.cells_from_bytes(&r.encode_to_vec(), &mut cells, &mut CellScratch::default()).unwrap();
+        out.write_record(&cells).unwrap();
+    }
+    assert_eq!(String::from_utf8(out.into_inner().unwrap()).unwrap(), text);
+}

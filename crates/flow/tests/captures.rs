@@ -18,15 +18,10 @@ fn repo_path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)
 }
 
-/// A capture of testdata/pcaps, or of ../shared/pcaps/mixed when it is not
-/// kept in the repository (None if neither exists).
-fn capture(name: &str) -> Option<Vec<u8>> {
-    for dir in ["testdata/pcaps", "../shared/pcaps/mixed"] {
-        if let Ok(data) = std::fs::read(repo_path(dir).join(name)) {
-            return Some(data);
-        }
-    }
-    None
+/// A capture of testdata/pcaps.
+fn capture(name: &str) -> Vec<u8> {
+    let path = repo_path("testdata/pcaps").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn summaries(data: &[u8]) -> Vec<PacketSummary> {
@@ -153,8 +148,7 @@ fn tshark_conversations(name: &str) -> BTreeMap<ConvKey, [u64; 4]> {
     m
 }
 
-const AGREEMENT_CAPTURES: [&str; 10] = [
-    "ndpi-1kxun.pcap",
+const AGREEMENT_CAPTURES: [&str; 9] = [
     "pcapplusplus-tls2.pcap",
     "pcapplusplus-example.pcap",
     "pcapplusplus-many-protocols.pcap",
@@ -174,10 +168,7 @@ fn conversations_agree_with_tshark() {
     let (mut total, mut agree) = (0usize, 0usize);
     let mut report = Vec::new();
     for name in AGREEMENT_CAPTURES {
-        let Some(data) = capture(name) else {
-            println!("{name}: not found, skipped");
-            continue;
-        };
+        let data = capture(name);
         let ended = track(&summaries(&data), &FlowConfig::default(), 4096, &(0..SHARDS).collect::<Vec<_>>());
         let conns = connections(&ended);
         let ours = netcap_conversations(&conns);
@@ -215,7 +206,7 @@ fn conversations_agree_with_tshark() {
 /// is that records depend on the input only).
 #[test]
 fn deterministic_for_any_shard_order() {
-    let data = capture("ndpi-1kxun.pcap").expect("in testdata");
+    let data = capture("pcapplusplus-example.pcap");
     let s = summaries(&data);
     let config = FlowConfig { idle_timeout: std::time::Duration::from_secs(5), ..FlowConfig::default() };
     let forward: Vec<usize> = (0..SHARDS).collect();
@@ -239,7 +230,7 @@ fn deterministic_for_any_shard_order() {
 /// A flood of flows through a small bound: evictions, never more state.
 #[test]
 fn bound_holds_on_a_real_capture() {
-    let data = capture("pcapplusplus-tls2.pcap").expect("in testdata");
+    let data = capture("pcapplusplus-tls2.pcap");
     let s = summaries(&data);
     let config = FlowConfig { max_flows: SHARDS, ..FlowConfig::default() };
     let mut tables: Vec<FlowTable> = (0..SHARDS).map(|_| FlowTable::new(&config)).collect();
@@ -281,7 +272,7 @@ fn flows_of(ended: &[EndedConnection], frame: u64) -> (Flow, Flow) {
 }
 
 fn tracked(name: &str) -> (Vec<EndedConnection>, Vec<Connection>) {
-    let data = capture(name).expect("in testdata");
+    let data = capture(name);
     let ended = track(&summaries(&data), &FlowConfig::default(), 4096, &(0..SHARDS).collect::<Vec<_>>());
     let conns = connections(&ended);
     (ended, conns)
@@ -414,27 +405,29 @@ fn netwatcher_features_ipv6_midstream() {
     assert_close!(server.payload_bytes_std, 282.99913129809784);
 }
 
-/// A DNS query sent twice and its answer.
+/// A DNS query sent twice (the second a second after the first) and its
+/// answer, in pcapplusplus-many-protocols.pcap (frames 364, 704 and 712).
 #[test]
 fn netwatcher_features_udp_dns() {
-    let (ended, conns) = tracked("ndpi-1kxun.pcap");
-    let c = find(&conns, "192.168.115.8", 51024, "8.8.8.8", 53);
+    let (ended, conns) = tracked("pcapplusplus-many-protocols.pcap");
+    let c = find(&conns, "10.0.0.1", 55788, "10.0.0.138", 53);
     assert_eq!((c.transport_protocol.as_str(), c.application_protocol.as_str()), ("UDP", "DNS"));
-    assert_eq!((c.frame, c.duration_ns), (19, 18_975_000));
-    assert_eq!((c.client_packets, c.client_bytes, c.server_packets, c.server_bytes), (2, 160, 1, 112));
-    assert_eq!((c.payload_bytes, c.client_payload_bytes, c.server_payload_bytes), (146, 76, 70));
-    assert_eq!((c.payload_bytes_min, c.payload_bytes_max), (38, 70));
-    assert_close!(c.payload_bytes_mean, 48.666666666666664);
-    assert_close!(c.payload_bytes_std, 15.084944665313014);
-    assert_eq!(c.interarrival_min_ns, 44_000);
-    assert_eq!(c.interarrival_max_ns, 18_931_000);
-    assert_close!(c.interarrival_mean_s, 0.0094875);
-    assert_close!(c.interarrival_std_s, 0.0094435);
+    assert_eq!((c.frame, c.duration_ns), (364, 1_016_262_000));
+    assert_eq!((c.client_packets, c.client_bytes, c.server_packets, c.server_bytes), (2, 152, 1, 175));
+    assert_eq!((c.payload_bytes, c.client_payload_bytes, c.server_payload_bytes), (201, 68, 133));
+    assert_eq!((c.payload_bytes_min, c.payload_bytes_max), (34, 133));
+    assert_close!(c.payload_bytes_mean, 67.0);
+    assert_close!(c.payload_bytes_std, 46.66904755831214);
+    assert_eq!(c.interarrival_min_ns, 17_002_000);
+    assert_eq!(c.interarrival_max_ns, 999_260_000);
+    assert_close!(c.interarrival_mean_s, 0.508131);
+    assert_close!(c.interarrival_std_s, 0.491129);
     assert_eq!((c.syn_count, c.ack_count, c.client_window_max, c.client_initial_window), (0, 0, 0, 0));
-    let (client, server) = flows_of(&ended, 19);
-    assert_close!(client.interarrival_mean_s, 4.4e-05);
+    let (client, server) = flows_of(&ended, 364);
+    assert_eq!((client.packets, client.bytes, client.payload_bytes), (2, 152, 68));
+    assert_close!(client.interarrival_mean_s, 0.99926);
     assert_eq!((client.interarrival_std_s, server.interarrival_max_ns), (0.0, 0));
-    assert_eq!((server.frame, server.payload_bytes, server.src_port, server.dst_port), (21, 70, 53, 51024));
+    assert_eq!((server.frame, server.payload_bytes, server.src_port, server.dst_port), (712, 133, 53, 55788));
 }
 
 /// Every capture of testdata (well-formed and malformed) through small

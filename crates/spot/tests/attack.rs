@@ -13,12 +13,13 @@
 //! IPv4/IPv6 addresses XOR-ed with the copy number, timestamps rewritten to a
 //! steady rate). When the script and its inputs are at hand
 //! (`../shared/bench/make-bench-pcap`, or `NETCAP_MAKE_BENCH_PCAP`) it builds
-//! the capture; otherwise the test does the same in Rust from the repository's
-//! real capture `testdata/pcaps/ndpi-1kxun.pcap`, so that CI needs nothing
-//! outside the repository (the false-alarm bound is then reported, not
-//! checked: see below). A SYN flood (many sources, one victim port 80)
-//! is then spliced in, and the capture goes through netcap's reader and
-//! decoder, per-tick counters and the stats engine, as `capture -spot` does.
+//! the capture; otherwise the test does the same in Rust from the
+//! repository's real capture `testdata/pcaps/pcapplusplus-example.pcap`, so
+//! that CI needs nothing outside the repository (the false-alarm bound is
+//! then reported, not checked: see below). A SYN flood (many sources, one
+//! victim port 80) is then spliced in, and the capture goes through netcap's
+//! reader and decoder, per-tick counters and the stats engine, as `capture
+//! -spot` does.
 
 use netcap_decoder::{DecodeConfig, Decoder, RecordBuffers};
 use netcap_records::RecordType;
@@ -121,7 +122,7 @@ fn normal_traffic(dir: &Path) -> (Vec<Packet>, &'static str) {
         }
         eprintln!("make-bench-pcap failed; building the capture in Rust");
     }
-    let input = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/pcaps/ndpi-1kxun.pcap");
+    let input = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/pcaps/pcapplusplus-example.pcap");
     let inputs = read_classic_pcap(&std::fs::read(input).unwrap());
     let step_ns = 1_000_000_000 / RATE;
     let mut out = Vec::with_capacity(packets as usize);
@@ -131,7 +132,7 @@ fn normal_traffic(dir: &Path) -> (Vec<Packet>, &'static str) {
         perturb(&mut data, i / inputs.len() as u64);
         out.push(Packet { ts_ns: T0_NS + i * step_ns, data, orig_len: p.orig_len });
     }
-    (out, "testdata/pcaps/ndpi-1kxun.pcap")
+    (out, "testdata/pcaps/pcapplusplus-example.pcap")
 }
 
 /// An Ethernet/IPv4/TCP SYN from 198.18.x.y:port to 203.0.113.10:80.
@@ -263,8 +264,8 @@ fn syn_flood_raises_syn_alerts() {
         (BURST_START..BURST_START + BURST_TICKS).contains(&k)
     };
     // The false-alarm bound needs the benchmark corpus (18 514 packets, a
-    // 93-tick cycle). The repository's capture alone (1723 packets) repeats
-    // every 8.6 ticks: its ratios take a handful of tied values, on which
+    // 93-tick cycle). The repository's capture alone (4631 packets) repeats
+    // every 23 ticks: its ratios take a handful of tied values, on which
     // SPOT's tie handling raises false alerts (docs/spot.md, known
     // limitations); without the corpus, only detection and determinism are
     // checked.

@@ -18,7 +18,9 @@
 //!   was not cut by the size limit (`truncated`) and its content encoding
 //!   was undone (`!decode_failed`).
 //! - `md5`, `sha1`, `sha256` (lower-case hex of the decoded content) are set
-//!   only for complete files.
+//!   only for complete files, and only those [`FileConfig::hashes`] asks
+//!   for (`-file-hashes`, default SHA-1 and SHA-256; SHA-256 always when
+//!   extracting).
 //! - `decode_failed`: the content encoding was not undone: an unknown
 //!   coding or more than [`decode::MAX_CODINGS`] of them, or no decoder free
 //!   ([`FileConfig::max_decoders`]): then the bytes as sent are what is
@@ -120,11 +122,58 @@ pub struct FileConfig {
     /// that finds none free is not decoded (`decode_failed`). Default
     /// [`DEFAULT_MAX_DECODERS`].
     pub max_decoders: usize,
+    /// The digests File records carry (`-file-hashes`).
+    pub hashes: FileHashes,
+    /// File records are written: without them (and without extraction)
+    /// nothing is hashed.
+    pub records: bool,
+}
+
+/// Which digests of a file's content are computed. SHA-1 and SHA-256 are
+/// the default: both run on the CPU's SHA extensions where it has them;
+/// MD5 has none and costs more than both together (about a fifth of a
+/// capture's CPU on HTTP-heavy traffic, docs/performance.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileHashes {
+    pub md5: bool,
+    pub sha1: bool,
+    pub sha256: bool,
+}
+
+impl Default for FileHashes {
+    fn default() -> Self {
+        FileHashes { md5: false, sha1: true, sha256: true }
+    }
+}
+
+impl FileHashes {
+    /// From a comma-separated list of `md5`, `sha1`, `sha256` (or `all`,
+    /// or `none`).
+    pub fn parse(list: &str) -> Result<FileHashes, String> {
+        let mut h = FileHashes { md5: false, sha1: false, sha256: false };
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name.to_ascii_lowercase().as_str() {
+                "md5" => h.md5 = true,
+                "sha1" => h.sha1 = true,
+                "sha256" => h.sha256 = true,
+                "all" => h = FileHashes { md5: true, sha1: true, sha256: true },
+                "none" => {}
+                other => return Err(format!("unknown hash {other:?} (md5, sha1, sha256, all, none)")),
+            }
+        }
+        Ok(h)
+    }
 }
 
 impl Default for FileConfig {
     fn default() -> Self {
-        FileConfig { extract_dir: None, max_bytes: 100 << 20, max_decoders: DEFAULT_MAX_DECODERS }
+        FileConfig {
+            extract_dir: None,
+            max_bytes: 100 << 20,
+            max_decoders: DEFAULT_MAX_DECODERS,
+            hashes: FileHashes::default(),
+            records: true,
+        }
     }
 }
 
@@ -253,11 +302,12 @@ struct Content {
     /// Offset of the next decoded byte (`seen` plus identity gaps).
     position: u64,
     truncated: bool,
-    /// False after a gap: the hashes could not be set anyway.
+    /// False after a gap (the hashes could not be set anyway), or when no
+    /// digest is wanted.
     hashing: bool,
-    md5: Md5,
-    sha1: Sha1,
-    sha256: Sha256,
+    md5: Option<Md5>,
+    sha1: Option<Sha1>,
+    sha256: Option<Sha256>,
     /// Identity content missing since the last write (a hole made at the
     /// next write or at finish, which have the shard's files).
     pending_hole: u64,
@@ -293,6 +343,14 @@ impl Files {
             None => (Decoding::AsSent, true),
         };
         let extraction = if self.config.extract_dir.is_some() { Extract::NotStarted } else { Extract::Off };
+        // Extracted files are named by their SHA-256; without File records
+        // and extraction no digest is needed.
+        let mut hashes = if self.config.records {
+            self.config.hashes
+        } else {
+            FileHashes { md5: false, sha1: false, sha256: false }
+        };
+        hashes.sha256 |= self.config.extract_dir.is_some();
         OpenFile {
             id,
             start,
@@ -310,11 +368,11 @@ impl Files {
                 seen: 0,
                 position: 0,
                 truncated: false,
-                hashing: true,
+                hashing: hashes.md5 || hashes.sha1 || hashes.sha256,
                 pending_hole: 0,
-                md5: Md5::new(),
-                sha1: Sha1::new(),
-                sha256: Sha256::new(),
+                md5: hashes.md5.then(Md5::new),
+                sha1: hashes.sha1.then(Sha1::new),
+                sha256: hashes.sha256.then(Sha256::new),
                 sniff_buf: Vec::new(),
                 mime: None,
                 extraction,
@@ -360,9 +418,15 @@ impl Content {
             }
         }
         if self.hashing {
-            self.md5.update(data);
-            self.sha1.update(data);
-            self.sha256.update(data);
+            if let Some(h) = self.md5.as_mut() {
+                h.update(data);
+            }
+            if let Some(h) = self.sha1.as_mut() {
+                h.update(data);
+            }
+            if let Some(h) = self.sha256.as_mut() {
+                h.update(data);
+            }
         }
         self.extract(files, |e| e.write(data));
         self.seen += data.len() as u64;
@@ -526,10 +590,10 @@ impl OpenFile {
         let mime_type = content.mime.unwrap_or_default();
 
         let mut record = netcap_records::File::default();
-        if complete {
-            record.md5 = hex(&std::mem::take(&mut content.md5).finalize());
-            record.sha1 = hex(&std::mem::take(&mut content.sha1).finalize());
-            record.sha256 = hex(&std::mem::take(&mut content.sha256).finalize());
+        if complete && content.hashing {
+            record.md5 = content.md5.take().map(|h| hex(&h.finalize())).unwrap_or_default();
+            record.sha1 = content.sha1.take().map(|h| hex(&h.finalize())).unwrap_or_default();
+            record.sha256 = content.sha256.take().map(|h| hex(&h.finalize())).unwrap_or_default();
         }
         record.extracted = self.extract_finish(files, complete, &record.sha256);
 

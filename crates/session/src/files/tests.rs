@@ -67,6 +67,11 @@ struct Done {
     counters: FileCounters,
 }
 
+/// Every digest (the default leaves MD5 out).
+fn all_hashes() -> FileConfig {
+    FileConfig { hashes: FileHashes { md5: true, sha1: true, sha256: true }, ..FileConfig::default() }
+}
+
 fn harness(config: FileConfig) -> TestHarness {
     TestHarness { files: Files::new(config, 5), ..Default::default() }
 }
@@ -91,9 +96,9 @@ fn run(config: FileConfig, encoding: &str, content: &[u8], piece: usize) -> Done
 /// The record of `content`, which must come out the same for every piece
 /// size (but for the last frame).
 fn same_in_all_pieces(encoding: &str, content: &[u8]) -> File {
-    let whole = run(FileConfig::default(), encoding, content, usize::MAX).record.unwrap();
+    let whole = run(all_hashes(), encoding, content, usize::MAX).record.unwrap();
     for piece in [1, 2, 3, 1000] {
-        let mut r = run(FileConfig::default(), encoding, content, piece).record.unwrap();
+        let mut r = run(all_hashes(), encoding, content, piece).record.unwrap();
         assert_eq!(r.last_frame, 10 + (content.len() as u64).div_ceil(piece as u64) - 1);
         r.last_frame = whole.last_frame;
         r.last_timestamp_ns = whole.last_timestamp_ns;
@@ -104,7 +109,7 @@ fn same_in_all_pieces(encoding: &str, content: &[u8]) -> File {
 
 #[test]
 fn identity_content_every_field() {
-    let d = run(FileConfig::default(), "", b"hello world\n", 5);
+    let d = run(all_hashes(), "", b"hello world\n", 5);
     let r = d.record.unwrap();
     assert_eq!(r.timestamp_ns, 1_000_010_000);
     assert_eq!(r.frame, 10);
@@ -157,7 +162,7 @@ fn identity_in_every_piece_size() {
 #[test]
 fn empty_content_is_complete_and_not_extracted() {
     let dir = tempfile::tempdir().unwrap();
-    let config = FileConfig { extract_dir: Some(dir.path().into()), ..Default::default() };
+    let config = FileConfig { extract_dir: Some(dir.path().into()), ..all_hashes() };
     let r = run(config, "gzip", b"", 1).record.unwrap();
     assert!(r.complete);
     assert_eq!(r.sha256, EMPTY_SHA256);
@@ -206,7 +211,7 @@ fn brotli_and_stacked_gzip_br() {
     let stacked = include_bytes!("../../testdata/files/lines.gz.br");
     assert_lines(&same_in_all_pieces("gzip, br", stacked), "gzip, br", stacked.len());
     // Declared in the wrong order: brotli data is not gzip.
-    let r = run(FileConfig::default(), "br, gzip", stacked, 100).record.unwrap();
+    let r = run(all_hashes(), "br, gzip", stacked, 100).record.unwrap();
     assert!(r.decode_failed && !r.complete);
     assert_eq!(r.sha256, "");
 }
@@ -263,11 +268,14 @@ fn corrupt_gzip_stops_decoding() {
     gz[middle] ^= 0xff;
     gz[middle + 1] ^= 0x55;
     for piece in [1, 1000, usize::MAX] {
-        let d = run(FileConfig::default(), "gzip", &gz, piece);
+        let d = run(all_hashes(), "gzip", &gz, piece);
         let r = d.record.unwrap();
         assert!(r.decode_failed && !r.complete && !r.truncated, "piece {piece}");
         assert_eq!((r.md5.as_str(), r.sha1.as_str(), r.sha256.as_str()), ("", "", ""));
-        assert!(r.seen_bytes < LINES_LEN + 1000, "{}", r.seen_bytes);
+        // Corrupt deflate data decodes to garbage until the decoder meets an
+        // invalid code (or the trailer's CRC): how far depends on the
+        // backend; it is bounded all the same.
+        assert!(r.seen_bytes < 2 * LINES_LEN, "{}", r.seen_bytes);
         assert_eq!(r.encoded_bytes, gz.len() as u64);
         assert_eq!(r.mime_type, "text/plain");
         assert_eq!(r.content_encoding, "gzip");
@@ -275,18 +283,18 @@ fn corrupt_gzip_stops_decoding() {
     }
     // Cut short although the framing said it was all there.
     let gz = gzip(&data);
-    let r = run(FileConfig::default(), "gzip", &gz[..gz.len() - 4], 100).record.unwrap();
+    let r = run(all_hashes(), "gzip", &gz[..gz.len() - 4], 100).record.unwrap();
     assert!(r.decode_failed && !r.complete);
     assert_eq!(r.seen_bytes, LINES_LEN);
     // Cut short by the connection: incomplete, not a decoding failure.
-    let r = run_in(&mut harness(FileConfig::default()), "gzip", &gz[..gz.len() / 2], 100, false).record.unwrap();
+    let r = run_in(&mut harness(all_hashes()), "gzip", &gz[..gz.len() / 2], 100, false).record.unwrap();
     assert!(!r.decode_failed && !r.complete);
 }
 
 #[test]
 fn content_that_is_not_what_it_says_is_sniffed_as_sent() {
     let html = b"<html><body>plain</body></html>";
-    let d = run(FileConfig::default(), "gzip", html, 4);
+    let d = run(all_hashes(), "gzip", html, 4);
     let r = d.record.unwrap();
     assert!(r.decode_failed && !r.complete);
     assert_eq!((r.seen_bytes, r.encoded_bytes), (0, html.len() as u64));
@@ -298,7 +306,7 @@ fn content_that_is_not_what_it_says_is_sniffed_as_sent() {
 fn unknown_encoding_keeps_the_bytes_as_sent() {
     let zstd_magic = b"\x28\xb5\x2f\xfd\x00\x58\x61\x00\x00";
     let dir = tempfile::tempdir().unwrap();
-    let config = FileConfig { extract_dir: Some(dir.path().into()), ..Default::default() };
+    let config = FileConfig { extract_dir: Some(dir.path().into()), ..all_hashes() };
     let d = run(config, "zstd", zstd_magic, 2);
     let r = d.record.unwrap();
     assert!(r.decode_failed && !r.complete);
@@ -313,7 +321,7 @@ fn unknown_encoding_keeps_the_bytes_as_sent() {
 
 #[test]
 fn bombs_are_cut_at_max_bytes() {
-    let config = FileConfig { max_bytes: 1 << 20, ..Default::default() };
+    let config = FileConfig { max_bytes: 1 << 20, ..all_hashes() };
     // 64 MiB of zeros in 54 bytes of brotli (Python: brotli.compress(
     // bytes(64 << 20), quality=11, lgwin=24)).
     let br = include_bytes!("../../testdata/files/zeros-64mib.br");
@@ -341,9 +349,9 @@ fn bombs_are_cut_at_max_bytes() {
         assert_eq!(h.files.decoders_in_use(), 0);
     }
     // Exactly max_bytes is not truncated.
-    let r = run(FileConfig { max_bytes: 12, ..Default::default() }, "", b"hello world\n", 5).record.unwrap();
+    let r = run(FileConfig { max_bytes: 12, ..all_hashes() }, "", b"hello world\n", 5).record.unwrap();
     assert!(r.complete && !r.truncated);
-    let r = run(FileConfig { max_bytes: 11, ..Default::default() }, "", b"hello world\n", 5).record.unwrap();
+    let r = run(FileConfig { max_bytes: 11, ..all_hashes() }, "", b"hello world\n", 5).record.unwrap();
     assert!(!r.complete && r.truncated);
     assert_eq!(r.seen_bytes, 11);
 }
@@ -351,7 +359,7 @@ fn bombs_are_cut_at_max_bytes() {
 #[test]
 fn gaps_make_files_incomplete() {
     let dir = tempfile::tempdir().unwrap();
-    let config = FileConfig { extract_dir: Some(dir.path().into()), ..Default::default() };
+    let config = FileConfig { extract_dir: Some(dir.path().into()), ..all_hashes() };
     let mut h = harness(config);
     // Identity: a hole in the extracted file.
     let mut f = h.files.open(&h.conn, at(10), start(""));
@@ -386,7 +394,7 @@ fn gaps_make_files_incomplete() {
     assert!(lines().starts_with(&extracted));
     assert_eq!(h.files.decoders_in_use(), 0);
     // A gap that would pass max_bytes truncates.
-    let mut h = harness(FileConfig { max_bytes: 100, ..Default::default() });
+    let mut h = harness(FileConfig { max_bytes: 100, ..all_hashes() });
     let mut f = h.files.open(&h.conn, at(10), start(""));
     f.write(&mut h.files, at(10), b"abc");
     f.gap(1 << 40);
@@ -414,19 +422,19 @@ fn mime_types_are_sniffed() {
     ];
     for (content, mime) in cases {
         for piece in [1, usize::MAX] {
-            let d = run(FileConfig::default(), "", content, piece);
+            let d = run(all_hashes(), "", content, piece);
             assert_eq!(d.record.unwrap().mime_type, mime);
             assert_eq!(d.outcome.mime_type, mime);
         }
     }
     // Gzipped, the type is of the decoded content.
-    assert_eq!(run(FileConfig::default(), "gzip", &gzip(&png), 3).record.unwrap().mime_type, "image/png");
+    assert_eq!(run(all_hashes(), "gzip", &gzip(&png), 3).record.unwrap().mime_type, "image/png");
 }
 
 #[test]
 fn extraction_dedups_and_separates_incomplete_files() {
     let dir = tempfile::tempdir().unwrap();
-    let config = FileConfig { extract_dir: Some(dir.path().join("out")), ..Default::default() };
+    let config = FileConfig { extract_dir: Some(dir.path().join("out")), ..all_hashes() };
     let mut h = harness(config);
     let data = lines();
     let gz = gzip(&data);
@@ -459,7 +467,7 @@ fn extraction_errors_are_counted_and_hashing_goes_on() {
     // A directory under a regular file cannot be created, even by root.
     let blocker = dir.path().join("file");
     std::fs::write(&blocker, b"x").unwrap();
-    let config = FileConfig { extract_dir: Some(blocker.join("sub")), ..Default::default() };
+    let config = FileConfig { extract_dir: Some(blocker.join("sub")), ..all_hashes() };
     let mut h = harness(config);
     for _ in 0..2 {
         let d = run_in(&mut h, "", b"hello world\n", 3, true);
@@ -478,7 +486,7 @@ fn extraction_errors_are_counted_and_hashing_goes_on() {
     perms.set_readonly(true);
     std::fs::set_permissions(&ro, perms).unwrap();
     let writable = std::fs::create_dir(ro.join("probe")).is_ok();
-    let mut h = harness(FileConfig { extract_dir: Some(ro.clone()), ..Default::default() });
+    let mut h = harness(FileConfig { extract_dir: Some(ro.clone()), ..all_hashes() });
     let d = run_in(&mut h, "", b"hello world\n", 3, true);
     let r = d.record.unwrap();
     assert_eq!(r.sha256, "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447");
@@ -496,7 +504,7 @@ fn extraction_errors_are_counted_and_hashing_goes_on() {
 
 #[test]
 fn decoders_are_bounded_per_shard() {
-    let mut h = harness(FileConfig { max_decoders: 1, ..Default::default() });
+    let mut h = harness(FileConfig { max_decoders: 1, ..all_hashes() });
     let gz = gzip(b"hello world\n");
     let mut a = h.files.open(&h.conn, at(10), start("gzip"));
     let mut b = h.files.open(&h.conn, at(10), FileStart { index: 4, ..start("gzip") });
@@ -531,7 +539,7 @@ fn decoders_are_bounded_per_shard() {
 #[test]
 fn files_nobody_wants_are_still_hashed_and_extracted() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = harness(FileConfig { extract_dir: Some(dir.path().into()), ..Default::default() });
+    let mut h = harness(FileConfig { extract_dir: Some(dir.path().into()), ..all_hashes() });
     h.emit = Emitter::new(vec![false; RecordType::count()]);
     let d = run_in(&mut h, "", b"hello world\n", 100, true);
     assert!(d.record.is_none());
@@ -544,7 +552,7 @@ fn files_nobody_wants_are_still_hashed_and_extracted() {
 #[test]
 fn memory_is_reported_and_released() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = harness(FileConfig { extract_dir: Some(dir.path().into()), ..Default::default() });
+    let mut h = harness(FileConfig { extract_dir: Some(dir.path().into()), ..all_hashes() });
     // Identity: the sniff buffer until 4 KiB are seen, the write buffer.
     let data = lines();
     let mut f = h.files.open(&h.conn, at(10), start(""));
@@ -636,4 +644,21 @@ fn mutated_streams_never_panic() {
         input.extend_from_slice(&body);
         fuzz_entry(&input);
     }
+}
+
+#[test]
+fn digests_are_those_asked_for() {
+    let r = run(FileConfig::default(), "", b"hello world\n", 5).record.unwrap();
+    assert_eq!(r.md5, "", "MD5 is opt-in");
+    assert_eq!(r.sha1, "22596363b3de40b06f981fb85d82312e8c0ed511");
+    assert_eq!(r.sha256, "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447");
+    let only_md5 = FileConfig { hashes: FileHashes::parse("md5").unwrap(), ..FileConfig::default() };
+    let r = run(only_md5, "", b"hello world\n", 5).record.unwrap();
+    assert_eq!((r.md5.as_str(), r.sha1.as_str(), r.sha256.as_str()), ("6f5902ac237024bdd0c176cb93063dc4", "", ""));
+    // No File records, no extraction: nothing to hash for.
+    let quiet = FileConfig { records: false, ..all_hashes() };
+    let r = run(quiet, "", b"hello world\n", 5).record.unwrap();
+    assert_eq!((r.md5.as_str(), r.sha256.as_str()), ("", ""));
+    assert_eq!(FileHashes::parse("SHA256, md5"), Ok(FileHashes { md5: true, sha1: false, sha256: true }));
+    assert!(FileHashes::parse("crc32").is_err());
 }

@@ -98,6 +98,10 @@ pub struct Protocol {
     pub probe: fn(Direction, &[u8]) -> Probe,
     /// A parser for one connection.
     pub new_parser: fn() -> Box<dyn StreamParser>,
+    /// The parser adds to the Connection record (TLS: version, cipher,
+    /// server name). A parser runs only when one of its record types, or
+    /// the Connection record it fills, is wanted.
+    pub fills_connection: bool,
 }
 
 /// Every stream protocol, in probing order (after the port's own).

@@ -43,6 +43,9 @@
 use crate::PacketTime;
 use std::collections::VecDeque;
 
+/// What one queued segment costs besides its bytes.
+pub const QUEUED_ENTRY_BYTES: usize = std::mem::size_of::<Queued>();
+
 /// Delivered segments whose (range, hash) are kept to check retransmissions.
 pub const RECENT: usize = 4;
 
@@ -56,7 +59,10 @@ pub const MAX_JUMP: u64 = 64 << 20;
 pub struct ReassemblyConfig {
     /// Stream bytes reassembled per direction at most; 0: no limit.
     pub depth: u64,
-    /// Out-of-order bytes queued per direction at most. A segment that would
+    /// Memory of queued out-of-order data per direction at most: the bytes
+    /// plus [`QUEUED_ENTRY_BYTES`] per queued segment (so that a flood of
+    /// tiny segments is bounded too, also once the bytes are only counted).
+    /// A segment that would
     /// exceed it (or start further ahead than it) makes the queue deliver
     /// what it holds, holes as gaps, first.
     pub max_queued: usize,
@@ -176,9 +182,18 @@ impl HalfStream {
         self.next
     }
 
-    /// Out-of-order bytes queued now.
+    /// Memory of the out-of-order queue now: bytes held plus
+    /// [`QUEUED_ENTRY_BYTES`] per queued segment.
     pub fn queued_bytes(&self) -> usize {
         self.queued_bytes
+    }
+
+    /// Heap memory the direction holds: queued bytes and the queue's
+    /// allocated entries.
+    pub fn memory(&self) -> usize {
+        // queued_bytes counts the entries in use (and their exactly sized
+        // copies); add the queue's spare capacity.
+        self.queued_bytes + (self.queue.capacity() - self.queue.len()) * QUEUED_ENTRY_BYTES
     }
 
     /// The FIN was seen and every byte before it delivered.
@@ -218,15 +233,18 @@ impl HalfStream {
     }
 
     /// Whether the bytes are delivered (the default) or only counted: once
-    /// no parser or output wants a direction, it costs no copies.
+    /// no parser or output wants a direction, it costs no copies. Final: a
+    /// direction that stopped keeping bytes does not start again (its queue
+    /// holds ranges without bytes).
     pub fn set_keep_bytes(&mut self, keep: bool) {
-        self.skip_bytes = !keep;
-        if !keep {
-            for q in &mut self.queue {
-                q.data = Vec::new();
-            }
-            self.queued_bytes = 0;
+        if keep || self.skip_bytes {
+            return;
         }
+        self.skip_bytes = true;
+        for q in &mut self.queue {
+            q.data = Vec::new();
+        }
+        self.queued_bytes = self.queue.len() * QUEUED_ENTRY_BYTES;
     }
 
     /// Takes one segment of this direction, delivering what becomes
@@ -345,7 +363,7 @@ impl HalfStream {
                 break;
             }
             let Some(q) = self.queue.pop_front() else { break };
-            self.queued_bytes -= q.data.len();
+            self.queued_bytes -= q.data.len() + QUEUED_ENTRY_BYTES;
             if q.end() <= self.next {
                 continue;
             }
@@ -370,14 +388,26 @@ impl HalfStream {
         out: &mut dyn FnMut(Chunk<'_>),
     ) {
         let end = start + payload.len() as u64;
-        let limit = if self.skip_bytes { config.max_queued } else { room.min(config.max_queued) };
-        let needs = if self.skip_bytes { 0 } else { payload.len() };
+        let limit = room.min(config.max_queued);
+        // A segment becomes one entry per hole it fills between queued
+        // ones: at most one more than the queued entries it overlaps.
+        let first = self.queue.partition_point(|q| q.end() <= start);
+        let overlapped = self.queue.iter().skip(first).take_while(|q| q.offset < end).count();
+        let needs = if self.skip_bytes { 0 } else { payload.len() } + QUEUED_ENTRY_BYTES * (overlapped + 1);
         if self.queued_bytes + needs > limit {
             // No room to wait for holes: give them up as gaps now (those
             // that are plausible), then place this segment.
             self.counters.queue_flushes += 1;
             self.skip_holes(self.peer_acked, true, out);
             self.drop_queue();
+            // The flush may have gone past this segment (queued data lay
+            // beyond it): bytes behind the delivery point are late, already
+            // given up as a gap.
+            let skip = self.next.saturating_sub(start).min(payload.len() as u64);
+            let (start, payload) = (start + skip, &payload[skip as usize..]);
+            if payload.is_empty() {
+                return;
+            }
             if start > self.next {
                 if start - self.next > MAX_JUMP && start > self.peer_acked {
                     self.counters.out_of_window += 1;
@@ -424,7 +454,7 @@ impl HalfStream {
 
     fn insert_at(&mut self, at: usize, offset: u64, bytes: &[u8], time: PacketTime) {
         let data = if self.skip_bytes { Vec::new() } else { bytes.to_vec() };
-        self.queued_bytes += data.len();
+        self.queued_bytes += data.len() + QUEUED_ENTRY_BYTES;
         self.queue.insert(at, Queued { offset, len: bytes.len() as u32, data, time });
     }
 
@@ -502,6 +532,63 @@ impl HalfStream {
     pub fn is_closed(&self) -> bool {
         self.closed
     }
+}
+
+/// Fuzzing entry: one direction fed arbitrary segments and peer
+/// acknowledgments. Each step is 5 bytes: a control byte (bits 0-2: SYN,
+/// FIN, RST; bit 3: a peer acknowledgment instead of a segment; bit 4:
+/// from now on bytes are only counted), a 16-bit signed sequence offset from the last
+/// segment's, a length (payload bytes are the step's index) and a spare
+/// byte. Checks: chunks are contiguous from offset 0 on, the queue stays
+/// under its bound and is empty at the end, delivered bytes are counted.
+pub fn fuzz_entry(data: &[u8]) {
+    let config = ReassemblyConfig { depth: 0, max_queued: 512 };
+    let mut half = HalfStream::new();
+    let mut seq: u32 = u32::from_le_bytes([data.first().copied().unwrap_or(0), 0xff, 0xff, 0xff]);
+    let mut next = None::<u64>;
+    let mut delivered = 0u64;
+    let mut check = |c: Chunk<'_>| {
+        let (offset, len) = match c {
+            Chunk::Data { offset, bytes, .. } => {
+                delivered += bytes.len() as u64;
+                (offset, bytes.len() as u64)
+            }
+            Chunk::Gap { offset, len } => (offset, len),
+        };
+
+        if let Some(n) = next {
+            assert_eq!(offset, n, "chunks must be contiguous");
+        }
+        next = Some(offset + len);
+    };
+    let payload = [0xa5u8; 255];
+    for (i, step) in data.chunks_exact(5).enumerate() {
+        let control = step[0];
+        let delta = i16::from_le_bytes([step[1], step[2]]);
+        seq = seq.wrapping_add(delta as i32 as u32);
+        let len = usize::from(step[3]);
+        if control & 0x10 != 0 {
+            // As the stream layer does: once nobody wants the bytes.
+            half.set_keep_bytes(false);
+        }
+        if control & 0x08 != 0 {
+            half.peer_ack(seq, &mut check);
+        } else {
+            let s = Segment {
+                seq,
+                syn: control & 1 != 0,
+                fin: control & 2 != 0,
+                rst: control & 4 != 0,
+                payload: &payload[..len],
+                time: PacketTime { timestamp_ns: i as i64, frame: i as u64 + 1 },
+            };
+            half.segment(&s, &config, usize::from(step[4]) * 16, &mut check);
+        }
+        assert!(half.queued_bytes() <= config.max_queued, "queue over its bound");
+    }
+    half.end(None, &mut check);
+    assert!(delivered <= half.counters.delivered_bytes, "delivered bytes are counted");
+    assert_eq!(half.queued_bytes(), 0);
 }
 
 #[cfg(test)]

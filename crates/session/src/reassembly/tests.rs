@@ -83,7 +83,7 @@ fn out_of_order_is_queued_until_the_hole_fills() {
     h.push(2, 7, "", b"cd");
     h.push(3, 5, "", b"ab");
     assert_eq!(h.text(), "", "hole at 1..5");
-    assert_eq!(h.h.queued_bytes(), 4);
+    assert_eq!(h.h.queued_bytes(), 4 + 2 * QUEUED_ENTRY_BYTES);
     h.push(4, 1, "", b"0123");
     assert_eq!(h.text(), "0123abcd");
     assert_eq!(h.out.frames, [4, 3, 2], "each run keeps its packet");
@@ -214,7 +214,7 @@ fn depth_stops_reassembly() {
 #[test]
 fn queue_bound_delivers_with_holes() {
     let mut h = Half::new();
-    h.config.max_queued = 6;
+    h.config.max_queued = 6 + 2 * QUEUED_ENTRY_BYTES;
     h.push(1, 0, "S", b"");
     h.push(2, 3, "", b"cd");
     h.push(3, 7, "", b"gh");
@@ -231,7 +231,7 @@ fn queue_bound_delivers_with_holes() {
     h.push(2, 3, "", b"cd");
     let out = &mut h.out;
     let s = Segment { seq: 7, syn: false, fin: false, rst: false, payload: b"gh", time: t(3) };
-    h.h.segment(&s, &h.config, 3, &mut |c| record(out, c));
+    h.h.segment(&s, &h.config, 3 + QUEUED_ENTRY_BYTES, &mut |c| record(out, c));
     assert_eq!(h.text(), "??cd??gh");
 }
 
@@ -242,7 +242,7 @@ fn skipping_keeps_counters_without_copies() {
     h.push(2, 1, "", b"abcd");
     h.h.set_keep_bytes(false);
     h.push(3, 9, "", b"ijkl");
-    assert_eq!(h.h.queued_bytes(), 0, "ranges only");
+    assert_eq!(h.h.queued_bytes(), QUEUED_ENTRY_BYTES, "a range only");
     h.push(4, 5, "", b"efgh");
     h.push(5, 5, "", b"efgh");
     assert_eq!(h.text(), "abcd", "nothing delivered after");
@@ -351,4 +351,45 @@ fn an_acknowledgment_past_a_hole_skips_it_at_once() {
     h.h.peer_ack(113, &mut |c| record(out, c));
     assert_eq!(h.text(), "VERY????DATA");
     assert_eq!(h.h.counters.missed_bytes, 4);
+}
+
+/// A segment that finds the queue full, behind queued data: the flush
+/// delivers past it, and it is late (found by the fuzz entry).
+#[test]
+fn a_segment_behind_a_flushed_queue_is_not_delivered_backwards() {
+    let mut h = Half::new();
+    h.config.max_queued = 10 + 2 * QUEUED_ENTRY_BYTES;
+    h.push(1, 0, "S", b"");
+    h.push(2, 1, "", b"ab");
+    h.push(3, 21, "", b"uvwxy");
+    h.push(4, 31, "", b"56789");
+    // Needs room the queue has not: the queue is flushed up to offset 35.
+    h.push(5, 11, "", b"klmnopq");
+    assert_eq!(h.text(), "ab??????????????????uvwxy?????56789");
+    assert_eq!(h.h.next_offset(), 35);
+    assert_eq!(h.h.counters.queue_flushes, 1);
+    assert_eq!(h.h.counters.missed_bytes, 18 + 5);
+}
+
+/// A segment filling several holes between queued segments becomes several
+/// entries: the queue bound counts them all (found by the session_reassembly
+/// fuzz target; the input is its crashing artifact).
+#[test]
+fn a_segment_split_around_queued_ones_stays_within_the_queue_bound() {
+    let input = [
+        0x00, 0x00, 0x40, 0xc1, 0x71, 0x00, 0x00, 0x00, 0x40, 0x26, 0x00, 0x00, 0x26, 0x23, 0x23, 0x23, 0x23, 0x23,
+        0x23, 0x23, 0x23, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x23, 0x40, 0x00, 0x23,
+    ];
+    fuzz_entry(&input);
+    let mut h = Half::new();
+    h.config.max_queued = 40 + 3 * QUEUED_ENTRY_BYTES;
+    h.push(1, 0, "S", b"");
+    h.push(2, 11, "", b"bbbbbbbbbb");
+    h.push(3, 31, "", b"dddddddddd");
+    // Offsets 2..52, out of order (0..2 missing): it would fill 2..10,
+    // 20..30 and 40..52 around the two queued segments, three new entries,
+    // more than the bound allows; the queue is given up.
+    h.push(4, 3, "", &[b'x'; 50]);
+    assert!(h.h.queued_bytes() <= h.config.max_queued);
+    assert_eq!(h.h.counters.queue_flushes, 1);
 }

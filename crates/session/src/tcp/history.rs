@@ -233,7 +233,7 @@ impl History {
     fn syn_then_reset(&self) -> bool {
         let h = self.letters.strip_prefix('^').unwrap_or(&self.letters);
         let Some(rest) = h.strip_prefix('S') else { return false };
-        match rest.find(|c: char| matches!(c, 'H' | 'A' | 'F' | 'G' | 'I' | 'Q' | 'R')) {
+        match rest.find(['H', 'A', 'F', 'G', 'I', 'Q', 'R']) {
             Some(i) => rest[i..].starts_with('R'),
             None => false,
         }

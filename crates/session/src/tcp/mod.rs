@@ -22,8 +22,11 @@
 //! delivered at once with its holes as gaps instead of being queued, and a
 //! parser's pending bytes beyond the cap are dropped as a gap (counted).
 
+mod fuzz;
 mod history;
 pub mod streams_dir;
+
+pub use fuzz::fuzz_entry;
 
 pub use history::{Endpoint, History};
 
@@ -35,8 +38,14 @@ use crate::{ConnInfo, ConnectionExtras, PacketTime};
 use netcap_decoder::community_id::CommunityId;
 use netcap_decoder::tcp_flag;
 use netcap_flow::{EndedConnection, FlowKey, Joined};
+use netcap_records::RecordType;
 use std::path::PathBuf;
 use streams_dir::{StreamFileCounters, StreamFiles};
+
+/// The fixed state of one followed connection (not counted in the memory
+/// cap: at most one per flow-table connection, `-flow-max` of them), besides
+/// its Community ID string (about 32 bytes).
+pub const FIXED_CONN_BYTES: usize = std::mem::size_of::<TcpConn>() + std::mem::size_of::<Option<Box<TcpConn>>>();
 
 /// Bytes of each direction held for content detection at most.
 pub const PROBE_BYTES: usize = 4096;
@@ -234,9 +243,11 @@ pub struct TcpStreams {
 impl TcpStreams {
     /// The analyzer of shard `shard` (one of [`netcap_flow::SHARDS`]).
     pub fn new(config: &StreamConfig, shard: usize) -> Self {
-        let mut counters = StreamCounters::default();
-        counters.detected = vec![0; PROTOCOLS.len()];
-        counters.errors.errors = vec![0; PROTOCOLS.len()];
+        let counters = StreamCounters {
+            detected: vec![0; PROTOCOLS.len()],
+            errors: ProtocolErrors { errors: vec![0; PROTOCOLS.len()] },
+            ..StreamCounters::default()
+        };
         TcpStreams {
             memcap: (config.memcap / netcap_flow::SHARDS).max(1),
             files: Files::new(config.files.clone(), shard),
@@ -370,14 +381,14 @@ impl TcpConn {
         }
     }
 
+    /// Bytes held beyond the connection's fixed state (which the flow
+    /// table's bound on connections bounds; see [`FIXED_CONN_BYTES`]).
     fn memory(&self) -> usize {
         let a = &self.app;
-        std::mem::size_of::<TcpConn>()
-            + self.halves.iter().map(HalfStream::queued_bytes).sum::<usize>()
+        self.halves.iter().map(HalfStream::memory).sum::<usize>()
             + a.probe.iter().chain(&a.pending).map(Pending::memory).sum::<usize>()
-            + a.parser.as_ref().map_or(0, |p| p.memory())
+            + a.parser.as_ref().map_or(0, |p| std::mem::size_of_val(&**p) + p.memory())
             + a.files.as_ref().map_or(0, StreamFiles::memory)
-            + a.info.community_id.capacity()
     }
 
     fn segment(&mut self, dir: Direction, p: &TcpPacket<'_>, shared: &mut Shared<'_>) {
@@ -533,17 +544,26 @@ impl App {
     }
 
     /// Probes the first bytes of `dir`; decides the protocol on a match.
+    /// The bytes are copied only when no protocol decides on them and more
+    /// are needed, and only while the memory cap has room: past it,
+    /// detection gives up (counted in `memcap_hits`).
     fn probe(&mut self, dir: Direction, bytes: &[u8], time: PacketTime, shared: &mut Shared<'_>) {
         let d = dir.index();
         let Detect::Probing { mut refused } = self.detect else { return };
         if refused[d] {
             // This direction matched nothing; the other may still decide.
-            return self.hold(dir, bytes, time);
+            return self.hold(dir, bytes, time, shared);
         }
-        let buffered = &mut self.probe[d];
-        buffered.times.push((buffered.bytes.len(), time));
-        buffered.bytes.extend_from_slice(bytes);
-        let data = &buffered.bytes;
+        let unbuffered = self.probe[d].bytes.is_empty();
+        if !unbuffered {
+            if self.probe[d].bytes.len() + bytes.len() > shared.room {
+                return self.give_up_probing(shared);
+            }
+            let buffered = &mut self.probe[d];
+            buffered.times.push((buffered.bytes.len(), time));
+            buffered.bytes.extend_from_slice(bytes);
+        }
+        let data = if unbuffered { bytes } else { &self.probe[d].bytes[..] };
         let port = self.info.server_port;
         let by_port = PROTOCOLS.iter().position(|p| p.tcp_ports.contains(&port));
         let order = by_port.into_iter().chain((0..PROTOCOLS.len()).filter(|&i| Some(i) != by_port));
@@ -559,37 +579,74 @@ impl App {
                 Probe::No => {}
             }
         }
+        let probed = data.len();
         if let Some(i) = decided {
-            return self.decide(i, dir, shared);
+            return self.decide(i, dir, unbuffered.then_some((bytes, time)), shared);
         }
-        if !undecided || data.len() >= PROBE_BYTES {
+        if !undecided || probed >= PROBE_BYTES {
             refused[d] = true;
         }
         self.detect = if refused == [true, true] { Detect::Failed } else { Detect::Probing { refused } };
         if matches!(self.detect, Detect::Failed) {
             self.probe = Default::default();
+        } else if unbuffered {
+            // Kept: for more bytes of this direction, or for the other
+            // direction's decision.
+            if bytes.len() > shared.room {
+                return self.give_up_probing(shared);
+            }
+            self.probe[d].times.push((0, time));
+            self.probe[d].bytes.extend_from_slice(bytes);
         }
     }
 
+    /// The memory cap leaves no room for probe bytes or a parser: the
+    /// connection's protocol stays undecided by content (named by port).
+    fn give_up_probing(&mut self, shared: &mut Shared<'_>) {
+        shared.counters.memcap_hits += 1;
+        self.detect = Detect::Failed;
+        self.probe = Default::default();
+    }
+
     /// Keeps bytes of a direction that matched nothing, in case the other
-    /// direction decides the protocol (bounded by [`PROBE_BYTES`]).
-    fn hold(&mut self, dir: Direction, bytes: &[u8], time: PacketTime) {
+    /// direction decides the protocol (bounded by [`PROBE_BYTES`] and the
+    /// memory cap).
+    fn hold(&mut self, dir: Direction, bytes: &[u8], time: PacketTime, shared: &mut Shared<'_>) {
         let held = &mut self.probe[dir.index()];
         if held.bytes.len() + bytes.len() > PROBE_BYTES {
             self.detect = Detect::Failed;
             self.probe = Default::default();
             return;
         }
+        if held.bytes.len() + bytes.len() > shared.room {
+            return self.give_up_probing(shared);
+        }
         held.times.push((held.bytes.len(), time));
         held.bytes.extend_from_slice(bytes);
     }
 
     /// Starts protocol `i`'s parser and hands it what probing held: the
-    /// deciding direction's bytes first.
-    fn decide(&mut self, i: usize, first: Direction, shared: &mut Shared<'_>) {
+    /// deciding direction's bytes first (`unbuffered`: the deciding bytes,
+    /// when they were not copied into the probe buffer).
+    fn decide(&mut self, i: usize, first: Direction, unbuffered: Option<(&[u8], PacketTime)>, shared: &mut Shared<'_>) {
+        let protocol = PROTOCOLS[i];
+        let wanted = protocol.record_types.iter().any(|&t| shared.emit.wants(t))
+            || (protocol.fills_connection && shared.emit.wants(RecordType::Connection));
+        if !wanted {
+            // Named by content; nothing to parse for.
+            self.detect = Detect::Decided(i);
+            shared.counters.detected[i] += 1;
+            self.done = [true, true];
+            self.probe = Default::default();
+            return;
+        }
+        let parser = (protocol.new_parser)();
+        if std::mem::size_of_val(&*parser) > shared.room {
+            return self.give_up_probing(shared);
+        }
         self.detect = Detect::Decided(i);
         shared.counters.detected[i] += 1;
-        self.parser = Some((PROTOCOLS[i].new_parser)());
+        self.parser = Some(parser);
         let held = std::mem::take(&mut self.probe);
         for dir in [first, first.other()] {
             let h = &held[dir.index()];
@@ -598,6 +655,11 @@ impl App {
                 if let Some(bytes) = h.bytes.get(at..end) {
                     self.feed(dir, bytes, time, shared);
                 }
+            }
+            if dir == first
+                && let Some((bytes, time)) = unbuffered
+            {
+                self.feed(dir, bytes, time, shared);
             }
         }
     }

@@ -135,6 +135,7 @@ pub static PROTOCOL: Protocol = Protocol {
     tcp_ports: &[80, 8080, 8000, 8008, 3128],
     probe,
     new_parser: || Box::new(Http::default()),
+    fills_connection: false,
 };
 
 /// A request line (a known method and a space) to the server, a status line

@@ -79,6 +79,7 @@ pub static PROTOCOL: Protocol = Protocol {
     tcp_ports: &[443, 8443, 465, 993, 995, 636, 853, 989, 990, 992, 5061],
     probe,
     new_parser: || Box::new(Tls::default()),
+    fills_connection: true,
 };
 
 /// A handshake record (content type 22) of SSL 3.0 to TLS 1.3, or, to the
