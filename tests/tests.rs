@@ -14,3 +14,4 @@ mod malformed;
 mod net_oracle;
 mod oracle;
 mod query;
+mod stream_oracle;

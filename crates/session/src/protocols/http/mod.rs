@@ -10,7 +10,11 @@
 //!
 //! Heads are parsed once complete (their bytes stay with reassembly until
 //! then; the search for the blank line resumes where it stopped). Empty
-//! lines between messages are skipped. Body framing follows RFC 9112
+//! lines between messages are skipped, and NUL bytes (a keep-alive probe's
+//! byte on a connection picked up mid-stream). A request line `httparse` refuses
+//! but servers answer (a missing or malformed version, extra spaces, a
+//! method alone: "PUT /x", "GET / HTTP/1.", "OPTIONS") is read as tshark
+//! and Zeek read it, with an empty `version`. Body framing follows RFC 9112
 //! section 6.3: responses to HEAD and 1xx/204/304 responses have none;
 //! a 2xx to CONNECT and a 101 end HTTP on the connection (both directions
 //! return [`Parsed::Done`]); `Transfer-Encoding` whose last coding is
@@ -69,14 +73,23 @@
 //! incomplete (a chunked body counts the whole gap as missing, since how
 //! much of it was body is unknown) and the direction resynchronises; gaps
 //! are not counted as errors. Resynchronising, a direction skips to the
-//! first line start where a message begins, a request line with a known
-//! method and an HTTP/1.x version (or a simple request) to the server, a
-//! status line ("HTTP/1.x ddd") to the client. The same search follows a
-//! malformed head (from the next line) or malformed chunk framing. After
+//! first line start or packet start (a message after a binary body has no
+//! line end before it; tshark looks at every segment's start) where a
+//! message begins, a request line with a known method and an HTTP/1.x
+//! version (or a simple request) to the server, a status line ("HTTP/1.x
+//! ddd") to the client. The same search follows a malformed head (from
+//! after its first byte) or malformed chunk framing. After
 //! [`MAX_RESYNC_BYTES`] skipped without finding one, the direction gives up
-//! (an error; the direction is Done). Responses after lost requests pair
-//! with the next request in the queue: pairing cannot be recovered.
-//! Reassembly is assumed to drop a direction's unconsumed bytes at a gap.
+//! (an error; the direction is Done). When the server's bytes went missing
+//! where a response head was due (or its first bytes were the middle of a
+//! response: a connection picked up mid-stream), that response is lost: the
+//! next head found answers a later request if one was sent before the head
+//! came, and the oldest waiting request is emitted with `missing_response`
+//! (a client that does not pipeline sends its next request after the
+//! previous response; tshark, which pairs by TCP acknowledgment, agrees).
+//! Otherwise responses after lost requests pair with the next request in
+//! the queue: pairing cannot be recovered. Reassembly is assumed to drop a
+//! direction's unconsumed bytes at a gap.
 //!
 //! # Bounds
 //!

@@ -60,6 +60,9 @@ pub enum HttpVersion {
     Http09,
     Http10,
     Http11,
+    /// A request line whose version is missing or malformed ("GET /",
+    /// "GET / HTTP/1."), read leniently (see [`parse_head`]).
+    Unknown,
 }
 
 impl HttpVersion {
@@ -69,6 +72,7 @@ impl HttpVersion {
             HttpVersion::Http09 => "HTTP/0.9",
             HttpVersion::Http10 => "HTTP/1.0",
             HttpVersion::Http11 => "HTTP/1.1",
+            HttpVersion::Unknown => "",
         }
     }
 
@@ -157,6 +161,50 @@ fn simple_request_target(line: &[u8]) -> Option<&[u8]> {
     (tail.iter().all(|&b| b == b' ') && target.iter().all(|&b| b > b' ' && b != 0x7f)).then_some(target)
 }
 
+/// A request line that `httparse` refuses but servers answer and tshark,
+/// Zeek and libhtp read as a request: an upper-case method token, then a
+/// target without spaces or control bytes, then a version that is missing
+/// or malformed ("HTTP/1.", "HTTP/"); or a known method alone ("OPTIONS").
+/// A version word must start with "HTTP/" and not name version 2 to 9 (the
+/// HTTP/2 preface "PRI * HTTP/2.0" is not an HTTP/1 request). Words may
+/// be separated by several spaces. Returns the method, the target (empty
+/// when there is none) and the version ([`HttpVersion::Unknown`] unless the
+/// version word is a valid one).
+fn lenient_request_line(line: &[u8]) -> Option<(&str, &[u8], HttpVersion)> {
+    let mut words = line.split(|&b| b == b' ').filter(|w| !w.is_empty());
+    let method = words.next()?;
+    let method_ok = method.len() <= MAX_METHOD
+        && method.iter().all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !method_ok {
+        return None;
+    }
+    let target = words.next().unwrap_or_default();
+    if (target.is_empty() && !METHODS.contains(&method)) || target.iter().any(|&b| b < b' ' || b == 0x7f) {
+        return None;
+    }
+    let version = match words.next() {
+        None => HttpVersion::Unknown,
+        Some(b"HTTP/1.0") => HttpVersion::Http10,
+        Some(b"HTTP/1.1") => HttpVersion::Http11,
+        Some(v) if v.starts_with(b"HTTP/") && !matches!(v.get(5), Some(b'2'..=b'9')) => HttpVersion::Unknown,
+        Some(_) => return None,
+    };
+    if words.next().is_some() {
+        return None;
+    }
+    Some((std::str::from_utf8(method).ok()?, target, version))
+}
+
+/// Whether httparse accepts `line` (a request line with its line end) as a
+/// request line.
+fn request_line_valid(line: &[u8]) -> bool {
+    let mut none = [];
+    matches!(
+        request_config().parse_request(&mut httparse::Request::new(&mut none), line),
+        Ok(_) | Err(httparse::Error::TooManyHeaders)
+    )
+}
+
 /// Offset just past the blank line that ends a head in `buf`, searching
 /// line ends from `from` on; or `Err(n)`: no head end starts before `n`.
 /// Bare LF line ends are accepted.
@@ -221,7 +269,10 @@ fn map_httparse(e: httparse::Error) -> HeadError {
 /// Empty lines before the start line are skipped. `scan_from` is the
 /// `scanned` of an earlier [`HeadStatus::Partial`] over the same bytes (0
 /// otherwise). `headers` receives the header lines (its length bounds
-/// their number: pass [`MAX_HEADERS`] of them).
+/// their number: pass [`MAX_HEADERS`] of them). A request line httparse
+/// refuses is read leniently where servers, tshark and Zeek still see a
+/// request (`lenient_request_line`: a missing or malformed version, extra
+/// spaces, a method alone); its header lines are parsed as usual.
 ///
 /// The verdict does not depend on how the bytes were cut: a start line
 /// that cannot become valid is refused as soon as it is seen; a head
@@ -275,6 +326,7 @@ pub fn parse_head<'h, 'b>(
             };
             match verdict {
                 Err(httparse::Error::TooManyHeaders) | Ok(_) => {}
+                Err(_) if dir == Direction::ToServer && lenient_request_line(line).is_some() => {}
                 Err(e) => return Err(map_httparse(e)),
             }
             if buf.len() >= MAX_HEAD_BYTES {
@@ -285,6 +337,20 @@ pub fn parse_head<'h, 'b>(
     };
     let bytes = &buf[start..end];
     match dir {
+        Direction::ToServer if !request_line_valid(&buf[start..=first_lf]) => {
+            // httparse refuses the request line: read it leniently, and the
+            // header lines after it as usual.
+            let Some((method, target, version)) = lenient_request_line(line) else {
+                return Err(HeadError::BadStartLine);
+            };
+            let headers = match httparse::parse_headers(&buf[first_lf + 1..end], headers) {
+                Ok(httparse::Status::Complete((_, headers))) => headers,
+                Ok(httparse::Status::Partial) => return Err(HeadError::Malformed(httparse::Error::NewLine)),
+                Err(e) => return Err(map_httparse(e)),
+            };
+            let start_line = StartLine::Request { method, target, version };
+            Ok(HeadStatus::Complete(Head { start_line, headers, start, len: end }))
+        }
         Direction::ToServer => {
             let mut request = httparse::Request::new(headers);
             match request_config().parse_request(&mut request, bytes) {
@@ -554,19 +620,37 @@ pub fn message_start(dir: Direction, buf: &[u8]) -> Probe {
 pub enum Resync {
     /// A message starts at this offset.
     Found(usize),
-    /// A line starting at this offset may start a message: look again with
-    /// more bytes (the offset is a line start).
+    /// A line (or packet) starting at this offset may start a message: look
+    /// again with more bytes (the offset is a line or packet start).
     NeedMore(usize),
     /// No message starts in `buf`; whether its end is a line start.
     NotFound { line_start: bool },
 }
 
-/// Searches `buf` for the first line start where a message begins
-/// ([`message_start`]); `line_start`: whether `buf[0]` starts a line.
-pub fn resync_scan(dir: Direction, buf: &[u8], line_start: bool) -> Resync {
+/// Searches `buf` for the first line start or packet start where a
+/// message begins ([`message_start`]); `line_start`: whether `buf[0]`
+/// starts a line; `packet_starts`: offsets in `buf` (ascending) where a
+/// packet's bytes begin. Senders start a message in a new segment as a rule
+/// (tshark looks for one at every segment's start), so after a gap a
+/// response that follows a binary body (no line end before it) is found
+/// there.
+pub fn resync_scan(
+    dir: Direction,
+    buf: &[u8],
+    line_start: bool,
+    packet_starts: impl IntoIterator<Item = usize>,
+) -> Resync {
+    let mut packet_starts = packet_starts.into_iter().peekable();
     let mut pos = 0;
     let mut at_start = line_start;
     loop {
+        while let Some(&start) = packet_starts.peek() {
+            if start > pos {
+                break;
+            }
+            at_start |= start == pos;
+            packet_starts.next();
+        }
         if at_start {
             match message_start(dir, &buf[pos..]) {
                 Probe::Yes => return Resync::Found(pos),
@@ -574,13 +658,14 @@ pub fn resync_scan(dir: Direction, buf: &[u8], line_start: bool) -> Resync {
                 Probe::No => {}
             }
         }
-        match buf[pos..].iter().position(|&b| b == b'\n') {
-            Some(k) => {
-                pos += k + 1;
-                at_start = true;
-            }
-            None => return Resync::NotFound { line_start: false },
-        }
+        let next_line = buf[pos..].iter().position(|&b| b == b'\n').map(|k| pos + k + 1);
+        let next_packet = packet_starts.peek().copied().filter(|&start| start < buf.len());
+        pos = match (next_line, next_packet) {
+            (Some(line), Some(packet)) => line.min(packet),
+            (Some(next), None) | (None, Some(next)) => next,
+            (None, None) => return Resync::NotFound { line_start: false },
+        };
+        at_start = next_line == Some(pos);
     }
 }
 
@@ -807,6 +892,53 @@ mod tests {
         assert!(is_partial(Direction::ToServer, b"GET /old.html HTTP/1.0\r\n"));
     }
 
+    /// Request lines of zeek-http-methods.pcap (zeek/zeek
+    /// testing/btest/Traces/http/methods.pcap) that httparse refuses and
+    /// Google's server answered (400, 405, 411); tshark 4.0 reads each as a
+    /// request with the method, URI and Host shown here (`tshark -r
+    /// zeek-http-methods.pcap -Y http.request -T fields -e
+    /// http.request.method -e http.request.uri -e http.host`).
+    #[test]
+    fn request_lines_httparse_refuses_are_read_leniently() {
+        let cases: &[(&[u8], &str, &[u8], HttpVersion)] = &[
+            (b"OPTIONS HTTP/1.1\nHost: www.google.com\n\n", "OPTIONS", b"HTTP/1.1", HttpVersion::Unknown),
+            (b"OPTIONS\nHost: www.google.com\n\n", "OPTIONS", b"", HttpVersion::Unknown),
+            (b"GET / HTTP/1.\nHost: www.google.com\n\n", "GET", b"/", HttpVersion::Unknown),
+            (b"CCM_POST / HTTP/1.\nHost: www.google.com\n\n", "CCM_POST", b"/", HttpVersion::Unknown),
+            (b"CCM_POST /HTTP/1.1\nHost: www.google.com\n\n", "CCM_POST", b"/HTTP/1.1", HttpVersion::Unknown),
+            (b"DELETE /  HTTP/1.1\r\nHost: www.google.com\r\n\r\n", "DELETE", b"/", HttpVersion::Http11),
+            (b"HEAD / HTTP/\r\nHost: www.google.com\r\n\r\n", "HEAD", b"/", HttpVersion::Unknown),
+        ];
+        for &(req, method, target, version) in cases {
+            let (line, headers, start, len) = head(Direction::ToServer, req).unwrap();
+            assert_eq!(line, StartLine::Request { method, target, version }, "{}", lossy(req));
+            assert_eq!(headers, [("Host".into(), "www.google.com".into())], "{}", lossy(req));
+            assert_eq!((start, len), (0, req.len()));
+            // Every cut is partial until the blank line: the verdict does
+            // not depend on how the bytes arrive.
+            for n in 0..len {
+                assert!(is_partial(Direction::ToServer, &req[..n]), "{} prefix {n}", lossy(req));
+            }
+        }
+        assert_eq!(HttpVersion::Unknown.as_str(), "");
+        // Still refused: the HTTP/2 preface, a lone word that is no method,
+        // a lower-case method without a version, a fourth word, control
+        // bytes in the target, headers that do not parse.
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        for bad in [
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".as_slice(),
+            b"HELLO\r\nHost: x\r\n\r\n",
+            b"get /x\r\nHost: x\r\n\r\n",
+            b"GET / HTTP/1. x\r\nHost: x\r\n\r\n",
+            b"GET /\x01 HTTP/1.\r\nHost: x\r\n\r\n",
+            b"OPTIONS\r\nnot a header\r\n\r\n",
+        ] {
+            assert!(parse_head(Direction::ToServer, bad, 0, &mut headers).is_err(), "{}", lossy(bad));
+        }
+        // The lenient line is for requests only.
+        assert!(parse_head(Direction::ToClient, b"OPTIONS / HTTP/1.\r\n\r\n", 0, &mut headers).is_err());
+    }
+
     #[test]
     fn malformed_and_oversized_heads() {
         fn parse(dir: Direction, buf: &[u8]) -> Result<Option<usize>, HeadError> {
@@ -926,14 +1058,25 @@ mod tests {
         assert_eq!(message_start(ToClient, b"HTTP/1.1 20"), Probe::NeedMore);
         assert_eq!(message_start(ToClient, b"HTTP/1.1 2x0 OK"), Probe::No);
         let data = b"xx HTTP/1.1 200 OK\r\nmore\nGET / HTTP/1.1\r\n";
-        assert_eq!(resync_scan(ToServer, data, true), Resync::Found(25));
-        assert_eq!(resync_scan(ToClient, data, true), Resync::NeedMore(data.len()));
-        assert_eq!(resync_scan(ToClient, &data[..data.len() - 2], true), Resync::NotFound { line_start: false });
-        assert_eq!(resync_scan(ToClient, b"HTTP/1.1 200 OK\r\n", false), Resync::NeedMore(17));
-        assert_eq!(resync_scan(ToClient, b"HTTP/1.1 200 OK", false), Resync::NotFound { line_start: false });
-        assert_eq!(resync_scan(ToClient, b"HTTP/1.1 200 OK\r\n", true), Resync::Found(0));
-        assert_eq!(resync_scan(ToClient, b"zz\nHTTP/1", false), Resync::NeedMore(3));
-        assert_eq!(resync_scan(ToClient, b"zz\n", false), Resync::NeedMore(3));
+        assert_eq!(resync_scan(ToServer, data, true, []), Resync::Found(25));
+        assert_eq!(resync_scan(ToClient, data, true, []), Resync::NeedMore(data.len()));
+        assert_eq!(resync_scan(ToClient, &data[..data.len() - 2], true, []), Resync::NotFound { line_start: false });
+        assert_eq!(resync_scan(ToClient, b"HTTP/1.1 200 OK\r\n", false, []), Resync::NeedMore(17));
+        assert_eq!(resync_scan(ToClient, b"HTTP/1.1 200 OK", false, []), Resync::NotFound { line_start: false });
+        assert_eq!(resync_scan(ToClient, b"HTTP/1.1 200 OK\r\n", true, []), Resync::Found(0));
+        assert_eq!(resync_scan(ToClient, b"zz\nHTTP/1", false, []), Resync::NeedMore(3));
+        assert_eq!(resync_scan(ToClient, b"zz\n", false, []), Resync::NeedMore(3));
+        // A packet start counts as a line start: a status line right after
+        // a binary body (no line end before it) is found there, and only
+        // there.
+        let body_then_response = b"\xff\xd9HTTP/1.1 200 OK\r\n";
+        assert_eq!(resync_scan(ToClient, body_then_response, false, []), Resync::NeedMore(body_then_response.len()));
+        assert_eq!(resync_scan(ToClient, body_then_response, false, [2]), Resync::Found(2));
+        assert_eq!(resync_scan(ToClient, body_then_response, false, [1, 2, 40]), Resync::Found(2));
+        assert_eq!(resync_scan(ToClient, body_then_response, false, [0]), Resync::NeedMore(body_then_response.len()));
+        assert_eq!(resync_scan(ToClient, b"\xff\xd9HTTP/1.1 2", false, [2]), Resync::NeedMore(2));
+        assert_eq!(resync_scan(ToClient, b"\xffHTTX\nzz", false, [1, 5]), Resync::NotFound { line_start: false });
+        assert_eq!(resync_scan(ToServer, b"ab\ncdGET / HTTP/1.1\r\n", false, [5]), Resync::Found(5));
     }
 
     #[test]

@@ -343,11 +343,25 @@ enum Mode {
     Head,
     /// (Boxed: a reader is much larger than the other modes.)
     Body(Box<BodyReader>),
-    /// Looking for a message start after a gap or a malformed message;
-    /// `line_start`: whether the next byte starts a line.
-    Resync { line_start: bool },
+    /// Looking for a message start after a gap or a malformed message
+    /// (at line starts and packet starts); `start` says whether the next
+    /// byte may start one.
+    Resync { start: ResyncStart },
     /// Nothing more of this direction is HTTP (it ended, or resync gave up).
     Closed,
+}
+
+/// Whether the next byte of a resynchronising direction is a place where a
+/// message may start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResyncStart {
+    /// Yes: it starts a line (after a gap, a broken body, or a line end).
+    Line,
+    /// No: a head starting there was just refused.
+    Refused,
+    /// Every byte so far was skipped, the last one from this frame: the
+    /// next byte may start a message if it starts another packet.
+    After(u64),
 }
 
 struct DirState {
@@ -392,6 +406,12 @@ pub struct Http {
     /// next bytes are held (not parsed) until it comes, unless they start a
     /// request.
     await_switch: Option<u32>,
+    /// Bytes of the server's direction went missing where a response head
+    /// was due (or its first bytes were no head), since the last response
+    /// head.
+    response_head_lost: bool,
+    /// A response head was read.
+    response_seen: bool,
 }
 
 impl Http {
@@ -426,6 +446,38 @@ impl Http {
             return Some(e.kind);
         }
         self.txs.iter().find(|t| t.response == ResponseState::Waiting && t.kind != RequestKind::Missing).map(|t| t.kind)
+    }
+
+    /// After a gap took a response head, or the server's first bytes were
+    /// the middle of a response (`response_head_lost`), the next
+    /// head found (`head`: its first packet) is not the response of the
+    /// oldest waiting request if a later request was sent before it came:
+    /// the oldest's response was the one lost, and it is emitted with
+    /// `missing_response` (a client that does not pipeline sends its next
+    /// request only after the previous response; tshark pairs by TCP
+    /// acknowledgment and agrees). With no later request sent before the
+    /// head, nothing changes.
+    fn skip_lost_response(&mut self, cx: &mut ParseContext<'_>, head: PacketTime) {
+        if !std::mem::take(&mut self.response_head_lost)
+            || !self.evicted.is_empty()
+            || self.txs.iter().any(|t| t.response == ResponseState::Interim)
+        {
+            return;
+        }
+        let mut waiting = (0..self.txs.len())
+            .filter(|&k| self.txs[k].response == ResponseState::Waiting && self.txs[k].kind != RequestKind::Missing);
+        let Some(oldest) = waiting.next() else { return };
+        let later_sent_before = waiting.next().is_some_and(|k| {
+            // Frames are in capture order (timestamps need not be).
+            self.txs[k].request_first.is_some_and(|sent| sent.frame < head.frame)
+        });
+        if !later_sent_before {
+            return;
+        }
+        let tx = &mut self.txs[oldest];
+        tx.record.missing_response = true;
+        tx.response = ResponseState::Done;
+        self.emit_ready(cx);
     }
 
     /// The transaction the next response belongs to (its index in `txs`):
@@ -570,6 +622,8 @@ impl Http {
         last: PacketTime,
     ) {
         let StartLine::Response { version, code, reason } = head.start_line else { return };
+        self.skip_lost_response(cx, first);
+        self.response_seen = true;
         let t = self.response_target();
         let Some(tx) = self.txs.get_mut(t) else { return };
         tx.response_first.get_or_insert(first);
@@ -645,8 +699,12 @@ impl Http {
                 }
             }
         }
-        // Empty lines between messages are ignored (RFC 9112 section 2.2).
-        while let Some(b'\r' | b'\n') = data.get(i) {
+        // Empty lines between messages are ignored (RFC 9112 section 2.2),
+        // and NUL bytes: the garbage byte of a TCP keep-alive probe (a NUL
+        // in practice) is stream data when the connection was picked up
+        // mid-stream, before the next request (pcapplusplus-many-protocols.pcap,
+        // frame 33 then the GET of frame 1286).
+        while let Some(b'\r' | b'\n' | 0) = data.get(i) {
             i += 1;
         }
         let rest = &data[i..];
@@ -668,8 +726,14 @@ impl Http {
             }
             Err(_) => {
                 cx.error();
+                // The server's first bytes are no response head: the
+                // connection was picked up (or its start lost) in the
+                // middle of a response, whose head is lost.
+                if dir == Direction::ToClient && !self.response_seen {
+                    self.response_head_lost = true;
+                }
                 self.dirs[d].head_scanned = 0;
-                self.dirs[d].mode = Mode::Resync { line_start: false };
+                self.dirs[d].mode = Mode::Resync { start: ResyncStart::Refused };
                 HeadStep::Consumed(i - at)
             }
             Ok(HeadStatus::Complete(head)) => {
@@ -714,15 +778,30 @@ impl Http {
                         BodyStep::Broken => {
                             cx.error();
                             self.end_body(cx, *reader, false);
-                            self.dirs[d].mode = Mode::Resync { line_start: true };
+                            self.dirs[d].mode = Mode::Resync { start: ResyncStart::Line };
                         }
                     }
                 }
-                Mode::Resync { line_start } => {
-                    let (skipped, mode) = match parser::resync_scan(dir, &data[i..], line_start) {
+                Mode::Resync { start } => {
+                    // Packet starts in data[i..] (offsets): those of the
+                    // runs of bytes after i, and i itself as `start` says.
+                    let first_run = cx.times.first().map_or(cx.now, |&(_, t)| t);
+                    let line_start = match start {
+                        ResyncStart::Line => true,
+                        ResyncStart::Refused => false,
+                        ResyncStart::After(frame) => i == 0 && first_run.frame != frame,
+                    };
+                    let packet_starts = cx.times.iter().filter(|&&(at, _)| at > i).map(|&(at, _)| at - i);
+                    let (skipped, mode) = match parser::resync_scan(dir, &data[i..], line_start, packet_starts) {
                         Resync::Found(p) => (p, Mode::Head),
-                        Resync::NeedMore(p) => (p, Mode::Resync { line_start: true }),
-                        Resync::NotFound { line_start } => (data.len() - i, Mode::Resync { line_start }),
+                        Resync::NeedMore(p) => (p, Mode::Resync { start: ResyncStart::Line }),
+                        Resync::NotFound { line_start: true } => {
+                            (data.len() - i, Mode::Resync { start: ResyncStart::Line })
+                        }
+                        Resync::NotFound { line_start: false } => {
+                            let last = cx.time_at(data.len().saturating_sub(1)).frame;
+                            (data.len() - i, Mode::Resync { start: ResyncStart::After(last) })
+                        }
                     };
                     i += skipped;
                     let state = &mut self.dirs[d];
@@ -755,18 +834,29 @@ impl StreamParser for Http {
         }
         let d = dir.index();
         self.dirs[d].head_scanned = 0;
+        // Bytes missing where a response head was due: that response's head
+        // is lost (see `skip_lost_response`).
+        let head_lost = |http: &mut Http| http.response_head_lost |= dir == Direction::ToClient;
         let mode = match std::mem::replace(&mut self.dirs[d].mode, Mode::Closed) {
             Mode::Closed => Mode::Closed,
-            Mode::Head | Mode::Resync { .. } => Mode::Resync { line_start: true },
+            Mode::Head | Mode::Resync { .. } => {
+                head_lost(self);
+                Mode::Resync { start: ResyncStart::Line }
+            }
             Mode::Body(mut reader) => match reader.gap(cx, len, &mut self.files_opened) {
                 GapStep::Continue => Mode::Body(reader),
                 GapStep::Ended { leftover } => {
                     self.end_body(cx, *reader, true);
-                    if leftover > 0 { Mode::Resync { line_start: true } } else { Mode::Head }
+                    if leftover > 0 {
+                        head_lost(self);
+                        Mode::Resync { start: ResyncStart::Line }
+                    } else {
+                        Mode::Head
+                    }
                 }
                 GapStep::Broken => {
                     self.end_body(cx, *reader, false);
-                    Mode::Resync { line_start: true }
+                    Mode::Resync { start: ResyncStart::Line }
                 }
             },
         };
