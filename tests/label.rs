@@ -34,8 +34,11 @@ struct TestAlert {
     /// Community ID the alert carries (or gets from a flow event).
     community_id: Option<String>,
     /// Protocol and endpoints (as written, any orientation).
-    tuple: Option<(u8, (IpAddr, u16), (IpAddr, u16))>,
+    tuple: Option<Tuple>,
 }
+
+/// IP protocol and two endpoints.
+type Tuple = (u8, (IpAddr, u16), (IpAddr, u16));
 
 /// A window as the test writes it and judges it.
 struct TestWindow {
