@@ -537,9 +537,9 @@ impl HalfStream {
 /// Fuzzing entry: one direction fed arbitrary segments and peer
 /// acknowledgments. Each step is 5 bytes: a control byte (bits 0-2: SYN,
 /// FIN, RST; bit 3: a peer acknowledgment instead of a segment; bit 4:
-/// from now on bytes are only counted), a 16-bit signed sequence offset from the last
-/// segment's, a length (payload bytes are the step's index) and a spare
-/// byte. Checks: chunks are contiguous from offset 0 on, the queue stays
+/// from now on bytes are only counted), a 16-bit signed sequence offset
+/// from the last segment's, a payload length, and the memory room the
+/// shard gives (in 16-byte units). Checks: chunks are contiguous from offset 0 on, the queue stays
 /// under its bound and is empty at the end, delivered bytes are counted.
 pub fn fuzz_entry(data: &[u8]) {
     let config = ReassemblyConfig { depth: 0, max_queued: 512 };
@@ -555,7 +555,6 @@ pub fn fuzz_entry(data: &[u8]) {
             }
             Chunk::Gap { offset, len } => (offset, len),
         };
-
         if let Some(n) = next {
             assert_eq!(offset, n, "chunks must be contiguous");
         }
