@@ -90,7 +90,7 @@ fn tls_files(args: &AgentArgs) -> anyhow::Result<TlsFiles> {
     let ca = args.ca.clone().or_else(|| from_dir("ca.pem"));
     match (ca, cert, key) {
         (Some(ca), Some(cert), Some(key)) => Ok(TlsFiles { ca, cert, key }),
-        _ => bail!("the agent needs its certificate: -certs DIR -name NAME, or -ca, -cert and -key"),
+        _ => crate::usage_bail!("the agent needs its certificate: -certs DIR -name NAME, or -ca, -cert and -key"),
     }
 }
 
@@ -110,7 +110,7 @@ pub fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
             let agent = match (&args.name, &args.cert) {
                 (Some(name), _) => name.clone(),
                 (None, Some(cert)) => netcap_wire::tls::file_identity(cert)?,
-                (None, None) => bail!("-nats needs -name or -cert to name the agent"),
+                (None, None) => crate::usage_bail!("-nats needs -name or -cert to name the agent"),
             };
             if !netcap_wire::valid_agent_name(&agent) {
                 bail!("invalid agent name {agent:?}");
@@ -127,7 +127,7 @@ pub fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
                 tls,
             }
         }
-        (None, None) => bail!("one of -addr or -nats is required"),
+        (None, None) => crate::usage_bail!("one of -addr or -nats is required"),
     };
     let spool_max = parse_size(&args.spool_max).context("-spool-max")?;
     let memory_max = match &args.memory_max {

@@ -165,9 +165,10 @@ pub struct AnalysisArgs {
 /// Live capture settings (`-iface`).
 #[derive(Args)]
 pub struct LiveArgs {
-    /// BPF filter for live capture, e.g. "tcp port 443"
+    /// BPF filter (libpcap syntax), e.g. "tcp port 443": in the kernel for
+    /// -iface, on every packet before decoding for -read
     #[arg(long, value_name = "EXPR", default_value = "")]
-    bpf: String,
+    pub bpf: String,
     /// Put the interface in promiscuous mode (live capture)
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     promisc: Option<bool>,
@@ -185,6 +186,7 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
         args.payload,
         args.compression,
     )?;
+    check_out_dir(&args.out)?;
     config.out_dir = args.out.clone();
     let quiet = args.quiet.unwrap_or(false);
     let metrics_address = args.metrics.as_deref().map(parse_listen_address).transpose()?;
@@ -232,10 +234,15 @@ pub fn capture_config(
         (Some(path), _) if path.as_os_str() == "-" => Input::Stdin,
         (Some(path), _) => Input::File(path.to_path_buf()),
         (None, Some(interface)) => live.input(interface),
-        (None, None) => bail!("one of -read or -iface is required"),
+        (None, None) => crate::usage_bail!("one of -read or -iface is required"),
     };
+    let live_input = matches!(input, Input::Live(_));
     let mut config = analysis.capture_config(input, payload.unwrap_or(false))?;
     config.compression_level = compression;
+    // A file is filtered by libpcap's compiler too, as tcpdump -r does.
+    if !live_input && !live.bpf.is_empty() {
+        config.bpf = Some(live.bpf.clone());
+    }
     Ok(config)
 }
 
@@ -245,10 +252,15 @@ impl AnalysisArgs {
     pub fn capture_config(&self, input: Input, payloads: bool) -> anyhow::Result<CaptureConfig> {
         let decode = decode_config(self, payloads)?;
         let workers = match self.workers {
-            Some(0) => bail!("-workers must be at least 1"),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            Some(n) => check_workers(n)?,
+            None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(MAX_WORKERS),
         };
+        if self.flow_max < netcap_flow::SHARDS {
+            bail!(
+                "-flow-max must be at least {shards}: the bound is shared by {shards} flow tables (docs/flows.md)",
+                shards = netcap_flow::SHARDS
+            );
+        }
         Ok(CaptureConfig {
             input,
             out_dir: PathBuf::from("."),
@@ -259,6 +271,7 @@ impl AnalysisArgs {
             session: session_options(self, &decode)?,
             decode,
             replay: None,
+            bpf: None,
         })
     }
 }
@@ -306,6 +319,27 @@ pub fn run_with_progress(
     Ok(summary)
 }
 
+/// Decode threads at most: each is an OS thread with its own queues, and
+/// more threads than this only add contention on any machine netcap runs on.
+pub const MAX_WORKERS: usize = 1024;
+
+/// `-workers N` (capture, export, agent, label): 1 to [`MAX_WORKERS`].
+pub fn check_workers(workers: usize) -> anyhow::Result<usize> {
+    if !(1..=MAX_WORKERS).contains(&workers) {
+        bail!("-workers must be between 1 and {MAX_WORKERS}, not {workers}");
+    }
+    Ok(workers)
+}
+
+/// `-out DIR`: a directory, or a path where one can be made; an existing
+/// file is refused with a message that says so.
+pub fn check_out_dir(out: &Path) -> anyhow::Result<()> {
+    if out.exists() && !out.is_dir() {
+        bail!("-out {}: is a file, not a directory", out.display());
+    }
+    Ok(())
+}
+
 /// `-top-n` of `capture -metrics` and `export`: at most
 /// [`netcap_export::MAX_TOP_N`] places, each a series Prometheus keeps.
 pub fn check_top_n(top_n: usize) -> anyhow::Result<()> {
@@ -339,7 +373,7 @@ fn session_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result
     let stream_records = netcap_session::PROTOCOLS.iter().flat_map(|p| p.record_types).any(|&t| decode.is_enabled(t));
     let reassemble_tcp = args.reassemble_tcp.unwrap_or(true);
     if !reassemble_tcp && (args.streams.is_some() || args.files.is_some()) {
-        bail!("-streams and -files need TCP reassembly: drop -reassemble-tcp=false");
+        crate::usage_bail!("-streams and -files need TCP reassembly: drop -reassemble-tcp=false");
     }
     let streams_wanted =
         reassemble_tcp && (stream_records || connections || args.streams.is_some() || args.files.is_some());
@@ -460,6 +494,9 @@ fn decode_config(args: &AnalysisArgs, payloads: bool) -> anyhow::Result<DecodeCo
             })
             .collect()
     };
+    if !args.include.is_empty() && split_list(&args.include).next().is_none() {
+        bail!("-include names no record type; leave it out to write every type");
+    }
     let include = parse(&args.include)?;
     let exclude = parse(&args.exclude)?;
     let mut config = DecodeConfig::new();
@@ -511,9 +548,22 @@ pub fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupt
     if summary.records.is_empty() {
         eprintln!("  no records written");
     }
+    if let Some(expression) = &config.bpf {
+        eprintln!("  -bpf {expression:?}: {} packets left out", summary.bpf_filtered);
+        for (link_type, reason) in &summary.bpf_unfilterable {
+            eprintln!(
+                "  -bpf does not apply to link type {} ({link_type}), its packets were left out: {reason}",
+                link_type_name(*link_type)
+            );
+        }
+    }
+    // Columns as wide as the longest type name and count, so that names
+    // such as TLSClientHello keep the table aligned.
+    let name_width = summary.records.iter().map(|(t, _)| t.name().len()).max().unwrap_or(0).max(10);
+    let count_width = summary.records.iter().map(|(_, c)| c.to_string().len()).max().unwrap_or(0).max(12);
     for (i, (record_type, count)) in summary.records.iter().enumerate() {
         let path = summary.files.get(i).map(|p| format!("  {}", p.display())).unwrap_or_default();
-        eprintln!("  {:<10} {:>12} records{path}", record_type.name(), count);
+        eprintln!("  {:<name_width$} {:>count_width$} records{path}", record_type.name(), count);
     }
     let errors: Vec<String> = Layer::ALL
         .iter()

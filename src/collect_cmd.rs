@@ -6,7 +6,7 @@
 use crate::capture_cmd::parse_duration;
 use crate::capture_cmd::stop_on_signals;
 use crate::size::parse_size;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 use netcap_collect::{CollectConfig, Rotation};
 use netcap_wire::tls::TlsFiles;
@@ -98,7 +98,7 @@ pub fn run(args: CollectArgs) -> anyhow::Result<ExitCode> {
         args.cert.clone().or_else(|| from_dir("collector.pem")),
         args.key.clone().or_else(|| from_dir("collector.key")),
     ) else {
-        bail!(
+        crate::usage_bail!(
             "the collector needs its certificate: -certs DIR, or -ca, -cert and -key (make them with -gen-certs DIR)"
         );
     };

@@ -76,7 +76,7 @@ fn options(args: &DumpArgs) -> anyhow::Result<DumpOptions> {
     let format = match chosen.as_slice() {
         [] => Format::Text,
         [one] => *one,
-        _ => bail!("choose one of -csv, -tsv, -json and -table"),
+        _ => crate::usage_bail!("choose one of -csv, -tsv, -json and -table"),
     };
     let separator = match args.sep.as_deref() {
         None => None,

@@ -66,7 +66,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let source = source(&args)?;
     let replay = args.replay.unwrap_or(false);
     if replay && !matches!(source, Source::Capture(Input::File(_) | Input::Stdin)) {
-        bail!("-replay needs a capture file (-read x.pcap)");
+        crate::usage_bail!("-replay needs a capture file (-read x.pcap)");
     }
     if !(args.replay_speed.is_finite() && args.replay_speed > 0.0) {
         bail!("-replay-speed must be a positive number");
@@ -87,6 +87,9 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
             let mut config = args.analysis.capture_config(input, false)?;
             config.compression_level = EXPORT_COMPRESSION_LEVEL;
             config.replay = replay.then_some(args.replay_speed);
+            if !live && !args.live.bpf.is_empty() {
+                config.bpf = Some(args.live.bpf.clone());
+            }
             let mut observer = MetricsObserver::new(metrics.clone());
             let summary = run_with_progress(quiet, |progress| {
                 netcap_capture::run_observed(&config, Some(&mut DiscardSink), &mut observer, progress, &stop)
@@ -106,6 +109,9 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
             summary.input_error.is_some()
         }
         Source::RecordFiles(files) => {
+            if !args.live.bpf.is_empty() {
+                crate::usage_bail!("-bpf filters packets: it does not apply to record files");
+            }
             let mut recorder = Recorder::new(metrics.clone());
             let outcome = count_record_files(&files, &mut recorder, &stop)?;
             if !quiet {
@@ -139,7 +145,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
 fn source(args: &ExportArgs) -> anyhow::Result<Source> {
     if let Some(interface) = &args.iface {
         if !args.read.is_empty() || !args.dir.is_empty() {
-            bail!("-iface cannot be combined with -read or -dir");
+            crate::usage_bail!("-iface cannot be combined with -read or -dir");
         }
         return Ok(Source::Capture(args.live.input(interface)));
     }
@@ -154,7 +160,7 @@ fn source(args: &ExportArgs) -> anyhow::Result<Source> {
                 Input::File(capture.to_path_buf())
             }));
         }
-        _ => bail!("-read takes one capture file, or record files (*.ncap.zst) and -dir, not both"),
+        _ => crate::usage_bail!("-read takes one capture file, or record files (*.ncap.zst) and -dir, not both"),
     }
     let records: Vec<PathBuf> = records.into_iter().cloned().collect();
     let files = find_record_files(&records, &args.dir).context("finding record files")?;

@@ -34,6 +34,16 @@ pub fn rewrite(command: &Command, args: Vec<OsString>) -> Vec<OsString> {
             out.push(token);
             continue;
         }
+        if let Some(long) = text.strip_prefix("--").filter(|l| !l.contains('=')) {
+            // A GNU-style flag's separate value is passed on as it is, even
+            // if it looks like a flag (`--read -odd`).
+            let takes_value = find_long(current, long).is_some_and(needs_value);
+            out.push(token);
+            if takes_value && let Some(value) = tokens.next() {
+                out.push(value);
+            }
+            continue;
+        }
         let Some(body) = text.strip_prefix('-').filter(|b| b.len() > 1 && !b.starts_with('-')) else {
             out.push(token);
             continue;
@@ -46,14 +56,17 @@ pub fn rewrite(command: &Command, args: Vec<OsString>) -> Vec<OsString> {
             out.push(format!("--{body}").into());
             continue;
         }
-        let Some(arg) = current
-            .get_arguments()
-            .find(|a| a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|aliases| aliases.contains(&name)))
-        else {
-            out.push(token);
+        let Some(arg) = find_long(current, name) else {
+            // An unknown Go-style name is reported whole (`--separator`),
+            // not as the cluster of short flags clap would read (`-s`).
+            if is_flag_name(name) && !is_short_with_number(current, name) {
+                out.push(format!("--{body}").into());
+            } else {
+                out.push(token);
+            }
             continue;
         };
-        let needs_value = arg.get_action().takes_values() && arg.get_num_args().is_some_and(|n| n.min_values() > 0);
+        let needs_value = needs_value(arg);
         match tokens.peek() {
             // As in Go, the token after a value-taking flag is its value,
             // even if it starts with a dash.
@@ -67,6 +80,35 @@ pub fn rewrite(command: &Command, args: Vec<OsString>) -> Vec<OsString> {
         }
     }
     out
+}
+
+/// The argument whose long name or alias is `name`.
+fn find_long<'c>(command: &'c Command, name: &str) -> Option<&'c clap::Arg> {
+    command
+        .get_arguments()
+        .find(|a| a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|aliases| aliases.contains(&name)))
+}
+
+/// Whether the flag needs a value (so the next token is that value).
+fn needs_value(arg: &clap::Arg) -> bool {
+    arg.get_action().takes_values() && arg.get_num_args().is_some_and(|n| n.min_values() > 0)
+}
+
+/// A name as flags are spelt: a letter, then letters, digits, `-` or `_`.
+/// Negative numbers and other values starting with `-` are not names.
+fn is_flag_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// `-n10`: a short flag with its number attached, as getopt allows.
+fn is_short_with_number(command: &Command, name: &str) -> bool {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else { return false };
+    let rest = chars.as_str();
+    !rest.is_empty()
+        && rest.chars().all(|c| c.is_ascii_digit())
+        && command.get_arguments().any(|a| a.get_short() == Some(first))
 }
 
 #[cfg(test)]
@@ -94,8 +136,13 @@ mod tests {
         assert_eq!(rewritten("netcap capture -h"), "netcap capture -h");
         assert_eq!(rewritten("netcap -help"), "netcap --help");
         assert_eq!(rewritten("netcap dump -read x -- -csv"), "netcap dump --read=x -- -csv");
-        // Unknown names are left for clap to report.
-        assert_eq!(rewritten("netcap dump -bogus"), "netcap dump -bogus");
+        // Unknown names are reported whole by clap, not as short clusters.
+        assert_eq!(rewritten("netcap dump -bogus"), "netcap dump --bogus");
+        assert_eq!(rewritten("netcap query -separator x"), "netcap query --separator x");
+        assert_eq!(rewritten("netcap query -n10"), "netcap query -n10");
+        assert_eq!(rewritten("netcap dump -read x -5"), "netcap dump --read=x -5");
+        // A GNU-style flag's value is left alone even if it looks like a flag.
+        assert_eq!(rewritten("netcap dump --read -odd"), "netcap dump --read -odd");
     }
 
     #[test]

@@ -90,8 +90,8 @@ pub fn run(args: LabelArgs) -> anyhow::Result<ExitCode> {
         "name" => LabelBy::Name,
         other => bail!("-label-by takes category or name, not {other:?}"),
     };
-    if args.workers == Some(0) {
-        bail!("-workers must be at least 1");
+    if let Some(workers) = args.workers {
+        crate::capture_cmd::check_workers(workers)?;
     }
     let defaults = Options::default();
     let options = Options {

@@ -17,12 +17,37 @@ mod spot_args;
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
-/// Exit status when the job could not be done (bad input file, bad flags
-/// value, unwritable output).
+/// Exit status when the job could not be done: a flag value that is not
+/// valid (out of range, of the wrong form, or refused by the command), an
+/// input that cannot be read, an output that cannot be written.
 const EXIT_FAILURE: u8 = 1;
+/// Exit status of a usage error: an unknown flag or subcommand, a missing
+/// required flag, flags that exclude each other (clap's own status).
+const EXIT_USAGE: u8 = 2;
 /// Exit status when the input was damaged (truncated or corrupt): every
 /// complete packet or record before the damage was processed.
 const EXIT_DAMAGED_INPUT: u8 = 3;
+
+/// A usage error found after parsing: flags that exclude or need each
+/// other. Exits with [`EXIT_USAGE`], as clap's own usage errors do.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Returns early with a [`UsageError`] (`bail!` for flag combinations).
+#[macro_export]
+macro_rules! usage_bail {
+    ($($arg:tt)*) => {
+        return Err(anyhow::Error::new($crate::UsageError(format!($($arg)*))))
+    };
+}
 
 /// Producer name and version written into every record file's header.
 pub fn producer() -> String {
@@ -64,7 +89,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let args = goflags::rewrite(&Cli::command(), spot_args::rewrite(std::env::args_os().collect()));
-    let cli = Cli::parse_from(args);
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => return parse_error(&e),
+    };
     let result = match cli.command {
         Command::Capture(args) => capture_cmd::run(args),
         Command::Dump(args) => dump_cmd::run(args),
@@ -77,10 +105,49 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("netcap: error: {e:#}");
-            ExitCode::from(EXIT_FAILURE)
+            eprintln!("netcap: error: {}", error_chain(&e));
+            if e.is::<UsageError>() {
+                eprintln!("\nFor more information, try '--help'.");
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::from(EXIT_FAILURE)
+            }
         }
     }
+}
+
+/// Prints a command-line parse error (or help or version, which clap reports
+/// as errors) and returns its exit status: 0 for help and version,
+/// [`EXIT_FAILURE`] for a flag value that is not valid, [`EXIT_USAGE`] for
+/// everything else (`netcap` without a subcommand too) (docs: README's "Exit status").
+fn parse_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    // Printing fails only when stderr or stdout is gone; nothing to report to.
+    let _ = e.print();
+    match e.kind() {
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation | ErrorKind::InvalidUtf8 => ExitCode::from(EXIT_FAILURE),
+        // -help and -version (printed to stdout).
+        _ if !e.use_stderr() => ExitCode::SUCCESS,
+        _ => ExitCode::from(EXIT_USAGE),
+    }
+}
+
+/// An error and its causes joined by `: `, leaving out a cause whose text
+/// its wrapper already shows (many error types print their source in their
+/// own message, so `{:#}` would print an OS error twice).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if part.is_empty() || text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// Splits comma-separated list values (`-include TCP,UDP -include DNS`).

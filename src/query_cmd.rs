@@ -82,12 +82,12 @@ pub fn run(args: QueryArgs) -> anyhow::Result<ExitCode> {
     let mut inputs: Vec<PathBuf> = args.read.clone();
     inputs.extend(args.dir.iter().cloned());
     if inputs.is_empty() {
-        bail!("give Connection record files with -read or a directory with -dir");
+        crate::usage_bail!("give Connection record files with -read or a directory with -dir");
     }
     let stdin = inputs.iter().any(|p| p.as_os_str() == "-");
     let (result, source) = if stdin {
         if inputs.len() > 1 {
-            bail!("-read - (stdin) cannot be combined with other inputs");
+            crate::usage_bail!("-read - (stdin) cannot be combined with other inputs");
         }
         let reader = RecordReader::new("-", io::stdin().lock())?;
         (netcap_query::run_readers(vec![("-".to_string(), reader)], &query)?, "stdin".to_string())
@@ -141,7 +141,7 @@ fn format(args: &QueryArgs) -> anyhow::Result<Format> {
     match chosen.as_slice() {
         [] => Ok(Format::Table),
         [one] => Ok(*one),
-        _ => bail!("choose one of -table, -csv and -json"),
+        _ => crate::usage_bail!("choose one of -table, -csv and -json"),
     }
 }
 

@@ -842,7 +842,6 @@ fn bad_export_usage_fails_before_serving() {
     let pcap = testdata("pcaps/zeek-5-pings.pcap");
     let pcap = pcap.to_str().unwrap();
     for (args, message) in [
-        (vec!["export", "-read", pcap, "-read", pcap], "one capture file"),
         (vec!["export", "-dir", "/nonexistent-netcap-dir"], "nonexistent-netcap-dir"),
         (vec!["export", "-read", pcap, "-address", "not an address"], "expected an address"),
         (vec!["export", "-read", pcap, "-replay", "-replay-speed", "0"], "-replay-speed"),
@@ -857,6 +856,9 @@ fn bad_export_usage_fails_before_serving() {
     assert!(stderr(&output).contains("cannot listen"), "{}", stderr(&output));
     let output = run(&["export"]);
     assert_eq!(output.status.code(), Some(2), "no input is a usage error");
+    let output = run(&["export", "-read", pcap, "-read", pcap]);
+    assert_eq!(output.status.code(), Some(2), "two captures are a usage error");
+    assert!(stderr(&output).contains("one capture file"), "{}", stderr(&output));
     // capture -metrics takes -top-n too, with the same bound.
     let out = tempfile::tempdir().unwrap();
     let out = out.path().to_str().unwrap();

@@ -8,6 +8,7 @@
 //! the number of workers.
 
 mod batch;
+mod bpf;
 mod derived;
 mod file_source;
 mod live_source;
@@ -78,6 +79,10 @@ pub struct CaptureConfig {
     /// many times faster than it was captured (1.0: its own pace); `None`
     /// reads as fast as possible. Live captures have their own pace.
     pub replay: Option<f64>,
+    /// A BPF expression (libpcap syntax) packets of a file or stdin must
+    /// match; the others are left out before decoding and counted. Live
+    /// captures filter in the kernel ([`LiveOptions::bpf`]) instead.
+    pub bpf: Option<String>,
 }
 
 /// Counters a progress display may read while the capture runs.
@@ -109,6 +114,11 @@ pub struct CaptureSummary {
     /// Set if the input ended in damage (truncated or corrupt); every packet
     /// before it was decoded and written.
     pub input_error: Option<InputError>,
+    /// Packets of a file or stdin left out by [`CaptureConfig::bpf`].
+    pub bpf_filtered: u64,
+    /// Link types of the input the BPF expression does not compile for
+    /// (their packets were all left out), with libpcap's reason.
+    pub bpf_unfilterable: Vec<(u32, String)>,
     /// Packets libpcap reported as dropped (live captures).
     pub dropped: Option<u64>,
     /// SPOT alerts raised (with statistics on).

@@ -322,6 +322,7 @@ mod tests {
             spot: None,
             session: Some(crate::SessionOptions::flows(Default::default(), true, true)),
             replay,
+            bpf: None,
         };
         config.decode.set(RecordType::Error, true);
         let mut sink = Discard;

@@ -130,6 +130,8 @@ pub(crate) struct BatchSender<'p> {
     /// payload need every fragment), and before flow sharding (only the
     /// first fragment has ports), so it runs here, not in the session stage.
     reassembler: Option<Reassembler>,
+    /// `-bpf` on a file or stdin: packets it leaves out go no further.
+    filter: Option<crate::bpf::OfflineFilter>,
 }
 
 impl file_source::PacketSink for BatchSender<'_> {
@@ -155,6 +157,11 @@ impl file_source::PacketSink for BatchSender<'_> {
 
 impl BatchSender<'_> {
     pub fn push(&mut self, meta: PacketMeta, bytes: &[u8]) {
+        if let Some(filter) = self.filter.as_mut()
+            && !filter.matches(meta.link_type, bytes)
+        {
+            return;
+        }
         if let Some(due) = self.pacer.as_mut().and_then(|p| p.due(meta.timestamp_ns, Instant::now())) {
             // What came before is due now: hand it on, then wait.
             self.flush();
@@ -223,6 +230,10 @@ pub(crate) fn run(
     // Open the input first: a bad path or interface must fail before any
     // output file is touched.
     let opened = open_input(config, progress)?;
+    let filter = match (&config.input, config.bpf.as_deref()) {
+        (Input::Live(_), _) | (_, None) => None,
+        (_, Some(expression)) => Some(crate::bpf::OfflineFilter::new(expression)?),
+    };
     let mut directory;
     let sink: &mut dyn RecordSink = match sink {
         Some(sink) => sink,
@@ -246,7 +257,7 @@ pub(crate) fn run(
     let (recycle_tx, recycle_rx) = bounded::<Batch>(workers * 4);
     let broken = AtomicBool::new(false);
 
-    let (source_result, worker_results, writer_result, reassembly) = std::thread::scope(|scope| {
+    let (source_result, worker_results, writer_result, reassembly, filter) = std::thread::scope(|scope| {
         let (router, session_handles) = match session {
             Some(options) => {
                 let (router, handles) =
@@ -301,10 +312,12 @@ pub(crate) fn run(
                 _ => config.replay.map(Pacer::new),
             },
             reassembler: config.decode.reassemble.then(|| Reassembler::new(ReassemblyConfig::default())),
+            filter,
         };
         let source_result = read_input(opened, &config.input.describe(), &mut sender, progress);
         sender.close();
         let reassembly = sender.reassembler.as_ref().map(|r| *r.stats()).unwrap_or_default();
+        let filter = sender.filter.take();
         let mut worker_results: Vec<_> = worker_handles.into_iter().map(|h| h.join()).collect();
         for handle in session_handles {
             if handle.join().is_err() {
@@ -312,7 +325,7 @@ pub(crate) fn run(
                 worker_results.push(Err(Box::new("the session stage panicked") as Box<dyn std::any::Any + Send>));
             }
         }
-        (source_result, worker_results, writer_handle.join(), reassembly)
+        (source_result, worker_results, writer_handle.join(), reassembly, filter)
     });
 
     // A worker's failure explains a writer that missed its batches: report it first.
@@ -333,6 +346,10 @@ pub(crate) fn run(
     totals.input_error = input_error;
     totals.dropped = dropped;
     totals.reassembly = reassembly;
+    if let Some(filter) = filter {
+        totals.bpf_filtered = filter.filtered;
+        totals.bpf_unfilterable = filter.unfilterable;
+    }
     totals.elapsed = started.elapsed();
     Ok(totals)
 }
