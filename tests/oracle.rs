@@ -1392,7 +1392,7 @@ fn oracle_testdata() {
 /// default; see docs/conformance.md:
 ///
 /// ```text
-/// NETCAP_CONFORMANCE_DIR=/work/shared/pcaps cargo test --release --test integration \
+/// NETCAP_CONFORMANCE_DIR=../shared/pcaps cargo test --release --test integration \
 ///     conformance_corpus -- --ignored --nocapture
 /// ```
 #[test]

@@ -107,7 +107,7 @@ fn normal_traffic(dir: &Path) -> (Vec<Packet>, &'static str) {
     let packets = RATE * TICKS;
     let script = std::env::var_os("NETCAP_MAKE_BENCH_PCAP")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/bench/make-bench-pcap"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/make-bench-pcap"));
     if script.exists() {
         let out = dir.join("bench.pcap");
         let status = std::process::Command::new("python3")

@@ -1,5 +1,5 @@
 //! Real connections through the parser: the TCP payloads of captures in
-//! /work/shared/pcaps (licences in testdata/http/MANIFEST.tsv), as
+//! ../shared/pcaps (licences in testdata/http/MANIFEST.tsv), as
 //!
 //!     tshark -r FILE -q -z follow,tcp,raw,0 > testdata/http/NAME.follow.txt
 //!
