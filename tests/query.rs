@@ -492,3 +492,34 @@ fn errors_and_damaged_input() {
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.lines().any(|l| l.starts_with("TCP,")) && text.lines().any(|l| l.starts_with("UDP,")), "{text}");
 }
+
+#[test]
+fn every_format_exits_quietly_when_the_reader_goes_away() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    // 20,000 talkers: far more output than a pipe buffer holds.
+    let dir = tempfile::tempdir().unwrap();
+    let template = connections().remove(0);
+    let records: Vec<Vec<u8>> = (0..20_000u32)
+        .map(|i| {
+            let mut c = template.clone();
+            c.src_ip = vec![10, (i >> 16) as u8, (i >> 8) as u8, i as u8];
+            c.encode_to_vec()
+        })
+        .collect();
+    write_file(&dir.path().join("Connection.ncap.zst"), RecordType::Connection, &records);
+    for format in ["-csv", "-json", "-table"] {
+        let mut child = netcap()
+            .args(["query", "-dir", dir.path().to_str().unwrap(), format, "-n", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        assert!(!first.is_empty(), "{format}");
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{format}: {:?}", output.status);
+        assert_eq!(stderr(&output), "", "{format}: no noise on a closed pipe");
+    }
+}

@@ -184,7 +184,7 @@ pub fn csv(result: &QueryResult, out: &mut dyn Write) -> io::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
     let mut header: Vec<&str> = result.group.iter().map(|a| a.name()).collect();
     header.extend(COUNTER_COLUMNS);
-    writer.write_record(&header)?;
+    writer.write_record(&header).map_err(csv_to_io)?;
     let total_packets = result.totals.packets();
     let total_bytes = result.totals.bytes();
     for row in &result.rows {
@@ -199,10 +199,19 @@ pub fn csv(result: &QueryResult, out: &mut dyn Write) -> io::Result<()> {
             format!("{:.2}", percent(c.bytes(), total_bytes)),
             c.connections.to_string(),
         ]);
-        writer.write_record(&record)?;
+        writer.write_record(&record).map_err(csv_to_io)?;
     }
     writer.flush()?;
     Ok(())
+}
+
+/// The I/O error inside a CSV error as it is, so that the caller still
+/// sees `BrokenPipe` (`netcap query -csv | head`) and exits quietly.
+fn csv_to_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
 }
 
 fn json_string(s: &str) -> String {
