@@ -3,7 +3,7 @@
 use crate::{EXIT_DAMAGED_INPUT, split_list};
 use anyhow::{Context, bail};
 use clap::Args;
-use netcap_dump::{DumpError, DumpOptions, Format};
+use netcap_dump::{DumpError, DumpOptions, Format, Naming};
 use netcap_records::RecordReader;
 use std::io::Read;
 use std::path::PathBuf;
@@ -38,6 +38,14 @@ pub struct DumpArgs {
     /// Field separator for -csv and -tsv (one character; \t for tab)
     #[arg(long, value_name = "CHAR")]
     sep: Option<String>,
+    /// Codes and enum values as numbers (DNS type 1, not A; TLS cipher 4865,
+    /// not TLS_AES_128_GCM_SHA256; termination reason 1, not FIN)
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    numeric: Option<bool>,
+    /// With -table and no -select: every column, not the record type's
+    /// default set that fits the terminal
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    all: Option<bool>,
 }
 
 pub fn run(args: DumpArgs) -> anyhow::Result<ExitCode> {
@@ -91,5 +99,17 @@ fn options(args: &DumpArgs) -> anyhow::Result<DumpOptions> {
         separator,
         list_fields: args.fields.unwrap_or(false),
         header_only: args.header.unwrap_or(false),
+        naming: if args.numeric.unwrap_or(false) { Naming::Numeric } else { Naming::Names },
+        all_columns: args.all.unwrap_or(false),
+        width: table_width(),
     })
+}
+
+/// The width a table may take: the terminal's, else `COLUMNS` if set, else
+/// no limit (output into a file or pipe keeps every default column).
+fn table_width() -> Option<usize> {
+    if let Some((terminal_size::Width(width), _)) = terminal_size::terminal_size_of(std::io::stdout()) {
+        return Some(usize::from(width));
+    }
+    std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse().ok()).filter(|w| *w > 0)
 }

@@ -112,3 +112,103 @@ fn damaged_record_file_prints_what_it_can_then_warns() {
     assert_eq!(code, Some(1));
     assert!(err.contains("Cargo.toml: not a netcap record file"), "{err}");
 }
+
+/// Codes print by name in every format, `-numeric` keeps numbers, and
+/// `-select` reaches nested and repeated fields. Expected values from
+/// `tshark -r tcpdump-dns_udp.pcap -T fields -e dns.qry.name -e dns.qry.type
+/// -e dns.flags.rcode -e dns.a -e dns.aaaa` and, for the TLS server hellos of
+/// pcapplusplus-many-protocols.pcap, `-e tls.handshake.ciphersuite -e
+/// tls.handshake.version` (0xc02f and 0x0303 in frame 60).
+#[test]
+fn codes_by_name_numeric_and_nested_selections() {
+    let out = tempfile::tempdir().unwrap();
+    capture(&testdata("pcaps/tcpdump-dns_udp.pcap"), out.path(), &[]);
+    let dns = out.path().join("DNS.ncap.zst");
+    let dns = dns.to_str().unwrap();
+
+    // tshark's dns.a and dns.aaaa hold the addresses of every section: the
+    // answers' two, then the additional section's four.
+    let (csv, err, code) =
+        dump(&["-read", dns, "-csv", "-select", "questions.name,questions.type,rcode,answers.ip,additionals.ip"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        csv.lines().collect::<Vec<_>>(),
+        [
+            "questions.name,questions.type,rcode,answers.ip,additionals.ip",
+            "www.tcpdump.org,A,NOERROR,,",
+            "www.tcpdump.org,A,NOERROR,192.139.46.66|198.199.88.104,\
+209.87.249.18|2607:f0b0:f::babe:f00d|97.107.133.15|2600:3c03::f03c:91ff:fe96:e8ef",
+        ]
+    );
+    let (numeric, _, _) = dump(&["-read", dns, "-csv", "-numeric", "-select", "questions.type,rcode"]);
+    assert_eq!(numeric.lines().collect::<Vec<_>>(), ["questions.type,rcode", "1,0", "1,0"]);
+
+    let (json, _, _) = dump(&["-read", dns, "-json"]);
+    let answer: serde_json::Value = serde_json::from_str(json.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(answer["rcode"], "NOERROR");
+    assert_eq!(answer["opcode"], "QUERY");
+    assert_eq!(answer["questions"][0]["type"], "A");
+    assert_eq!(answer["questions"][0]["class"], "IN");
+    assert_eq!(answer["additionals"][1]["type"], "AAAA");
+    let (json, _, _) = dump(&["-read", dns, "-json", "-numeric"]);
+    let answer: serde_json::Value = serde_json::from_str(json.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(answer["rcode"], 0);
+    assert_eq!(answer["additionals"][1]["type"], 28);
+    let (json, _, _) = dump(&["-read", dns, "-json", "-select", "questions.name,answers.ip"]);
+    let answer: serde_json::Value = serde_json::from_str(json.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(answer["questions.name"], serde_json::json!(["www.tcpdump.org"]));
+    assert_eq!(answer["answers.ip"][0], "192.139.46.66");
+    let (text, _, _) = dump(&["-read", dns, "-select", "questions.name,questions.type"]);
+    assert_eq!(text.lines().next(), Some("DNS questions.name=www.tcpdump.org questions.type=A"));
+
+    let (_, err, code) = dump(&["-read", dns, "-select", "questions.bogus"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("questions.name"), "the error lists the nested fields: {err}");
+
+    capture(&testdata("pcaps/pcapplusplus-many-protocols.pcap"), out.path(), &[]);
+    let hello = out.path().join("TLSServerHello.ncap.zst");
+    let (csv, _, _) = dump(&["-read", hello.to_str().unwrap(), "-csv", "-select", "frame,cipher_suite,version"]);
+    assert_eq!(csv.lines().nth(1), Some("60,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLSv12"));
+    let conn = out.path().join("Connection.ncap.zst");
+    let (json, _, _) = dump(&["-read", conn.to_str().unwrap(), "-json", "-select", "termination_reason,ip_protocol"]);
+    assert_eq!(json.lines().next(), Some(r#"{"termination_reason":"IDLE_TIMEOUT","ip_protocol":"ICMP"}"#));
+}
+
+#[test]
+fn tables_show_default_columns_that_fit() {
+    let out = tempfile::tempdir().unwrap();
+    capture(&testdata("pcaps/tcpdump-dns_udp.pcap"), out.path(), &[]);
+    let dns = out.path().join("DNS.ncap.zst");
+    let table = |extra: &[&str], columns: &str| {
+        let output = netcap()
+            .args(["dump", "-read", dns.to_str().unwrap(), "-table"])
+            .args(extra)
+            .env("COLUMNS", columns)
+            .output();
+        String::from_utf8(output.unwrap().stdout).unwrap()
+    };
+    let wide = table(&[], "400");
+    let header: Vec<&str> = wide.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        [
+            "timestamp",
+            "src_ip",
+            "dst_ip",
+            "id",
+            "response",
+            "rcode",
+            "questions.name",
+            "questions.type",
+            "answers.name",
+            "answers.ip",
+            "answers.ttl"
+        ],
+        "answers.data is empty in every row: left out"
+    );
+    let narrow = table(&[], "80");
+    assert!(narrow.lines().all(|l| l.chars().count() <= 80), "{narrow}");
+    assert!(narrow.lines().next().unwrap().starts_with("timestamp"));
+    let all = table(&["-all"], "80");
+    assert!(all.lines().next().unwrap().contains("authoritative"), "-all shows every field");
+}

@@ -97,7 +97,13 @@ impl Plan {
         if field.is_map() {
             return Plan::General;
         }
-        let Some(scalar) = Scalar::of(&column.kind, column.address) else {
+        if column.show.registry.is_some()
+            || column.show.naming != crate::schema::Naming::ProtoEnums
+            || !column.path.is_empty()
+        {
+            return Plan::General;
+        }
+        let Some(scalar) = Scalar::of(&column.kind, column.show.address) else {
             return Plan::General;
         };
         if field.is_list() {

@@ -1,7 +1,7 @@
 //! Printing a file's [`Header`].
 
 use crate::render::{StrStyle, push_rfc3339};
-use crate::schema::{Layout, is_time_field};
+use crate::schema::{Layout, Naming, is_time_field};
 use crate::{DumpError, Format, json_options};
 use netcap_records::{Header, RecordType};
 use prost_reflect::{ReflectMessage, Value};
@@ -20,7 +20,7 @@ pub(crate) fn write_header(out: &mut dyn Write, header: &Header, format: Format)
         return out.write_all(&buf).map_err(DumpError::Output);
     }
     let desc = msg.descriptor();
-    let layout = Layout::new(&desc);
+    let layout = Layout::new(&desc, Naming::Names);
     for field in layout.fields(&desc).iter() {
         buf.extend_from_slice(field.name().as_bytes());
         buf.extend_from_slice(b": ");
@@ -43,7 +43,16 @@ pub(crate) fn write_header(out: &mut dyn Write, header: &Header, format: Format)
             }
             other => {
                 let kind = field.kind();
-                crate::render::text_field(&mut buf, false, other, &kind, None, StrStyle::Quoted, true, &layout);
+                crate::render::text_field(
+                    &mut buf,
+                    false,
+                    other,
+                    &kind,
+                    layout.show(field),
+                    StrStyle::Quoted,
+                    true,
+                    &layout,
+                );
             }
         }
         buf.push(b'\n');

@@ -22,8 +22,10 @@
 //! ```
 
 mod address;
+mod defaults;
 mod fast;
 mod header;
+mod names;
 mod render;
 mod schema;
 mod sink;
@@ -31,7 +33,8 @@ mod sink;
 use netcap_records::{ReadError, RecordReader, RecordType};
 use prost_reflect::{DynamicMessage, MessageDescriptor, SerializeOptions};
 use schema::Layout;
-use sink::{Context, DelimitedSink, JsonSink, Sink, TableSink, TextSink};
+pub use schema::Naming;
+use sink::{Context, DelimitedSink, JsonSink, Sink, TableFit, TableSink, TextSink};
 use std::fmt;
 use std::io::{self, BufWriter, Read, Write};
 use std::str::FromStr;
@@ -51,8 +54,9 @@ pub struct CsvColumns {
 impl CsvColumns {
     /// Every top-level field of `desc`, in declaration order.
     pub fn new(desc: &MessageDescriptor) -> Self {
-        let layout = Layout::new(desc);
-        let columns: Vec<schema::Column> = layout.fields(desc).iter().cloned().map(schema::Column::new).collect();
+        let layout = Layout::new(desc, Naming::ProtoEnums);
+        let columns: Vec<schema::Column> =
+            layout.fields(desc).iter().cloned().map(|f| schema::Column::new(f, &layout)).collect();
         let walk = fast::Walk::new(&columns);
         CsvColumns { desc: desc.clone(), columns, layout, walk }
     }
@@ -75,7 +79,7 @@ impl CsvColumns {
 
     /// Whether column `i` holds addresses (`bytes` shown as IP or MAC text).
     pub fn is_address(&self, i: usize) -> bool {
-        self.columns[i].address.is_some()
+        self.columns[i].show.address.is_some()
     }
 
     /// Whether column `i` holds a Unix time in nanoseconds (docs/dump.md).
@@ -184,6 +188,14 @@ pub struct DumpOptions {
     pub list_fields: bool,
     /// Print the file's header instead of records. Wins over `list_fields`.
     pub header_only: bool,
+    /// Codes and enum values by name (the default) or as numbers.
+    pub naming: Naming,
+    /// The table format without a selection: every column, rather than the
+    /// record type's default set that fits [`DumpOptions::width`].
+    pub all_columns: bool,
+    /// Characters a table line may take (the terminal's width); `None` for
+    /// no limit.
+    pub width: Option<usize>,
 }
 
 /// What a successful dump did.
@@ -250,17 +262,28 @@ pub fn dump<R: Read>(
         return Ok(summary);
     }
     let desc = record_type.descriptor().ok_or(DumpError::NoSchema(reader.header().record_type))?.clone();
-    let layout = Layout::new(&desc);
+    let layout = Layout::new(&desc, opts.naming);
     if opts.list_fields {
         schema::write_field_list(out, &desc, &layout).map_err(DumpError::Output)?;
         out.flush().map_err(DumpError::Output)?;
         return Ok(summary);
     }
+    // A table without a selection shows the type's default columns that fit.
+    let fitted = opts.format == Format::Table && opts.select.is_none() && !opts.all_columns;
+    let defaults = fitted.then(|| defaults::table_columns(record_type.name())).flatten();
+    let columns = match defaults {
+        Some(names) => {
+            let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+            schema::columns(&desc, &layout, Some(&names))?
+        }
+        None => schema::columns(&desc, &layout, opts.select.as_deref())?,
+    };
     let cx = Context {
         type_name: record_type.name(),
-        columns: schema::columns(&desc, &layout, opts.select.as_deref())?,
+        columns,
         selected: opts.select.is_some(),
         layout,
+        table_fit: fitted.then_some(TableFit { width: opts.width, hide_blank: defaults.is_none() }),
     };
     let mut sink: Box<dyn Sink + '_> = match opts.format {
         Format::Text => Box::new(TextSink::new(buffered(out), &cx)),

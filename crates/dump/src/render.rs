@@ -3,8 +3,8 @@
 //! Everything here appends to a caller-owned `Vec<u8>` so that the sinks can
 //! reuse one buffer per line or cell instead of allocating per field.
 
-use crate::address::{Address, address_kind, push_address};
-use crate::schema::{Column, Layout, is_time_field};
+use crate::address::push_address;
+use crate::schema::{Column, Layout, Naming, Show, is_time_field};
 use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MapKey, ReflectMessage, Value};
 use std::io::Write as _;
 
@@ -106,9 +106,16 @@ fn push_quoted(buf: &mut Vec<u8>, s: &str) {
 
 /// Appends a scalar (anything but a message, list or map). Returns false,
 /// appending nothing, for composites.
-fn push_scalar(buf: &mut Vec<u8>, value: &Value, kind: &Kind, address: Option<Address>, style: StrStyle) -> bool {
+fn push_scalar(buf: &mut Vec<u8>, value: &Value, kind: &Kind, show: Show, style: StrStyle) -> bool {
+    if let Some(registry) = show.registry
+        && let Some(code) = code_of(value)
+        && let Some(name) = registry.name(code)
+    {
+        push_str(buf, &name, style);
+        return true;
+    }
     match value {
-        Value::Bytes(b) if address.is_some() => push_address(buf, address.unwrap_or(Address::Ip), b),
+        Value::Bytes(b) if let Some(address) = show.address => push_address(buf, address, b),
         Value::Bool(true) => buf.extend_from_slice(b"true"),
         Value::Bool(false) => buf.extend_from_slice(b"false"),
         Value::I32(v) => push_display(buf, v),
@@ -120,6 +127,10 @@ fn push_scalar(buf: &mut Vec<u8>, value: &Value, kind: &Kind, address: Option<Ad
         Value::String(s) => push_str(buf, s, style),
         Value::Bytes(b) => push_hex(buf, b),
         Value::EnumNumber(n) => match kind.as_enum().and_then(|e| e.get_value(*n)) {
+            Some(_) if show.naming == Naming::Numeric => push_display(buf, n),
+            Some(v) if show.naming == Naming::Names => {
+                buf.extend_from_slice(crate::names::short_enum_name(v.parent_enum().name(), v.name()).as_bytes())
+            }
             Some(v) => buf.extend_from_slice(v.name().as_bytes()),
             // A number this schema does not name (written by a newer one).
             None => push_display(buf, n),
@@ -127,6 +138,15 @@ fn push_scalar(buf: &mut Vec<u8>, value: &Value, kind: &Kind, address: Option<Ad
         Value::Message(_) | Value::List(_) | Value::Map(_) => return false,
     }
     true
+}
+
+/// The code an unsigned integer value holds.
+fn code_of(value: &Value) -> Option<u64> {
+    match value {
+        Value::U32(v) => Some(u64::from(*v)),
+        Value::U64(v) => Some(*v),
+        _ => None,
+    }
 }
 
 fn push_map_key(buf: &mut Vec<u8>, key: &MapKey, style: StrStyle) {
@@ -174,17 +194,17 @@ fn is_empty(value: &Value) -> bool {
 
 /// Appends the CSV cell of `column` in `msg`.
 pub(crate) fn csv_cell(buf: &mut Vec<u8>, msg: &DynamicMessage, column: &Column, layout: &Layout) {
-    if is_absent(msg, &column.field) {
+    if column.is_absent(msg) {
         return;
     }
-    let value = msg.get_field(&column.field);
-    if !push_scalar(buf, &value, &column.kind, column.address, StrStyle::Raw) {
-        csv_composite(buf, &value, &column.kind, column.address, layout);
+    let value = column.value(msg);
+    if !push_scalar(buf, &value, &column.kind, column.show, StrStyle::Raw) {
+        csv_composite(buf, &value, &column.kind, column.show, layout);
     }
 }
 
 /// A list (`a|b`), map (`k;v|k;v`) or message (`f1;f2;...`), unbraced.
-fn csv_composite(buf: &mut Vec<u8>, value: &Value, kind: &Kind, address: Option<Address>, layout: &Layout) {
+fn csv_composite(buf: &mut Vec<u8>, value: &Value, kind: &Kind, show: Show, layout: &Layout) {
     match value {
         Value::List(items) => {
             for (i, item) in items.iter().enumerate() {
@@ -195,7 +215,7 @@ fn csv_composite(buf: &mut Vec<u8>, value: &Value, kind: &Kind, address: Option<
                     // Top-level message elements stay unbraced: `|` and `;`
                     // cannot clash, and this is the common case (options).
                     Value::Message(m) => csv_message(buf, m, layout),
-                    other => csv_nested(buf, other, kind, address, layout),
+                    other => csv_nested(buf, other, kind, show, layout),
                 }
             }
         }
@@ -208,13 +228,13 @@ fn csv_composite(buf: &mut Vec<u8>, value: &Value, kind: &Kind, address: Option<
                 push_map_key(buf, key, StrStyle::Escaped);
                 buf.push(b';');
                 if let Some(value_kind) = &value_kind {
-                    csv_nested(buf, value, value_kind, None, layout);
+                    csv_nested(buf, value, value_kind, layout.plain(), layout);
                 }
             }
         }
         Value::Message(m) => csv_message(buf, m, layout),
         scalar => {
-            push_scalar(buf, scalar, kind, address, StrStyle::Escaped);
+            push_scalar(buf, scalar, kind, show, StrStyle::Escaped);
         }
     }
 }
@@ -230,15 +250,15 @@ fn csv_message(buf: &mut Vec<u8>, msg: &DynamicMessage, layout: &Layout) {
         if is_absent(msg, field) {
             continue;
         }
-        csv_nested(buf, &msg.get_field(field), &field.kind(), address_kind(field), layout);
+        csv_nested(buf, &msg.get_field(field), &field.kind(), layout.show(field), layout);
     }
 }
 
 /// A value inside a composite: scalars escaped, composites in braces.
-fn csv_nested(buf: &mut Vec<u8>, value: &Value, kind: &Kind, address: Option<Address>, layout: &Layout) {
-    if !push_scalar(buf, value, kind, address, StrStyle::Escaped) {
+fn csv_nested(buf: &mut Vec<u8>, value: &Value, kind: &Kind, show: Show, layout: &Layout) {
+    if !push_scalar(buf, value, kind, show, StrStyle::Escaped) {
         buf.push(b'{');
-        csv_composite(buf, value, kind, address, layout);
+        csv_composite(buf, value, kind, show, layout);
         buf.push(b'}');
     }
 }
@@ -258,7 +278,7 @@ pub(crate) fn text_field(
     time: bool,
     value: &Value,
     kind: &Kind,
-    address: Option<Address>,
+    show: Show,
     style: StrStyle,
     top: bool,
     layout: &Layout,
@@ -278,26 +298,19 @@ pub(crate) fn text_field(
                 }
                 // Strings in a list are quoted when needed even in a table,
                 // or their commas would be ambiguous.
-                text_value(buf, item, kind, address, StrStyle::Quoted, layout);
+                text_value(buf, item, kind, show, StrStyle::Quoted, layout);
             }
             if !top {
                 buf.push(b']');
             }
         }
-        other => text_value(buf, other, kind, address, style, layout),
+        other => text_value(buf, other, kind, show, style, layout),
     }
 }
 
 /// A single (non-list) value in text form.
-fn text_value(
-    buf: &mut Vec<u8>,
-    value: &Value,
-    kind: &Kind,
-    address: Option<Address>,
-    style: StrStyle,
-    layout: &Layout,
-) {
-    if push_scalar(buf, value, kind, address, style) {
+fn text_value(buf: &mut Vec<u8>, value: &Value, kind: &Kind, show: Show, style: StrStyle, layout: &Layout) {
+    if push_scalar(buf, value, kind, show, style) {
         return;
     }
     match value {
@@ -328,7 +341,7 @@ fn text_value(
                     is_time_field(field),
                     &value,
                     &kind,
-                    address_kind(field),
+                    layout.show(field),
                     StrStyle::Quoted,
                     false,
                     layout,
@@ -346,7 +359,7 @@ fn text_value(
                 push_map_key(buf, key, StrStyle::Quoted);
                 buf.push(b'=');
                 if let Some(value_kind) = &value_kind {
-                    text_value(buf, value, value_kind, None, StrStyle::Quoted, layout);
+                    text_value(buf, value, value_kind, layout.plain(), StrStyle::Quoted, layout);
                 }
             }
             buf.push(b'}');
@@ -357,7 +370,7 @@ fn text_value(
                 if i > 0 {
                     buf.push(b',');
                 }
-                text_value(buf, item, kind, address, StrStyle::Quoted, layout);
+                text_value(buf, item, kind, show, StrStyle::Quoted, layout);
             }
             buf.push(b']');
         }
@@ -368,11 +381,11 @@ fn text_value(
 /// Appends the table cell of `column` in `msg`: empty if absent, else the
 /// text-format value (defaults shown, since every row has every column).
 pub(crate) fn table_cell(buf: &mut Vec<u8>, msg: &DynamicMessage, column: &Column, layout: &Layout) {
-    if is_absent(msg, &column.field) {
+    if column.is_absent(msg) {
         return;
     }
-    let value = msg.get_field(&column.field);
-    text_field(buf, column.time, &value, &column.kind, column.address, StrStyle::Table, true, layout);
+    let value = column.value(msg);
+    text_field(buf, column.time, &value, &column.kind, column.show, StrStyle::Table, true, layout);
 }
 
 #[cfg(test)]
@@ -481,11 +494,11 @@ message Outer {
         );
         m.set_field_by_name("seen_time_ns", Value::I64(1_368_328_666_543_210_123));
         m.set_field_by_name("duration_ns", Value::I64(1500));
-        (m, Layout::new(&outer))
+        (m, Layout::new(&outer, Naming::ProtoEnums))
     }
 
     fn columns(msg: &DynamicMessage, layout: &Layout) -> Vec<Column> {
-        layout.fields(&msg.descriptor()).iter().cloned().map(Column::new).collect()
+        layout.fields(&msg.descriptor()).iter().cloned().map(|f| Column::new(f, layout)).collect()
     }
 
     #[test]
@@ -517,7 +530,7 @@ message Outer {
                     c.time,
                     &msg.get_field(&c.field),
                     &c.kind,
-                    c.address,
+                    c.show,
                     StrStyle::Quoted,
                     true,
                     &layout,

@@ -19,12 +19,47 @@ pub(crate) struct Column {
     pub(crate) time: bool,
     /// Right-aligned in tables.
     pub(crate) numeric: bool,
+    /// How its values are shown: addresses, code names.
+    pub(crate) show: Show,
+    /// The fields from the record down to `field`'s message, for a
+    /// selected nested field (`questions.name`); empty for a top-level one.
+    pub(crate) path: Vec<FieldDescriptor>,
+    /// The dotted path of the column: its CSV header and JSON key.
+    pub(crate) name: String,
+}
+
+/// How numeric codes and enum values are printed (docs/dump.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Naming {
+    /// Codes by their registry names (`A`, `NOERROR`, `TLSv12`), proto enum
+    /// values by their names without the enum's prefix (`FIN`): dump's
+    /// default.
+    #[default]
+    Names,
+    /// Every code and enum value as its number (`dump -numeric`).
+    Numeric,
+    /// Codes as numbers, enum values by their full proto names
+    /// (`TERMINATION_REASON_FIN`): the stable cells of [`crate::CsvColumns`].
+    ProtoEnums,
+}
+
+/// How one field's values are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Show {
     /// Bytes shown as IP or MAC addresses.
     pub(crate) address: Option<crate::address::Address>,
+    /// Numbers shown by their name in this registry, where it has one.
+    pub(crate) registry: Option<crate::names::Registry>,
+    pub(crate) naming: Naming,
 }
 
 impl Column {
-    pub(crate) fn new(field: FieldDescriptor) -> Self {
+    pub(crate) fn new(field: FieldDescriptor, layout: &Layout) -> Self {
+        Column::nested(Vec::new(), field, layout)
+    }
+
+    /// A column of `field`, reached from the record through `path`.
+    pub(crate) fn nested(path: Vec<FieldDescriptor>, field: FieldDescriptor, layout: &Layout) -> Self {
         let kind = field.kind();
         let time = is_time_field(&field);
         let numeric = !field.is_list()
@@ -45,8 +80,72 @@ impl Column {
                     | Kind::Sfixed32
                     | Kind::Sfixed64
             );
-        let address = crate::address::address_kind(&field);
-        Column { label: label(&field).into_owned(), field, kind, time, numeric, address }
+        let show = layout.show(&field);
+        // A nested field collects one value per element of a repeated
+        // message on its path: a list, shown left-aligned.
+        let numeric = numeric && path.iter().all(|f| !f.is_list());
+        let mut name = String::new();
+        let mut shown_label = String::new();
+        for parent in &path {
+            name.push_str(parent.name());
+            name.push('.');
+        }
+        shown_label.push_str(&name);
+        name.push_str(field.name());
+        shown_label.push_str(&label(&field));
+        Column { label: shown_label, field, kind, time, numeric, show, path, name }
+    }
+
+    /// Whether a record leaves this column out (an absent optional field,
+    /// or a nested one under an absent message).
+    pub(crate) fn is_absent(&self, msg: &prost_reflect::DynamicMessage) -> bool {
+        match self.path.first() {
+            None => crate::render::is_absent(msg, &self.field),
+            Some(first) => !first.is_list() && !msg.has_field(first),
+        }
+    }
+
+    /// The column's value in `msg`: the field's value, or for a nested
+    /// column the values of the field in every message on its path (a list
+    /// when the path crosses a repeated message or the field is repeated).
+    pub(crate) fn value<'m>(&self, msg: &'m prost_reflect::DynamicMessage) -> Cow<'m, prost_reflect::Value> {
+        use prost_reflect::Value;
+        if self.path.is_empty() {
+            return msg.get_field(&self.field);
+        }
+        let mut messages: Vec<Cow<'_, prost_reflect::DynamicMessage>> = vec![Cow::Borrowed(msg)];
+        for parent in &self.path {
+            let mut next = Vec::new();
+            for m in &messages {
+                if !parent.is_list() && !m.has_field(parent) {
+                    continue;
+                }
+                match m.get_field(parent).into_owned() {
+                    Value::Message(child) => next.push(Cow::Owned(child)),
+                    Value::List(items) => next.extend(items.into_iter().filter_map(|i| match i {
+                        Value::Message(child) => Some(Cow::Owned(child)),
+                        _ => None,
+                    })),
+                    _ => {}
+                }
+            }
+            messages = next;
+        }
+        let single = !self.field.is_list() && self.path.iter().all(|f| !f.is_list());
+        if single {
+            return match messages.first() {
+                Some(m) => Cow::Owned(m.get_field(&self.field).into_owned()),
+                None => Cow::Owned(Value::List(Vec::new())),
+            };
+        }
+        let mut values = Vec::new();
+        for m in &messages {
+            match m.get_field(&self.field).into_owned() {
+                Value::List(items) => values.extend(items),
+                value => values.push(value),
+            }
+        }
+        Cow::Owned(Value::List(values))
     }
 }
 
@@ -78,13 +177,30 @@ pub(crate) fn label(field: &FieldDescriptor) -> Cow<'_, str> {
 /// declaration order, and computing it once keeps it off the per-record path.
 pub(crate) struct Layout {
     fields: HashMap<String, Vec<FieldDescriptor>>,
+    pub(crate) naming: Naming,
 }
 
 impl Layout {
-    pub(crate) fn new(root: &MessageDescriptor) -> Self {
-        let mut layout = Layout { fields: HashMap::new() };
+    /// The layout of `root` with codes and enum values printed as `naming`
+    /// says.
+    pub(crate) fn new(root: &MessageDescriptor, naming: Naming) -> Self {
+        let mut layout = Layout { fields: HashMap::new(), naming };
         layout.add(root);
         layout
+    }
+
+    /// How the values of `field` are shown.
+    pub(crate) fn show(&self, field: &FieldDescriptor) -> Show {
+        let registry = match self.naming {
+            Naming::Names => crate::names::registry(field.parent_message().name(), field.name()),
+            Naming::Numeric | Naming::ProtoEnums => None,
+        };
+        Show { address: crate::address::address_kind(field), registry, naming: self.naming }
+    }
+
+    /// How values with no field of their own (map values) are shown.
+    pub(crate) fn plain(&self) -> Show {
+        Show { naming: self.naming, ..Show::default() }
     }
 
     fn add(&mut self, desc: &MessageDescriptor) {
@@ -123,27 +239,54 @@ pub(crate) fn columns(
 ) -> Result<Vec<Column>, DumpError> {
     let all = layout.fields(desc);
     let Some(select) = select else {
-        return Ok(all.iter().cloned().map(Column::new).collect());
+        return Ok(all.iter().cloned().map(|f| Column::new(f, layout)).collect());
     };
     if select.is_empty() {
         return Err(DumpError::EmptySelection);
     }
-    select
-        .iter()
-        .map(|name| {
-            let name = name.trim();
-            all.iter()
-                .find(|f| f.name() == name)
-                .or_else(|| all.iter().find(|f| label(f) == name))
-                .cloned()
-                .map(Column::new)
-                .ok_or_else(|| DumpError::UnknownField {
-                    name: name.to_owned(),
-                    record_type: desc.name().to_owned(),
-                    valid: all.iter().map(|f| f.name().to_owned()).collect(),
-                })
-        })
-        .collect()
+    select.iter().map(|name| selected_column(desc, layout, name.trim())).collect()
+}
+
+/// The column a selected name means: a field name or text label of the
+/// record (`timestamp`), or a dotted path into its messages
+/// (`questions.name`, `answers.ip`).
+fn selected_column(desc: &MessageDescriptor, layout: &Layout, name: &str) -> Result<Column, DumpError> {
+    let mut message = desc.clone();
+    let mut path = Vec::new();
+    let mut parts = name.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let fields = layout.fields(&message);
+        let Some(field) =
+            fields.iter().find(|f| f.name() == part).or_else(|| fields.iter().find(|f| label(f) == part)).cloned()
+        else {
+            let prefix: String = path.iter().map(|f: &FieldDescriptor| format!("{}.", f.name())).collect();
+            return Err(DumpError::UnknownField {
+                name: name.to_owned(),
+                record_type: desc.name().to_owned(),
+                valid: fields.iter().map(|f| format!("{prefix}{}", f.name())).collect(),
+            });
+        };
+        if parts.peek().is_none() {
+            return Ok(Column::nested(path, field, layout));
+        }
+        let Kind::Message(child) = field.kind() else {
+            return Err(DumpError::UnknownField {
+                name: name.to_owned(),
+                record_type: desc.name().to_owned(),
+                valid: vec![format!("{} has no fields: it is a {}", field.name(), type_name(&field))],
+            });
+        };
+        if field.is_map() {
+            return Err(DumpError::UnknownField {
+                name: name.to_owned(),
+                record_type: desc.name().to_owned(),
+                valid: vec![format!("{} is a map: select it whole", field.name())],
+            });
+        }
+        path.push(field);
+        message = child;
+    }
+    Err(DumpError::EmptySelection)
 }
 
 /// Proto-style type of a field: `uint32`, `optional uint32`,

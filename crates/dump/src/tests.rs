@@ -187,7 +187,7 @@ fn text_renders_nested_messages() {
     assert_eq!(
         out,
         "IPv4 timestamp=2013-05-12T03:17:46.543210123Z frame=7 src_ip=192.168.1.1 \
-dst_ip=192.168.1.2 version=4 header_length=32 total_length=52 ttl=64 protocol=6 \
+dst_ip=192.168.1.2 version=4 header_length=32 total_length=52 ttl=64 protocol=TCP \
 options={type=131,length=7,data=040a000001},{type=1,length=1} payload_length=20\n"
     );
     let out = run(RecordType::Ipv6, &[ipv6_with_extensions()], &opts(Format::Text));

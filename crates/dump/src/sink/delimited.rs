@@ -23,7 +23,7 @@ impl<'a, W: Write> DelimitedSink<'a, W> {
             .buffer_capacity(64 << 10)
             .from_writer(out);
         let mut sink = DelimitedSink { out, cx, cells: vec![Vec::new(); cx.columns.len()] };
-        sink.out.write_record(cx.columns.iter().map(|c| c.field.name())).map_err(csv_error)?;
+        sink.out.write_record(cx.columns.iter().map(|c| c.name.as_str())).map_err(csv_error)?;
         Ok(sink)
     }
 }

@@ -23,6 +23,18 @@ pub(crate) struct Context {
     /// Whether the columns come from an explicit selection.
     pub(crate) selected: bool,
     pub(crate) layout: Layout,
+    /// The table format shows a default set of columns: those that fit.
+    pub(crate) table_fit: Option<TableFit>,
+}
+
+/// How the table format picks the columns it shows from its sample rows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TableFit {
+    /// Characters a line may take; `None`: any number.
+    pub(crate) width: Option<usize>,
+    /// Leave out columns with nothing to say (`0`, `false`, empty) in every
+    /// sampled row, not only those empty in every row.
+    pub(crate) hide_blank: bool,
 }
 
 pub(crate) trait Sink {

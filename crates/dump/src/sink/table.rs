@@ -5,8 +5,9 @@
 //! whole and shifts the rest of its line. Widths are capped at
 //! [`MAX_WIDTH`] so one long value (a payload) does not pad every row.
 
-use super::{Context, Sink, output};
+use super::{Context, Sink, TableFit, output};
 use crate::DumpError;
+use crate::defaults::{is_blank, is_empty};
 use crate::render::table_cell;
 use prost_reflect::DynamicMessage;
 use std::io::Write;
@@ -23,6 +24,8 @@ pub(crate) struct TableSink<'a, W: Write> {
     /// Rendered rows waiting for the widths (only until they are known).
     pending: Vec<Vec<Vec<u8>>>,
     widths: Option<Vec<usize>>,
+    /// The columns shown, by index into the context's columns.
+    visible: Vec<usize>,
     cells: Vec<Vec<u8>>,
     line: Vec<u8>,
 }
@@ -34,6 +37,7 @@ impl<'a, W: Write> TableSink<'a, W> {
             cx,
             pending: Vec::new(),
             widths: None,
+            visible: (0..cx.columns.len()).collect(),
             cells: vec![Vec::new(); cx.columns.len()],
             line: Vec::with_capacity(512),
         }
@@ -47,10 +51,13 @@ impl<'a, W: Write> TableSink<'a, W> {
                 *width = (*width).max(display_width(cell).min(MAX_WIDTH));
             }
         }
+        if let Some(fit) = self.cx.table_fit {
+            self.visible = fitting_columns(&self.pending, &widths, fit);
+        }
         let labels: Vec<&[u8]> = self.cx.columns.iter().map(|c| c.label.as_bytes()).collect();
-        write_row(&mut self.line, &labels, &widths, self.cx);
+        write_row(&mut self.line, &labels, &widths, &self.visible, self.cx);
         for row in std::mem::take(&mut self.pending) {
-            write_row(&mut self.line, &row, &widths, self.cx);
+            write_row(&mut self.line, &row, &widths, &self.visible, self.cx);
         }
         self.widths = Some(widths);
         self.out.write_all(&self.line).map_err(output)?;
@@ -68,7 +75,7 @@ impl<W: Write> Sink for TableSink<'_, W> {
         match &self.widths {
             Some(widths) => {
                 self.line.clear();
-                write_row(&mut self.line, &self.cells, widths, self.cx);
+                write_row(&mut self.line, &self.cells, widths, &self.visible, self.cx);
                 self.out.write_all(&self.line).map_err(output)
             }
             None => {
@@ -89,11 +96,34 @@ impl<W: Write> Sink for TableSink<'_, W> {
     }
 }
 
-/// Appends one padded line: numbers right-aligned, the rest left-aligned,
-/// no trailing blanks.
-fn write_row<C: AsRef<[u8]>>(line: &mut Vec<u8>, cells: &[C], widths: &[usize], cx: &Context) {
-    let last = cells.len().saturating_sub(1);
-    for (i, ((cell, width), column)) in cells.iter().zip(widths).zip(&cx.columns).enumerate() {
+/// The columns a default table shows: those with something to say in the
+/// sample, in order, as long as the line stays within the width (the first
+/// column always).
+fn fitting_columns(rows: &[Vec<Vec<u8>>], widths: &[usize], fit: TableFit) -> Vec<usize> {
+    let says_something = |i: usize| {
+        rows.iter().any(|row| row.get(i).is_some_and(|cell| !(is_empty(cell) || fit.hide_blank && is_blank(cell))))
+    };
+    let mut shown = Vec::new();
+    let mut used = 0;
+    for (i, width) in widths.iter().enumerate() {
+        if !rows.is_empty() && !says_something(i) {
+            continue;
+        }
+        let needed = if shown.is_empty() { *width } else { used + GAP.len() + width };
+        if shown.is_empty() || fit.width.is_none_or(|limit| needed <= limit) {
+            shown.push(i);
+            used = needed;
+        }
+    }
+    shown
+}
+
+/// Appends one padded line of the `visible` cells: numbers right-aligned,
+/// the rest left-aligned, no trailing blanks.
+fn write_row<C: AsRef<[u8]>>(line: &mut Vec<u8>, cells: &[C], widths: &[usize], visible: &[usize], cx: &Context) {
+    let last = visible.len().saturating_sub(1);
+    let shown = visible.iter().filter_map(|&i| Some((cells.get(i)?, widths.get(i)?, cx.columns.get(i)?)));
+    for (i, (cell, width, column)) in shown.enumerate() {
         let cell = cell.as_ref();
         if i > 0 {
             line.extend_from_slice(GAP);

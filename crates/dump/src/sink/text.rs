@@ -25,11 +25,7 @@ impl<W: Write> Sink for TextSink<'_, W> {
         for column in &self.cx.columns {
             // Defaults are noise on a log line; but a field the user selected
             // by name is shown even when default, unless absent.
-            let shown = if self.cx.selected {
-                !crate::render::is_absent(msg, &column.field)
-            } else {
-                msg.has_field(&column.field)
-            };
+            let shown = if self.cx.selected { !column.is_absent(msg) } else { msg.has_field(&column.field) };
             if !shown {
                 continue;
             }
@@ -39,9 +35,9 @@ impl<W: Write> Sink for TextSink<'_, W> {
             text_field(
                 &mut self.line,
                 column.time,
-                &msg.get_field(&column.field),
+                &column.value(msg),
                 &column.kind,
-                column.address,
+                column.show,
                 StrStyle::Quoted,
                 true,
                 &self.cx.layout,
