@@ -15,4 +15,5 @@ mod malformed;
 mod net_oracle;
 mod oracle;
 mod query;
+mod ssh;
 mod stream_oracle;

@@ -188,7 +188,7 @@ macro_rules! conn_records {
 }
 
 use netcap_records as r;
-conn_records!(r::Http, r::File, r::TlsClientHello, r::TlsServerHello, r::TlsCertificate, r::QuicInitial);
+conn_records!(r::Http, r::File, r::TlsClientHello, r::TlsServerHello, r::TlsCertificate, r::QuicInitial, r::Ssh);
 
 #[cfg(test)]
 mod tests {

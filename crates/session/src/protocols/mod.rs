@@ -17,6 +17,7 @@
 //! where its protocol allows (the next message that its probe recognises).
 
 pub mod http;
+pub mod ssh;
 pub mod tls;
 
 use crate::emit::Emitter;
@@ -105,7 +106,7 @@ pub struct Protocol {
 }
 
 /// Every stream protocol, in probing order (after the port's own).
-pub static PROTOCOLS: &[&Protocol] = &[&http::PROTOCOL, &tls::PROTOCOL];
+pub static PROTOCOLS: &[&Protocol] = &[&http::PROTOCOL, &tls::PROTOCOL, &ssh::PROTOCOL];
 
 /// The protocol of a name in [`PROTOCOLS`].
 pub fn protocol_named(name: &str) -> Option<&'static Protocol> {

@@ -1,0 +1,9 @@
+//! The SSH stream parser (netcap_session::protocols::ssh) over arbitrary
+//! segments of both directions.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    netcap_session::protocols::ssh::fuzz_entry(data);
+});
