@@ -9,6 +9,7 @@ mod distributed;
 mod dump;
 mod export;
 mod flags;
+mod ftp;
 mod label;
 mod live;
 mod malformed;

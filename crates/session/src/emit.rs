@@ -188,7 +188,17 @@ macro_rules! conn_records {
 }
 
 use netcap_records as r;
-conn_records!(r::Http, r::File, r::TlsClientHello, r::TlsServerHello, r::TlsCertificate, r::QuicInitial, r::Ssh);
+conn_records!(
+    r::Http,
+    r::File,
+    r::TlsClientHello,
+    r::TlsServerHello,
+    r::TlsCertificate,
+    r::QuicInitial,
+    r::Ssh,
+    r::Ftp,
+    r::Credentials
+);
 
 #[cfg(test)]
 mod tests {

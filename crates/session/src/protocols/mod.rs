@@ -16,6 +16,7 @@
 //! bytes are reported as gaps ([`StreamParser::gap`]); a parser resumes
 //! where its protocol allows (the next message that its probe recognises).
 
+pub mod ftp;
 pub mod http;
 pub mod ssh;
 pub mod tls;
@@ -97,6 +98,10 @@ pub struct Protocol {
     /// Decides from the first bytes of a direction whether they belong to
     /// this protocol. Cheap; called on the first data of every connection.
     pub probe: fn(Direction, &[u8]) -> Probe,
+    /// A looser probe used instead of `probe` when the server's port is
+    /// one of `tcp_ports` (FTP's USER is POP3's too: on port 21 it decides
+    /// FTP, elsewhere only FTP's own commands do).
+    pub port_probe: Option<fn(Direction, &[u8]) -> Probe>,
     /// A parser for one connection.
     pub new_parser: fn() -> Box<dyn StreamParser>,
     /// The parser adds to the Connection record (TLS: version, cipher,
@@ -106,7 +111,7 @@ pub struct Protocol {
 }
 
 /// Every stream protocol, in probing order (after the port's own).
-pub static PROTOCOLS: &[&Protocol] = &[&http::PROTOCOL, &tls::PROTOCOL, &ssh::PROTOCOL];
+pub static PROTOCOLS: &[&Protocol] = &[&http::PROTOCOL, &tls::PROTOCOL, &ssh::PROTOCOL, &ftp::PROTOCOL];
 
 /// The protocol of a name in [`PROTOCOLS`].
 pub fn protocol_named(name: &str) -> Option<&'static Protocol> {

@@ -570,7 +570,12 @@ impl App {
         let mut undecided = false;
         let mut decided = None;
         for i in order {
-            match (PROTOCOLS[i].probe)(dir, data) {
+            let protocol = PROTOCOLS[i];
+            let probe = match protocol.port_probe {
+                Some(port_probe) if Some(i) == by_port => port_probe,
+                _ => protocol.probe,
+            };
+            match probe(dir, data) {
                 Probe::Yes => {
                     decided = Some(i);
                     break;

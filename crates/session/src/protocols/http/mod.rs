@@ -134,6 +134,7 @@ pub static PROTOCOL: Protocol = Protocol {
     record_types: &[RecordType::Http, RecordType::File],
     tcp_ports: &[80, 8080, 8000, 8008, 3128],
     probe,
+    port_probe: None,
     new_parser: || Box::new(Http::default()),
     fills_connection: false,
 };

@@ -55,6 +55,7 @@ pub static PROTOCOL: Protocol = Protocol {
     record_types: &[RecordType::Ssh],
     tcp_ports: &[22, 2222],
     probe,
+    port_probe: None,
     new_parser: || Box::new(Ssh::default()),
     fills_connection: false,
 };

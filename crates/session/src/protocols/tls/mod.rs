@@ -78,6 +78,7 @@ pub static PROTOCOL: Protocol = Protocol {
     record_types: &[RecordType::Tlsclienthello, RecordType::Tlsserverhello, RecordType::Tlscertificate],
     tcp_ports: &[443, 8443, 465, 993, 995, 636, 853, 989, 990, 992, 5061],
     probe,
+    port_probe: None,
     new_parser: || Box::new(Tls::default()),
     fills_connection: true,
 };
