@@ -405,7 +405,9 @@ impl Stack {
         }
         while let Some(t) = tok(i) {
             match t {
-                "ethertype" => {}
+                // Cisco MetaData (a security group tag between EtherTypes)
+                // has no record: netcap reads through it to what follows.
+                "ethertype" | "cmd" => {}
                 "vlan" | "ieee8021ad" => s.tags.push(i),
                 _ => break,
             }
@@ -1659,6 +1661,8 @@ fn oracle_outer_stack_stops_at_tunnels_and_icmp_payloads() {
     assert!(s.pktap && s.has(Ethernet) && s.has(Ipv4) && s.has(Udp));
     let s = Stack::of(&row("pktap", &[]).tokens);
     assert!(s.pktap && !s.has(Ethernet) && s.unsupported.is_none());
+    let s = Stack::of(&row("eth:ethertype:cmd:ethertype:ip:icmp", &[]).tokens);
+    assert!(s.has(Ethernet) && s.has(Ipv4) && s.has(Icmpv4) && s.tags.is_empty());
     let s = Stack::of(&row("ip:udp", &[]).tokens);
     assert!(s.has(Ipv4) && s.has(Udp) && !s.has(Ethernet));
 }

@@ -7,7 +7,8 @@ How `dump -json` renders values, and how the comparison maps them:
 - other bytes as base64 (the proto3 JSON mapping): decoded and compared;
 - 64-bit integers as JSON numbers: compared as Python ints (exact);
 - protobuf enums by name, or by number with `dump -numeric`: either is
-  accepted, checked against the enum;
+  accepted, checked against the enum; a name may be shortened by dump
+  (`FIN` for `TERMINATION_REASON_FIN`);
 - integer fields that dump names (the lead is teaching dump to print e.g.
   DNS types as `A`, with `-numeric` keeping numbers): `-numeric` is used when
   this netcap has it, and then every integer must match; without it, a name
@@ -86,7 +87,8 @@ class Comparison:
             if isinstance(theirs, int):
                 assert enum.values_by_name[ours].number == theirs, f"{where}: {ours}, dump {theirs}"
             else:
-                assert ours == theirs, f"{where}: {ours}, dump {theirs}"
+                # dump may leave out the enum's prefix (FIN for TERMINATION_REASON_FIN).
+                assert ours == theirs or ours.endswith("_" + theirs), f"{where}: {ours}, dump {theirs}"
         elif t in INTS:
             if isinstance(theirs, str) and not self.numeric and not theirs.lstrip("-").isdigit():
                 self.named_ints += 1  # dump printed a name for the number

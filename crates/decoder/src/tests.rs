@@ -351,6 +351,38 @@ fn nflog_pktap_and_arcnet_reach_the_network_layer() {
     assert_eq!(bsd_out.bytes(RecordType::Icmpv4), out.bytes(RecordType::Icmpv4));
 }
 
+/// PKTAP hands its packet to any link type netcap decodes, at its offset:
+/// macOS writes loopback (NULL) and raw IP (12) packets under PKTAP too.
+#[test]
+fn pktap_carries_other_link_types() {
+    use crate::l2::nflog::tests::hex;
+    use crate::l2::pktap::tests::PKTAP_DNS;
+    let pktap = hex(PKTAP_DNS);
+    let ip = &pktap[122..];
+    let with_inner = |dlt: u32, link_header: &[u8]| {
+        let mut p = pktap[..108].to_vec();
+        p[8..12].copy_from_slice(&dlt.to_le_bytes());
+        p.extend_from_slice(link_header);
+        p.extend_from_slice(ip);
+        p
+    };
+    let (ethernet, _) = decode_all(258, &pktap, DecodeConfig::new());
+    for (dlt, header) in [(0u32, &[2u8, 0, 0, 0][..]), (12, &[][..]), (101, &[][..])] {
+        let (out, stats) = decode_all(258, &with_inner(dlt, header), DecodeConfig::new());
+        assert_eq!(stats, DecodeStats::default(), "DLT {dlt}");
+        assert_eq!(out.count(RecordType::Ethernet), 0, "DLT {dlt}");
+        assert_eq!(out.bytes(RecordType::Udp), ethernet.bytes(RecordType::Udp), "DLT {dlt}");
+        assert_eq!(out.bytes(RecordType::Ipv4), ethernet.bytes(RecordType::Ipv4), "DLT {dlt}");
+        assert_eq!(network_offset(258, &with_inner(dlt, header)), Some(108 + header.len()), "DLT {dlt}");
+    }
+    // PKTAP inside PKTAP is an error, not a recursion.
+    let mut config = DecodeConfig::new();
+    config.set(RecordType::Error, true);
+    let (out, stats) = decode_all(258, &with_inner(258, &pktap), config);
+    assert_eq!(stats.errors_for(Layer::Link), 1);
+    assert_eq!(out.count(RecordType::Udp), 0);
+}
+
 /// The new link layers, cut at every byte: errors are counted, never a panic.
 #[test]
 fn nflog_pktap_and_arcnet_truncations_never_panic() {

@@ -160,7 +160,9 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     };
     let Some(payload) = n.payload else { return };
     let start = offset + payload.value_offset;
-    let data = &data[..start + payload.value.len()];
+    // The payload is a slice of `data` (its end is within it): the layers
+    // above see the packet only, not the attributes after it.
+    let data = data.get(..start + payload.value.len()).unwrap_or(data);
     match (n.hw_protocol, n.header.family) {
         (0, NFPROTO_IPV4) => network::ipv4(cx, data, start),
         (0, NFPROTO_IPV6) => network::ipv6(cx, data, start),
