@@ -351,6 +351,31 @@ fn nflog_pktap_and_arcnet_reach_the_network_layer() {
     assert_eq!(bsd_out.bytes(RecordType::Icmpv4), out.bytes(RecordType::Icmpv4));
 }
 
+/// An NFLOG attribute running past the packet is a Link error; past the
+/// bytes a snaplen kept, a truncation, and the payload is decoded as far as
+/// it goes (as tshark does).
+#[test]
+fn nflog_attribute_overruns() {
+    use crate::l2::nflog::tests::{NFLOG_SYN, hex};
+    let mut config = DecodeConfig::new();
+    config.set(RecordType::Error, true);
+    let (out, stats) = decode_all(239, &hex("020000000001010000000000"), config.clone());
+    assert_eq!(stats.errors_for_reason(Layer::Link, ErrorReason::BadLength), 1);
+    let e: Vec<netcap_records::Error> = records(&out, RecordType::Error);
+    assert_eq!((e[0].layer.as_str(), e[0].reason.as_str()), ("link", "NFLOG attribute length runs past the packet"));
+
+    let packet = hex(NFLOG_SYN);
+    let cut = &packet[..88];
+    let mut decoder = Decoder::new(config);
+    let mut out = RecordBuffers::new();
+    let meta = PacketMeta { frame: 1, timestamp_ns: 0, link_type: 239, wire_length: 108, reassembled: false };
+    decoder.decode(&meta, cut, &mut out);
+    let stats = decoder.take_stats();
+    assert_eq!(stats.errors_for_reason(Layer::Link, ErrorReason::Truncated), 1);
+    let ip: Vec<Ipv4> = records(&out, RecordType::Ipv4);
+    assert_eq!((ip[0].total_length, ip[0].id), (60, 0xe8ef));
+}
+
 /// PKTAP hands its packet to any link type netcap decodes, at its offset:
 /// macOS writes loopback (NULL) and raw IP (12) packets under PKTAP too.
 #[test]

@@ -77,6 +77,8 @@ pub struct Nflog<'a> {
     pub payload: Option<Tlv<'a>>,
     /// Attributes walked.
     pub tlvs: usize,
+    /// An attribute's length runs past the bytes given.
+    pub overrun: bool,
 }
 
 pub fn parse_header(data: &[u8]) -> Result<NflogHeader> {
@@ -122,10 +124,11 @@ pub fn tlvs(data: &[u8], order: ByteOrder) -> impl Iterator<Item = Result<Tlv<'_
 /// Parses the header and walks every attribute.
 pub fn parse(data: &[u8]) -> Result<Nflog<'_>> {
     let header = parse_header(data)?;
-    let mut out = Nflog { header, hw_protocol: 0, payload: None, tlvs: 0 };
+    let mut out = Nflog { header, hw_protocol: 0, payload: None, tlvs: 0, overrun: false };
     for tlv in tlvs(data, header.order) {
         let tlv = tlv?;
         out.tlvs += 1;
+        out.overrun |= tlv.cut;
         match tlv.kind {
             NFULA_PACKET_HDR if tlv.value.len() == 4 && !tlv.cut => {
                 out.hw_protocol = u16::from_be_bytes([tlv.value[0], tlv.value[1]]);
@@ -158,6 +161,15 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         Ok(n) => n,
         Err(e) => return cx.error(Layer::Link, offset, e),
     };
+    if n.overrun {
+        // tshark stops at an attribute that runs past the packet; when the
+        // capture cut the packet short (snaplen), it decodes what is there.
+        let captured = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        if cx.meta.wire_length <= captured {
+            return cx.error(Layer::Link, offset, "NFLOG attribute length runs past the packet");
+        }
+        cx.error(Layer::Link, offset, "NFLOG attribute truncated by the capture");
+    }
     let Some(payload) = n.payload else { return };
     let start = offset + payload.value_offset;
     // The payload is a slice of `data` (its end is within it): the layers
@@ -292,6 +304,17 @@ pub(crate) mod tests {
         let t: Vec<_> = tlvs(&huge, ByteOrder::Little).collect();
         assert_eq!(t.len(), 1);
         assert!(t[0].unwrap().cut);
+    }
+
+    /// zeek-nflog-bad-tlv-len.pcap of the shared corpus's malformed/ (tshark:
+    /// "Malformed Packet: NFLOG"): an attribute of length 256 in 12 bytes.
+    #[test]
+    fn attribute_past_the_packet() {
+        let data = hex("020000000001010000000000");
+        let n = parse(&data).unwrap();
+        assert!(n.overrun);
+        assert_eq!((n.tlvs, n.hw_protocol, n.payload), (1, 0, None));
+        assert!(!parse(&hex(NFLOG_SYN)).unwrap().overrun);
     }
 
     #[test]
