@@ -318,12 +318,14 @@ fn nflog_pktap_and_arcnet_reach_the_network_layer() {
     assert_eq!((udp[0].src_port, udp[0].dst_port, udp[0].length, udp[0].checksum), (63538, 53, 40, 0x4814));
     let ip: Vec<Ipv4> = records(&out, RecordType::Ipv4);
     assert_eq!((ip[0].src_ip.as_slice(), ip[0].ttl, ip[0].id), (&[10, 32, 4, 27][..], 255, 0x2e03));
-    // The inner link type is counted when netcap does not decode it.
+    // An inner link type netcap does not decode is a Link error (PKTAP
+    // itself is supported: no unsupported link type is counted).
     let mut unknown_inner = pktap.clone();
     unknown_inner[8..12].copy_from_slice(&147u32.to_le_bytes());
     let (out, stats) = decode_all(258, &unknown_inner, DecodeConfig::new());
     assert_eq!(out.count(RecordType::Ethernet), 0);
-    assert_eq!(stats.unsupported_link_types.get(&147), Some(&1));
+    assert!(stats.unsupported_link_types.is_empty());
+    assert_eq!(stats.errors_for(Layer::Link), 1);
 
     // ARCNET (Linux): RFC 1051 ARP with 1-byte hardware addresses.
     let arp = hex("be00ed08f10007080001040001be0a508301000a5083fe");

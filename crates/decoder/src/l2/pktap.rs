@@ -60,8 +60,9 @@ pub fn parse(data: &[u8]) -> Result<PktapHeader<'_>> {
 }
 
 /// A PKTAP packet at `offset` of `data`. The packet after the header is the
-/// frame the link-layer records describe; its link type, when netcap does
-/// not decode it, is counted as an unsupported link type.
+/// frame the link-layer records describe. A packet of a link type netcap
+/// does not decode is a Link error (the capture's link type, PKTAP, is
+/// supported, so it is not counted as an unsupported link type).
 pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     let h = match parse(data.get(offset..).unwrap_or_default()) {
         Ok(h) => h,
@@ -76,7 +77,11 @@ pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     let inner = offset + h.length;
     cx.link_start = inner;
     if !link::decode_link(cx, data, h.dlt, inner) {
-        *cx.stats.unsupported_link_types.entry(h.dlt).or_default() += 1;
+        cx.error(
+            Layer::Link,
+            offset,
+            format_args!("PKTAP packet of link type {}, which netcap does not decode", h.dlt),
+        );
     }
 }
 
