@@ -501,6 +501,10 @@ fn assert_label_values_are_bounded(text: &str) {
         "ppp_hdlc",
         "ieee802_11",
         "ieee802_11_radiotap",
+        "arcnet_bsd",
+        "arcnet_linux",
+        "nflog",
+        "pktap",
         "unsupported",
     ];
     const NETWORKS: &[&str] = &["none", "arp", "ipv4", "ipv6"];

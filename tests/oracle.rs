@@ -147,8 +147,8 @@ const CHECKS: &[Check] = &[
     c(Ethernet, "eth.src", "src_mac", Mac, Skip),
     c(Ethernet, "eth.dst", "dst_mac", Mac, Skip),
     c(Ethernet, "_eth.type", "ether_type", Int, Skip),
-    c(Ethernet, "frame.cap_len", "captured_length", Int, Skip),
-    c(Ethernet, "frame.len", "wire_length", Int, Skip),
+    c(Ethernet, "_eth.cap_len", "captured_length", Int, Skip),
+    c(Ethernet, "_eth.len", "wire_length", Int, Skip),
 
     c(Dot1q, "_vlan.index", "index", Int, Skip),
     c(Dot1q, "_vlan.tpid", "tpid", Int, Skip),
@@ -356,8 +356,10 @@ fn parse_tsv(text: &str) -> Result<Vec<Row>, String> {
 #[derive(Default)]
 struct Stack {
     /// First token when the frame starts with a link layer outside netcap's
-    /// contract (802.11, NFLOG, PKTAP, ARCNET...): nothing is compared.
+    /// contract (802.11, ...): nothing is compared.
     unsupported: Option<String>,
+    /// The frame starts with a PKTAP header (frame lengths include it).
+    pktap: bool,
     eth: Option<usize>,
     tags: Vec<usize>,
     l3: Option<(Layer, usize)>,
@@ -373,13 +375,21 @@ impl Stack {
         while tok(i) == Some("pkt_comment") {
             i += 1;
         }
+        // PKTAP: a metadata header, then a packet of the link type it names.
+        if tok(i) == Some("pktap") {
+            s.pktap = true;
+            i += 1;
+            if tok(i) == Some("pcap_pktdata") {
+                i += 1;
+            }
+        }
         match tok(i) {
             None => return s,
             Some("eth") => {
                 s.eth = Some(i);
                 i += 1;
             }
-            Some("sll" | "null" | "raw" | "ppp") => i += 1,
+            Some("sll" | "null" | "raw" | "ppp" | "nflog" | "arcnet") => i += 1,
             Some("ppp_hdlc") => {
                 i += 1;
                 if tok(i) == Some("ppp") {
@@ -395,7 +405,9 @@ impl Stack {
         }
         while let Some(t) = tok(i) {
             match t {
-                "ethertype" => {}
+                // Cisco MetaData (a security group tag between EtherTypes)
+                // has no record: netcap reads through it to what follows.
+                "ethertype" | "cmd" => {}
                 "vlan" | "ieee8021ad" => s.tags.push(i),
                 _ => break,
             }
@@ -520,6 +532,18 @@ fn derived(row: &Row, stack: &Stack, outer: &[usize], name: &str) -> TVal {
         n_outer > 0 && n_outer == row.count(token)
     };
     match name {
+        "_eth.cap_len" | "_eth.len" => {
+            // The Ethernet frame's lengths: the frame's, less a PKTAP header.
+            let field = if name == "_eth.cap_len" { "frame.cap_len" } else { "frame.len" };
+            let Some(len) = row.first(field).and_then(parse_int) else { return Missing };
+            if !stack.pktap {
+                return Val(len.to_string());
+            }
+            match row.first("pktap.hdrlen").and_then(parse_int) {
+                Some(header) => Val((len - header).to_string()),
+                None => Unknown,
+            }
+        }
         "_eth.type" => {
             let Some(eth) = stack.eth else { return Missing };
             let n = row.count_before("eth", eth);
@@ -1629,6 +1653,16 @@ fn oracle_outer_stack_stops_at_tunnels_and_icmp_payloads() {
     assert!(s.has(Ethernet) && !s.has(Ipv4));
     let s = Stack::of(&row("radiotap:wlan_radio:wlan:llc:ip:udp", &[]).tokens);
     assert!(s.unsupported.is_some());
+    let s = Stack::of(&row("nflog:ip:tcp", &[]).tokens);
+    assert!(s.has(Ipv4) && s.has(Tcp) && !s.has(Ethernet) && !s.pktap);
+    let s = Stack::of(&row("arcnet:arp", &[]).tokens);
+    assert!(s.has(Arp) && s.unsupported.is_none());
+    let s = Stack::of(&row("pktap:pcap_pktdata:eth:ethertype:ip:udp:dns", &[]).tokens);
+    assert!(s.pktap && s.has(Ethernet) && s.has(Ipv4) && s.has(Udp));
+    let s = Stack::of(&row("pktap", &[]).tokens);
+    assert!(s.pktap && !s.has(Ethernet) && s.unsupported.is_none());
+    let s = Stack::of(&row("eth:ethertype:cmd:ethertype:ip:icmp", &[]).tokens);
+    assert!(s.has(Ethernet) && s.has(Ipv4) && s.has(Icmpv4) && s.tags.is_empty());
     let s = Stack::of(&row("ip:udp", &[]).tokens);
     assert!(s.has(Ipv4) && s.has(Udp) && !s.has(Ethernet));
 }
@@ -1678,6 +1712,19 @@ fn oracle_conditional_fields_are_not_taken_from_inner_layers() {
     assert!(matches!(&inst["ip.opt.type"], Unknown));
     let icmp = &instances(&r, &s, Icmpv4)[0];
     assert!(matches!(&icmp["_icmp.ident"], Val(v) if v == "0"));
+}
+
+#[test]
+fn oracle_ethernet_lengths_leave_out_a_pktap_header() {
+    let fields = [("frame.len", "182"), ("frame.cap_len", "182"), ("eth.type", "0x0800"), ("pktap.hdrlen", "108")];
+    let r = row("pktap:pcap_pktdata:eth:ethertype:ip:udp:dns", &fields);
+    let s = Stack::of(&r.tokens);
+    let eth = &instances(&r, &s, Ethernet)[0];
+    assert!(matches!(&eth["_eth.cap_len"], Val(v) if v == "74"));
+    assert!(matches!(&eth["_eth.len"], Val(v) if v == "74"));
+    let r = row("eth:ethertype:ip:udp", &fields[..3]);
+    let eth = &instances(&r, &Stack::of(&r.tokens), Ethernet)[0];
+    assert!(matches!(&eth["_eth.len"], Val(v) if v == "182"));
 }
 
 #[test]

@@ -71,6 +71,10 @@ pub const LINK_CLASSES: &[&str] = &[
     "ppp_hdlc",
     "ieee802_11",
     "ieee802_11_radiotap",
+    "arcnet_bsd",
+    "arcnet_linux",
+    "nflog",
+    "pktap",
     "unsupported",
 ];
 

@@ -436,6 +436,10 @@ struct PacketContext<'d> {
     /// EtherType dispatches so far ([`link::by_ether_type`]): link headers
     /// can nest without a tunnel (Ethernet in TEB, SNAP, Cisco MetaData).
     link_headers: u32,
+    /// Where the captured frame of the packet's own link type starts: 0, or
+    /// after a pseudo-header such as PKTAP's. The Ethernet frame starting
+    /// there is the one whose wire length the capture gives.
+    link_start: usize,
 }
 
 /// Deepest tunnel nesting decoded; deeper packets are a `tunnel` error.
@@ -677,6 +681,7 @@ impl Decoder {
             has_ip: false,
             quiet: false,
             link_headers: 0,
+            link_start: 0,
         };
         cx.summary.reassembled = meta.reassembled;
         link::decode(&mut cx, data);

@@ -6,6 +6,8 @@ use netcap_records::RecordType;
 
 pub const LINKTYPE_NULL: u32 = 0;
 pub const LINKTYPE_ETHERNET: u32 = 1;
+/// ARCNET with BSD-style headers (no offset bytes).
+pub const LINKTYPE_ARCNET_BSD: u32 = 7;
 pub const LINKTYPE_PPP: u32 = 9;
 /// DLT_RAW as some BSDs write it into pcap files.
 pub const LINKTYPE_RAW_BSD_12: u32 = 12;
@@ -16,14 +18,21 @@ pub const LINKTYPE_IEEE802_11: u32 = 105;
 pub const LINKTYPE_LOOP: u32 = 108;
 pub const LINKTYPE_LINUX_SLL: u32 = 113;
 pub const LINKTYPE_IEEE802_11_RADIOTAP: u32 = 127;
+/// ARCNET with Linux-style headers (offset bytes).
+pub const LINKTYPE_ARCNET_LINUX: u32 = 129;
 pub const LINKTYPE_IPV4: u32 = 228;
 pub const LINKTYPE_IPV6: u32 = 229;
+/// Linux netfilter NFLOG.
+pub const LINKTYPE_NFLOG: u32 = 239;
+/// Apple PKTAP: a metadata header before a packet of another link type.
+pub const LINKTYPE_PKTAP: u32 = 258;
 pub const LINKTYPE_LINUX_SLL2: u32 = 276;
 
 /// Names of the supported link types, for help texts and summaries.
 pub const LINKTYPE_NAMES: &[(u32, &str)] = &[
     (LINKTYPE_NULL, "NULL"),
     (LINKTYPE_ETHERNET, "ETHERNET"),
+    (LINKTYPE_ARCNET_BSD, "ARCNET_BSD"),
     (LINKTYPE_PPP, "PPP"),
     (LINKTYPE_RAW_BSD_12, "RAW"),
     (LINKTYPE_RAW_BSD_14, "RAW"),
@@ -33,8 +42,11 @@ pub const LINKTYPE_NAMES: &[(u32, &str)] = &[
     (LINKTYPE_LOOP, "LOOP"),
     (LINKTYPE_LINUX_SLL, "LINUX_SLL"),
     (LINKTYPE_IEEE802_11_RADIOTAP, "IEEE802_11_RADIOTAP"),
+    (LINKTYPE_ARCNET_LINUX, "ARCNET_LINUX"),
     (LINKTYPE_IPV4, "IPV4"),
     (LINKTYPE_IPV6, "IPV6"),
+    (LINKTYPE_NFLOG, "NFLOG"),
+    (LINKTYPE_PKTAP, "PKTAP"),
     (LINKTYPE_LINUX_SLL2, "LINUX_SLL2"),
 ];
 
@@ -58,19 +70,33 @@ const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
 const MAX_VLAN_TAGS: u32 = 8;
 
 pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8]) {
-    match cx.meta.link_type {
-        LINKTYPE_ETHERNET => ethernet(cx, data, 0),
-        LINKTYPE_RAW | LINKTYPE_RAW_BSD_12 | LINKTYPE_RAW_BSD_14 => network::raw_ip(cx, data, 0),
-        LINKTYPE_IPV4 => network::ipv4(cx, data, 0),
-        LINKTYPE_IPV6 => network::ipv6(cx, data, 0),
-        LINKTYPE_LINUX_SLL => linux_sll(cx, data),
-        LINKTYPE_LINUX_SLL2 => linux_sll2(cx, data),
-        LINKTYPE_NULL | LINKTYPE_LOOP => bsd_loopback(cx, data),
-        LINKTYPE_PPP | LINKTYPE_PPP_HDLC => ppp(cx, data, 0),
-        LINKTYPE_IEEE802_11 => l2::dot11::decode(cx, data, false),
-        LINKTYPE_IEEE802_11_RADIOTAP => l2::dot11::decode(cx, data, true),
-        other => *cx.stats.unsupported_link_types.entry(other).or_default() += 1,
+    let link_type = cx.meta.link_type;
+    if !decode_link(cx, data, link_type, 0) {
+        *cx.stats.unsupported_link_types.entry(link_type).or_default() += 1;
     }
+}
+
+/// Decodes the frame of link type `link_type` starting at `offset` (0, or
+/// after a PKTAP header); false if netcap does not decode that link type.
+pub(crate) fn decode_link(cx: &mut PacketContext<'_>, data: &[u8], link_type: u32, offset: usize) -> bool {
+    match link_type {
+        LINKTYPE_ETHERNET => ethernet(cx, data, offset),
+        LINKTYPE_RAW | LINKTYPE_RAW_BSD_12 | LINKTYPE_RAW_BSD_14 => network::raw_ip(cx, data, offset),
+        LINKTYPE_IPV4 => network::ipv4(cx, data, offset),
+        LINKTYPE_IPV6 => network::ipv6(cx, data, offset),
+        LINKTYPE_LINUX_SLL => linux_sll(cx, data, offset),
+        LINKTYPE_LINUX_SLL2 => linux_sll2(cx, data, offset),
+        LINKTYPE_NULL | LINKTYPE_LOOP => bsd_loopback(cx, data, offset),
+        LINKTYPE_PPP | LINKTYPE_PPP_HDLC => ppp(cx, data, offset),
+        LINKTYPE_IEEE802_11 => l2::dot11::decode(cx, data, offset, false),
+        LINKTYPE_IEEE802_11_RADIOTAP => l2::dot11::decode(cx, data, offset, true),
+        LINKTYPE_NFLOG => l2::nflog::decode(cx, data, offset),
+        LINKTYPE_PKTAP if offset == 0 => l2::pktap::decode(cx, data, offset),
+        LINKTYPE_ARCNET_BSD => l2::arcnet::decode(cx, data, offset, l2::arcnet::Variant::Bsd),
+        LINKTYPE_ARCNET_LINUX => l2::arcnet::decode(cx, data, offset, l2::arcnet::Variant::Linux),
+        _ => return false,
+    }
+    true
 }
 
 /// An Ethernet II or 802.3 frame starting at `offset` (0, or inside a tunnel).
@@ -91,7 +117,13 @@ pub(crate) fn ethernet(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
         crate::set_bytes(&mut r.dst_mac, &header.destination());
         r.ether_type = u32::from(ether_type);
         r.captured_length = frame.len() as u32;
-        r.wire_length = if offset == 0 { cx.meta.wire_length } else { frame.len() as u32 };
+        // The capture's wire length covers the frame at the link start (less
+        // any pseudo-header before it); an inner frame's is its own length.
+        r.wire_length = if offset == cx.link_start {
+            cx.meta.wire_length.saturating_sub(u32::try_from(offset).unwrap_or(u32::MAX))
+        } else {
+            frame.len() as u32
+        };
         let payload = &frame[header_len..];
         crate::set_payload(&mut r.payload, payload, cx.config.payloads);
         cx.out.push(RecordType::Ethernet, &cx.scratch.ethernet);
@@ -175,26 +207,29 @@ const ETHERTYPE_LLDP: u16 = 0x88cc;
 const ETHERTYPE_EAPOL: u16 = 0x888e;
 pub(crate) const ETHERTYPE_TEB: u16 = 0x6558;
 
-/// Linux "cooked" capture v1: 16-byte header, protocol in the last 2 bytes.
-fn linux_sll(cx: &mut PacketContext<'_>, data: &[u8]) {
+/// Linux "cooked" capture v1 at `offset`: 16-byte header, protocol in the
+/// last 2 bytes.
+fn linux_sll(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     const LEN: usize = 16;
-    if data.len() < LEN {
-        return cx.error(Layer::Link, 0, format_args!("Linux SLL header needs {LEN} bytes, {} captured", data.len()));
-    }
-    let arphrd = u16::from_be_bytes([data[2], data[3]]);
-    let protocol = u16::from_be_bytes([data[14], data[15]]);
-    sll_payload(cx, data, arphrd, protocol, LEN);
+    let Some(h) = data.get(offset..).and_then(|f| f.get(..LEN)) else {
+        let captured = data.len().saturating_sub(offset);
+        return cx.error(Layer::Link, offset, format_args!("Linux SLL header needs {LEN} bytes, {captured} captured"));
+    };
+    let arphrd = u16::from_be_bytes([h[2], h[3]]);
+    let protocol = u16::from_be_bytes([h[14], h[15]]);
+    sll_payload(cx, data, arphrd, protocol, offset + LEN);
 }
 
-/// Linux "cooked" capture v2: 20-byte header, protocol first.
-fn linux_sll2(cx: &mut PacketContext<'_>, data: &[u8]) {
+/// Linux "cooked" capture v2 at `offset`: 20-byte header, protocol first.
+fn linux_sll2(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
     const LEN: usize = 20;
-    if data.len() < LEN {
-        return cx.error(Layer::Link, 0, format_args!("Linux SLL2 header needs {LEN} bytes, {} captured", data.len()));
-    }
-    let protocol = u16::from_be_bytes([data[0], data[1]]);
-    let arphrd = u16::from_be_bytes([data[8], data[9]]);
-    sll_payload(cx, data, arphrd, protocol, LEN);
+    let Some(h) = data.get(offset..).and_then(|f| f.get(..LEN)) else {
+        let captured = data.len().saturating_sub(offset);
+        return cx.error(Layer::Link, offset, format_args!("Linux SLL2 header needs {LEN} bytes, {captured} captured"));
+    };
+    let protocol = u16::from_be_bytes([h[0], h[1]]);
+    let arphrd = u16::from_be_bytes([h[8], h[9]]);
+    sll_payload(cx, data, arphrd, protocol, offset + LEN);
 }
 
 fn sll_payload(cx: &mut PacketContext<'_>, data: &[u8], arphrd: u16, protocol: u16, offset: usize) {
@@ -215,13 +250,14 @@ fn sll_payload(cx: &mut PacketContext<'_>, data: &[u8], arphrd: u16, protocol: u
     by_ether_type(cx, data, protocol, offset);
 }
 
-/// BSD loopback: a 4-byte address family, in the writer's byte order for
-/// LINKTYPE_NULL and big-endian for LINKTYPE_LOOP.
-fn bsd_loopback(cx: &mut PacketContext<'_>, data: &[u8]) {
-    if data.len() < 4 {
-        return cx.error(Layer::Link, 0, format_args!("loopback header needs 4 bytes, {} captured", data.len()));
-    }
-    let raw = [data[0], data[1], data[2], data[3]];
+/// BSD loopback at `offset`: a 4-byte address family, in the writer's byte
+/// order for LINKTYPE_NULL and big-endian for LINKTYPE_LOOP.
+fn bsd_loopback(cx: &mut PacketContext<'_>, data: &[u8], offset: usize) {
+    let Some(&raw) = data.get(offset..).and_then(|f| f.first_chunk::<4>()) else {
+        let captured = data.len().saturating_sub(offset);
+        return cx.error(Layer::Link, offset, format_args!("loopback header needs 4 bytes, {captured} captured"));
+    };
+    let next = offset + 4;
     // The family is a small number, so whichever byte order gives one is right.
     let family = match u32::from_le_bytes(raw) {
         f if f <= 0xffff => f,
@@ -230,13 +266,13 @@ fn bsd_loopback(cx: &mut PacketContext<'_>, data: &[u8]) {
     const AF_INET: u32 = 2;
     // AF_INET6 differs by OS: 10 Linux, 24 NetBSD/OpenBSD, 28 FreeBSD, 30 macOS.
     match family {
-        AF_INET => network::ipv4(cx, data, 4),
-        10 | 24 | 28 | 30 => network::ipv6(cx, data, 4),
+        AF_INET => network::ipv4(cx, data, next),
+        10 | 24 | 28 | 30 => network::ipv6(cx, data, next),
         // Some old Linux loopback captures put an EtherType in bytes 2-3
         // instead of a family; Wireshark reads them the same way.
-        _ => match u16::from_be_bytes([data[2], data[3]]) {
-            0x0800 => network::ipv4(cx, data, 4),
-            0x86dd => network::ipv6(cx, data, 4),
+        _ => match u16::from_be_bytes([raw[2], raw[3]]) {
+            0x0800 => network::ipv4(cx, data, next),
+            0x86dd => network::ipv6(cx, data, next),
             _ => {}
         },
     }
@@ -301,6 +337,21 @@ pub fn network_offset(link_type: u32, data: &[u8]) -> Option<usize> {
             let start = if data.get(..2) == Some(&[0xff, 0x03]) { 2 } else { 0 };
             let (protocol, len) = ppp_protocol(data, start)?;
             matches!(protocol, PPP_IPV4 | PPP_IPV6).then_some(start + len)?
+        }
+        LINKTYPE_NFLOG => {
+            let (ether_type, start, _) = l2::nflog::network_payload(data)?;
+            ether(ether_type, start)?
+        }
+        LINKTYPE_ARCNET_BSD | LINKTYPE_ARCNET_LINUX => {
+            let variant =
+                if link_type == LINKTYPE_ARCNET_BSD { l2::arcnet::Variant::Bsd } else { l2::arcnet::Variant::Linux };
+            let h = l2::arcnet::parse(data, variant).ok()?;
+            ether(l2::arcnet::ether_type(h.protocol)?, h.length)?
+        }
+        LINKTYPE_PKTAP => {
+            // One level: the inner link type is never PKTAP.
+            let (dlt, start) = l2::pktap::inner_packet(data)?;
+            return network_offset(dlt, data.get(start..)?).map(|o| start + o);
         }
         _ => return None,
     };

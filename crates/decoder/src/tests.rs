@@ -279,3 +279,162 @@ fn nested_link_headers_are_bounded() {
         assert_eq!(stats.errors_for_reason(Layer::Link, ErrorReason::LimitExceeded), 1, "{name}");
     }
 }
+
+/// NFLOG (239), PKTAP (258) and ARCNET (129) packets of the shared corpus
+/// decode to the records tshark shows for them (`tshark -V` on frame 1 of
+/// zeek-nflog-http.pcap, the one frame of tcpdump-LINKTYPE_PKTAP.pcap,
+/// frames 1 and 3 of tcpdump-arcnet-rfc1051-arp-icmp-http.pcap).
+#[test]
+fn nflog_pktap_and_arcnet_reach_the_network_layer() {
+    use crate::l2::nflog::tests::{NFLOG_SYN, hex};
+    use crate::l2::pktap::tests::PKTAP_DNS;
+
+    // NFLOG: IPv4 by family; TCP SYN 10.0.2.15:49762 -> 93.184.216.34:80.
+    let nflog = hex(NFLOG_SYN);
+    let (out, stats) = decode_all(239, &nflog, DecodeConfig::new());
+    assert_eq!(stats, DecodeStats::default());
+    assert_eq!(out.count(RecordType::Ethernet), 0);
+    let ip: Vec<Ipv4> = records(&out, RecordType::Ipv4);
+    assert_eq!((ip[0].src_ip.as_slice(), ip[0].dst_ip.as_slice()), (&[10, 0, 2, 15][..], &[93, 184, 216, 34][..]));
+    assert_eq!((ip[0].total_length, ip[0].id, ip[0].ttl, ip[0].checksum), (60, 0xe8ef, 64, 0x0fe3));
+    let tcp: Vec<Tcp> = records(&out, RecordType::Tcp);
+    assert_eq!((tcp[0].src_port, tcp[0].dst_port, tcp[0].seq, tcp[0].syn), (49762, 80, 1060289233, true));
+    assert_eq!((tcp[0].mss, tcp[0].window_scale), (Some(1460), Some(7)));
+    // Frame 3: the same packet, decoded by PACKET_HDR's EtherType 0x0800.
+    let mut by_ether_type = nflog.clone();
+    by_ether_type[8..12].copy_from_slice(&[0x08, 0x00, 0x04, 0x00]);
+    let (again, _) = decode_all(239, &by_ether_type, DecodeConfig::new());
+    assert_eq!(again.bytes(RecordType::Tcp), out.bytes(RecordType::Tcp));
+
+    // PKTAP: an Ethernet frame after the 108-byte header.
+    let pktap = hex(PKTAP_DNS);
+    let (out, stats) = decode_all(258, &pktap, DecodeConfig::new());
+    assert_eq!(stats, DecodeStats::default());
+    let eth: Vec<Ethernet> = records(&out, RecordType::Ethernet);
+    assert_eq!(eth[0].src_mac, [0x70, 0x73, 0xcb, 0x0b, 0x26, 0x2a]);
+    assert_eq!(eth[0].dst_mac, [0x00, 0x1e, 0x49, 0x1f, 0xf2, 0xc4]);
+    assert_eq!((eth[0].ether_type, eth[0].captured_length, eth[0].wire_length), (0x0800, 74, 74));
+    let udp: Vec<Udp> = records(&out, RecordType::Udp);
+    assert_eq!((udp[0].src_port, udp[0].dst_port, udp[0].length, udp[0].checksum), (63538, 53, 40, 0x4814));
+    let ip: Vec<Ipv4> = records(&out, RecordType::Ipv4);
+    assert_eq!((ip[0].src_ip.as_slice(), ip[0].ttl, ip[0].id), (&[10, 32, 4, 27][..], 255, 0x2e03));
+    // An inner link type netcap does not decode is a Link error (PKTAP
+    // itself is supported: no unsupported link type is counted).
+    let mut unknown_inner = pktap.clone();
+    unknown_inner[8..12].copy_from_slice(&147u32.to_le_bytes());
+    let (out, stats) = decode_all(258, &unknown_inner, DecodeConfig::new());
+    assert_eq!(out.count(RecordType::Ethernet), 0);
+    assert!(stats.unsupported_link_types.is_empty());
+    assert_eq!(stats.errors_for(Layer::Link), 1);
+
+    // ARCNET (Linux): RFC 1051 ARP with 1-byte hardware addresses.
+    let arp = hex("be00ed08f10007080001040001be0a508301000a5083fe");
+    let (out, stats) = decode_all(129, &arp, DecodeConfig::new());
+    assert_eq!(stats, DecodeStats::default());
+    let a: Vec<netcap_records::Arp> = records(&out, RecordType::Arp);
+    assert_eq!((a[0].hw_type, a[0].proto_type, a[0].hw_size, a[0].proto_size, a[0].operation), (7, 0x0800, 1, 4, 1));
+    assert_eq!((a[0].src_hw_addr.as_slice(), a[0].src_proto_addr.as_slice()), (&[0xbe][..], &[10, 80, 131, 1][..]));
+    assert_eq!((a[0].dst_hw_addr.as_slice(), a[0].dst_proto_addr.as_slice()), (&[0x00][..], &[10, 80, 131, 254][..]));
+    // ARCNET (Linux): RFC 1051 IP, an ICMP echo request.
+    let icmp = hex(concat!(
+        "be50ab08f0",
+        "450000540000400040011f0a0a5083010a5083fe",
+        "080042c8e3000000681f6e2c000010e808090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+        "202122232425262728292a2b2c2d2e2f3031323334353637",
+    ));
+    let (out, stats) = decode_all(129, &icmp, DecodeConfig::new());
+    assert_eq!(stats, DecodeStats::default());
+    let e: Vec<netcap_records::Icmpv4> = records(&out, RecordType::Icmpv4);
+    assert_eq!((e[0].r#type, e[0].code, e[0].checksum, e[0].id, e[0].seq), (8, 0, 0x42c8, 0xe300, 0));
+    // The same frame as BSD ARCNET lacks the offset bytes.
+    let mut bsd = icmp.clone();
+    bsd.drain(2..4);
+    let (bsd_out, _) = decode_all(7, &bsd, DecodeConfig::new());
+    assert_eq!(bsd_out.bytes(RecordType::Icmpv4), out.bytes(RecordType::Icmpv4));
+}
+
+/// An NFLOG attribute running past the packet is a Link error; past the
+/// bytes a snaplen kept, a truncation, and the payload is decoded as far as
+/// it goes (as tshark does).
+#[test]
+fn nflog_attribute_overruns() {
+    use crate::l2::nflog::tests::{NFLOG_SYN, hex};
+    let mut config = DecodeConfig::new();
+    config.set(RecordType::Error, true);
+    let (out, stats) = decode_all(239, &hex("020000000001010000000000"), config.clone());
+    assert_eq!(stats.errors_for_reason(Layer::Link, ErrorReason::BadLength), 1);
+    let e: Vec<netcap_records::Error> = records(&out, RecordType::Error);
+    assert_eq!((e[0].layer.as_str(), e[0].reason.as_str()), ("link", "NFLOG attribute length runs past the packet"));
+
+    let packet = hex(NFLOG_SYN);
+    let cut = &packet[..88];
+    let mut decoder = Decoder::new(config);
+    let mut out = RecordBuffers::new();
+    let meta = PacketMeta { frame: 1, timestamp_ns: 0, link_type: 239, wire_length: 108, reassembled: false };
+    decoder.decode(&meta, cut, &mut out);
+    let stats = decoder.take_stats();
+    assert_eq!(stats.errors_for_reason(Layer::Link, ErrorReason::Truncated), 1);
+    let ip: Vec<Ipv4> = records(&out, RecordType::Ipv4);
+    assert_eq!((ip[0].total_length, ip[0].id), (60, 0xe8ef));
+}
+
+/// PKTAP hands its packet to any link type netcap decodes, at its offset:
+/// macOS writes loopback (NULL) and raw IP (12) packets under PKTAP too.
+#[test]
+fn pktap_carries_other_link_types() {
+    use crate::l2::nflog::tests::hex;
+    use crate::l2::pktap::tests::PKTAP_DNS;
+    let pktap = hex(PKTAP_DNS);
+    let ip = &pktap[122..];
+    let with_inner = |dlt: u32, link_header: &[u8]| {
+        let mut p = pktap[..108].to_vec();
+        p[8..12].copy_from_slice(&dlt.to_le_bytes());
+        p.extend_from_slice(link_header);
+        p.extend_from_slice(ip);
+        p
+    };
+    let (ethernet, _) = decode_all(258, &pktap, DecodeConfig::new());
+    for (dlt, header) in [(0u32, &[2u8, 0, 0, 0][..]), (12, &[][..]), (101, &[][..])] {
+        let (out, stats) = decode_all(258, &with_inner(dlt, header), DecodeConfig::new());
+        assert_eq!(stats, DecodeStats::default(), "DLT {dlt}");
+        assert_eq!(out.count(RecordType::Ethernet), 0, "DLT {dlt}");
+        assert_eq!(out.bytes(RecordType::Udp), ethernet.bytes(RecordType::Udp), "DLT {dlt}");
+        assert_eq!(out.bytes(RecordType::Ipv4), ethernet.bytes(RecordType::Ipv4), "DLT {dlt}");
+        assert_eq!(network_offset(258, &with_inner(dlt, header)), Some(108 + header.len()), "DLT {dlt}");
+    }
+    // PKTAP inside PKTAP is an error, not a recursion.
+    let mut config = DecodeConfig::new();
+    config.set(RecordType::Error, true);
+    let (out, stats) = decode_all(258, &with_inner(258, &pktap), config);
+    assert_eq!(stats.errors_for(Layer::Link), 1);
+    assert_eq!(out.count(RecordType::Udp), 0);
+}
+
+/// The new link layers, cut at every byte: errors are counted, never a panic.
+#[test]
+fn nflog_pktap_and_arcnet_truncations_never_panic() {
+    use crate::l2::nflog::tests::{NFLOG_SYN, hex};
+    use crate::l2::pktap::tests::PKTAP_DNS;
+    let mut config = DecodeConfig::new();
+    config.set(RecordType::Error, true);
+    let arcnet = hex("be00ed08f10007080001040001be0a508301000a5083fe");
+    for (lt, packet) in [(239, hex(NFLOG_SYN)), (258, hex(PKTAP_DNS)), (129, arcnet.clone()), (7, arcnet)] {
+        for cut in 0..=packet.len() {
+            let (out, stats) = decode_all(lt, &packet[..cut], config.clone());
+            let errors: u64 = stats.errors.iter().sum();
+            assert_eq!(errors, out.count(RecordType::Error), "link type {lt}, cut {cut}");
+            assert!(stats.unsupported_link_types.is_empty());
+        }
+    }
+}
+
+#[test]
+fn network_offset_of_the_new_link_types() {
+    use crate::l2::nflog::tests::{NFLOG_SYN, hex};
+    use crate::l2::pktap::tests::PKTAP_DNS;
+    assert_eq!(network_offset(239, &hex(NFLOG_SYN)), Some(48));
+    assert_eq!(network_offset(258, &hex(PKTAP_DNS)), Some(122));
+    assert_eq!(network_offset(129, &hex("be50ab08f0450000540000400040011f0a0a5083010a5083fe")), Some(5));
+    // ARP under ARCNET has no IP header.
+    assert_eq!(network_offset(129, &hex("be00ed08f10007080001040001be0a508301000a5083fe")), None);
+}

@@ -182,17 +182,20 @@ pub fn management_body(subtype: u8, body: &[u8]) -> Option<ManagementFields<'_>>
     Some((fixed, ssid))
 }
 
-pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], radiotap: bool) {
+/// An 802.11 frame at `offset` of `data`, after a radiotap header if
+/// `radiotap`.
+pub(crate) fn decode(cx: &mut PacketContext<'_>, data: &[u8], offset: usize, radiotap: bool) {
+    let captured = data.get(offset..).unwrap_or_default();
     let rt = if radiotap {
-        match parse_radiotap(data) {
+        match parse_radiotap(captured) {
             Ok(r) => Some(r),
-            Err(e) => return cx.error(Layer::Dot11, 0, e),
+            Err(e) => return cx.error(Layer::Dot11, offset, e),
         }
     } else {
         None
     };
-    let start = rt.map_or(0, |r| r.length);
-    let mut frame = &data[start..];
+    let start = offset + rt.map_or(0, |r| r.length);
+    let mut frame = data.get(start..).unwrap_or_default();
     if rt.and_then(|r| r.flags).is_some_and(|f| f & FLAG_FCS != 0) {
         frame = &frame[..frame.len().saturating_sub(4)];
     }

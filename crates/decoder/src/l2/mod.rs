@@ -1,12 +1,16 @@
 //! Layer 2 beyond Ethernet and VLAN tags: 802.2 LLC/SNAP, spanning tree,
-//! LLDP, CDP, 802.1X (EAPOL/EAP), 802.11 with radiotap, MPLS and PPPoE.
+//! LLDP, CDP, 802.1X (EAPOL/EAP), 802.11 with radiotap, MPLS and PPPoE;
+//! and the capture link layers NFLOG, PKTAP and ARCNET.
 
+pub mod arcnet;
 pub mod cdp;
 pub mod dot11;
 pub mod eapol;
 pub mod llc;
 pub mod lldp;
 pub mod mpls;
+pub mod nflog;
+pub mod pktap;
 pub mod pppoe;
 
 /// Reused layer-2 records.

@@ -1,0 +1,541 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class RecordType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RECORD_TYPE_UNSPECIFIED: _ClassVar[RecordType]
+    RECORD_TYPE_ETHERNET: _ClassVar[RecordType]
+    RECORD_TYPE_ARP: _ClassVar[RecordType]
+    RECORD_TYPE_DOT1Q: _ClassVar[RecordType]
+    RECORD_TYPE_IPV4: _ClassVar[RecordType]
+    RECORD_TYPE_IPV6: _ClassVar[RecordType]
+    RECORD_TYPE_TCP: _ClassVar[RecordType]
+    RECORD_TYPE_UDP: _ClassVar[RecordType]
+    RECORD_TYPE_ICMPV4: _ClassVar[RecordType]
+    RECORD_TYPE_ICMPV6: _ClassVar[RecordType]
+    RECORD_TYPE_ERROR: _ClassVar[RecordType]
+    RECORD_TYPE_CONNECTION: _ClassVar[RecordType]
+    RECORD_TYPE_FLOW: _ClassVar[RecordType]
+    RECORD_TYPE_LLC: _ClassVar[RecordType]
+    RECORD_TYPE_SNAP: _ClassVar[RecordType]
+    RECORD_TYPE_STP: _ClassVar[RecordType]
+    RECORD_TYPE_LLDP: _ClassVar[RecordType]
+    RECORD_TYPE_CDP: _ClassVar[RecordType]
+    RECORD_TYPE_EAP: _ClassVar[RecordType]
+    RECORD_TYPE_EAPOL: _ClassVar[RecordType]
+    RECORD_TYPE_DOT11: _ClassVar[RecordType]
+    RECORD_TYPE_MPLS: _ClassVar[RecordType]
+    RECORD_TYPE_PPPOE: _ClassVar[RecordType]
+    RECORD_TYPE_IGMP: _ClassVar[RecordType]
+    RECORD_TYPE_ICMPV6NDP: _ClassVar[RecordType]
+    RECORD_TYPE_MLD: _ClassVar[RecordType]
+    RECORD_TYPE_IPSECAH: _ClassVar[RecordType]
+    RECORD_TYPE_IPSECESP: _ClassVar[RecordType]
+    RECORD_TYPE_OSPF: _ClassVar[RecordType]
+    RECORD_TYPE_VRRP: _ClassVar[RecordType]
+    RECORD_TYPE_BFD: _ClassVar[RecordType]
+    RECORD_TYPE_GRE: _ClassVar[RecordType]
+    RECORD_TYPE_ERSPAN: _ClassVar[RecordType]
+    RECORD_TYPE_VXLAN: _ClassVar[RecordType]
+    RECORD_TYPE_GENEVE: _ClassVar[RecordType]
+    RECORD_TYPE_SCTP: _ClassVar[RecordType]
+    RECORD_TYPE_IPV6HOPBYHOP: _ClassVar[RecordType]
+    RECORD_TYPE_IPV6DESTINATION: _ClassVar[RecordType]
+    RECORD_TYPE_IPV6ROUTING: _ClassVar[RecordType]
+    RECORD_TYPE_IPV6FRAGMENT: _ClassVar[RecordType]
+    RECORD_TYPE_ICMPV6ECHO: _ClassVar[RecordType]
+    RECORD_TYPE_DNS: _ClassVar[RecordType]
+    RECORD_TYPE_MDNS: _ClassVar[RecordType]
+    RECORD_TYPE_LLMNR: _ClassVar[RecordType]
+    RECORD_TYPE_DHCPV4: _ClassVar[RecordType]
+    RECORD_TYPE_DHCPV6: _ClassVar[RecordType]
+    RECORD_TYPE_NTP: _ClassVar[RecordType]
+    RECORD_TYPE_SNMP: _ClassVar[RecordType]
+    RECORD_TYPE_SIP: _ClassVar[RecordType]
+    RECORD_TYPE_MODBUS: _ClassVar[RecordType]
+    RECORD_TYPE_TLSCLIENTHELLO: _ClassVar[RecordType]
+    RECORD_TYPE_TLSSERVERHELLO: _ClassVar[RecordType]
+    RECORD_TYPE_TLSCERTIFICATE: _ClassVar[RecordType]
+    RECORD_TYPE_DTLSCLIENTHELLO: _ClassVar[RecordType]
+    RECORD_TYPE_DTLSSERVERHELLO: _ClassVar[RecordType]
+    RECORD_TYPE_QUICINITIAL: _ClassVar[RecordType]
+    RECORD_TYPE_SYSLOG: _ClassVar[RecordType]
+    RECORD_TYPE_NETBIOSNAMESERVICE: _ClassVar[RecordType]
+    RECORD_TYPE_SSDP: _ClassVar[RecordType]
+    RECORD_TYPE_ENIP: _ClassVar[RecordType]
+    RECORD_TYPE_CIP: _ClassVar[RecordType]
+    RECORD_TYPE_RADIUS: _ClassVar[RecordType]
+    RECORD_TYPE_HTTP: _ClassVar[RecordType]
+    RECORD_TYPE_FILE: _ClassVar[RecordType]
+    RECORD_TYPE_SPOTSTAT: _ClassVar[RecordType]
+RECORD_TYPE_UNSPECIFIED: RecordType
+RECORD_TYPE_ETHERNET: RecordType
+RECORD_TYPE_ARP: RecordType
+RECORD_TYPE_DOT1Q: RecordType
+RECORD_TYPE_IPV4: RecordType
+RECORD_TYPE_IPV6: RecordType
+RECORD_TYPE_TCP: RecordType
+RECORD_TYPE_UDP: RecordType
+RECORD_TYPE_ICMPV4: RecordType
+RECORD_TYPE_ICMPV6: RecordType
+RECORD_TYPE_ERROR: RecordType
+RECORD_TYPE_CONNECTION: RecordType
+RECORD_TYPE_FLOW: RecordType
+RECORD_TYPE_LLC: RecordType
+RECORD_TYPE_SNAP: RecordType
+RECORD_TYPE_STP: RecordType
+RECORD_TYPE_LLDP: RecordType
+RECORD_TYPE_CDP: RecordType
+RECORD_TYPE_EAP: RecordType
+RECORD_TYPE_EAPOL: RecordType
+RECORD_TYPE_DOT11: RecordType
+RECORD_TYPE_MPLS: RecordType
+RECORD_TYPE_PPPOE: RecordType
+RECORD_TYPE_IGMP: RecordType
+RECORD_TYPE_ICMPV6NDP: RecordType
+RECORD_TYPE_MLD: RecordType
+RECORD_TYPE_IPSECAH: RecordType
+RECORD_TYPE_IPSECESP: RecordType
+RECORD_TYPE_OSPF: RecordType
+RECORD_TYPE_VRRP: RecordType
+RECORD_TYPE_BFD: RecordType
+RECORD_TYPE_GRE: RecordType
+RECORD_TYPE_ERSPAN: RecordType
+RECORD_TYPE_VXLAN: RecordType
+RECORD_TYPE_GENEVE: RecordType
+RECORD_TYPE_SCTP: RecordType
+RECORD_TYPE_IPV6HOPBYHOP: RecordType
+RECORD_TYPE_IPV6DESTINATION: RecordType
+RECORD_TYPE_IPV6ROUTING: RecordType
+RECORD_TYPE_IPV6FRAGMENT: RecordType
+RECORD_TYPE_ICMPV6ECHO: RecordType
+RECORD_TYPE_DNS: RecordType
+RECORD_TYPE_MDNS: RecordType
+RECORD_TYPE_LLMNR: RecordType
+RECORD_TYPE_DHCPV4: RecordType
+RECORD_TYPE_DHCPV6: RecordType
+RECORD_TYPE_NTP: RecordType
+RECORD_TYPE_SNMP: RecordType
+RECORD_TYPE_SIP: RecordType
+RECORD_TYPE_MODBUS: RecordType
+RECORD_TYPE_TLSCLIENTHELLO: RecordType
+RECORD_TYPE_TLSSERVERHELLO: RecordType
+RECORD_TYPE_TLSCERTIFICATE: RecordType
+RECORD_TYPE_DTLSCLIENTHELLO: RecordType
+RECORD_TYPE_DTLSSERVERHELLO: RecordType
+RECORD_TYPE_QUICINITIAL: RecordType
+RECORD_TYPE_SYSLOG: RecordType
+RECORD_TYPE_NETBIOSNAMESERVICE: RecordType
+RECORD_TYPE_SSDP: RecordType
+RECORD_TYPE_ENIP: RecordType
+RECORD_TYPE_CIP: RecordType
+RECORD_TYPE_RADIUS: RecordType
+RECORD_TYPE_HTTP: RecordType
+RECORD_TYPE_FILE: RecordType
+RECORD_TYPE_SPOTSTAT: RecordType
+
+class Header(_message.Message):
+    __slots__ = ("record_type", "schema_version", "producer", "created_ns", "source", "link_types", "snaplen", "payloads", "message_type")
+    RECORD_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PRODUCER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_NS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    LINK_TYPES_FIELD_NUMBER: _ClassVar[int]
+    SNAPLEN_FIELD_NUMBER: _ClassVar[int]
+    PAYLOADS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    record_type: RecordType
+    schema_version: int
+    producer: str
+    created_ns: int
+    source: str
+    link_types: _containers.RepeatedScalarFieldContainer[int]
+    snaplen: int
+    payloads: bool
+    message_type: str
+    def __init__(self, record_type: _Optional[_Union[RecordType, str]] = ..., schema_version: _Optional[int] = ..., producer: _Optional[str] = ..., created_ns: _Optional[int] = ..., source: _Optional[str] = ..., link_types: _Optional[_Iterable[int]] = ..., snaplen: _Optional[int] = ..., payloads: _Optional[bool] = ..., message_type: _Optional[str] = ...) -> None: ...
+
+class Tunnel(_message.Message):
+    __slots__ = ("kind", "outer_src_ip", "outer_dst_ip", "id", "depth")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    OUTER_SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    OUTER_DST_IP_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    DEPTH_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    outer_src_ip: bytes
+    outer_dst_ip: bytes
+    id: int
+    depth: int
+    def __init__(self, kind: _Optional[str] = ..., outer_src_ip: _Optional[bytes] = ..., outer_dst_ip: _Optional[bytes] = ..., id: _Optional[int] = ..., depth: _Optional[int] = ...) -> None: ...
+
+class Ethernet(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_mac", "dst_mac", "ether_type", "captured_length", "wire_length", "payload", "tunnel")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_MAC_FIELD_NUMBER: _ClassVar[int]
+    DST_MAC_FIELD_NUMBER: _ClassVar[int]
+    ETHER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CAPTURED_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    WIRE_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    TUNNEL_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_mac: bytes
+    dst_mac: bytes
+    ether_type: int
+    captured_length: int
+    wire_length: int
+    payload: bytes
+    tunnel: Tunnel
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_mac: _Optional[bytes] = ..., dst_mac: _Optional[bytes] = ..., ether_type: _Optional[int] = ..., captured_length: _Optional[int] = ..., wire_length: _Optional[int] = ..., payload: _Optional[bytes] = ..., tunnel: _Optional[_Union[Tunnel, _Mapping]] = ...) -> None: ...
+
+class Dot1Q(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "index", "tpid", "priority", "drop_eligible", "vlan_id", "ether_type", "tunnel")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    TPID_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    DROP_ELIGIBLE_FIELD_NUMBER: _ClassVar[int]
+    VLAN_ID_FIELD_NUMBER: _ClassVar[int]
+    ETHER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    TUNNEL_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    index: int
+    tpid: int
+    priority: int
+    drop_eligible: bool
+    vlan_id: int
+    ether_type: int
+    tunnel: Tunnel
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., index: _Optional[int] = ..., tpid: _Optional[int] = ..., priority: _Optional[int] = ..., drop_eligible: _Optional[bool] = ..., vlan_id: _Optional[int] = ..., ether_type: _Optional[int] = ..., tunnel: _Optional[_Union[Tunnel, _Mapping]] = ...) -> None: ...
+
+class ARP(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "hw_type", "proto_type", "hw_size", "proto_size", "operation", "src_hw_addr", "src_proto_addr", "dst_hw_addr", "dst_proto_addr", "tunnel")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    HW_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PROTO_TYPE_FIELD_NUMBER: _ClassVar[int]
+    HW_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PROTO_SIZE_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    SRC_HW_ADDR_FIELD_NUMBER: _ClassVar[int]
+    SRC_PROTO_ADDR_FIELD_NUMBER: _ClassVar[int]
+    DST_HW_ADDR_FIELD_NUMBER: _ClassVar[int]
+    DST_PROTO_ADDR_FIELD_NUMBER: _ClassVar[int]
+    TUNNEL_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    hw_type: int
+    proto_type: int
+    hw_size: int
+    proto_size: int
+    operation: int
+    src_hw_addr: bytes
+    src_proto_addr: bytes
+    dst_hw_addr: bytes
+    dst_proto_addr: bytes
+    tunnel: Tunnel
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., hw_type: _Optional[int] = ..., proto_type: _Optional[int] = ..., hw_size: _Optional[int] = ..., proto_size: _Optional[int] = ..., operation: _Optional[int] = ..., src_hw_addr: _Optional[bytes] = ..., src_proto_addr: _Optional[bytes] = ..., dst_hw_addr: _Optional[bytes] = ..., dst_proto_addr: _Optional[bytes] = ..., tunnel: _Optional[_Union[Tunnel, _Mapping]] = ...) -> None: ...
+
+class IPv4Option(_message.Message):
+    __slots__ = ("type", "length", "data")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    type: int
+    length: int
+    data: bytes
+    def __init__(self, type: _Optional[int] = ..., length: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class IPv4(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "version", "header_length", "dscp", "ecn", "total_length", "id", "flags", "fragment_offset", "ttl", "protocol", "checksum", "options", "payload_length", "payload", "tunnel", "community_id")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    HEADER_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    DSCP_FIELD_NUMBER: _ClassVar[int]
+    ECN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    FRAGMENT_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUM_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    TUNNEL_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    version: int
+    header_length: int
+    dscp: int
+    ecn: int
+    total_length: int
+    id: int
+    flags: int
+    fragment_offset: int
+    ttl: int
+    protocol: int
+    checksum: int
+    options: _containers.RepeatedCompositeFieldContainer[IPv4Option]
+    payload_length: int
+    payload: bytes
+    tunnel: Tunnel
+    community_id: str
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., version: _Optional[int] = ..., header_length: _Optional[int] = ..., dscp: _Optional[int] = ..., ecn: _Optional[int] = ..., total_length: _Optional[int] = ..., id: _Optional[int] = ..., flags: _Optional[int] = ..., fragment_offset: _Optional[int] = ..., ttl: _Optional[int] = ..., protocol: _Optional[int] = ..., checksum: _Optional[int] = ..., options: _Optional[_Iterable[_Union[IPv4Option, _Mapping]]] = ..., payload_length: _Optional[int] = ..., payload: _Optional[bytes] = ..., tunnel: _Optional[_Union[Tunnel, _Mapping]] = ..., community_id: _Optional[str] = ...) -> None: ...
+
+class IPv6ExtensionHeader(_message.Message):
+    __slots__ = ("type", "length", "next_header", "routing_type", "segments_left", "option_types")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_FIELD_NUMBER: _ClassVar[int]
+    NEXT_HEADER_FIELD_NUMBER: _ClassVar[int]
+    ROUTING_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_LEFT_FIELD_NUMBER: _ClassVar[int]
+    OPTION_TYPES_FIELD_NUMBER: _ClassVar[int]
+    type: int
+    length: int
+    next_header: int
+    routing_type: int
+    segments_left: int
+    option_types: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, type: _Optional[int] = ..., length: _Optional[int] = ..., next_header: _Optional[int] = ..., routing_type: _Optional[int] = ..., segments_left: _Optional[int] = ..., option_types: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class IPv6(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "version", "traffic_class", "flow_label", "payload_length", "next_header", "hop_limit", "extension_headers", "transport_protocol", "fragmented", "fragment_offset", "more_fragments", "fragment_id", "payload", "tunnel", "community_id")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    TRAFFIC_CLASS_FIELD_NUMBER: _ClassVar[int]
+    FLOW_LABEL_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    NEXT_HEADER_FIELD_NUMBER: _ClassVar[int]
+    HOP_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    EXTENSION_HEADERS_FIELD_NUMBER: _ClassVar[int]
+    TRANSPORT_PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    FRAGMENTED_FIELD_NUMBER: _ClassVar[int]
+    FRAGMENT_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    MORE_FRAGMENTS_FIELD_NUMBER: _ClassVar[int]
+    FRAGMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    TUNNEL_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    version: int
+    traffic_class: int
+    flow_label: int
+    payload_length: int
+    next_header: int
+    hop_limit: int
+    extension_headers: _containers.RepeatedCompositeFieldContainer[IPv6ExtensionHeader]
+    transport_protocol: int
+    fragmented: bool
+    fragment_offset: int
+    more_fragments: bool
+    fragment_id: int
+    payload: bytes
+    tunnel: Tunnel
+    community_id: str
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., version: _Optional[int] = ..., traffic_class: _Optional[int] = ..., flow_label: _Optional[int] = ..., payload_length: _Optional[int] = ..., next_header: _Optional[int] = ..., hop_limit: _Optional[int] = ..., extension_headers: _Optional[_Iterable[_Union[IPv6ExtensionHeader, _Mapping]]] = ..., transport_protocol: _Optional[int] = ..., fragmented: _Optional[bool] = ..., fragment_offset: _Optional[int] = ..., more_fragments: _Optional[bool] = ..., fragment_id: _Optional[int] = ..., payload: _Optional[bytes] = ..., tunnel: _Optional[_Union[Tunnel, _Mapping]] = ..., community_id: _Optional[str] = ...) -> None: ...
+
+class TCP(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "seq", "ack", "header_length", "flags", "fin", "syn", "rst", "psh", "ack_flag", "urg", "ece", "cwr", "ns", "window", "checksum", "urgent_pointer", "option_kinds", "mss", "window_scale", "sack_permitted", "sack_blocks", "ts_val", "ts_ecr", "payload_length", "payload", "tunnel", "reassembled", "community_id")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    SRC_PORT_FIELD_NUMBER: _ClassVar[int]
+    DST_PORT_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    ACK_FIELD_NUMBER: _ClassVar[int]
+    HEADER_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    FIN_FIELD_NUMBER: _ClassVar[int]
+    SYN_FIELD_NUMBER: _ClassVar[int]
+    RST_FIELD_NUMBER: _ClassVar[int]
+    PSH_FIELD_NUMBER: _ClassVar[int]
+    ACK_FLAG_FIELD_NUMBER: _ClassVar[int]
+    URG_FIELD_NUMBER: _ClassVar[int]
+    ECE_FIELD_NUMBER: _ClassVar[int]
+    CWR_FIELD_NUMBER: _ClassVar[int]
+    NS_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUM_FIELD_NUMBER: _ClassVar[int]
+    URGENT_POINTER_FIELD_NUMBER: _ClassVar[int]
+    OPTION_KINDS_FIELD_NUMBER: _ClassVar[int]
+    MSS_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_SCALE_FIELD_NUMBER: _ClassVar[int]
+    SACK_PERMITTED_FIELD_NUMBER: _ClassVar[int]
+    SACK_BLOCKS_FIELD_NUMBER: _ClassVar[int]
+    TS_VAL_FIELD_NUMBER: _ClassVar[int]
+    TS_ECR_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    TUNNEL_FIELD_NUMBER: _ClassVar[int]
+    REASSEMBLED_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    src_port: int
+    dst_port: int
+    seq: int
+    ack: int
+    header_length: int
+    flags: int
+    fin: bool
+    syn: bool
+    rst: bool
+    psh: bool
+    ack_flag: bool
+    urg: bool
+    ece: bool
+    cwr: bool
+    ns: bool
+    window: int
+    checksum: int
+    urgent_pointer: int
+    option_kinds: _containers.RepeatedScalarFieldContainer[int]
+    mss: int
+    window_scale: int
+    sack_permitted: bool
+    sack_blocks: _containers.RepeatedScalarFieldContainer[int]
+    ts_val: int
+    ts_ecr: int
+    payload_length: int
+    payload: bytes
+    tunnel: Tunnel
+    reassembled: bool
+    community_id: str
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., seq: _Optional[int] = ..., ack: _Optional[int] = ..., header_length: _Optional[int] = ..., flags: _Optional[int] = ..., fin: _Optional[bool] = ..., syn: _Optional[bool] = ..., rst: _Optional[bool] = ..., psh: _Optional[bool] = ..., ack_flag: _Optional[bool] = ..., urg: _Optional[bool] = ..., ece: _Optional[bool] = ..., cwr: _Optional[bool] = ..., ns: _Optional[bool] = ..., window: _Optional[int] = ..., checksum: _Optional[int] = ..., urgent_pointer: _Optional[int] = ..., option_kinds: _Optional[_Iterable[int]] = ..., mss: _Optional[int] = ..., window_scale: _Optional[int] = ..., sack_permitted: _Optional[bool] = ..., sack_blocks: _Optional[_Iterable[int]] = ..., ts_val: _Optional[int] = ..., ts_ecr: _Optional[int] = ..., payload_length: _Optional[int] = ..., payload: _Optional[bytes] = ..., tunnel: _Optional[_Union[Tunnel, _Mapping]] = ..., reassembled: _Optional[bool] = ..., community_id: _Optional[str] = ...) -> None: ...
+
+class UDP(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "length", "checksum", "payload_length", "payload", "tunnel", "reassembled", "community_id")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    SRC_PORT_FIELD_NUMBER: _ClassVar[int]
+    DST_PORT_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUM_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    TUNNEL_FIELD_NUMBER: _ClassVar[int]
+    REASSEMBLED_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    src_port: int
+    dst_port: int
+    length: int
+    checksum: int
+    payload_length: int
+    payload: bytes
+    tunnel: Tunnel
+    reassembled: bool
+    community_id: str
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., length: _Optional[int] = ..., checksum: _Optional[int] = ..., payload_length: _Optional[int] = ..., payload: _Optional[bytes] = ..., tunnel: _Optional[_Union[Tunnel, _Mapping]] = ..., reassembled: _Optional[bool] = ..., community_id: _Optional[str] = ...) -> None: ...
+
+class ICMPv4(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "type", "code", "checksum", "id", "seq", "payload_length", "payload", "tunnel", "reassembled", "community_id")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUM_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    TUNNEL_FIELD_NUMBER: _ClassVar[int]
+    REASSEMBLED_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    type: int
+    code: int
+    checksum: int
+    id: int
+    seq: int
+    payload_length: int
+    payload: bytes
+    tunnel: Tunnel
+    reassembled: bool
+    community_id: str
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., type: _Optional[int] = ..., code: _Optional[int] = ..., checksum: _Optional[int] = ..., id: _Optional[int] = ..., seq: _Optional[int] = ..., payload_length: _Optional[int] = ..., payload: _Optional[bytes] = ..., tunnel: _Optional[_Union[Tunnel, _Mapping]] = ..., reassembled: _Optional[bool] = ..., community_id: _Optional[str] = ...) -> None: ...
+
+class ICMPv6(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "type", "code", "checksum", "id", "seq", "payload_length", "payload", "tunnel", "reassembled", "community_id")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUM_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    TUNNEL_FIELD_NUMBER: _ClassVar[int]
+    REASSEMBLED_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    type: int
+    code: int
+    checksum: int
+    id: int
+    seq: int
+    payload_length: int
+    payload: bytes
+    tunnel: Tunnel
+    reassembled: bool
+    community_id: str
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., type: _Optional[int] = ..., code: _Optional[int] = ..., checksum: _Optional[int] = ..., id: _Optional[int] = ..., seq: _Optional[int] = ..., payload_length: _Optional[int] = ..., payload: _Optional[bytes] = ..., tunnel: _Optional[_Union[Tunnel, _Mapping]] = ..., reassembled: _Optional[bool] = ..., community_id: _Optional[str] = ...) -> None: ...
+
+class Error(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "layer", "offset", "reason")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    LAYER_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    layer: str
+    offset: int
+    reason: str
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., layer: _Optional[str] = ..., offset: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
