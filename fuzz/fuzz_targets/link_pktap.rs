@@ -1,0 +1,8 @@
+//! The pktap link-layer parser (netcap_decoder::l2::pktap) over arbitrary bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    netcap_decoder::l2::pktap::fuzz_entry(data);
+});
