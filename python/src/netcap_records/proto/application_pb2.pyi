@@ -1481,3 +1481,121 @@ class File(_message.Message):
     encoded_bytes: int
     decode_failed: bool
     def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., file_id: _Optional[str] = ..., source: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ..., trans_depth: _Optional[int] = ..., filename: _Optional[str] = ..., mime_type: _Optional[str] = ..., declared_mime_type: _Optional[str] = ..., seen_bytes: _Optional[int] = ..., total_bytes: _Optional[int] = ..., missing_bytes: _Optional[int] = ..., complete: _Optional[bool] = ..., md5: _Optional[str] = ..., sha1: _Optional[str] = ..., sha256: _Optional[str] = ..., content_encoding: _Optional[str] = ..., extracted: _Optional[str] = ..., truncated: _Optional[bool] = ..., last_timestamp_ns: _Optional[int] = ..., last_frame: _Optional[int] = ..., encoded_bytes: _Optional[int] = ..., decode_failed: _Optional[bool] = ...) -> None: ...
+
+class SSH(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "version", "client", "server", "kex_alg", "host_key_alg", "cipher_alg", "mac_alg", "compression_alg", "host_key", "hassh", "hassh_algorithms", "hassh_server", "hassh_server_algorithms", "cshka", "sshka", "auth_success", "auth_attempts")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    SRC_PORT_FIELD_NUMBER: _ClassVar[int]
+    DST_PORT_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    SERVER_FIELD_NUMBER: _ClassVar[int]
+    KEX_ALG_FIELD_NUMBER: _ClassVar[int]
+    HOST_KEY_ALG_FIELD_NUMBER: _ClassVar[int]
+    CIPHER_ALG_FIELD_NUMBER: _ClassVar[int]
+    MAC_ALG_FIELD_NUMBER: _ClassVar[int]
+    COMPRESSION_ALG_FIELD_NUMBER: _ClassVar[int]
+    HOST_KEY_FIELD_NUMBER: _ClassVar[int]
+    HASSH_FIELD_NUMBER: _ClassVar[int]
+    HASSH_ALGORITHMS_FIELD_NUMBER: _ClassVar[int]
+    HASSH_SERVER_FIELD_NUMBER: _ClassVar[int]
+    HASSH_SERVER_ALGORITHMS_FIELD_NUMBER: _ClassVar[int]
+    CSHKA_FIELD_NUMBER: _ClassVar[int]
+    SSHKA_FIELD_NUMBER: _ClassVar[int]
+    AUTH_SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    AUTH_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    src_port: int
+    dst_port: int
+    community_id: str
+    version: int
+    client: str
+    server: str
+    kex_alg: str
+    host_key_alg: str
+    cipher_alg: str
+    mac_alg: str
+    compression_alg: str
+    host_key: str
+    hassh: str
+    hassh_algorithms: str
+    hassh_server: str
+    hassh_server_algorithms: str
+    cshka: str
+    sshka: str
+    auth_success: bool
+    auth_attempts: int
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., version: _Optional[int] = ..., client: _Optional[str] = ..., server: _Optional[str] = ..., kex_alg: _Optional[str] = ..., host_key_alg: _Optional[str] = ..., cipher_alg: _Optional[str] = ..., mac_alg: _Optional[str] = ..., compression_alg: _Optional[str] = ..., host_key: _Optional[str] = ..., hassh: _Optional[str] = ..., hassh_algorithms: _Optional[str] = ..., hassh_server: _Optional[str] = ..., hassh_server_algorithms: _Optional[str] = ..., cshka: _Optional[str] = ..., sshka: _Optional[str] = ..., auth_success: _Optional[bool] = ..., auth_attempts: _Optional[int] = ...) -> None: ...
+
+class FTP(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "user", "command", "arg", "reply_code", "reply_msg", "reply_timestamp_ns", "reply_frame", "data_passive", "data_orig_ip", "data_resp_ip", "data_resp_port")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    SRC_PORT_FIELD_NUMBER: _ClassVar[int]
+    DST_PORT_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    ARG_FIELD_NUMBER: _ClassVar[int]
+    REPLY_CODE_FIELD_NUMBER: _ClassVar[int]
+    REPLY_MSG_FIELD_NUMBER: _ClassVar[int]
+    REPLY_TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    REPLY_FRAME_FIELD_NUMBER: _ClassVar[int]
+    DATA_PASSIVE_FIELD_NUMBER: _ClassVar[int]
+    DATA_ORIG_IP_FIELD_NUMBER: _ClassVar[int]
+    DATA_RESP_IP_FIELD_NUMBER: _ClassVar[int]
+    DATA_RESP_PORT_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    src_port: int
+    dst_port: int
+    community_id: str
+    user: str
+    command: str
+    arg: str
+    reply_code: int
+    reply_msg: str
+    reply_timestamp_ns: int
+    reply_frame: int
+    data_passive: bool
+    data_orig_ip: bytes
+    data_resp_ip: bytes
+    data_resp_port: int
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., user: _Optional[str] = ..., command: _Optional[str] = ..., arg: _Optional[str] = ..., reply_code: _Optional[int] = ..., reply_msg: _Optional[str] = ..., reply_timestamp_ns: _Optional[int] = ..., reply_frame: _Optional[int] = ..., data_passive: _Optional[bool] = ..., data_orig_ip: _Optional[bytes] = ..., data_resp_ip: _Optional[bytes] = ..., data_resp_port: _Optional[int] = ...) -> None: ...
+
+class Credentials(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "protocol", "user", "password", "success")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    SRC_PORT_FIELD_NUMBER: _ClassVar[int]
+    DST_PORT_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    src_port: int
+    dst_port: int
+    community_id: str
+    protocol: str
+    user: str
+    password: str
+    success: bool
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., protocol: _Optional[str] = ..., user: _Optional[str] = ..., password: _Optional[str] = ..., success: _Optional[bool] = ...) -> None: ...

@@ -73,6 +73,9 @@ class RecordType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RECORD_TYPE_RADIUS: _ClassVar[RecordType]
     RECORD_TYPE_HTTP: _ClassVar[RecordType]
     RECORD_TYPE_FILE: _ClassVar[RecordType]
+    RECORD_TYPE_SSH: _ClassVar[RecordType]
+    RECORD_TYPE_FTP: _ClassVar[RecordType]
+    RECORD_TYPE_CREDENTIALS: _ClassVar[RecordType]
     RECORD_TYPE_SPOTSTAT: _ClassVar[RecordType]
 RECORD_TYPE_UNSPECIFIED: RecordType
 RECORD_TYPE_ETHERNET: RecordType
@@ -138,6 +141,9 @@ RECORD_TYPE_CIP: RecordType
 RECORD_TYPE_RADIUS: RecordType
 RECORD_TYPE_HTTP: RecordType
 RECORD_TYPE_FILE: RecordType
+RECORD_TYPE_SSH: RecordType
+RECORD_TYPE_FTP: RecordType
+RECORD_TYPE_CREDENTIALS: RecordType
 RECORD_TYPE_SPOTSTAT: RecordType
 
 class Header(_message.Message):
