@@ -155,6 +155,10 @@ pub struct AnalysisArgs {
     /// separated), all or none; SHA-256 is always computed with -files
     #[arg(long, value_name = "LIST", default_value = "sha1,sha256")]
     file_hashes: String,
+    /// Leave passwords out of Credentials and FTP records (a sent password
+    /// is written as <hidden>)
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    no_secrets: Option<bool>,
     /// Per-statistic SPOT parameter STAT:PARAM=VALUE; netspot's
     /// -spot-<stat>-q, -level, -max-excess, -low, -up, -side, -depth,
     /// -n-init and -keep-anomalies flags are accepted as well
@@ -397,6 +401,7 @@ fn session_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result
         config.files.records = decode.is_enabled(RecordType::File);
         config.streams_dir = args.streams.clone();
         config.community_id_seed = decode.community_id_seed;
+        config.secrets = !args.no_secrets.unwrap_or(false);
         for dir in [&args.streams, &args.files].into_iter().flatten() {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }

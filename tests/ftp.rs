@@ -94,3 +94,18 @@ fn data_channels_from_pasv_port_and_epsv() {
     let epsv = ftp.iter().find(|r| r.command == "EPSV").unwrap();
     assert_eq!((epsv.data_resp_ip.as_slice(), epsv.data_resp_port), (epsv.dst_ip.as_slice(), 58612));
 }
+
+#[test]
+fn no_secrets_hides_passwords_in_credentials_and_pass_commands() {
+    let out = tempfile::tempdir().unwrap();
+    capture(&testdata("pcaps-ftp/sv-ftp-download-passive.pcap"), out.path(), &["-no-secrets"]);
+    let credentials: Vec<Credentials> = records(out.path(), RecordType::Credentials);
+    assert_eq!((credentials[0].user.as_str(), credentials[0].password.as_str()), ("bob", "<hidden>"));
+    let ftp: Vec<Ftp> = records(out.path(), RecordType::Ftp);
+    assert!(ftp.iter().filter(|r| r.command == "PASS").all(|r| r.arg == "<hidden>"));
+    // Without the flag, tshark's ftp.request.arg: "password".
+    let out = tempfile::tempdir().unwrap();
+    capture(&testdata("pcaps-ftp/sv-ftp-download-passive.pcap"), out.path(), &[]);
+    let credentials: Vec<Credentials> = records(out.path(), RecordType::Credentials);
+    assert_eq!(credentials[0].password, "password");
+}

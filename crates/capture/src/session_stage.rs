@@ -287,7 +287,10 @@ impl ShardGroup {
         ShardGroup {
             shards,
             ended: Vec::new(),
-            emitter: Emitter::new(enabled),
+            emitter: match &options.session.streams {
+                Some(streams) if !streams.secrets => Emitter::new(enabled).without_secrets(),
+                _ => Emitter::new(enabled),
+            },
             chunk: Chunk::default(),
             ignored: 0,
             encoder: RecordEncoder::new(options),

@@ -73,6 +73,8 @@ impl EmittedRecords {
 /// hand-overs to the writer.
 pub struct Emitter {
     enabled: Vec<bool>,
+    /// Passwords are written (`-no-secrets` turns this off).
+    secrets: bool,
     out: EmittedRecords,
     trigger: u64,
     connection: u64,
@@ -84,7 +86,20 @@ impl Emitter {
     /// like [`RecordType::all`]).
     pub fn new(enabled: Vec<bool>) -> Self {
         let types = RecordType::all().map(|_| TypeBuffer::default()).collect();
-        Emitter { enabled, out: EmittedRecords { types }, trigger: 0, connection: 0, n: 0 }
+        Emitter { enabled, secrets: true, out: EmittedRecords { types }, trigger: 0, connection: 0, n: 0 }
+    }
+
+    /// Leaves passwords out of the records (`-no-secrets`): parsers write
+    /// that a password was sent, not what it was.
+    pub fn without_secrets(mut self) -> Self {
+        self.secrets = false;
+        self
+    }
+
+    /// Whether passwords and other secrets are written.
+    #[inline]
+    pub fn secrets(&self) -> bool {
+        self.secrets
     }
 
     /// An emitter that keeps every record type (tests, fuzzing).

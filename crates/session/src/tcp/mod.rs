@@ -63,6 +63,9 @@ pub struct StreamConfig {
     pub files: FileConfig,
     /// Community ID seed.
     pub community_id_seed: u16,
+    /// Passwords are written in Credentials and FTP records (false:
+    /// `-no-secrets`).
+    pub secrets: bool,
 }
 
 impl Default for StreamConfig {
@@ -76,6 +79,7 @@ impl Default for StreamConfig {
             streams_dir: None,
             files: FileConfig::default(),
             community_id_seed: 0,
+            secrets: true,
         }
     }
 }

@@ -24,7 +24,8 @@
 //! success, other 2xx and 3xx are not an outcome, 4xx and 5xx failure), when
 //! the next USER starts another login, or when the connection ends (success
 //! unknown). Passwords are written as sent (they are what an analyst looks
-//! for; a flag to leave them out is still to come).
+//! for); with `-no-secrets` ([`crate::Emitter::without_secrets`]) a sent
+//! password is written as [`HIDDEN`], in the FTP record of PASS too.
 //!
 //! # Bounds
 //!
@@ -123,6 +124,10 @@ pub fn port_probe(dir: Direction, data: &[u8]) -> Probe {
         },
     }
 }
+
+/// What `-no-secrets` writes in place of a password that was sent (Zeek's
+/// ftp.log placeholder).
+pub const HIDDEN: &str = "<hidden>";
 
 /// Longest line kept (RFC 959 sets no limit; servers allow a few KiB).
 pub const MAX_LINE: usize = 8192;
@@ -280,13 +285,11 @@ impl Ftp {
         if !cx.emit.wants(RecordType::Credentials) {
             return;
         }
-        let mut r = Credentials {
-            protocol: "FTP".into(),
-            user: login.user,
-            password: login.password.unwrap_or_default(),
-            success,
-            ..Default::default()
+        let password = match login.password {
+            Some(p) if !cx.emit.secrets() && !p.is_empty() => HIDDEN.to_owned(),
+            p => p.unwrap_or_default(),
         };
+        let mut r = Credentials { protocol: "FTP".into(), user: login.user, password, success, ..Default::default() };
         r.set_conn(cx.conn, at, Direction::ToServer);
         cx.emit.emit(RecordType::Credentials, &r);
     }
@@ -295,7 +298,9 @@ impl Ftp {
         if !cx.emit.wants(RecordType::Ftp) {
             return;
         }
-        let mut r = FtpRecord { user: command.user, command: command.command, arg: command.arg, ..Default::default() };
+        let hide = command.command == "PASS" && !cx.emit.secrets() && !command.arg.is_empty();
+        let arg = if hide { HIDDEN.to_owned() } else { command.arg };
+        let mut r = FtpRecord { user: command.user, command: command.command, arg, ..Default::default() };
         if let Some((at, code, text)) = reply {
             r.reply_code = u32::from(code);
             r.reply_msg = text.to_owned();

@@ -145,3 +145,20 @@ fn garbage_gaps_and_endless_lines_do_not_panic() {
         fuzz_entry(&data);
     }
 }
+
+#[test]
+fn no_secrets_hides_passwords() {
+    let mut h = TestHarness { emit: crate::Emitter::all().without_secrets(), ..TestHarness::default() };
+    let mut p = Ftp::default();
+    for (dir, line) in
+        [(Direction::ToServer, "USER bob\r\nPASS hunter2\r\n"), (Direction::ToClient, "331 pw\r\n230 ok\r\n")]
+    {
+        p.parse(&mut h.cx(), dir, line.as_bytes());
+    }
+    p.finish(&mut h.cx());
+    let c: Vec<Credentials> = h.emit.decoded(RecordType::Credentials);
+    assert_eq!((c[0].user.as_str(), c[0].password.as_str(), c[0].success), ("bob", HIDDEN, Some(true)));
+    let ftp: Vec<FtpRecord> = h.emit.decoded(RecordType::Ftp);
+    assert_eq!(ftp[1].arg, HIDDEN);
+    assert_eq!(ftp[0].arg, "bob");
+}
