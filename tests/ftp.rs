@@ -1,4 +1,4 @@
-//! FTP command records and FTP credentials against tshark 4.0: every
+//! FTP command records and credentials (FTP, HTTP Basic) against tshark 4.0: every
 //! request tshark decodes in the captures of testdata/pcaps-ftp has an FTP
 //! record with the same sender port, command and argument, and every user
 //! of `tshark -z credentials` a Credentials record. The expectations in
@@ -108,4 +108,18 @@ fn no_secrets_hides_passwords_in_credentials_and_pass_commands() {
     capture(&testdata("pcaps-ftp/sv-ftp-download-passive.pcap"), out.path(), &[]);
     let credentials: Vec<Credentials> = records(out.path(), RecordType::Credentials);
     assert_eq!(credentials[0].password, "password");
+}
+
+/// `tshark -z credentials` on arkime-http-basicauth.pcap: "4  HTTP basic
+/// auth  userrrrr"; the Authorization header decodes to
+/// userrrrr:passworddddd.
+#[test]
+fn http_basic_authentication_is_a_credential() {
+    let out = tempfile::tempdir().unwrap();
+    capture(&testdata("pcaps-streams/arkime-http-basicauth.pcap"), out.path(), &[]);
+    let credentials: Vec<Credentials> = records(out.path(), RecordType::Credentials);
+    assert_eq!(credentials.len(), 1);
+    let c = &credentials[0];
+    assert_eq!((c.protocol.as_str(), c.user.as_str(), c.password.as_str()), ("HTTP", "userrrrr", "passworddddd"));
+    assert_eq!(c.frame, 4);
 }

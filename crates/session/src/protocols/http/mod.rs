@@ -131,7 +131,7 @@ use netcap_records::RecordType;
 
 pub static PROTOCOL: Protocol = Protocol {
     name: "HTTP",
-    record_types: &[RecordType::Http, RecordType::File],
+    record_types: &[RecordType::Http, RecordType::File, RecordType::Credentials],
     tcp_ports: &[80, 8080, 8000, 8008, 3128],
     probe,
     port_probe: None,

@@ -733,6 +733,20 @@ pub fn basic_auth_username(value: &[u8]) -> Option<String> {
     Some(lossy(&decoded[..end]))
 }
 
+/// User and password of an `Authorization: Basic` value (RFC 7617: the
+/// decoded credentials split at the first ":"); `None` for other schemes
+/// or invalid base64.
+pub fn basic_auth(value: &[u8]) -> Option<(String, String)> {
+    let value = trim(value);
+    let sp = value.iter().position(|b| b.is_ascii_whitespace())?;
+    if !value[..sp].eq_ignore_ascii_case(b"basic") {
+        return None;
+    }
+    let decoded = BASE64.decode(trim(&value[sp..])).ok()?;
+    let end = decoded.iter().position(|&b| b == b':').unwrap_or(decoded.len());
+    Some((lossy(&decoded[..end]), lossy(decoded.get(end + 1..).unwrap_or_default())))
+}
+
 /// The parameters of a header value after its first ";" (name, value with
 /// quotes and escapes undone).
 fn parameters(value: &[u8]) -> Vec<(&[u8], Vec<u8>)> {
@@ -1085,6 +1099,10 @@ mod tests {
         assert_eq!(basic_auth_username(b"basic  YWxhZGRpbg"), Some("aladdin".into()));
         assert_eq!(basic_auth_username(b"Digest username=\"x\""), None);
         assert_eq!(basic_auth_username(b"Basic !!!"), None);
+        assert_eq!(basic_auth(b"Basic dXNlcnJycnI6cGFzc3dvcmRkZGRk"), Some(("userrrrr".into(), "passworddddd".into())));
+        assert_eq!(basic_auth(b"Basic YTpiOmM="), Some(("a".into(), "b:c".into())));
+        assert_eq!(basic_auth(b"basic  YWxhZGRpbg"), Some(("aladdin".into(), String::new())));
+        assert_eq!(basic_auth(b"Digest username=\"x\""), None);
         assert_eq!(
             content_disposition_filename(b"attachment; filename=\"a \\\"b\\\".txt\""),
             Some("a \"b\".txt".into())

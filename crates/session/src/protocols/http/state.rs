@@ -92,6 +92,8 @@ struct Transaction {
     response: ResponseState,
     /// Heap bytes of `record` (estimated when its heads were filled in).
     heap: usize,
+    /// User and password of the request's `Authorization: Basic`.
+    basic_auth: Option<(String, String)>,
 }
 
 impl Transaction {
@@ -106,6 +108,7 @@ impl Transaction {
             response_last: None,
             request_done: kind == RequestKind::Missing,
             response: ResponseState::Waiting,
+            basic_auth: None,
             heap: 0,
         }
     }
@@ -589,6 +592,13 @@ impl Http {
         tx.request_first = Some(first);
         tx.request_last = Some(last);
         fill_request(&mut tx.record, method, target, version, head.headers, cx.emit.wants(RecordType::Http));
+        if cx.emit.wants(RecordType::Credentials) {
+            tx.basic_auth = head
+                .headers
+                .iter()
+                .filter(|h| h.name.eq_ignore_ascii_case("authorization"))
+                .find_map(|h| parser::basic_auth(h.value));
+        }
         tx.heap = record_heap(&tx.record);
         let (framing, malformed) = parser::request_framing(head.headers);
         if malformed {
@@ -930,6 +940,9 @@ impl StreamParser for Http {
 
 /// Stamps and emits a transaction's record.
 fn emit_transaction(cx: &mut ParseContext<'_>, tx: Transaction) {
+    if let Some((user, password)) = &tx.basic_auth {
+        emit_credentials(cx, &tx, user, password);
+    }
     if !cx.emit.wants(RecordType::Http) {
         return;
     }
@@ -947,6 +960,28 @@ fn emit_transaction(cx: &mut ParseContext<'_>, tx: Transaction) {
     let at = tx.request_first.or(tx.response_first).unwrap_or(cx.now);
     rec.set_conn(cx.conn, at, Direction::ToServer);
     cx.emit.emit(RecordType::Http, &rec);
+}
+
+/// The Credentials record of a request's `Authorization: Basic`: success
+/// when the final response is 2xx or 3xx, failure on 401 or 403, unknown
+/// otherwise (no response).
+fn emit_credentials(cx: &mut ParseContext<'_>, tx: &Transaction, user: &str, password: &str) {
+    let success = match tx.record.status_code {
+        200..=399 => Some(true),
+        401 | 403 => Some(false),
+        _ => None,
+    };
+    let password = if cx.emit.secrets() || password.is_empty() { password.to_owned() } else { "<hidden>".into() };
+    let mut r = netcap_records::Credentials {
+        protocol: "HTTP".into(),
+        user: user.to_owned(),
+        password,
+        success,
+        ..Default::default()
+    };
+    let at = tx.request_first.unwrap_or(cx.now);
+    r.set_conn(cx.conn, at, Direction::ToServer);
+    cx.emit.emit(RecordType::Credentials, &r);
 }
 
 /// Heap bytes of a record's strings and lists.
