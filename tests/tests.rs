@@ -15,6 +15,7 @@ mod live;
 mod malformed;
 mod net_oracle;
 mod oracle;
+mod pop3;
 mod query;
 mod ssh;
 mod stream_oracle;

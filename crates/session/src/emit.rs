@@ -212,7 +212,8 @@ conn_records!(
     r::QuicInitial,
     r::Ssh,
     r::Ftp,
-    r::Credentials
+    r::Credentials,
+    r::Pop3
 );
 
 #[cfg(test)]

@@ -1575,7 +1575,7 @@ class FTP(_message.Message):
     def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., user: _Optional[str] = ..., command: _Optional[str] = ..., arg: _Optional[str] = ..., reply_code: _Optional[int] = ..., reply_msg: _Optional[str] = ..., reply_timestamp_ns: _Optional[int] = ..., reply_frame: _Optional[int] = ..., data_passive: _Optional[bool] = ..., data_orig_ip: _Optional[bytes] = ..., data_resp_ip: _Optional[bytes] = ..., data_resp_port: _Optional[int] = ...) -> None: ...
 
 class Credentials(_message.Message):
-    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "protocol", "user", "password", "success")
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "protocol", "user", "password", "success", "notes")
     TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
     FRAME_FIELD_NUMBER: _ClassVar[int]
     SRC_IP_FIELD_NUMBER: _ClassVar[int]
@@ -1587,6 +1587,7 @@ class Credentials(_message.Message):
     USER_FIELD_NUMBER: _ClassVar[int]
     PASSWORD_FIELD_NUMBER: _ClassVar[int]
     SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
     timestamp_ns: int
     frame: int
     src_ip: bytes
@@ -1598,4 +1599,37 @@ class Credentials(_message.Message):
     user: str
     password: str
     success: bool
-    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., protocol: _Optional[str] = ..., user: _Optional[str] = ..., password: _Optional[str] = ..., success: _Optional[bool] = ...) -> None: ...
+    notes: str
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., protocol: _Optional[str] = ..., user: _Optional[str] = ..., password: _Optional[str] = ..., success: _Optional[bool] = ..., notes: _Optional[str] = ...) -> None: ...
+
+class POP3(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "user", "command", "arg", "success", "status_msg", "response_lines", "response_bytes")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    SRC_PORT_FIELD_NUMBER: _ClassVar[int]
+    DST_PORT_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    ARG_FIELD_NUMBER: _ClassVar[int]
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_MSG_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_LINES_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    src_port: int
+    dst_port: int
+    community_id: str
+    user: str
+    command: str
+    arg: str
+    success: bool
+    status_msg: str
+    response_lines: int
+    response_bytes: int
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., user: _Optional[str] = ..., command: _Optional[str] = ..., arg: _Optional[str] = ..., success: _Optional[bool] = ..., status_msg: _Optional[str] = ..., response_lines: _Optional[int] = ..., response_bytes: _Optional[int] = ...) -> None: ...

@@ -76,6 +76,7 @@ class RecordType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RECORD_TYPE_SSH: _ClassVar[RecordType]
     RECORD_TYPE_FTP: _ClassVar[RecordType]
     RECORD_TYPE_CREDENTIALS: _ClassVar[RecordType]
+    RECORD_TYPE_POP3: _ClassVar[RecordType]
     RECORD_TYPE_SPOTSTAT: _ClassVar[RecordType]
 RECORD_TYPE_UNSPECIFIED: RecordType
 RECORD_TYPE_ETHERNET: RecordType
@@ -144,6 +145,7 @@ RECORD_TYPE_FILE: RecordType
 RECORD_TYPE_SSH: RecordType
 RECORD_TYPE_FTP: RecordType
 RECORD_TYPE_CREDENTIALS: RecordType
+RECORD_TYPE_POP3: RecordType
 RECORD_TYPE_SPOTSTAT: RecordType
 
 class Header(_message.Message):
