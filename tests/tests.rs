@@ -10,6 +10,7 @@ mod dump;
 mod export;
 mod flags;
 mod ftp;
+mod imap;
 mod label;
 mod live;
 mod malformed;

@@ -213,7 +213,8 @@ conn_records!(
     r::Ssh,
     r::Ftp,
     r::Credentials,
-    r::Pop3
+    r::Pop3,
+    r::Imap
 );
 
 #[cfg(test)]

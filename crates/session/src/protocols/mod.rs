@@ -18,6 +18,7 @@
 
 pub mod ftp;
 pub mod http;
+pub mod imap;
 pub mod pop3;
 pub mod ssh;
 pub mod tls;
@@ -113,7 +114,7 @@ pub struct Protocol {
 
 /// Every stream protocol, in probing order (after the port's own).
 pub static PROTOCOLS: &[&Protocol] =
-    &[&http::PROTOCOL, &tls::PROTOCOL, &ssh::PROTOCOL, &ftp::PROTOCOL, &pop3::PROTOCOL];
+    &[&http::PROTOCOL, &tls::PROTOCOL, &ssh::PROTOCOL, &ftp::PROTOCOL, &pop3::PROTOCOL, &imap::PROTOCOL];
 
 /// The protocol of a name in [`PROTOCOLS`].
 pub fn protocol_named(name: &str) -> Option<&'static Protocol> {

@@ -77,6 +77,7 @@ class RecordType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RECORD_TYPE_FTP: _ClassVar[RecordType]
     RECORD_TYPE_CREDENTIALS: _ClassVar[RecordType]
     RECORD_TYPE_POP3: _ClassVar[RecordType]
+    RECORD_TYPE_IMAP: _ClassVar[RecordType]
     RECORD_TYPE_SPOTSTAT: _ClassVar[RecordType]
 RECORD_TYPE_UNSPECIFIED: RecordType
 RECORD_TYPE_ETHERNET: RecordType
@@ -146,6 +147,7 @@ RECORD_TYPE_SSH: RecordType
 RECORD_TYPE_FTP: RecordType
 RECORD_TYPE_CREDENTIALS: RecordType
 RECORD_TYPE_POP3: RecordType
+RECORD_TYPE_IMAP: RecordType
 RECORD_TYPE_SPOTSTAT: RecordType
 
 class Header(_message.Message):

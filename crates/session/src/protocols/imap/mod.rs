@@ -1,0 +1,441 @@
+//! IMAP from reassembled streams (RFC 9051, 3501): one `IMAP` record per
+//! tagged command with its completion (`tag OK|NO|BAD text`), and a
+//! `Credentials` record per login (LOGIN, AUTHENTICATE PLAIN).
+//!
+//! Both directions are lines that may carry literals: a line ending in
+//! `{n}` (or `{n+}`) is followed by n raw bytes and then the rest of the
+//! logical line. The parser reads logical lines, keeping a literal's bytes
+//! in the line up to [`MAX_LINE`] bytes in all and skipping the rest
+//! (message bodies in FETCH responses), so a literal's contents are never
+//! taken for protocol lines. A command completes when a tagged response
+//! with its tag arrives; untagged (`*`) and continuation (`+`) responses
+//! complete nothing. The client's answers to AUTHENTICATE challenges belong
+//! to that command. STARTTLS answered OK ends parsing (TLS follows).
+//!
+//! Commands still waiting when the connection ends are written without a
+//! status. After a gap a direction skips to the next line end (a literal
+//! cut by the gap is lost with it) and waiting commands are written without
+//! a status.
+//!
+//! # Credentials
+//!
+//! LOGIN's two arguments (atoms, quoted strings or literals) and
+//! AUTHENTICATE PLAIN (initial response or the next line: base64
+//! `authzid\0user\0password`), with `success` from the tagged status.
+//! `-no-secrets` writes a password as `<hidden>`.
+//!
+//! # Bounds
+//!
+//! A logical line is kept up to [`MAX_LINE`] bytes (the rest, literals
+//! included, is skipped and, outside literals, counted as an error); at
+//! most [`MAX_WAITING`] commands wait (beyond, the oldest is written
+//! without a status).
+
+#[cfg(test)]
+mod tests;
+
+use crate::PacketTime;
+use crate::emit::ConnRecord;
+use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, TestHarness};
+use base64::Engine;
+use netcap_records::{Credentials, Imap as ImapRecord, RecordType};
+use std::collections::VecDeque;
+
+pub static PROTOCOL: Protocol = Protocol {
+    name: "IMAP",
+    record_types: &[RecordType::Imap, RecordType::Credentials],
+    tcp_ports: &[143],
+    probe,
+    port_probe: Some(port_probe),
+    new_parser: || Box::new(Imap::default()),
+    fills_connection: false,
+};
+
+/// The server's greeting `* OK` naming IMAP, or a client's first command
+/// that only IMAP has (`<tag> CAPABILITY`, LOGIN, AUTHENTICATE, STARTTLS).
+pub fn probe(dir: Direction, data: &[u8]) -> Probe {
+    let Some(end) = data.iter().position(|&b| b == b'\n') else {
+        return if data.len() < 512 { Probe::NeedMore } else { Probe::No };
+    };
+    let line = &data[..end];
+    match dir {
+        Direction::ToClient => {
+            let greeting = line.starts_with(b"* OK") || line.starts_with(b"* PREAUTH");
+            if greeting && line.windows(4).any(|w| w.eq_ignore_ascii_case(b"IMAP")) { Probe::Yes } else { Probe::No }
+        }
+        Direction::ToServer => {
+            let mut words = line.split(|&b| b == b' ');
+            let tag = words.next().unwrap_or_default();
+            let command = words.next().unwrap_or_default();
+            let command = command.strip_suffix(b"\r").unwrap_or(command);
+            let imap_only = [&b"CAPABILITY"[..], b"LOGIN", b"AUTHENTICATE", b"STARTTLS"];
+            if !tag.is_empty()
+                && tag.iter().all(u8::is_ascii_alphanumeric)
+                && imap_only.iter().any(|c| c.eq_ignore_ascii_case(command))
+            {
+                Probe::Yes
+            } else {
+                Probe::No
+            }
+        }
+    }
+}
+
+/// On port 143: any untagged greeting.
+pub fn port_probe(dir: Direction, data: &[u8]) -> Probe {
+    match dir {
+        Direction::ToClient if data.len() < 2 => Probe::NeedMore,
+        Direction::ToClient if data.starts_with(b"* ") => Probe::Yes,
+        _ => probe(dir, data),
+    }
+}
+
+/// Longest logical line kept, literals included.
+pub const MAX_LINE: usize = 8192;
+/// Commands waiting for their completion at most.
+pub const MAX_WAITING: usize = 64;
+
+const AUTH_PLAIN: &str = "AUTHENTICATE PLAIN";
+
+#[derive(Debug, Clone)]
+struct Command {
+    at: PacketTime,
+    tag: String,
+    user: String,
+    command: String,
+    arg: String,
+}
+
+/// A direction's logical line in the making.
+#[derive(Debug, Default)]
+struct LineReader {
+    line: Vec<u8>,
+    /// Bytes of a literal still to come.
+    literal: u64,
+    /// The packet of the logical line's first byte.
+    start: Option<PacketTime>,
+    /// Skipping to the next line end (after a gap).
+    skipping: bool,
+}
+
+/// The IMAP parser of one connection.
+#[derive(Debug, Default)]
+pub struct Imap {
+    readers: [LineReader; 2],
+    waiting: VecDeque<Command>,
+    user: String,
+    /// A login whose status has not come: (tag, time, user, password, notes).
+    login: Option<(String, PacketTime, String, String, &'static str)>,
+    /// AUTHENTICATE PLAIN waiting for its base64 line: (tag, time).
+    plain_pending: Option<(String, PacketTime)>,
+    done: bool,
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The literal length a line announces at its end (`{12}` or `{12+}`).
+fn literal_length(line: &[u8]) -> Option<u64> {
+    let body = line.strip_suffix(b"}")?;
+    let open = body.iter().rposition(|&b| b == b'{')?;
+    let digits = &body[open + 1..];
+    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
+    if digits.is_empty() || digits.len() > 12 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// Splits IMAP astrings: atoms, "quoted" strings (with `\` escapes) and
+/// literal contents (which the line reader placed inline, quoted).
+fn astrings(text: &str, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    while out.len() < n {
+        while chars.peek() == Some(&' ') {
+            chars.next();
+        }
+        let Some(&first) = chars.peek() else { break };
+        let mut word = String::new();
+        if first == '"' {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some(escaped) = chars.next() {
+                            word.push(escaped);
+                        }
+                    }
+                    '"' => break,
+                    c => word.push(c),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ' ' {
+                    break;
+                }
+                word.push(c);
+                chars.next();
+            }
+        }
+        out.push(word);
+    }
+    out
+}
+
+/// `authzid\0user\0password` of SASL PLAIN, from base64.
+fn sasl_plain(text: &str) -> Option<(String, String)> {
+    let decoded = base64::engine::general_purpose::STANDARD.decode(text.trim()).ok()?;
+    let mut parts = decoded.split(|&b| b == 0);
+    let _authzid = parts.next()?;
+    let user = parts.next()?;
+    let password = parts.next()?;
+    Some((lossy(user), lossy(password)))
+}
+
+impl Imap {
+    fn command_line(&mut self, cx: &mut ParseContext<'_>, at: PacketTime, line: &[u8]) {
+        let text = lossy(line);
+        if let Some((tag, started)) = self.plain_pending.take() {
+            // The answer to AUTHENTICATE PLAIN's challenge ("*" cancels).
+            if let Some((user, password)) = sasl_plain(&text) {
+                self.user = user.clone();
+                self.login = Some((tag, started, user, password, AUTH_PLAIN));
+            }
+            return;
+        }
+        let mut parts = text.splitn(3, ' ');
+        let tag = parts.next().unwrap_or_default().to_owned();
+        let command = parts.next().unwrap_or_default().to_ascii_uppercase();
+        let arg = parts.next().unwrap_or_default().to_owned();
+        if tag.is_empty() || command.is_empty() {
+            return;
+        }
+        match command.as_str() {
+            "LOGIN" => {
+                let words = astrings(&arg, 2);
+                if let [user, password] = words.as_slice() {
+                    self.user = user.clone();
+                    self.login = Some((tag.clone(), at, user.clone(), password.clone(), ""));
+                }
+            }
+            "AUTHENTICATE" => {
+                let mut words = arg.split_whitespace();
+                if words.next().is_some_and(|m| m.eq_ignore_ascii_case("PLAIN")) {
+                    match words.next().and_then(sasl_plain) {
+                        Some((user, password)) => {
+                            self.user = user.clone();
+                            self.login = Some((tag.clone(), at, user, password, AUTH_PLAIN));
+                        }
+                        None => self.plain_pending = Some((tag.clone(), at)),
+                    }
+                }
+            }
+            _ => {}
+        }
+        if self.waiting.len() >= MAX_WAITING {
+            cx.error();
+            if let Some(oldest) = self.waiting.pop_front() {
+                self.emit(cx, oldest, "", "");
+            }
+        }
+        let arg = if command == "LOGIN" && !cx.emit.secrets() {
+            match astrings(&arg, 1).first() {
+                Some(user) => format!("{user} <hidden>"),
+                None => arg,
+            }
+        } else {
+            arg
+        };
+        self.waiting.push_back(Command { at, tag, user: self.user.clone(), command, arg });
+    }
+
+    fn response_line(&mut self, cx: &mut ParseContext<'_>, line: &[u8]) {
+        let text = lossy(line);
+        let mut parts = text.splitn(3, ' ');
+        let tag = parts.next().unwrap_or_default();
+        if tag == "*" || tag == "+" || tag.is_empty() {
+            return;
+        }
+        let status = parts.next().unwrap_or_default().to_ascii_uppercase();
+        if !matches!(status.as_str(), "OK" | "NO" | "BAD") {
+            return;
+        }
+        let message = parts.next().unwrap_or_default().to_owned();
+        let Some(index) = self.waiting.iter().position(|c| c.tag == tag) else { return };
+        // Commands before it that never completed are written without one.
+        for _ in 0..index {
+            if let Some(command) = self.waiting.pop_front() {
+                self.emit(cx, command, "", "");
+            }
+        }
+        let Some(command) = self.waiting.pop_front() else { return };
+        if self.login.as_ref().is_some_and(|l| l.0 == tag) {
+            self.flush_login(cx, Some(status == "OK"));
+        }
+        if command.command == "STARTTLS" && status == "OK" {
+            self.done = true;
+        }
+        self.emit(cx, command, &status, &message);
+    }
+
+    fn flush_login(&mut self, cx: &mut ParseContext<'_>, success: Option<bool>) {
+        let Some((_, at, user, password, notes)) = self.login.take() else { return };
+        if !cx.emit.wants(RecordType::Credentials) {
+            return;
+        }
+        let password = if cx.emit.secrets() || password.is_empty() { password } else { "<hidden>".into() };
+        let mut r =
+            Credentials { protocol: "IMAP".into(), user, password, success, notes: notes.into(), ..Default::default() };
+        r.set_conn(cx.conn, at, Direction::ToServer);
+        cx.emit.emit(RecordType::Credentials, &r);
+    }
+
+    fn emit(&mut self, cx: &mut ParseContext<'_>, command: Command, status: &str, message: &str) {
+        if !cx.emit.wants(RecordType::Imap) {
+            return;
+        }
+        let mut r = ImapRecord {
+            tag: command.tag,
+            user: command.user,
+            command: command.command,
+            arg: command.arg,
+            status: status.to_owned(),
+            status_msg: message.to_owned(),
+            ..Default::default()
+        };
+        r.set_conn(cx.conn, command.at, Direction::ToServer);
+        cx.emit.emit(RecordType::Imap, &r);
+    }
+
+    fn logical_line(&mut self, cx: &mut ParseContext<'_>, dir: Direction) {
+        let reader = &mut self.readers[dir.index()];
+        let line = std::mem::take(&mut reader.line);
+        let at = reader.start.take().unwrap_or(cx.now);
+        match dir {
+            Direction::ToServer => self.command_line(cx, at, &line),
+            Direction::ToClient => self.response_line(cx, &line),
+        }
+    }
+}
+
+impl StreamParser for Imap {
+    fn parse(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8]) -> Parsed {
+        let d = dir.index();
+        let mut at = 0;
+        while at < data.len() {
+            let reader = &mut self.readers[d];
+            if reader.literal > 0 {
+                let take = (data.len() - at).min(usize::try_from(reader.literal).unwrap_or(usize::MAX));
+                let room = MAX_LINE.saturating_sub(reader.line.len()).min(take);
+                reader.line.extend_from_slice(&data[at..at + room]);
+                reader.literal -= take as u64;
+                at += take;
+                if reader.literal == 0 {
+                    reader.line.push(b'"');
+                }
+                continue;
+            }
+            let Some(end) = data[at..].iter().position(|&b| b == b'\n') else {
+                // The rest waits for its line end (bounded).
+                if data.len() - at > MAX_LINE {
+                    cx.error();
+                    reader.skipping = true;
+                    return Parsed::Continue { consumed: data.len(), needed: 0 };
+                }
+                return Parsed::Continue { consumed: at, needed: 1 };
+            };
+            let part = &data[at..at + end];
+            let part = part.strip_suffix(b"\r").unwrap_or(part);
+            let time = cx.time_at(at);
+            at += end + 1;
+            if std::mem::take(&mut reader.skipping) {
+                reader.line.clear();
+                reader.start = None;
+                continue;
+            }
+            reader.start.get_or_insert(time);
+            match literal_length(part) {
+                Some(n) => {
+                    let head = &part[..part.iter().rposition(|&b| b == b'{').unwrap_or(part.len())];
+                    let room = MAX_LINE.saturating_sub(reader.line.len()).min(head.len());
+                    reader.line.extend_from_slice(&head[..room]);
+                    reader.line.push(b'"');
+                    reader.literal = n;
+                    if n == 0 {
+                        reader.line.push(b'"');
+                    }
+                }
+                None => {
+                    let room = MAX_LINE.saturating_sub(reader.line.len()).min(part.len());
+                    if room < part.len() {
+                        cx.error();
+                    }
+                    reader.line.extend_from_slice(&part[..room]);
+                    self.logical_line(cx, dir);
+                    if self.done {
+                        return Parsed::Done;
+                    }
+                }
+            }
+        }
+        Parsed::Continue { consumed: at, needed: 1 }
+    }
+
+    fn gap(&mut self, cx: &mut ParseContext<'_>, dir: Direction, _len: u64) {
+        let reader = &mut self.readers[dir.index()];
+        reader.skipping = true;
+        reader.literal = 0;
+        cx.error();
+        while let Some(command) = self.waiting.pop_front() {
+            self.emit(cx, command, "", "");
+        }
+    }
+
+    fn end(&mut self, _cx: &mut ParseContext<'_>, _dir: Direction, _rest: &[u8]) {}
+
+    fn finish(&mut self, cx: &mut ParseContext<'_>) {
+        while let Some(command) = self.waiting.pop_front() {
+            self.emit(cx, command, "", "");
+        }
+        self.flush_login(cx, None);
+    }
+
+    fn memory(&self) -> usize {
+        self.readers.iter().map(|r| r.line.capacity()).sum::<usize>()
+            + self
+                .waiting
+                .iter()
+                .map(|c| c.tag.capacity() + c.user.capacity() + c.command.capacity() + c.arg.capacity() + 64)
+                .sum::<usize>()
+    }
+}
+
+/// Runs the parser on arbitrary bytes for fuzzing: the first byte chooses
+/// the segment size and how segments alternate between directions.
+pub fn fuzz_entry(data: &[u8]) {
+    let Some((&seed, rest)) = data.split_first() else { return };
+    let mut h = TestHarness::default();
+    let mut p = Imap::default();
+    let step = usize::from(seed % 31) + 1;
+    let mut pending: [Vec<u8>; 2] = Default::default();
+    for (i, chunk) in rest.chunks(step).enumerate() {
+        let dir = if (i + usize::from(seed >> 5)) % 2 == 0 { Direction::ToServer } else { Direction::ToClient };
+        let buf = &mut pending[dir.index()];
+        buf.extend_from_slice(chunk);
+        if i % 7 == 6 {
+            p.gap(&mut h.cx(), dir, 10);
+            buf.clear();
+            continue;
+        }
+        match p.parse(&mut h.cx(), dir, buf) {
+            Parsed::Continue { consumed, .. } => {
+                buf.drain(..consumed.min(buf.len()));
+            }
+            Parsed::Done => buf.clear(),
+        }
+    }
+    p.finish(&mut h.cx());
+}
