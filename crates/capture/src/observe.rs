@@ -321,6 +321,7 @@ mod tests {
             producer: "test".into(),
             spot: None,
             session: Some(crate::SessionOptions::flows(Default::default(), true, true)),
+            profiles: None,
             replay,
         };
         config.decode.set(RecordType::Error, true);

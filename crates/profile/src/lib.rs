@@ -1,0 +1,105 @@
+//! Host and device profiles: who is on the network and what it does
+//! (docs/profiles.md).
+//!
+//! A capture's profiles are built in two steps, like its statistics. Each
+//! decode worker folds its batch's packet summaries into conversations
+//! (one hash-table update per packet, into a table reused batch after
+//! batch) and reads the few records that name hosts and devices (DNS,
+//! DHCP, mDNS, LLMNR, NetBIOS, SSDP): a [`BatchProfile`]. The ordered writer
+//! merges the batches in batch order into one bounded [`Profiles`] table,
+//! together with the session stage's TLS and HTTP records, and writes
+//! `Host` and `DeviceProfile` records at the end of the capture (and, live,
+//! every interval for what changed). Because the merge follows batch order,
+//! and batch boundaries depend only on the input, the records are the same
+//! whatever the number of workers, evictions included.
+
+mod batch;
+mod device;
+mod host;
+mod observe;
+mod table;
+pub mod vendor;
+
+pub use batch::{BatchProfile, BatchProfiler};
+pub use table::{GeoLookup, ProfileCounters, Profiles};
+
+use netcap_records::RecordType;
+
+/// Hosts (and, separately, devices) tracked at most by default.
+pub const DEFAULT_MAX_PROFILES: usize = 65_536;
+
+/// Peers listed per direction in a Host record by default.
+pub const DEFAULT_TOP_N: usize = 10;
+
+/// Peers tracked per host and direction, ports per host and role: the
+/// lists the top N are chosen from.
+pub const TRACKED_PEERS: usize = 32;
+pub const TRACKED_PORTS: usize = 32;
+/// Bytes of names, fingerprints and other strings kept per host or device
+/// (each value at most [`MAX_VALUE_BYTES`]); values beyond are counted as
+/// dropped.
+pub const MAX_STRING_BYTES: usize = 2048;
+pub const MAX_VALUE_BYTES: usize = 255;
+/// MAC addresses kept per host, and source addresses per device.
+pub const TRACKED_MACS: usize = 4;
+pub const TRACKED_DEVICE_IPS: usize = 16;
+
+/// Upper bound of the memory one tracked host takes, in bytes (its
+/// fixed part, the tracked peers, ports, MACs and strings, and the hash
+/// table slot): [`Profiles::memory_bound_bytes`] is this times the
+/// maximum.
+pub const HOST_BYTES_BOUND: usize = 8 * 1024;
+/// The same for one device.
+pub const DEVICE_BYTES_BOUND: usize = 4 * 1024;
+
+/// How profiles are kept.
+#[derive(Debug, Clone)]
+pub struct ProfileConfig {
+    /// Hosts tracked at most, and devices tracked at most (`-profile-max`).
+    /// Beyond, the least recently seen are evicted (an eighth of the table
+    /// at a time) and counted.
+    pub max_profiles: usize,
+    /// Peers listed per direction in each Host record.
+    pub top_n: usize,
+    /// Live captures: write the hosts and devices that changed this often
+    /// (wall clock, nanoseconds; `-profile-interval`).
+    pub interval_ns: i64,
+}
+
+impl Default for ProfileConfig {
+    fn default() -> Self {
+        ProfileConfig { max_profiles: DEFAULT_MAX_PROFILES, top_n: DEFAULT_TOP_N, interval_ns: 60_000_000_000 }
+    }
+}
+
+/// Record types of the session stage the writer shows [`Profiles`]
+/// ([`Profiles::observe_records`]): TLS hellos and HTTP transactions.
+pub const SESSION_RECORD_TYPES: [RecordType; 3] =
+    [RecordType::Tlsclienthello, RecordType::Tlsserverhello, RecordType::Http];
+
+/// Record types of the packet decoders the workers read
+/// ([`BatchProfiler::batch`]).
+pub const PACKET_RECORD_TYPES: [RecordType; 6] = [
+    RecordType::Dns,
+    RecordType::Mdns,
+    RecordType::Llmnr,
+    RecordType::Netbiosnameservice,
+    RecordType::Dhcpv4,
+    RecordType::Ssdp,
+];
+
+/// Exercises the record readers on arbitrary bytes, as every record type
+/// the profiles read, for fuzzing: nothing may panic.
+pub fn fuzz_entry(data: &[u8]) {
+    let mut profiler = BatchProfiler::new();
+    for record_type in PACKET_RECORD_TYPES {
+        let part = profiler.batch(&[], |t| (t == record_type).then_some(data));
+        let mut profiles = Profiles::new(ProfileConfig { max_profiles: 4, ..ProfileConfig::default() });
+        profiles.merge(part);
+        for session_type in SESSION_RECORD_TYPES {
+            profiles.observe_records(session_type, data);
+        }
+        let (mut hosts, mut devices) = (Vec::new(), Vec::new());
+        profiles.write_all(&mut hosts, &mut devices);
+    }
+}

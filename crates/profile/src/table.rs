@@ -1,0 +1,393 @@
+//! The writer's side: the bounded host and device tables, batches merged
+//! into them in batch order, and their records.
+
+use crate::batch::{BatchProfile, ConvKey, ConvStats, Observation, SAW_SYN, SAW_SYN_ACK, Target};
+use crate::device::DeviceProfile;
+use crate::host::{Attr, HostProfile, ip_bytes};
+use crate::{DEVICE_BYTES_BOUND, HOST_BYTES_BOUND, ProfileConfig, observe, vendor};
+use netcap_records as r;
+use netcap_records::RecordType;
+use prost::Message;
+use std::hash::Hash;
+use std::net::IpAddr;
+
+type Map<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// What the profile tables did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileCounters {
+    /// Hosts and devices tracked now.
+    pub hosts: u64,
+    pub devices: u64,
+    /// Hosts and devices evicted to stay within `-profile-max` (their
+    /// counts so far are lost; one seen again starts anew).
+    pub hosts_evicted: u64,
+    pub devices_evicted: u64,
+    /// Names and other values from records about hosts or devices that
+    /// were not tracked and for which the tables had no room.
+    pub observations_dropped: u64,
+    /// Records written.
+    pub host_records: u64,
+    pub device_records: u64,
+}
+
+/// A source of geolocation and AS data for Host records (`-geoip`,
+/// `-asn`).
+pub trait GeoLookup: Send {
+    /// Fills the record's `country`, `city`, `asn` and `as_org` for its
+    /// address, as far as the databases know it.
+    fn fill(&self, ip: IpAddr, host: &mut r::Host);
+}
+
+/// Every host and device of a capture so far, within the configured bound.
+pub struct Profiles {
+    config: ProfileConfig,
+    hosts: Map<IpAddr, HostProfile>,
+    devices: Map<[u8; 6], DeviceProfile>,
+    counters: ProfileCounters,
+    /// The latest packet time merged.
+    now_ns: i64,
+    geo: Option<Box<dyn GeoLookup>>,
+    observations: Vec<Observation>,
+}
+
+impl Profiles {
+    pub fn new(config: ProfileConfig) -> Self {
+        Profiles {
+            config: ProfileConfig { max_profiles: config.max_profiles.max(1), ..config },
+            hosts: Map::default(),
+            devices: Map::default(),
+            counters: ProfileCounters::default(),
+            now_ns: i64::MIN,
+            geo: None,
+            observations: Vec::new(),
+        }
+    }
+
+    /// Fills Host records' geolocation and AS fields from `geo`.
+    pub fn set_geo(&mut self, geo: Box<dyn GeoLookup>) {
+        self.geo = Some(geo);
+    }
+
+    /// Merges the next batch's share (batches must come in batch order for
+    /// the records to be the same for any number of workers).
+    pub fn merge(&mut self, part: BatchProfile) {
+        for (key, stats) in &part.convs {
+            self.now_ns = self.now_ns.max(stats.last_ns);
+            self.conversation(key, stats);
+        }
+        for o in part.observations {
+            self.observe(o);
+        }
+    }
+
+    /// Takes the session stage's records of one of the
+    /// [`crate::SESSION_RECORD_TYPES`] (length-delimited, as in a frame).
+    pub fn observe_records(&mut self, record_type: RecordType, bytes: &[u8]) {
+        let mut list = std::mem::take(&mut self.observations);
+        observe::session_records(record_type, bytes, &mut list);
+        for o in list.drain(..) {
+            self.observe(o);
+        }
+        self.observations = list;
+    }
+
+    fn conversation(&mut self, key: &ConvKey, s: &ConvStats) {
+        let max = self.config.max_profiles;
+        if let Some(mac) = key.src_mac {
+            let d = entry(&mut self.devices, mac, max, s.first_ns, &mut self.counters.devices_evicted, |d| d.last_ns);
+            d.seen(s.first_ns, s.last_ns, s.first_frame);
+            d.packets += s.packets;
+            d.bytes += s.bytes;
+            if let Some(src) = key.src {
+                d.add_source(src);
+            }
+            d.changed = true;
+        }
+        let (Some(src), Some(dst)) = (key.src, key.dst) else { return };
+        let served = s.has_ports.then(|| server_port(key, s));
+        let evicted = &mut self.counters.hosts_evicted;
+        let h = entry(&mut self.hosts, src, max, s.first_ns, evicted, |h| h.last_ns);
+        h.seen(s.first_ns, s.last_ns, s.first_frame);
+        h.packets_sent += s.packets;
+        h.bytes_sent += s.bytes;
+        h.dropped += h.contacted.add(dst, s.packets, s.bytes);
+        h.add_transport(key.protocol);
+        if let Some(mac) = key.src_mac {
+            h.add_mac(mac);
+        }
+        match served {
+            Some((true, port)) => h.dropped += h.served.add(port, s.packets, s.bytes),
+            Some((false, port)) => h.dropped += h.contacted_ports.add(port, s.packets, s.bytes),
+            None => {}
+        }
+        h.changed = true;
+        let h = entry(&mut self.hosts, dst, max, s.first_ns, evicted, |h| h.last_ns);
+        h.seen(s.first_ns, s.last_ns, s.first_frame);
+        h.packets_received += s.packets;
+        h.bytes_received += s.bytes;
+        h.dropped += h.contacted_by.add(src, s.packets, s.bytes);
+        h.add_transport(key.protocol);
+        match served {
+            Some((true, port)) => h.dropped += h.contacted_ports.add(port, s.packets, s.bytes),
+            Some((false, port)) => h.dropped += h.served.add(port, s.packets, s.bytes),
+            None => {}
+        }
+        h.changed = true;
+    }
+
+    fn observe(&mut self, o: Observation) {
+        let full_hosts = self.hosts.len() >= self.config.max_profiles;
+        let full_devices = self.devices.len() >= self.config.max_profiles;
+        match o.target {
+            Target::Host(ip) => {
+                if full_hosts && !self.hosts.contains_key(&ip) {
+                    self.counters.observations_dropped += 1;
+                    return;
+                }
+                let h = self.hosts.entry(ip).or_insert_with(|| HostProfile::new(self.now_ns));
+                h.add_string(o.attr, &o.value);
+            }
+            Target::Device(mac) => {
+                if full_devices && !self.devices.contains_key(&mac) {
+                    self.counters.observations_dropped += 1;
+                    return;
+                }
+                let d = self.devices.entry(mac).or_insert_with(|| DeviceProfile::new(self.now_ns));
+                d.add_string(o.attr, &o.value);
+            }
+        }
+    }
+
+    /// Encodes a Host record for every host that had traffic and a
+    /// DeviceProfile record for every device that sent frames, sorted by
+    /// address (length-delimited, appended to the two buffers); returns how
+    /// many of each.
+    pub fn write_all(&mut self, hosts: &mut Vec<u8>, devices: &mut Vec<u8>) -> (u64, u64) {
+        self.write(hosts, devices, false)
+    }
+
+    /// Like [`Profiles::write_all`], for the hosts and devices that changed
+    /// since they were last written (live captures).
+    pub fn write_changed(&mut self, hosts: &mut Vec<u8>, devices: &mut Vec<u8>) -> (u64, u64) {
+        self.write(hosts, devices, true)
+    }
+
+    fn write(&mut self, hosts_out: &mut Vec<u8>, devices_out: &mut Vec<u8>, changed_only: bool) -> (u64, u64) {
+        let mut ips: Vec<IpAddr> = self
+            .hosts
+            .iter()
+            .filter(|(_, h)| h.has_traffic() && (h.changed || !changed_only))
+            .map(|(ip, _)| *ip)
+            .collect();
+        ips.sort_unstable();
+        for ip in &ips {
+            let Some(h) = self.hosts.get(ip) else { continue };
+            let mut record = self.host_record(*ip, h);
+            if let Some(geo) = &self.geo {
+                geo.fill(*ip, &mut record);
+            }
+            // Encoding into a Vec cannot fail.
+            let _ = record.encode_length_delimited(hosts_out);
+        }
+        for ip in &ips {
+            if let Some(h) = self.hosts.get_mut(ip) {
+                h.changed = false;
+            }
+        }
+        let mut macs: Vec<[u8; 6]> = self
+            .devices
+            .iter()
+            .filter(|(_, d)| d.packets > 0 && (d.changed || !changed_only))
+            .map(|(mac, _)| *mac)
+            .collect();
+        macs.sort_unstable();
+        for mac in &macs {
+            if let Some(d) = self.devices.get_mut(mac) {
+                let _ = device_record(*mac, d).encode_length_delimited(devices_out);
+                d.changed = false;
+            }
+        }
+        self.counters.host_records += ips.len() as u64;
+        self.counters.device_records += macs.len() as u64;
+        (ips.len() as u64, macs.len() as u64)
+    }
+
+    fn host_record(&self, ip: IpAddr, h: &HostProfile) -> r::Host {
+        let peers = |list: Vec<crate::host::Traffic<IpAddr>>| {
+            list.iter().map(|t| r::HostPeer { ip: ip_bytes(&t.key), packets: t.packets, bytes: t.bytes }).collect()
+        };
+        let ports = |list: Vec<crate::host::Traffic<crate::host::PortKey>>| {
+            list.iter()
+                .map(|t| r::HostPort {
+                    protocol: u32::from(t.key.0),
+                    port: u32::from(t.key.1),
+                    packets: t.packets,
+                    bytes: t.bytes,
+                })
+                .collect()
+        };
+        // DHCP names of the devices that sourced it (not of gateways).
+        let mut dhcp_hostnames = Vec::new();
+        let mut dhcp_vendor_classes = Vec::new();
+        for mac in &h.macs {
+            if let Some(d) = self.devices.get(mac).filter(|d| !d.gateway) {
+                dhcp_hostnames.extend(d.strings.of(Attr::DhcpHostname));
+                dhcp_vendor_classes.extend(d.strings.of(Attr::DhcpVendorClass));
+            }
+        }
+        for list in [&mut dhcp_hostnames, &mut dhcp_vendor_classes] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        let mut macs = h.macs.clone();
+        macs.sort_unstable();
+        r::Host {
+            timestamp_ns: h.first_ns,
+            frame: h.first_frame,
+            ip: ip_bytes(&ip),
+            last_seen_ns: h.last_ns,
+            packets_sent: h.packets_sent,
+            bytes_sent: h.bytes_sent,
+            packets_received: h.packets_received,
+            bytes_received: h.bytes_received,
+            peers_contacted: h.contacted.distinct,
+            peers_contacted_by: h.contacted_by.distinct,
+            top_contacted: peers(h.contacted.top(self.config.top_n)),
+            top_contacted_by: peers(h.contacted_by.top(self.config.top_n)),
+            ports_served: ports(h.served.top(usize::MAX)),
+            ports_contacted: ports(h.contacted_ports.top(usize::MAX)),
+            transport_protocols: h.transport_names(),
+            application_protocols: h.strings.of(Attr::App),
+            dns_names: h.strings.of(Attr::DnsName),
+            dns_queries: h.strings.of(Attr::DnsQuery),
+            sni_requested: h.strings.of(Attr::SniRequested),
+            sni_served: h.strings.of(Attr::SniServed),
+            ja3: h.strings.of(Attr::Ja3),
+            ja4: h.strings.of(Attr::Ja4),
+            ja3s: h.strings.of(Attr::Ja3s),
+            user_agents: h.strings.of(Attr::UserAgent),
+            http_servers: h.strings.of(Attr::HttpServer),
+            dhcp_hostnames,
+            dhcp_vendor_classes,
+            source_macs: macs.iter().map(|m| m.to_vec()).collect(),
+            dropped_values: h.dropped,
+            ..r::Host::default()
+        }
+    }
+
+    /// What the tables did so far.
+    pub fn counters(&self) -> ProfileCounters {
+        ProfileCounters { hosts: self.hosts.len() as u64, devices: self.devices.len() as u64, ..self.counters.clone() }
+    }
+
+    /// The most memory the tables can take: `-profile-max` hosts and as many
+    /// devices at their bounds ([`HOST_BYTES_BOUND`],
+    /// [`DEVICE_BYTES_BOUND`]).
+    pub fn memory_bound_bytes(&self) -> usize {
+        self.config.max_profiles * (HOST_BYTES_BOUND + DEVICE_BYTES_BOUND)
+    }
+
+    /// The memory the tables take now, as far as it can be counted: the
+    /// hash tables' slots and every profile's heap parts.
+    pub fn memory_bytes(&self) -> usize {
+        let host_slot = std::mem::size_of::<(IpAddr, HostProfile)>() + 1;
+        let device_slot = std::mem::size_of::<([u8; 6], DeviceProfile)>() + 1;
+        self.hosts.capacity() * host_slot
+            + self.hosts.values().map(HostProfile::heap_bytes).sum::<usize>()
+            + self.devices.capacity() * device_slot
+            + self.devices.values().map(DeviceProfile::heap_bytes).sum::<usize>()
+    }
+}
+
+/// The server side of a conversation direction's ports: (whether the
+/// source serves, (protocol, the served port)). A TCP SYN tells (its
+/// destination serves), as does a SYN-ACK (its source serves); without
+/// one, a port below 1024 facing one above is the service, then a port
+/// below the dynamic range (49152) facing one in it, then the lower port
+/// (the destination's if they are equal).
+fn server_port(key: &ConvKey, s: &ConvStats) -> (bool, (u8, u16)) {
+    let (sp, dp) = (key.src_port, key.dst_port);
+    let src_serves = if s.handshake & SAW_SYN_ACK != 0 {
+        true
+    } else if s.handshake & SAW_SYN != 0 {
+        false
+    } else if (sp < 1024) != (dp < 1024) {
+        sp < 1024
+    } else if (sp >= 49152) != (dp >= 49152) {
+        dp >= 49152
+    } else {
+        sp < dp
+    };
+    (src_serves, (key.protocol, if src_serves { sp } else { dp }))
+}
+
+/// The entry of `key`, made if missing; a full table first evicts its
+/// least recently seen eighth (at least one entry; ties broken by key, so
+/// the choice is the same on every run).
+fn entry<'m, K: Copy + Eq + Hash + Ord, V>(
+    map: &'m mut Map<K, V>,
+    key: K,
+    max: usize,
+    now_ns: i64,
+    evicted: &mut u64,
+    last_seen: impl Fn(&V) -> i64,
+    // The constructor is by type: hosts and devices both have `new(now)`.
+) -> &'m mut V
+where
+    V: NewProfile,
+{
+    if !map.contains_key(&key) && map.len() >= max {
+        let mut order: Vec<(i64, K)> = map.iter().map(|(k, v)| (last_seen(v), *k)).collect();
+        let n = (max / 8).max(1).min(order.len());
+        if n > 0 {
+            order.select_nth_unstable(n - 1);
+            for (_, k) in order.iter().take(n) {
+                map.remove(k);
+            }
+            *evicted += n as u64;
+        }
+    }
+    map.entry(key).or_insert_with(|| V::new_at(now_ns))
+}
+
+trait NewProfile {
+    fn new_at(now_ns: i64) -> Self;
+}
+
+impl NewProfile for HostProfile {
+    fn new_at(now_ns: i64) -> Self {
+        HostProfile::new(now_ns)
+    }
+}
+
+impl NewProfile for DeviceProfile {
+    fn new_at(now_ns: i64) -> Self {
+        DeviceProfile::new(now_ns)
+    }
+}
+
+fn device_record(mac: [u8; 6], d: &DeviceProfile) -> r::DeviceProfile {
+    let mut ips = d.ips.clone();
+    ips.sort_unstable();
+    r::DeviceProfile {
+        timestamp_ns: d.first_ns,
+        frame: d.first_frame,
+        mac: mac.to_vec(),
+        vendor: vendor::vendor(mac).unwrap_or_default().to_string(),
+        last_seen_ns: d.last_ns,
+        packets: d.packets,
+        bytes: d.bytes,
+        source_ips: ips.iter().map(ip_bytes).collect(),
+        ip_count: d.ip_count,
+        gateway: d.gateway,
+        dhcp_fingerprints: d.strings.of(Attr::DhcpFingerprint),
+        dhcp_hostnames: d.strings.of(Attr::DhcpHostname),
+        dhcp_vendor_classes: d.strings.of(Attr::DhcpVendorClass),
+        mdns_names: d.strings.of(Attr::MdnsName),
+        llmnr_names: d.strings.of(Attr::LlmnrName),
+        netbios_names: d.strings.of(Attr::NetbiosName),
+        ssdp_servers: d.strings.of(Attr::SsdpServer),
+        dropped_values: d.dropped,
+    }
+}
