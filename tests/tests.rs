@@ -13,5 +13,6 @@ mod live;
 mod malformed;
 mod net_oracle;
 mod oracle;
+mod profile_oracle;
 mod query;
 mod stream_oracle;

@@ -91,8 +91,8 @@ impl DeviceProfile {
         }
     }
 
-    pub fn add_string(&mut self, attr: Attr, value: &str) {
-        if !self.strings.add(attr, value) {
+    pub fn add_string(&mut self, attr: Attr, value: &str, budget: &mut usize) {
+        if !self.strings.add(attr, value, budget) {
             self.dropped += 1;
         }
         self.changed = true;

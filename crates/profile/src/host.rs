@@ -1,6 +1,9 @@
 //! One host's profile: counters, bounded lists, and its Host record.
 
-use crate::{MAX_STRING_BYTES, MAX_VALUE_BYTES, TRACKED_MACS, TRACKED_PEERS, TRACKED_PORTS};
+use crate::{
+    MAX_STRING_BYTES, MAX_STRING_VALUES, MAX_VALUE_BYTES, STRING_OVERHEAD_BYTES, TRACKED_MACS, TRACKED_PEERS,
+    TRACKED_PORTS,
+};
 use std::net::IpAddr;
 
 /// What a string kept in a profile is.
@@ -28,7 +31,8 @@ pub(crate) enum Attr {
 }
 
 /// Strings of a profile (names, fingerprints), each kept once, within
-/// [`MAX_STRING_BYTES`] in all.
+/// [`MAX_STRING_BYTES`] and [`MAX_STRING_VALUES`], and within the table's
+/// budget.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Strings {
     values: Vec<(Attr, Box<str>)>,
@@ -36,20 +40,28 @@ pub(crate) struct Strings {
 }
 
 impl Strings {
-    /// Adds `value` as `attr`; returns false if it was left out (no room).
-    /// Empty values are ignored; values longer than [`MAX_VALUE_BYTES`] are
-    /// cut at a character boundary.
-    pub fn add(&mut self, attr: Attr, value: &str) -> bool {
+    /// Adds `value` as `attr`, taking its cost ([`Strings::cost`]) from
+    /// `budget`; returns false if it was left out (no room). Empty values
+    /// are ignored; values longer than [`MAX_VALUE_BYTES`] are cut at a
+    /// character boundary.
+    pub fn add(&mut self, attr: Attr, value: &str, budget: &mut usize) -> bool {
         let value = truncate(value.trim(), MAX_VALUE_BYTES);
         if value.is_empty() || self.values.iter().any(|(a, v)| *a == attr && &**v == value) {
             return true;
         }
-        if self.bytes + value.len() > MAX_STRING_BYTES {
+        let cost = value.len() + STRING_OVERHEAD_BYTES;
+        if self.bytes + value.len() > MAX_STRING_BYTES || self.values.len() >= MAX_STRING_VALUES || *budget < cost {
             return false;
         }
+        *budget -= cost;
         self.bytes += value.len();
         self.values.push((attr, value.into()));
         true
+    }
+
+    /// What the strings took from the table's budget.
+    pub fn cost(&self) -> usize {
+        self.bytes + self.values.len() * STRING_OVERHEAD_BYTES
     }
 
     /// The values of `attr`, sorted.
@@ -223,8 +235,8 @@ impl HostProfile {
         }
     }
 
-    pub fn add_string(&mut self, attr: Attr, value: &str) {
-        if !self.strings.add(attr, value) {
+    pub fn add_string(&mut self, attr: Attr, value: &str, budget: &mut usize) {
+        if !self.strings.add(attr, value, budget) {
             self.dropped += 1;
         }
         self.changed = true;
@@ -286,25 +298,33 @@ mod tests {
 
     #[test]
     fn strings_are_kept_once_within_their_bound() {
+        let mut budget = 10_000;
         let mut s = Strings::default();
-        assert!(s.add(Attr::DnsName, "b.example"));
-        assert!(s.add(Attr::DnsName, "a.example"));
-        assert!(s.add(Attr::DnsName, "a.example"));
-        assert!(s.add(Attr::DnsQuery, "a.example"));
-        assert!(s.add(Attr::DnsQuery, "  "));
+        assert!(s.add(Attr::DnsName, "b.example", &mut budget));
+        assert!(s.add(Attr::DnsName, "a.example", &mut budget));
+        assert!(s.add(Attr::DnsName, "a.example", &mut budget));
+        assert!(s.add(Attr::DnsQuery, "a.example", &mut budget));
+        assert!(s.add(Attr::DnsQuery, "  ", &mut budget));
         assert_eq!(s.of(Attr::DnsName), vec!["a.example", "b.example"]);
         assert_eq!(s.of(Attr::DnsQuery), vec!["a.example"]);
+        assert_eq!(budget, 10_000 - 3 * (9 + STRING_OVERHEAD_BYTES));
+        assert_eq!(s.cost(), 3 * (9 + STRING_OVERHEAD_BYTES));
         let long = "é".repeat(200);
-        assert!(s.add(Attr::UserAgent, &long));
+        assert!(s.add(Attr::UserAgent, &long, &mut budget));
         assert_eq!(s.of(Attr::UserAgent)[0].len(), 254);
+        // The profile's own bound.
+        let mut budget = usize::MAX;
         let mut full = Strings::default();
-        let mut added = 0;
-        for i in 0..1000 {
-            if full.add(Attr::DnsName, &format!("{i:0>100}")) {
-                added += 1;
-            }
-        }
+        let added = (0..1000).filter(|i| full.add(Attr::DnsName, &format!("{i:0>100}"), &mut budget)).count();
         assert_eq!(added, MAX_STRING_BYTES / 100);
+        let mut many = Strings::default();
+        let added = (0..1000).filter(|i| many.add(Attr::DnsName, &i.to_string(), &mut budget)).count();
+        assert_eq!(added, MAX_STRING_VALUES);
+        // The table's budget.
+        let mut budget = 2 * (10 + STRING_OVERHEAD_BYTES) + 5;
+        let mut s = Strings::default();
+        let added = (0..10).filter(|i| s.add(Attr::DnsName, &format!("{i:0>10}"), &mut budget)).count();
+        assert_eq!((added, budget), (2, 5));
     }
 
     #[test]

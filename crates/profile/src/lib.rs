@@ -36,21 +36,31 @@ pub const DEFAULT_TOP_N: usize = 10;
 pub const TRACKED_PEERS: usize = 32;
 pub const TRACKED_PORTS: usize = 32;
 /// Bytes of names, fingerprints and other strings kept per host or device
-/// (each value at most [`MAX_VALUE_BYTES`]); values beyond are counted as
-/// dropped.
-pub const MAX_STRING_BYTES: usize = 2048;
+/// (each value at most [`MAX_VALUE_BYTES`]; a browsing client asks for a
+/// few hundred server names), and values at most; values beyond are counted
+/// as dropped.
+pub const MAX_STRING_BYTES: usize = 16 * 1024;
+pub const MAX_STRING_VALUES: usize = 512;
 pub const MAX_VALUE_BYTES: usize = 255;
+/// Strings of all hosts and devices together take at most this many bytes
+/// per `-profile-max` (each value counted with [`STRING_OVERHEAD_BYTES`]):
+/// most hosts have none, a few have many.
+pub const STRING_BUDGET_PER_PROFILE: usize = 4 * 1024;
+/// What one kept string costs beyond its bytes: its list slot (at most
+/// twice, as lists grow by doubling) and its allocation's header.
+pub const STRING_OVERHEAD_BYTES: usize = 64;
 /// MAC addresses kept per host, and source addresses per device.
 pub const TRACKED_MACS: usize = 4;
 pub const TRACKED_DEVICE_IPS: usize = 16;
 
-/// Upper bound of the memory one tracked host takes, in bytes (its
-/// fixed part, the tracked peers, ports, MACs and strings, and the hash
-/// table slot): [`Profiles::memory_bound_bytes`] is this times the
-/// maximum.
-pub const HOST_BYTES_BOUND: usize = 8 * 1024;
+/// Upper bound of the memory one tracked host takes apart from its
+/// strings, in bytes (its fixed part, the tracked peers, ports and MACs,
+/// and its hash table slot at the table's lowest load):
+/// [`Profiles::memory_bound_bytes`] is `-profile-max` times this, the
+/// device bound and [`STRING_BUDGET_PER_PROFILE`].
+pub const HOST_BYTES_BOUND: usize = 6 * 1024;
 /// The same for one device.
-pub const DEVICE_BYTES_BOUND: usize = 4 * 1024;
+pub const DEVICE_BYTES_BOUND: usize = 1024;
 
 /// How profiles are kept.
 #[derive(Debug, Clone)]

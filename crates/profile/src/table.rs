@@ -4,7 +4,7 @@
 use crate::batch::{BatchProfile, ConvKey, ConvStats, Observation, SAW_SYN, SAW_SYN_ACK, Target};
 use crate::device::DeviceProfile;
 use crate::host::{Attr, HostProfile, ip_bytes};
-use crate::{DEVICE_BYTES_BOUND, HOST_BYTES_BOUND, ProfileConfig, observe, vendor};
+use crate::{DEVICE_BYTES_BOUND, HOST_BYTES_BOUND, ProfileConfig, STRING_BUDGET_PER_PROFILE, observe, vendor};
 use netcap_records as r;
 use netcap_records::RecordType;
 use prost::Message;
@@ -47,6 +47,8 @@ pub struct Profiles {
     counters: ProfileCounters,
     /// The latest packet time merged.
     now_ns: i64,
+    /// Bytes the strings of all profiles may still take.
+    string_budget: usize,
     geo: Option<Box<dyn GeoLookup>>,
     observations: Vec<Observation>,
 }
@@ -59,6 +61,7 @@ impl Profiles {
             devices: Map::default(),
             counters: ProfileCounters::default(),
             now_ns: i64::MIN,
+            string_budget: config.max_profiles.max(1).saturating_mul(STRING_BUDGET_PER_PROFILE),
             geo: None,
             observations: Vec::new(),
         }
@@ -95,7 +98,8 @@ impl Profiles {
     fn conversation(&mut self, key: &ConvKey, s: &ConvStats) {
         let max = self.config.max_profiles;
         if let Some(mac) = key.src_mac {
-            let d = entry(&mut self.devices, mac, max, s.first_ns, &mut self.counters.devices_evicted, |d| d.last_ns);
+            let evicted = &mut self.counters.devices_evicted;
+            let d = entry(&mut self.devices, mac, max, s.first_ns, evicted, &mut self.string_budget);
             d.seen(s.first_ns, s.last_ns, s.first_frame);
             d.packets += s.packets;
             d.bytes += s.bytes;
@@ -107,7 +111,8 @@ impl Profiles {
         let (Some(src), Some(dst)) = (key.src, key.dst) else { return };
         let served = s.has_ports.then(|| server_port(key, s));
         let evicted = &mut self.counters.hosts_evicted;
-        let h = entry(&mut self.hosts, src, max, s.first_ns, evicted, |h| h.last_ns);
+        let budget = &mut self.string_budget;
+        let h = entry(&mut self.hosts, src, max, s.first_ns, evicted, budget);
         h.seen(s.first_ns, s.last_ns, s.first_frame);
         h.packets_sent += s.packets;
         h.bytes_sent += s.bytes;
@@ -122,7 +127,7 @@ impl Profiles {
             None => {}
         }
         h.changed = true;
-        let h = entry(&mut self.hosts, dst, max, s.first_ns, evicted, |h| h.last_ns);
+        let h = entry(&mut self.hosts, dst, max, s.first_ns, evicted, budget);
         h.seen(s.first_ns, s.last_ns, s.first_frame);
         h.packets_received += s.packets;
         h.bytes_received += s.bytes;
@@ -146,7 +151,7 @@ impl Profiles {
                     return;
                 }
                 let h = self.hosts.entry(ip).or_insert_with(|| HostProfile::new(self.now_ns));
-                h.add_string(o.attr, &o.value);
+                h.add_string(o.attr, &o.value, &mut self.string_budget);
             }
             Target::Device(mac) => {
                 if full_devices && !self.devices.contains_key(&mac) {
@@ -154,7 +159,7 @@ impl Profiles {
                     return;
                 }
                 let d = self.devices.entry(mac).or_insert_with(|| DeviceProfile::new(self.now_ns));
-                d.add_string(o.attr, &o.value);
+                d.add_string(o.attr, &o.value, &mut self.string_budget);
             }
         }
     }
@@ -283,9 +288,10 @@ impl Profiles {
 
     /// The most memory the tables can take: `-profile-max` hosts and as many
     /// devices at their bounds ([`HOST_BYTES_BOUND`],
-    /// [`DEVICE_BYTES_BOUND`]).
+    /// [`DEVICE_BYTES_BOUND`]), and the strings' budget
+    /// ([`STRING_BUDGET_PER_PROFILE`] per `-profile-max`).
     pub fn memory_bound_bytes(&self) -> usize {
-        self.config.max_profiles * (HOST_BYTES_BOUND + DEVICE_BYTES_BOUND)
+        self.config.max_profiles * (HOST_BYTES_BOUND + DEVICE_BYTES_BOUND + STRING_BUDGET_PER_PROFILE)
     }
 
     /// The memory the tables take now, as far as it can be counted: the
@@ -324,26 +330,25 @@ fn server_port(key: &ConvKey, s: &ConvStats) -> (bool, (u8, u16)) {
 
 /// The entry of `key`, made if missing; a full table first evicts its
 /// least recently seen eighth (at least one entry; ties broken by key, so
-/// the choice is the same on every run).
-fn entry<'m, K: Copy + Eq + Hash + Ord, V>(
+/// the choice is the same on every run), whose strings give their bytes
+/// back to `string_budget`.
+fn entry<'m, K: Copy + Eq + Hash + Ord, V: Profile>(
     map: &'m mut Map<K, V>,
     key: K,
     max: usize,
     now_ns: i64,
     evicted: &mut u64,
-    last_seen: impl Fn(&V) -> i64,
-    // The constructor is by type: hosts and devices both have `new(now)`.
-) -> &'m mut V
-where
-    V: NewProfile,
-{
+    string_budget: &mut usize,
+) -> &'m mut V {
     if !map.contains_key(&key) && map.len() >= max {
-        let mut order: Vec<(i64, K)> = map.iter().map(|(k, v)| (last_seen(v), *k)).collect();
+        let mut order: Vec<(i64, K)> = map.iter().map(|(k, v)| (v.last_seen(), *k)).collect();
         let n = (max / 8).max(1).min(order.len());
         if n > 0 {
             order.select_nth_unstable(n - 1);
             for (_, k) in order.iter().take(n) {
-                map.remove(k);
+                if let Some(v) = map.remove(k) {
+                    *string_budget += v.string_cost();
+                }
             }
             *evicted += n as u64;
         }
@@ -351,19 +356,34 @@ where
     map.entry(key).or_insert_with(|| V::new_at(now_ns))
 }
 
-trait NewProfile {
+/// What eviction needs of hosts and devices.
+trait Profile {
     fn new_at(now_ns: i64) -> Self;
+    fn last_seen(&self) -> i64;
+    fn string_cost(&self) -> usize;
 }
 
-impl NewProfile for HostProfile {
+impl Profile for HostProfile {
     fn new_at(now_ns: i64) -> Self {
         HostProfile::new(now_ns)
     }
+    fn last_seen(&self) -> i64 {
+        self.last_ns
+    }
+    fn string_cost(&self) -> usize {
+        self.strings.cost()
+    }
 }
 
-impl NewProfile for DeviceProfile {
+impl Profile for DeviceProfile {
     fn new_at(now_ns: i64) -> Self {
         DeviceProfile::new(now_ns)
+    }
+    fn last_seen(&self) -> i64 {
+        self.last_ns
+    }
+    fn string_cost(&self) -> usize {
+        self.strings.cost()
     }
 }
 

@@ -1,0 +1,199 @@
+//! Host and DeviceProfile records against tshark (docs/profiles.md).
+//!
+//! For every capture with a file testdata/expected/profiles/<capture>.tsv
+//! (written by scripts/tshark-profiles): each address's packets and bytes
+//! sent and received equal tshark's `-z endpoints,ip` / `-z endpoints,ipv6`
+//! (and netcap has no host tshark lacks), each host's DNS names equal the A
+//! and AAAA answers tshark decodes, and its SNIs and JA3s the ClientHellos
+//! tshark decodes. The records are the same for 1 and 3 workers.
+//!
+//! One difference is by design ([`KNOWN_DIFFERENCES`]): tshark's IPv6
+//! endpoint table leaves out IPv6 fragments that do not complete a
+//! datagram (its IPv4 table counts every fragment); netcap counts every
+//! frame a host sent or received.
+
+use crate::util::{capture, records, testdata};
+use netcap_records::{DeviceProfile, Host, RecordType};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::path::Path;
+
+/// What tshark says about one capture.
+#[derive(Default)]
+struct Expected {
+    /// (packets sent, bytes sent, packets received, bytes received).
+    counts: BTreeMap<IpAddr, [u64; 4]>,
+    dns: BTreeMap<IpAddr, BTreeSet<String>>,
+    sni: BTreeMap<IpAddr, BTreeSet<String>>,
+    ja3: BTreeMap<IpAddr, BTreeSet<String>>,
+}
+
+fn expected(name: &str) -> Expected {
+    let text = std::fs::read_to_string(testdata(&format!("expected/profiles/{name}.tsv"))).unwrap();
+    let mut e = Expected::default();
+    for line in text.lines() {
+        let parts: Vec<&str> = line.split('\t').collect();
+        let ip: IpAddr = parts[1].parse().unwrap();
+        match parts[0] {
+            "host" => {
+                let n: Vec<u64> = parts[2..6].iter().map(|v| v.parse().unwrap()).collect();
+                e.counts.insert(ip, [n[0], n[1], n[2], n[3]]);
+            }
+            "dns" => drop(e.dns.entry(ip).or_default().insert(parts[2].to_string())),
+            "sni" => drop(e.sni.entry(ip).or_default().insert(parts[2].to_string())),
+            "ja3" => drop(e.ja3.entry(ip).or_default().insert(parts[2].to_string())),
+            other => panic!("unknown row kind {other}"),
+        }
+    }
+    e
+}
+
+/// (capture, address, what netcap counts beyond tshark: packets sent, bytes
+/// sent, packets received, bytes received).
+const KNOWN_DIFFERENCES: &[(&str, &str, [u64; 4])] = &[
+    // Frames 4, 6 and 7 (404 + 1494 + 1494 bytes): IPv6 fragments that
+    // complete no datagram (frame 4's first fragment was never captured;
+    // frame 8 completes 6 and 7's datagram, and tshark counts it).
+    ("zeek-ipv6-fragmented-dns.pcap", "2607:f740:b::f93", [3, 3392, 0, 0]),
+    ("zeek-ipv6-fragmented-dns.pcap", "2001:470:1f11:81f:d138:5f55:6d4:1fe2", [0, 0, 3, 3392]),
+];
+
+fn ip_of(bytes: &[u8]) -> IpAddr {
+    match bytes.len() {
+        4 => IpAddr::from(<[u8; 4]>::try_from(bytes).unwrap()),
+        _ => IpAddr::from(<[u8; 16]>::try_from(bytes).unwrap()),
+    }
+}
+
+/// The captures with expectations.
+fn captures() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(testdata("expected/profiles"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".tsv").map(str::to_string))
+        .filter(|n| n != "vendors")
+        .collect();
+    names.sort();
+    names
+}
+
+fn set_of(list: &[String]) -> BTreeSet<String> {
+    list.iter().cloned().collect()
+}
+
+#[test]
+fn hosts_match_tshark_endpoints_dns_and_tls() {
+    let names = captures();
+    assert!(names.len() >= 3, "{names:?}");
+    let mut failures = Vec::new();
+    for name in &names {
+        let e = expected(name);
+        let dir = tempfile::tempdir().unwrap();
+        capture(&testdata(&format!("pcaps/{name}")), dir.path(), &["-workers", "1"]);
+        let hosts: Vec<Host> = records(dir.path(), RecordType::Host);
+        let by_ip: BTreeMap<IpAddr, &Host> = hosts.iter().map(|h| (ip_of(&h.ip), h)).collect();
+        assert_eq!(by_ip.len(), hosts.len(), "{name}: one record per address");
+        let ours: BTreeSet<IpAddr> = by_ip.keys().copied().collect();
+        let theirs: BTreeSet<IpAddr> = e.counts.keys().copied().collect();
+        if ours != theirs {
+            failures.push(format!(
+                "{name}: addresses only netcap has {:?}, only tshark has {:?}",
+                ours.difference(&theirs).collect::<Vec<_>>(),
+                theirs.difference(&ours).collect::<Vec<_>>()
+            ));
+        }
+        for (ip, want) in &e.counts {
+            let Some(h) = by_ip.get(ip) else { continue };
+            let mut got = [h.packets_sent, h.bytes_sent, h.packets_received, h.bytes_received];
+            for (capture, address, extra) in KNOWN_DIFFERENCES {
+                if capture == name && address.parse::<IpAddr>().ok() == Some(*ip) {
+                    for (g, e) in got.iter_mut().zip(extra) {
+                        *g -= e;
+                    }
+                }
+            }
+            if got != *want {
+                failures.push(format!("{name} {ip}: netcap {got:?}, tshark {want:?}"));
+            }
+        }
+        for (ip, h) in &by_ip {
+            let checks = [
+                ("dns", set_of(&h.dns_names), e.dns.get(ip)),
+                ("sni", set_of(&h.sni_requested), e.sni.get(ip)),
+                ("ja3", set_of(&h.ja3), e.ja3.get(ip)),
+            ];
+            for (what, got, want) in checks {
+                let want = want.cloned().unwrap_or_default();
+                if got != want {
+                    failures.push(format!("{name} {ip} {what}: netcap {got:?}, tshark {want:?}"));
+                }
+            }
+        }
+        // Names tshark gives addresses netcap has no host for (no traffic).
+        for (what, map) in [("dns", &e.dns), ("sni", &e.sni), ("ja3", &e.ja3)] {
+            for ip in map.keys().filter(|ip| !by_ip.contains_key(ip)) {
+                if what != "dns" {
+                    failures.push(format!("{name} {ip} {what}: tshark has it, netcap has no host"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Every record of the two types, as they are written, for `workers`.
+fn profile_records(pcap: &Path, workers: &str) -> (Vec<Host>, Vec<DeviceProfile>) {
+    let dir = tempfile::tempdir().unwrap();
+    capture(pcap, dir.path(), &["-workers", workers]);
+    (records(dir.path(), RecordType::Host), records(dir.path(), RecordType::Deviceprofile))
+}
+
+#[test]
+fn profiles_are_the_same_for_any_number_of_workers() {
+    for name in ["pcaps/pcapplusplus-example.pcap", "pcaps/pcapplusplus-tls2.pcap"] {
+        let one = profile_records(&testdata(name), "1");
+        let three = profile_records(&testdata(name), "3");
+        assert!(!one.0.is_empty() && !one.1.is_empty(), "{name}");
+        assert_eq!(one, three, "{name}");
+    }
+}
+
+#[test]
+fn profile_max_bounds_the_hosts_and_counts_evictions() {
+    let pcap = testdata("pcaps/pcapplusplus-many-protocols.pcap");
+    let dir = tempfile::tempdir().unwrap();
+    let output = crate::util::run(&[
+        "capture",
+        "-read",
+        pcap.to_str().unwrap(),
+        "-out",
+        dir.path().to_str().unwrap(),
+        "-profile-max",
+        "16",
+    ]);
+    assert!(output.status.success());
+    let hosts: Vec<Host> = records(dir.path(), RecordType::Host);
+    assert!(hosts.len() <= 16, "{}", hosts.len());
+    let stderr = crate::util::stderr(&output);
+    let line = stderr.lines().find(|l| l.contains("profiles:")).unwrap();
+    // 57 addresses, at most 16 at a time: evictions happened and are told.
+    assert!(!line.contains(" 0 hosts evicted"), "{line}");
+}
+
+#[test]
+fn devices_have_vendors_and_routers_are_gateways() {
+    let (_, devices) = profile_records(&testdata("pcaps/pcapplusplus-many-protocols.pcap"), "2");
+    let by_mac: BTreeMap<String, &DeviceProfile> =
+        devices.iter().map(|d| (d.mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"), d)).collect();
+    // tshark -z endpoints,eth: 30:46:9a:23:fb:fa sent 2700 frames, 2553309 bytes.
+    let router = by_mac["30:46:9a:23:fb:fa"];
+    assert_eq!((router.packets, router.bytes), (2700, 2553309));
+    assert_eq!(router.vendor, "NETGEAR");
+    assert!(router.gateway);
+    // Its only local source address: 10.0.0.138.
+    assert_eq!(router.source_ips, vec![vec![10, 0, 0, 138]]);
+    let host = by_mac["6c:f0:49:b2:de:6e"];
+    assert_eq!(host.vendor, "GIGA-BYTE TECHNOLOGY CO.,LTD.");
+    assert!(!host.gateway);
+    assert!(host.source_ips.contains(&vec![10, 0, 0, 1]), "{:?}", host.source_ips);
+}
