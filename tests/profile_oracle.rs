@@ -3,7 +3,9 @@
 //! For every capture with a file testdata/expected/profiles/<capture>.tsv
 //! (written by scripts/tshark-profiles): each address's packets and bytes
 //! sent and received equal tshark's `-z endpoints,ip` / `-z endpoints,ipv6`
-//! (and netcap has no host tshark lacks), each host's DNS names equal the A
+//! (and netcap has no host tshark lacks), each MAC address's frames and
+//! bytes sent the Tx columns of `-z endpoints,eth` (and netcap has a
+//! DeviceProfile for each that sent), each host's DNS names equal the A
 //! and AAAA answers tshark decodes, and its SNIs and JA3s the ClientHellos
 //! tshark decodes. The records are the same for 1 and 3 workers.
 //!
@@ -23,6 +25,8 @@ use std::path::Path;
 struct Expected {
     /// (packets sent, bytes sent, packets received, bytes received).
     counts: BTreeMap<IpAddr, [u64; 4]>,
+    /// MAC address as tshark prints it: (frames sent, bytes sent).
+    devices: BTreeMap<String, [u64; 2]>,
     dns: BTreeMap<IpAddr, BTreeSet<String>>,
     sni: BTreeMap<IpAddr, BTreeSet<String>>,
     ja3: BTreeMap<IpAddr, BTreeSet<String>>,
@@ -33,6 +37,10 @@ fn expected(name: &str) -> Expected {
     let mut e = Expected::default();
     for line in text.lines() {
         let parts: Vec<&str> = line.split('\t').collect();
+        if parts[0] == "device" {
+            e.devices.insert(parts[1].to_string(), [parts[2].parse().unwrap(), parts[3].parse().unwrap()]);
+            continue;
+        }
         let ip: IpAddr = parts[1].parse().unwrap();
         match parts[0] {
             "host" => {
@@ -57,6 +65,10 @@ const KNOWN_DIFFERENCES: &[(&str, &str, [u64; 4])] = &[
     ("zeek-ipv6-fragmented-dns.pcap", "2607:f740:b::f93", [3, 3392, 0, 0]),
     ("zeek-ipv6-fragmented-dns.pcap", "2001:470:1f11:81f:d138:5f55:6d4:1fe2", [0, 0, 3, 3392]),
 ];
+
+fn mac_text(mac: &[u8]) -> String {
+    mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+}
 
 fn ip_of(bytes: &[u8]) -> IpAddr {
     match bytes.len() {
@@ -91,6 +103,12 @@ fn hosts_match_tshark_endpoints_dns_and_tls() {
         let dir = tempfile::tempdir().unwrap();
         capture(&testdata(&format!("pcaps/{name}")), dir.path(), &["-workers", "1"]);
         let hosts: Vec<Host> = records(dir.path(), RecordType::Host);
+        let devices: Vec<DeviceProfile> = records(dir.path(), RecordType::Deviceprofile);
+        let devices: BTreeMap<String, [u64; 2]> =
+            devices.iter().map(|d| (mac_text(&d.mac), [d.packets, d.bytes])).collect();
+        if devices != e.devices {
+            failures.push(format!("{name}: devices netcap {devices:?}, tshark {:?}", e.devices));
+        }
         let by_ip: BTreeMap<IpAddr, &Host> = hosts.iter().map(|h| (ip_of(&h.ip), h)).collect();
         assert_eq!(by_ip.len(), hosts.len(), "{name}: one record per address");
         let ours: BTreeSet<IpAddr> = by_ip.keys().copied().collect();
@@ -183,8 +201,7 @@ fn profile_max_bounds_the_hosts_and_counts_evictions() {
 #[test]
 fn devices_have_vendors_and_routers_are_gateways() {
     let (_, devices) = profile_records(&testdata("pcaps/pcapplusplus-many-protocols.pcap"), "2");
-    let by_mac: BTreeMap<String, &DeviceProfile> =
-        devices.iter().map(|d| (d.mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"), d)).collect();
+    let by_mac: BTreeMap<String, &DeviceProfile> = devices.iter().map(|d| (mac_text(&d.mac), d)).collect();
     // tshark -z endpoints,eth: 30:46:9a:23:fb:fa sent 2700 frames, 2553309 bytes.
     let router = by_mac["30:46:9a:23:fb:fa"];
     assert_eq!((router.packets, router.bytes), (2700, 2553309));

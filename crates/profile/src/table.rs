@@ -411,3 +411,188 @@ fn device_record(mac: [u8; 6], d: &DeviceProfile) -> r::DeviceProfile {
         dropped_values: d.dropped,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{BatchProfiler, ConvKey, ConvStats};
+    use netcap_decoder::{NetworkKind, PacketSummary, TransportKind, tcp_flag};
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn packet(frame: u64, ts: i64, src: &str, dst: &str, sport: u16, dport: u16, len: u32) -> PacketSummary {
+        PacketSummary {
+            frame,
+            timestamp_ns: ts,
+            wire_length: len,
+            captured_length: len,
+            src_mac: Some([0, 0x1b, 0x21, 0, 0, if src.starts_with("10.") { 1 } else { 2 }]),
+            network: NetworkKind::Ipv4,
+            src_ip: Some(ip(src)),
+            dst_ip: Some(ip(dst)),
+            ip_protocol: 6,
+            transport: TransportKind::Tcp,
+            src_port: sport,
+            dst_port: dport,
+            ..PacketSummary::default()
+        }
+    }
+
+    fn hosts_of(profiles: &mut Profiles) -> Vec<r::Host> {
+        let (mut hosts, mut devices) = (Vec::new(), Vec::new());
+        profiles.write_all(&mut hosts, &mut devices);
+        let mut out = Vec::new();
+        let mut bytes = hosts.as_slice();
+        while !bytes.is_empty() {
+            out.push(r::Host::decode_length_delimited(&mut bytes).unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn hosts_count_what_they_sent_and_received() {
+        let mut syn = packet(1, 100, "10.0.0.2", "192.0.2.1", 40000, 443, 74);
+        syn.tcp_flags = tcp_flag::SYN;
+        let mut syn_ack = packet(2, 200, "192.0.2.1", "10.0.0.2", 443, 40000, 74);
+        syn_ack.tcp_flags = tcp_flag::SYN | tcp_flag::ACK;
+        let batches = [
+            vec![syn, syn_ack, packet(3, 300, "10.0.0.2", "192.0.2.1", 40000, 443, 1000)],
+            vec![
+                packet(4, 400, "192.0.2.1", "10.0.0.2", 443, 40000, 60),
+                packet(5, 500, "10.0.0.2", "192.0.2.9", 5353, 53, 80),
+            ],
+        ];
+        let mut profiles = Profiles::new(ProfileConfig::default());
+        let mut profiler = BatchProfiler::new();
+        for batch in &batches {
+            profiles.merge(profiler.batch(batch, |_| None));
+        }
+        let hosts = hosts_of(&mut profiles);
+        assert_eq!(hosts.len(), 3);
+        let client = &hosts[0];
+        assert_eq!(client.ip, vec![10, 0, 0, 2]);
+        assert_eq!((client.timestamp_ns, client.frame, client.last_seen_ns), (100, 1, 500));
+        assert_eq!(
+            (client.packets_sent, client.bytes_sent, client.packets_received, client.bytes_received),
+            (3, 1154, 2, 134)
+        );
+        assert_eq!((client.peers_contacted, client.peers_contacted_by), (2, 1));
+        assert_eq!(client.top_contacted[0], r::HostPeer { ip: vec![192, 0, 2, 1], packets: 2, bytes: 1074 });
+        assert!(client.ports_served.is_empty());
+        assert_eq!(
+            client.ports_contacted,
+            vec![
+                r::HostPort { protocol: 6, port: 443, packets: 4, bytes: 1208 },
+                r::HostPort { protocol: 6, port: 53, packets: 1, bytes: 80 },
+            ]
+        );
+        assert_eq!(client.transport_protocols, vec!["tcp"]);
+        assert_eq!(client.source_macs, vec![vec![0, 0x1b, 0x21, 0, 0, 1]]);
+        let server = &hosts[1];
+        assert_eq!(server.ip, vec![192, 0, 2, 1]);
+        assert_eq!(server.ports_served, vec![r::HostPort { protocol: 6, port: 443, packets: 4, bytes: 1208 }]);
+        assert_eq!((server.packets_sent, server.bytes_sent), (2, 134));
+    }
+
+    #[test]
+    fn server_ports() {
+        let key = |sp, dp| ConvKey { src_mac: None, src: None, dst: None, protocol: 17, src_port: sp, dst_port: dp };
+        let stats = |handshake| ConvStats {
+            first_index: 0,
+            first_frame: 1,
+            first_ns: 0,
+            last_ns: 0,
+            packets: 1,
+            bytes: 1,
+            handshake,
+            has_ports: true,
+        };
+        assert_eq!(server_port(&key(50000, 53), &stats(0)), (false, (17, 53)));
+        assert_eq!(server_port(&key(53, 50000), &stats(0)), (true, (17, 53)));
+        assert_eq!(server_port(&key(1025, 8080), &stats(0)), (true, (17, 1025)));
+        assert_eq!(server_port(&key(8080, 50000), &stats(0)), (true, (17, 8080)));
+        assert_eq!(server_port(&key(137, 137), &stats(0)), (false, (17, 137)));
+        assert_eq!(server_port(&key(1025, 8080), &stats(SAW_SYN)), (false, (17, 8080)));
+        assert_eq!(server_port(&key(8080, 1025), &stats(SAW_SYN_ACK)), (true, (17, 8080)));
+    }
+
+    /// A batch of `n` packets from `n` distinct addresses (starting at
+    /// `first`) to one server.
+    fn flood_batch(profiler: &mut BatchProfiler, first: u32, n: u32, ts: i64) -> BatchProfile {
+        let summaries: Vec<PacketSummary> = (first..first + n)
+            .map(|i| {
+                let mut p = packet(u64::from(i), ts, "10.0.0.1", "192.0.2.1", 1024, 80, 60);
+                p.src_ip = Some(IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i)));
+                p.src_mac = Some([2, 0, 0, 0, (i >> 8) as u8, i as u8]);
+                p
+            })
+            .collect();
+        profiler.batch(&summaries, |_| None)
+    }
+
+    #[test]
+    fn a_flood_of_addresses_stays_within_the_bound() {
+        let max = 1000;
+        let mut profiles = Profiles::new(ProfileConfig { max_profiles: max, ..ProfileConfig::default() });
+        let mut profiler = BatchProfiler::new();
+        let (batches, per_batch) = (200u32, 1000u32);
+        for b in 0..batches {
+            profiles.merge(flood_batch(&mut profiler, b * per_batch, per_batch, i64::from(b)));
+            assert!(profiles.hosts.len() <= max);
+            assert!(profiles.devices.len() <= max);
+            assert!(profiles.memory_bytes() <= profiles.memory_bound_bytes());
+        }
+        let c = profiles.counters();
+        // 200 000 senders and the server: all but the table's last are gone.
+        assert_eq!(c.hosts + c.hosts_evicted, u64::from(batches * per_batch) + 1);
+        assert!(c.hosts_evicted > 0 && c.devices_evicted > 0);
+        let hosts = hosts_of(&mut profiles);
+        assert_eq!(hosts.len() as u64, c.hosts);
+        // The most recent senders are kept.
+        let last = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + batches * per_batch - 1));
+        assert!(hosts.iter().any(|h| h.ip == ip_bytes(&last)));
+    }
+
+    #[test]
+    fn evictions_are_the_same_on_every_run() {
+        let run = || {
+            let mut profiles = Profiles::new(ProfileConfig { max_profiles: 100, ..ProfileConfig::default() });
+            let mut profiler = BatchProfiler::new();
+            for b in 0..20 {
+                // Timestamps tie within a batch: ties are broken by address.
+                profiles.merge(flood_batch(&mut profiler, b * 37, 50, i64::from(b)));
+            }
+            hosts_of(&mut profiles)
+        };
+        assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn names_of_untracked_hosts_need_room() {
+        let mut profiles = Profiles::new(ProfileConfig { max_profiles: 2, ..ProfileConfig::default() });
+        let name =
+            |ip: IpAddr| Observation { target: Target::Host(ip), attr: Attr::DnsName, value: "x.example".into() };
+        profiles.observe(name(ip("192.0.2.1")));
+        profiles.observe(name(ip("192.0.2.2")));
+        profiles.observe(name(ip("192.0.2.3")));
+        assert_eq!(profiles.counters().observations_dropped, 1);
+        // Hosts named only by records get no record.
+        assert!(hosts_of(&mut profiles).is_empty());
+    }
+
+    #[test]
+    fn live_writes_only_what_changed() {
+        let mut profiles = Profiles::new(ProfileConfig::default());
+        let mut profiler = BatchProfiler::new();
+        profiles.merge(profiler.batch(&[packet(1, 1, "10.0.0.2", "192.0.2.1", 40000, 443, 60)], |_| None));
+        let (mut h, mut d) = (Vec::new(), Vec::new());
+        assert_eq!(profiles.write_changed(&mut h, &mut d), (2, 1));
+        assert_eq!(profiles.write_changed(&mut h, &mut d), (0, 0));
+        profiles.merge(profiler.batch(&[packet(2, 2, "192.0.2.1", "192.0.2.7", 443, 40000, 60)], |_| None));
+        assert_eq!(profiles.write_changed(&mut h, &mut d), (2, 1));
+        assert_eq!(profiles.write_all(&mut h, &mut d), (3, 2));
+        assert_eq!(profiles.counters().host_records, 7);
+    }
+}

@@ -83,12 +83,9 @@ mod tests {
 
     #[test]
     fn table_has_every_registry() {
-        let [s, m, l] = block_counts();
-        // ieee-data 20220827: 5050 MA-S + 4575 IAB (21 IAB blocks are also
-        // MA-S listings), 4412 MA-M, 32543 MA-L rows less duplicates.
-        assert!(s > 9_000, "{s}");
-        assert!(m > 4_000, "{m}");
-        assert!(l > 32_000, "{l}");
+        // oui-data 0.2.4's listings: 40347 MA-L rows (3 blocks listed
+        // twice or more), 6641 MA-M, 7234 MA-S and 4575 IAB blocks.
+        assert_eq!(block_counts(), [11_809, 6_641, 40_344]);
     }
 
     #[test]
@@ -103,6 +100,101 @@ mod tests {
         assert_eq!(vendor(mac("00:50:c2:00:00:01")), Some("T.L.S. Corp."));
         // An MA-L block listed three times: the first listing.
         assert_eq!(vendor(mac("08:00:30:00:00:01")), Some("NETWORK RESEARCH CORPORATION"));
+    }
+
+    /// Wireshark's names (its manuf file) that are not the IEEE's
+    /// registration: Wireshark's own edits, and blocks the IEEE listing
+    /// has renamed since Wireshark 4.0's manuf file was made. Pairs of
+    /// (Wireshark, netcap).
+    const RENAMED: &[(&str, &str)] = &[
+        ("Officially Xerox, but 0:0:0:0:0:0 is more common", "XEROX CORPORATION"),
+        ("Western Digital now SMC (Std. Microsystems Corp.)", "WESTERN DIGITAL CORPORATION"),
+        ("NDC (National Datacomm Corporation)", "Cisco Systems, Inc"),
+        ("Lexmark (Print Server)", "LEXMARK INTERNATIONAL, INC."),
+        ("Extreme Networks Headquarters", "Extreme Networks, Inc."),
+        ("Universal Global Scientific Industrial Co., Ltd.", "Universal Global Scientific Industrial., Ltd"),
+        ("Compex, used by Commodore and DEC at least", "COMPEX INCORPORATED"),
+        ("D-Link", "D-LINK SYSTEMS, INC."),
+        ("Lite-On", "LITE-ON COMMUNICATIONS, INC."),
+        ("Znyx (Network Appliance); Jupiter Systems (MX-700); Apple (G3)", "ZNYX Networks, Inc."),
+        ("Asustek", "ASUSTek COMPUTER INC."),
+        ("AMD PCNet", "GATEWAY 2000"),
+        ("PCS Computer Systems GmbH", "PCS Systemtechnik GmbH"),
+        // Renamed by their holders since.
+        ("Celestica Inc.", "Celestica Platform and Cloud Solution Malaysia Sdn Bhd"),
+        ("Technicolor Delivery Technologies Belgium NV", "Vantiva Technologies Belgium"),
+        ("Novatel Wireless Solutions, Inc.", "Inseego Wireless, Inc"),
+        ("ARRIS Group, Inc.", "Commscope"),
+    ];
+
+    fn letters_and_digits(name: &str) -> String {
+        name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+    }
+
+    /// Every unicast, globally administered source MAC address of the
+    /// shared corpus that Wireshark resolves (testdata/expected/profiles/
+    /// vendors.tsv, by `scripts/tshark-profiles --vendors`, tshark 4.0's
+    /// `eth.src.oui_resolved`) gets the same organisation from netcap:
+    /// the same letters and digits, or one of the listed renames.
+    #[test]
+    fn vendors_agree_with_wireshark() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/expected/profiles/vendors.tsv");
+        let text = std::fs::read_to_string(path).unwrap();
+        let (mut same, mut renamed, mut sub_blocks) = (0, 0, 0);
+        let mut failures = Vec::new();
+        for line in text.lines() {
+            let (address, wireshark) = line.split_once('\t').unwrap();
+            let ours = vendor(mac(address));
+            let value = u64::from_str_radix(&address.replace(':', ""), 16).unwrap();
+            sub_blocks += usize::from(
+                vendors().by_length[..2].iter().any(|b| b.entries.iter().any(|(p, _)| *p == value >> (48 - b.bits))),
+            );
+            match ours {
+                Some(o) if letters_and_digits(o) == letters_and_digits(wireshark) => same += 1,
+                Some(o) if RENAMED.contains(&(wireshark.trim(), o)) => renamed += 1,
+                other => failures.push(format!("{address}: Wireshark {wireshark:?}, netcap {other:?}")),
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        // 599 addresses, none of them in MA-M, MA-S or IAB blocks (those
+        // are checked below).
+        assert_eq!((same, renamed, sub_blocks), (543, 56, 0));
+    }
+
+    /// Addresses in MA-M, MA-S and IAB blocks: netcap's vendor against
+    /// Wireshark 4.0's manuf file (its /28 and /36 entries; every 700th
+    /// such entry, read from /usr/share/wireshark/manuf), letters and
+    /// digits compared. The MA-L blocks of IAB and MA-S blocks are the
+    /// IEEE's own (MA-M blocks are often cut from MA-L blocks that are
+    /// not listed at all).
+    #[test]
+    fn sub_blocks_agree_with_wireshark() {
+        let cases = [
+            ("00:1b:c5:00:00:2a", "Converging Systems Inc."),
+            ("00:50:c2:1f:5f:ff", "Abest Communication Corp."),
+            ("00:50:c2:4b:10:01", "NSFOCUS Information Technology Co., Ltd."),
+            ("00:50:c2:76:d0:00", "Mobilisme"),
+            ("00:50:c2:a2:90:10", "Luminex Corporation"),
+            ("1c:87:79:7f:ff:ff", "TASC Systems Inc."),
+            ("38:a8:cd:c0:00:01", "Beijing Aumiwalker technology CO.,LTD"),
+            ("40:f3:85:10:12:34", "Johnson Matthey"),
+            ("60:d7:e3:90:00:01", "LongSung Technology (Shanghai) Co.,Ltd."),
+            ("70:b3:d5:1b:b0:01", "Efento T P Szydłowski K Zaręba Spółka Jawna"),
+            ("70:b3:d5:47:80:01", "Touchnet/OneCard"),
+            ("70:b3:d5:73:40:01", "Mansion Industry Co., Ltd."),
+            ("70:b3:d5:ca:e0:01", "Thema"),
+        ];
+        for (address, wireshark) in cases {
+            let ours = vendor(mac(address)).unwrap_or_default();
+            assert_eq!(letters_and_digits(ours), letters_and_digits(wireshark), "{address}: {ours}");
+        }
+        // 70:b3:d5:9f:1x:xx: Wireshark "RFEL Ltd", renamed since.
+        assert_eq!(vendor(mac("70:b3:d5:9f:10:01")), Some("Rheinmetall Electronics UK Ltd"));
+        let ma_l = &vendors().by_length[2];
+        for parent in [0x0050c2, 0x70b3d5] {
+            let i = ma_l.entries.binary_search_by_key(&parent, |(p, _)| *p).unwrap();
+            assert_eq!(ma_l.entries[i].1, "IEEE Registration Authority", "{parent:06x}");
+        }
     }
 
     #[test]
