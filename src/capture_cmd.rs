@@ -168,6 +168,14 @@ pub struct AnalysisArgs {
     /// Peers listed per direction in each Host record (by bytes)
     #[arg(long, value_name = "N", default_value_t = netcap_profile::DEFAULT_TOP_N)]
     profile_top: usize,
+    /// MaxMind City or Country database (e.g. GeoLite2-City.mmdb): country
+    /// and city of each Host
+    #[arg(long, value_name = "FILE")]
+    geoip: Option<PathBuf>,
+    /// MaxMind ASN database (e.g. GeoLite2-ASN.mmdb): autonomous system of
+    /// each Host
+    #[arg(long, value_name = "FILE")]
+    asn: Option<PathBuf>,
     /// Per-statistic SPOT parameter STAT:PARAM=VALUE; netspot's
     /// -spot-<stat>-q, -level, -max-excess, -low, -up, -side, -depth,
     /// -n-init and -keep-anomalies flags are accepted as well
@@ -404,6 +412,9 @@ fn session_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result
 /// Host and device profiles, when Host or DeviceProfile records are wanted.
 fn profile_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result<Option<ProfileOptions>> {
     if !decode.is_enabled(RecordType::Host) && !decode.is_enabled(RecordType::Deviceprofile) {
+        if args.geoip.is_some() || args.asn.is_some() {
+            bail!("-geoip and -asn fill Host records: do not exclude them");
+        }
         return Ok(None);
     }
     if args.profile_max == 0 {
@@ -417,7 +428,12 @@ fn profile_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result
         top_n: args.profile_top,
         interval_ns: i64::try_from(interval.as_nanos()).unwrap_or(i64::MAX),
     };
-    Ok(Some(ProfileOptions { config, geo: None }))
+    let geo: Option<Arc<dyn netcap_profile::GeoLookup>> = if args.geoip.is_some() || args.asn.is_some() {
+        Some(Arc::new(netcap_profile::MaxMind::open(args.geoip.as_deref(), args.asn.as_deref())?))
+    } else {
+        None
+    };
+    Ok(Some(ProfileOptions { config, geo }))
 }
 
 /// `90`, `90s`, `1.5m`, `2h`, `500ms`.

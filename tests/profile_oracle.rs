@@ -214,3 +214,75 @@ fn devices_have_vendors_and_routers_are_gateways() {
     assert!(!host.gateway);
     assert!(host.source_ips.contains(&vec![10, 0, 0, 1]), "{:?}", host.source_ips);
 }
+
+/// `-geoip` and `-asn` with databases the test writes (maxminddb-writer):
+/// 8.8.8.0/24 in US, Mountain View, AS 15169.
+#[test]
+fn geoip_and_asn_fill_hosts() {
+    use maxminddb_writer::Database;
+    use maxminddb_writer::paths::IpAddrWithMask;
+    #[derive(serde::Serialize)]
+    struct Names {
+        en: &'static str,
+    }
+    #[derive(serde::Serialize)]
+    struct Country {
+        iso_code: &'static str,
+    }
+    #[derive(serde::Serialize)]
+    struct City {
+        names: Names,
+    }
+    #[derive(serde::Serialize)]
+    struct CityRecord {
+        city: City,
+        country: Country,
+    }
+    #[derive(serde::Serialize)]
+    struct AsnRecord {
+        autonomous_system_number: u32,
+        autonomous_system_organization: &'static str,
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut city = Database::default();
+    city.metadata.binary_format_major_version = 2;
+    let value = city
+        .insert_value(CityRecord {
+            city: City { names: Names { en: "Mountain View" } },
+            country: Country { iso_code: "US" },
+        })
+        .unwrap();
+    city.insert_node("8.8.8.0/24".parse::<IpAddrWithMask>().unwrap(), value);
+    let mut asn = Database::default();
+    asn.metadata.binary_format_major_version = 2;
+    let value = asn
+        .insert_value(AsnRecord { autonomous_system_number: 15169, autonomous_system_organization: "GOOGLE" })
+        .unwrap();
+    asn.insert_node("8.8.8.0/24".parse::<IpAddrWithMask>().unwrap(), value);
+    let (city_path, asn_path) = (dir.path().join("city.mmdb"), dir.path().join("asn.mmdb"));
+    std::fs::write(&city_path, city.write_to(Vec::new()).unwrap()).unwrap();
+    std::fs::write(&asn_path, asn.write_to(Vec::new()).unwrap()).unwrap();
+    let out = dir.path().join("out");
+    let pcap = testdata("pcaps/pcapplusplus-many-protocols.pcap");
+    capture(&pcap, &out, &["-geoip", city_path.to_str().unwrap(), "-asn", asn_path.to_str().unwrap()]);
+    let hosts: Vec<Host> = records(&out, RecordType::Host);
+    let google = hosts.iter().find(|h| h.ip == vec![8, 8, 8, 8]).unwrap();
+    assert_eq!(
+        (google.country.as_str(), google.city.as_str(), google.asn, google.as_org.as_str()),
+        ("US", "Mountain View", 15169, "GOOGLE")
+    );
+    let local = hosts.iter().find(|h| h.ip == vec![10, 0, 0, 1]).unwrap();
+    assert_eq!((local.country.as_str(), local.asn), ("", 0));
+    // A file that is not a database is refused before the capture starts.
+    let output = crate::util::run(&[
+        "capture",
+        "-read",
+        pcap.to_str().unwrap(),
+        "-out",
+        out.to_str().unwrap(),
+        "-geoip",
+        pcap.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    assert!(crate::util::stderr(&output).contains("not a MaxMind database"), "{}", crate::util::stderr(&output));
+}

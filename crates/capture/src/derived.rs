@@ -44,7 +44,7 @@ impl fmt::Debug for SpotOptions {
 pub struct ProfileOptions {
     pub config: ProfileConfig,
     /// Fills Host records' geolocation and AS fields (`-geoip`, `-asn`).
-    pub geo: Option<Arc<dyn Fn() -> Box<dyn netcap_profile::GeoLookup> + Send + Sync>>,
+    pub geo: Option<Arc<dyn netcap_profile::GeoLookup>>,
 }
 
 impl fmt::Debug for ProfileOptions {
@@ -191,7 +191,7 @@ impl WriterDerive {
         let profile = profiles.map(|options| {
             let mut profiles = Profiles::new(options.config.clone());
             if let Some(geo) = &options.geo {
-                profiles.set_geo(geo());
+                profiles.set_geo(geo.clone());
             }
             let interval_ns = options.config.interval_ns.max(1);
             ProfileStage { profiles, live, interval_ns, next_write_ns: wall_clock_ns().saturating_add(interval_ns) }

@@ -15,12 +15,14 @@
 
 mod batch;
 mod device;
+mod geo;
 mod host;
 mod observe;
 mod table;
 pub mod vendor;
 
 pub use batch::{BatchProfile, BatchProfiler};
+pub use geo::{GeoError, MaxMind};
 pub use table::{GeoLookup, ProfileCounters, Profiles};
 
 use netcap_records::RecordType;

@@ -33,7 +33,7 @@ pub struct ProfileCounters {
 
 /// A source of geolocation and AS data for Host records (`-geoip`,
 /// `-asn`).
-pub trait GeoLookup: Send {
+pub trait GeoLookup: Send + Sync {
     /// Fills the record's `country`, `city`, `asn` and `as_org` for its
     /// address, as far as the databases know it.
     fn fill(&self, ip: IpAddr, host: &mut r::Host);
@@ -49,7 +49,7 @@ pub struct Profiles {
     now_ns: i64,
     /// Bytes the strings of all profiles may still take.
     string_budget: usize,
-    geo: Option<Box<dyn GeoLookup>>,
+    geo: Option<std::sync::Arc<dyn GeoLookup>>,
     observations: Vec<Observation>,
 }
 
@@ -68,7 +68,7 @@ impl Profiles {
     }
 
     /// Fills Host records' geolocation and AS fields from `geo`.
-    pub fn set_geo(&mut self, geo: Box<dyn GeoLookup>) {
+    pub fn set_geo(&mut self, geo: std::sync::Arc<dyn GeoLookup>) {
         self.geo = Some(geo);
     }
 
