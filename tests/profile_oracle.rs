@@ -134,6 +134,18 @@ fn hosts_match_tshark_endpoints_dns_and_tls() {
                 failures.push(format!("{name} {ip}: netcap {got:?}, tshark {want:?}"));
             }
         }
+        // Community IDs of a host's first conversations are those of
+        // Connection records (ICMP aside).
+        let connections: Vec<netcap_records::Connection> = records(dir.path(), RecordType::Connection);
+        let ids: BTreeSet<&str> = connections.iter().map(|c| c.community_id.as_str()).collect();
+        for (ip, h) in &by_ip {
+            for id in h.community_ids.iter().filter(|id| !ids.contains(id.as_str())) {
+                failures.push(format!("{name} {ip}: community ID {id} of no Connection"));
+            }
+            if h.community_ids.is_empty() && !h.transport_protocols.iter().all(|p| p == "icmp" || p == "ipv6-icmp") {
+                failures.push(format!("{name} {ip}: no community ID"));
+            }
+        }
         for (ip, h) in &by_ip {
             let checks = [
                 ("dns", set_of(&h.dns_names), e.dns.get(ip)),

@@ -171,6 +171,9 @@ pub(crate) struct HostProfile {
     /// IP protocols of its packets (a bit per protocol number).
     pub transports: [u64; 4],
     pub macs: Vec<[u8; 6]>,
+    /// Community IDs of its first conversations (at most
+    /// [`crate::FIRST_CONVERSATIONS`]).
+    pub community_ids: Vec<Box<str>>,
     pub strings: Strings,
     pub dropped: u64,
     /// Changed since its last record (live captures).
@@ -193,6 +196,7 @@ impl HostProfile {
             contacted_ports: TopList::default(),
             transports: [0; 4],
             macs: Vec::new(),
+            community_ids: Vec::new(),
             strings: Strings::default(),
             dropped: 0,
             changed: true,
@@ -249,6 +253,7 @@ impl HostProfile {
             + self.served.heap_bytes()
             + self.contacted_ports.heap_bytes()
             + self.macs.capacity() * 6
+            + self.community_ids.iter().map(|c| c.len() + 16).sum::<usize>()
             + self.strings.heap_bytes()
     }
 

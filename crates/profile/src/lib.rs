@@ -51,6 +51,8 @@ pub const STRING_BUDGET_PER_PROFILE: usize = 4 * 1024;
 /// What one kept string costs beyond its bytes: its list slot (at most
 /// twice, as lists grow by doubling) and its allocation's header.
 pub const STRING_OVERHEAD_BYTES: usize = 64;
+/// Community IDs kept per host: those of its first conversations.
+pub const FIRST_CONVERSATIONS: usize = 4;
 /// MAC addresses kept per host, and source addresses per device.
 pub const TRACKED_MACS: usize = 4;
 pub const TRACKED_DEVICE_IPS: usize = 16;

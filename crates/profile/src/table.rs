@@ -4,7 +4,11 @@
 use crate::batch::{BatchProfile, ConvKey, ConvStats, Observation, SAW_SYN, SAW_SYN_ACK, Target};
 use crate::device::DeviceProfile;
 use crate::host::{Attr, HostProfile, ip_bytes};
-use crate::{DEVICE_BYTES_BOUND, HOST_BYTES_BOUND, ProfileConfig, STRING_BUDGET_PER_PROFILE, observe, vendor};
+use crate::{
+    DEVICE_BYTES_BOUND, FIRST_CONVERSATIONS, HOST_BYTES_BOUND, ProfileConfig, STRING_BUDGET_PER_PROFILE, observe,
+    vendor,
+};
+use netcap_decoder::community_id::CommunityId;
 use netcap_records as r;
 use netcap_records::RecordType;
 use prost::Message;
@@ -51,6 +55,8 @@ pub struct Profiles {
     string_budget: usize,
     geo: Option<std::sync::Arc<dyn GeoLookup>>,
     observations: Vec<Observation>,
+    community_ids: CommunityId,
+    community_id: String,
 }
 
 impl Profiles {
@@ -64,6 +70,8 @@ impl Profiles {
             string_budget: config.max_profiles.max(1).saturating_mul(STRING_BUDGET_PER_PROFILE),
             geo: None,
             observations: Vec::new(),
+            community_ids: CommunityId::new(0),
+            community_id: String::new(),
         }
     }
 
@@ -109,6 +117,7 @@ impl Profiles {
             d.changed = true;
         }
         let (Some(src), Some(dst)) = (key.src, key.dst) else { return };
+        self.first_conversations(key, src, dst, s.first_ns);
         let served = s.has_ports.then(|| server_port(key, s));
         let evicted = &mut self.counters.hosts_evicted;
         let budget = &mut self.string_budget;
@@ -139,6 +148,32 @@ impl Profiles {
             None => {}
         }
         h.changed = true;
+    }
+
+    /// Notes the conversation's Community ID for hosts that have fewer than
+    /// [`FIRST_CONVERSATIONS`] (not ICMP: its conversations are told by
+    /// type and code, which the batches do not keep).
+    fn first_conversations(&mut self, key: &ConvKey, src: IpAddr, dst: IpAddr, now_ns: i64) {
+        if matches!(key.protocol, 1 | 58) {
+            return;
+        }
+        let needs = |ip: &IpAddr| self.hosts.get(ip).is_none_or(|h| h.community_ids.len() < FIRST_CONVERSATIONS);
+        if !needs(&src) && !needs(&dst) {
+            return;
+        }
+        let (a, b) = (ip_bytes(&src), ip_bytes(&dst));
+        self.community_ids.write_conversation(&mut self.community_id, &a, &b, key.protocol, key.src_port, key.dst_port);
+        if self.community_id.is_empty() {
+            return;
+        }
+        let max = self.config.max_profiles;
+        for ip in [src, dst] {
+            let h = entry(&mut self.hosts, ip, max, now_ns, &mut self.counters.hosts_evicted, &mut self.string_budget);
+            if h.community_ids.len() < FIRST_CONVERSATIONS && !h.community_ids.iter().any(|c| **c == *self.community_id)
+            {
+                h.community_ids.push(self.community_id.as_str().into());
+            }
+        }
     }
 
     fn observe(&mut self, o: Observation) {
@@ -276,6 +311,7 @@ impl Profiles {
             dhcp_hostnames,
             dhcp_vendor_classes,
             source_macs: macs.iter().map(|m| m.to_vec()).collect(),
+            community_ids: h.community_ids.iter().map(|c| c.to_string()).collect(),
             dropped_values: h.dropped,
             ..r::Host::default()
         }
@@ -494,6 +530,29 @@ mod tests {
         assert_eq!(server.ip, vec![192, 0, 2, 1]);
         assert_eq!(server.ports_served, vec![r::HostPort { protocol: 6, port: 443, packets: 4, bytes: 1208 }]);
         assert_eq!((server.packets_sent, server.bytes_sent), (2, 134));
+    }
+
+    /// The per-profile bounds hold for full lists: the fixed parts, every
+    /// list at its cap (caps are powers of two, which vectors reach
+    /// exactly), and the hash table slots (a table just grown is 7/16
+    /// full: under 3 slots per entry), strings aside.
+    #[test]
+    fn profile_bounds_cover_full_profiles() {
+        use crate::host::{PortKey, Traffic};
+        use crate::{TRACKED_DEVICE_IPS, TRACKED_MACS, TRACKED_PEERS, TRACKED_PORTS};
+        for cap in [TRACKED_PEERS, TRACKED_PORTS, TRACKED_MACS, FIRST_CONVERSATIONS, TRACKED_DEVICE_IPS] {
+            assert!(cap.is_power_of_two());
+        }
+        let host = 3 * (std::mem::size_of::<(IpAddr, HostProfile)>() + 1)
+            + 2 * TRACKED_PEERS * std::mem::size_of::<Traffic<IpAddr>>()
+            + 2 * TRACKED_PORTS * std::mem::size_of::<Traffic<PortKey>>()
+            + TRACKED_MACS * 6
+            + FIRST_CONVERSATIONS * (std::mem::size_of::<Box<str>>() + 64 + 16);
+        assert!(host <= HOST_BYTES_BOUND, "{host}");
+        let device = 3 * (std::mem::size_of::<([u8; 6], DeviceProfile)>() + 1)
+            + TRACKED_DEVICE_IPS * std::mem::size_of::<IpAddr>()
+            + 4 * 8;
+        assert!(device <= DEVICE_BYTES_BOUND, "{device}");
     }
 
     #[test]
