@@ -298,3 +298,67 @@ fn geoip_and_asn_fill_hosts() {
     assert!(!output.status.success());
     assert!(crate::util::stderr(&output).contains("not a MaxMind database"), "{}", crate::util::stderr(&output));
 }
+
+/// A live capture writes the profiles that changed every
+/// `-profile-interval`, while it runs: on the loopback interface, with
+/// datagrams to 127.0.0.1 only. Skipped where this process may not capture.
+#[test]
+fn live_capture_writes_profiles_every_interval() {
+    use std::net::UdpSocket;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let out = tempfile::tempdir().unwrap();
+    let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = receiver.local_addr().unwrap().port();
+    let filter = format!("udp and dst port {port}");
+    let mut child = crate::util::netcap()
+        .args(["capture", "-iface", "lo", "-bpf", &filter, "-out", out.path().to_str().unwrap()])
+        .args(["-include", "UDP,Host,DeviceProfile", "-profile-interval", "300ms"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let host_file = out.path().join(RecordType::Host.file_name());
+    let started = Instant::now();
+    let mut sent = 0u64;
+    let mut running: Vec<Host> = Vec::new();
+    // Profiles reach the file within an interval or two of the first
+    // packets, while the capture runs.
+    while running.is_empty() {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+            if err.contains("not permitted") || err.contains("ermission") {
+                eprintln!("skipping live profile test: capture not permitted here: {err}");
+                return;
+            }
+            panic!("capture exited early with {status}: {err}");
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no Host records after 20 s");
+        if sent < 20 {
+            sender.send_to(b"netcap live profile test", ("127.0.0.1", port)).unwrap();
+            sent += 1;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        if let Ok(mut reader) = netcap_records::RecordReader::open(&host_file) {
+            // The file is still being written: read what is complete.
+            while let Ok(Some(h)) = reader.next::<Host>() {
+                running.push(h);
+            }
+        }
+    }
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success());
+    let loopback = vec![127, 0, 0, 1];
+    assert!(running.iter().all(|h| h.ip == loopback), "{running:?}");
+    // At the end, the records of the last changes: the last one has every
+    // datagram captured (127.0.0.1 sent them to itself: sent and received),
+    // totals so far, never fewer than an earlier record's.
+    let all: Vec<Host> = records(out.path(), RecordType::Host);
+    let last = all.last().unwrap();
+    assert_eq!(last.ip, loopback);
+    assert_eq!(last.packets_sent, last.packets_received);
+    assert!(last.packets_sent >= running[0].packets_sent && last.packets_sent <= sent, "{all:?}");
+    assert!(all.windows(2).all(|w| w[0].packets_sent <= w[1].packets_sent), "{all:?}");
+}

@@ -117,3 +117,24 @@ pub fn fuzz_entry(data: &[u8]) {
         profiles.write_all(&mut hosts, &mut devices);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fuzz_entry_takes_any_bytes() {
+        let mut state = 0x1234_5678u32;
+        for len in [0usize, 1, 2, 5, 17, 64, 300, 4096] {
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    state as u8
+                })
+                .collect();
+            super::fuzz_entry(&data);
+        }
+        // Valid length prefixes followed by garbage messages.
+        super::fuzz_entry(&[3, 0x1a, 1, 0xff, 2, 0x0a, 0x80]);
+    }
+}

@@ -376,7 +376,7 @@ fn entry<'m, K: Copy + Eq + Hash + Ord, V: Profile>(
     evicted: &mut u64,
     string_budget: &mut usize,
 ) -> &'m mut V {
-    if !map.contains_key(&key) && map.len() >= max {
+    if map.len() >= max && !map.contains_key(&key) {
         let mut order: Vec<(i64, K)> = map.iter().map(|(k, v)| (v.last_seen(), *k)).collect();
         let n = (max / 8).max(1).min(order.len());
         if n > 0 {
