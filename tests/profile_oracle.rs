@@ -362,3 +362,25 @@ fn live_capture_writes_profiles_every_interval() {
     assert!(last.packets_sent >= running[0].packets_sent && last.packets_sent <= sent, "{all:?}");
     assert!(all.windows(2).all(|w| w[0].packets_sent <= w[1].packets_sent), "{all:?}");
 }
+
+/// DHCP requests give their client device its fingerprint and host name
+/// (tshark -T fields -e eth.src -e dhcp.option.request_list_item -e
+/// dhcp.option.hostname: 42:b4:44:b4:f0:ee asks for 1,121,3,6,15,108,114,
+/// 119,252,95,44,46 as MacBookPro; the server's reply, from
+/// 98:49:25:13:25:40, names it "macbookpro" and does not count).
+#[test]
+fn dhcp_requests_describe_their_device() {
+    let (hosts, devices) = profile_records(&testdata("pcaps/tcpdump-dhcp-option-108.pcapng"), "1");
+    let client = devices.iter().find(|d| mac_text(&d.mac) == "42:b4:44:b4:f0:ee").unwrap();
+    assert_eq!(client.dhcp_fingerprints, vec!["1,121,3,6,15,108,114,119,252,95,44,46"]);
+    assert_eq!(client.dhcp_hostnames, vec!["MacBookPro"]);
+    // A locally administered (random) address: no vendor.
+    assert_eq!(client.vendor, "");
+    let server = devices.iter().find(|d| mac_text(&d.mac) == "98:49:25:13:25:40").unwrap();
+    assert!(server.dhcp_hostnames.is_empty() && server.dhcp_fingerprints.is_empty());
+    assert_eq!(server.vendor, "Juniper Networks");
+    // The client's source address (0.0.0.0) carries its names.
+    let unspecified = hosts.iter().find(|h| h.ip == vec![0, 0, 0, 0]).unwrap();
+    assert_eq!(unspecified.dhcp_hostnames, vec!["MacBookPro"]);
+    assert_eq!(unspecified.application_protocols, vec!["dhcp"]);
+}
