@@ -305,6 +305,80 @@ mod tests {
     }
 
     #[test]
+    fn announced_names_go_to_the_sending_device() {
+        let summaries = [
+            PacketSummary { frame: 7, src_mac: Some([0, 0x1b, 0x21, 1, 2, 3]), ..PacketSummary::default() },
+            PacketSummary { frame: 8, src_mac: Some([0, 0x1b, 0x21, 4, 5, 6]), ..PacketSummary::default() },
+        ];
+        let device =
+            |mac: [u8; 6], attr, value: &str| Observation { target: Target::Device(mac), attr, value: value.into() };
+        let (a, b) = ([0, 0x1b, 0x21, 1, 2, 3], [0, 0x1b, 0x21, 4, 5, 6]);
+        let answer = |name: &str, t: u32| r::DnsResourceRecord { name: name.into(), r#type: t, ..Default::default() };
+        let mdns = encode(&[
+            r::Mdns {
+                frame: 7,
+                response: true,
+                answers: vec![answer("printer.local", TYPE_A), answer("_ipp._tcp.local", 12)],
+                ..Default::default()
+            },
+            r::Mdns {
+                frame: 8,
+                response: false,
+                questions: vec![r::DnsQuestion { name: "x.local".into(), ..Default::default() }],
+                ..Default::default()
+            },
+        ]);
+        let llmnr = encode(&[r::Llmnr {
+            frame: 8,
+            response: true,
+            answers: vec![answer("DESKTOP-1", TYPE_AAAA)],
+            ..Default::default()
+        }]);
+        let nbns = encode(&[
+            r::NetBiosNameService {
+                frame: 7,
+                opcode: 5,
+                questions: vec![r::DnsQuestion { name: "WORKGROUP".into(), ..Default::default() }],
+                ..Default::default()
+            },
+            r::NetBiosNameService {
+                frame: 8,
+                response: true,
+                answers: vec![answer("FILESERVER", TYPE_NB)],
+                ..Default::default()
+            },
+            r::NetBiosNameService {
+                frame: 8,
+                opcode: 0,
+                questions: vec![r::DnsQuestion { name: "ASKED".into(), ..Default::default() }],
+                ..Default::default()
+            },
+        ]);
+        let ssdp =
+            encode(&[r::Ssdp { frame: 7, server: "Linux/5.4 UPnP/1.0 MiniUPnPd/2.1".into(), ..Default::default() }]);
+        let mut list = Vec::new();
+        for (t, bytes) in [
+            (RecordType::Mdns, &mdns),
+            (RecordType::Llmnr, &llmnr),
+            (RecordType::Netbiosnameservice, &nbns),
+            (RecordType::Ssdp, &ssdp),
+        ] {
+            packet_records(t, bytes, &summaries, &mut list);
+        }
+        list.retain(|o| o.attr != Attr::App);
+        assert_eq!(
+            list,
+            vec![
+                device(a, Attr::MdnsName, "printer.local"),
+                device(b, Attr::LlmnrName, "DESKTOP-1"),
+                device(a, Attr::NetbiosName, "WORKGROUP"),
+                device(b, Attr::NetbiosName, "FILESERVER"),
+                device(a, Attr::SsdpServer, "Linux/5.4 UPnP/1.0 MiniUPnPd/2.1"),
+            ]
+        );
+    }
+
+    #[test]
     fn macs_of_frames() {
         use netcap_decoder::PacketSummary;
         let s = |frame, mac: u8| PacketSummary { frame, src_mac: Some([mac; 6]), ..PacketSummary::default() };
