@@ -5,10 +5,12 @@ use anyhow::{Context, bail};
 use clap::{ArgGroup, Args};
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use netcap_capture::{
-    AlertFn, CaptureConfig, CaptureSummary, Input, LiveOptions, Progress, SessionOptions, SpotOptions, StopFlag,
+    AlertFn, CaptureConfig, CaptureSummary, Input, LiveOptions, ProfileOptions, Progress, SessionOptions, SpotOptions,
+    StopFlag,
 };
 use netcap_decoder::{DecodeConfig, Layer, link_type_name};
 use netcap_flow::FlowConfig;
+use netcap_profile::ProfileConfig;
 use netcap_records::RecordType;
 use netcap_session::{SessionConfig, StreamConfig};
 use netcap_spot::{SpotConfig, Stat};
@@ -159,6 +161,25 @@ pub struct AnalysisArgs {
     /// is written as <hidden>)
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     no_secrets: Option<bool>,
+    /// Hosts tracked at most in Host records, and devices in DeviceProfile
+    /// records; beyond, the least recently seen are evicted (and counted)
+    #[arg(long, value_name = "N", default_value_t = netcap_profile::DEFAULT_MAX_PROFILES)]
+    profile_max: usize,
+    /// Live captures: write the Host and DeviceProfile records of what
+    /// changed this often (files: once, at the end)
+    #[arg(long, value_name = "DURATION", default_value = "1m")]
+    profile_interval: String,
+    /// Peers listed per direction in each Host record (by bytes)
+    #[arg(long, value_name = "N", default_value_t = netcap_profile::DEFAULT_TOP_N)]
+    profile_top: usize,
+    /// MaxMind City or Country database (e.g. GeoLite2-City.mmdb): country
+    /// and city of each Host
+    #[arg(long, value_name = "FILE")]
+    geoip: Option<PathBuf>,
+    /// MaxMind ASN database (e.g. GeoLite2-ASN.mmdb): autonomous system of
+    /// each Host
+    #[arg(long, value_name = "FILE")]
+    asn: Option<PathBuf>,
     /// Per-statistic SPOT parameter STAT:PARAM=VALUE; netspot's
     /// -spot-<stat>-q, -level, -max-excess, -low, -up, -side, -depth,
     /// -n-init and -keep-anomalies flags are accepted as well
@@ -273,6 +294,7 @@ impl AnalysisArgs {
             producer: crate::producer(),
             spot: spot_options(self)?,
             session: session_options(self, &decode)?,
+            profiles: profile_options(self, &decode)?,
             decode,
             replay: None,
             bpf: None,
@@ -424,6 +446,33 @@ fn session_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result
         connections,
         flow_records: flows,
     }))
+}
+
+/// Host and device profiles, when Host or DeviceProfile records are wanted.
+fn profile_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result<Option<ProfileOptions>> {
+    if !decode.is_enabled(RecordType::Host) && !decode.is_enabled(RecordType::Deviceprofile) {
+        if args.geoip.is_some() || args.asn.is_some() {
+            bail!("-geoip and -asn fill Host records: do not exclude them");
+        }
+        return Ok(None);
+    }
+    if args.profile_max == 0 {
+        bail!("-profile-max must be at least 1");
+    }
+    let interval = parse_duration(&args.profile_interval).filter(|d| !d.is_zero()).with_context(|| {
+        format!("-profile-interval {:?}: expected a duration such as 30s or 5m", args.profile_interval)
+    })?;
+    let config = ProfileConfig {
+        max_profiles: args.profile_max,
+        top_n: args.profile_top,
+        interval_ns: i64::try_from(interval.as_nanos()).unwrap_or(i64::MAX),
+    };
+    let geo: Option<Arc<dyn netcap_profile::GeoLookup>> = if args.geoip.is_some() || args.asn.is_some() {
+        Some(Arc::new(netcap_profile::MaxMind::open(args.geoip.as_deref(), args.asn.as_deref())?))
+    } else {
+        None
+    };
+    Ok(Some(ProfileOptions { config, geo }))
 }
 
 /// `90`, `90s`, `1.5m`, `2h`, `500ms`.
@@ -600,6 +649,12 @@ pub fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupt
     }
     if let Some(streams) = &summary.streams {
         print_stream_summary(streams, config);
+    }
+    if let Some(p) = &summary.profiles {
+        eprintln!(
+            "  profiles: {} hosts, {} devices ({} hosts and {} devices evicted, {} names of untracked ones dropped)",
+            p.host_records, p.device_records, p.hosts_evicted, p.devices_evicted, p.observations_dropped
+        );
     }
     if let Some(q) = &summary.quic
         && (q.initials > 0 || q.errors > 0)

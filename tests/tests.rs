@@ -17,6 +17,7 @@ mod malformed;
 mod net_oracle;
 mod oracle;
 mod pop3;
+mod profile_oracle;
 mod query;
 mod ssh;
 mod stream_oracle;

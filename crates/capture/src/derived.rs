@@ -8,8 +8,9 @@ use crate::CaptureError;
 use crate::batch::Batch;
 use crate::pipeline::{EncodedFrame, FrameSettings, KeepContent};
 use crate::session_stage::{SessionCounters, SessionMerge, SessionOutput, SessionRouter};
-use netcap_decoder::PacketSummary;
+use netcap_decoder::RecordBuffers;
 use netcap_flow::FlowConfig;
+use netcap_profile::{BatchProfile, BatchProfiler, ProfileConfig, ProfileCounters, Profiles};
 use netcap_records::RecordType;
 use netcap_session::SessionConfig;
 use netcap_spot::{JsonlWriter, SpotConfig, StatsEngine, TickAccumulator, TickCounters, TickResult};
@@ -38,21 +39,41 @@ impl fmt::Debug for SpotOptions {
     }
 }
 
+/// Host and device profiles of a capture (docs/profiles.md).
+#[derive(Clone)]
+pub struct ProfileOptions {
+    pub config: ProfileConfig,
+    /// Fills Host records' geolocation and AS fields (`-geoip`, `-asn`).
+    pub geo: Option<Arc<dyn netcap_profile::GeoLookup>>,
+}
+
+impl fmt::Debug for ProfileOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProfileOptions").field("config", &self.config).field("geo", &self.geo.is_some()).finish()
+    }
+}
+
 /// A worker's share of the derived records of one batch.
 #[derive(Default)]
 pub(crate) struct DerivedPart {
     spot_ticks: Vec<(i64, TickCounters)>,
+    profile: Option<BatchProfile>,
 }
 
 /// The per-worker side: summaries in, partial results out.
 pub(crate) struct WorkerDerive {
     spot: Option<TickAccumulator>,
     session: Option<SessionRouter>,
+    profile: Option<BatchProfiler>,
 }
 
 impl WorkerDerive {
-    pub fn new(spot: Option<&SpotOptions>, session: Option<SessionRouter>) -> Self {
-        WorkerDerive { spot: spot.map(|s| TickAccumulator::new(&s.config)), session }
+    pub fn new(spot: Option<&SpotOptions>, session: Option<SessionRouter>, profiles: bool) -> Self {
+        WorkerDerive {
+            spot: spot.map(|s| TickAccumulator::new(&s.config)),
+            session,
+            profile: profiles.then(BatchProfiler::new),
+        }
     }
 
     /// Whether the session stage reads the batch's payloads (then the
@@ -63,19 +84,19 @@ impl WorkerDerive {
 
     /// Whether the decoder must produce packet summaries.
     pub fn needs_summaries(&self) -> bool {
-        self.spot.is_some() || self.session.is_some()
+        self.spot.is_some() || self.session.is_some() || self.profile.is_some()
     }
 
     /// Routes batch `seq`'s packets to the session threads (with the batch,
-    /// when they read payloads) and returns its statistics share. Fails when
-    /// the session threads have gone.
-    pub fn batch(
-        &mut self,
-        seq: u64,
-        summaries: &[PacketSummary],
-        batch: Option<Arc<Batch>>,
-    ) -> Result<DerivedPart, ()> {
+    /// when they read payloads) and returns its statistics and profile
+    /// shares (`buffers`: the batch's decoded records and summaries). Fails
+    /// when the session threads have gone.
+    pub fn batch(&mut self, seq: u64, buffers: &RecordBuffers, batch: Option<Arc<Batch>>) -> Result<DerivedPart, ()> {
+        let summaries = &buffers.summaries;
         let mut part = DerivedPart::default();
+        if let Some(profiler) = &mut self.profile {
+            part.profile = Some(profiler.batch(summaries, |t| Some(buffers.bytes(t))));
+        }
         if let Some(router) = &self.session {
             router.route(seq, summaries, batch)?;
         }
@@ -94,11 +115,22 @@ impl WorkerDerive {
 pub(crate) struct WriterDerive {
     spot: Option<SpotStage>,
     session: Option<SessionMerge>,
+    profile: Option<ProfileStage>,
     compressor: netcap_records::FrameCompressor,
     /// For Connection and Flow frames ([`FrameSettings::flow_level`]).
     flow_compressor: netcap_records::FrameCompressor,
     encoded: Vec<u8>,
     keep: KeepContent,
+}
+
+/// The capture's profiles, and when to write them.
+struct ProfileStage {
+    profiles: Profiles,
+    /// Live: write what changed every `interval_ns` (wall clock); files
+    /// write everything at the end.
+    live: bool,
+    interval_ns: i64,
+    next_write_ns: i64,
 }
 
 struct SpotStage {
@@ -137,6 +169,8 @@ impl WriterDerive {
     pub fn new(
         spot: Option<&SpotOptions>,
         session_threads: Option<usize>,
+        profiles: Option<&ProfileOptions>,
+        live: bool,
         settings: &FrameSettings,
     ) -> Result<Self, CaptureError> {
         let spot = match spot {
@@ -154,9 +188,18 @@ impl WriterDerive {
                 Some(SpotStage { engine, jsonl, alerts: options.alerts.clone(), first_tick_ns: None, alerts_raised: 0 })
             }
         };
+        let profile = profiles.map(|options| {
+            let mut profiles = Profiles::new(options.config.clone());
+            if let Some(geo) = &options.geo {
+                profiles.set_geo(geo.clone());
+            }
+            let interval_ns = options.config.interval_ns.max(1);
+            ProfileStage { profiles, live, interval_ns, next_write_ns: wall_clock_ns().saturating_add(interval_ns) }
+        });
         Ok(WriterDerive {
             spot,
             session: session_threads.map(|threads| SessionMerge::new(threads, settings)).transpose()?,
+            profile,
             compressor: netcap_records::FrameCompressor::new(settings.level)?,
             flow_compressor: netcap_records::FrameCompressor::new(settings.flow_level())?,
             encoded: Vec::new(),
@@ -173,7 +216,68 @@ impl WriterDerive {
                 ticks.extend(spot.engine.add(tick, counters));
             }
         }
-        self.spot_frames(ticks)
+        if let (Some(stage), Some(profile)) = (&mut self.profile, part.profile) {
+            stage.profiles.merge(profile);
+        }
+        let mut frames = self.spot_frames(ticks)?;
+        frames.extend(self.profile_frames_if_due()?);
+        Ok(frames)
+    }
+
+    /// Live captures: the Host and DeviceProfile records of what changed,
+    /// once the interval has passed since the last ones.
+    fn profile_frames_if_due(&mut self) -> Result<Vec<EncodedFrame>, CaptureError> {
+        let Some(stage) = &mut self.profile else { return Ok(Vec::new()) };
+        let now = wall_clock_ns();
+        if !stage.live || now < stage.next_write_ns {
+            return Ok(Vec::new());
+        }
+        stage.next_write_ns = now.saturating_add(stage.interval_ns);
+        self.profile_frames(true)
+    }
+
+    /// The Host and DeviceProfile frames of every profile (`changed_only`:
+    /// of those that changed since they were last written).
+    fn profile_frames(&mut self, changed_only: bool) -> Result<Vec<EncodedFrame>, CaptureError> {
+        let Some(stage) = &mut self.profile else { return Ok(Vec::new()) };
+        let (mut hosts, mut devices) = (Vec::new(), Vec::new());
+        let (n_hosts, n_devices) = if changed_only {
+            stage.profiles.write_changed(&mut hosts, &mut devices)
+        } else {
+            stage.profiles.write_all(&mut hosts, &mut devices)
+        };
+        let mut frames = Vec::new();
+        for (record_type, records, content) in
+            [(RecordType::Host, n_hosts, hosts), (RecordType::Deviceprofile, n_devices, devices)]
+        {
+            if records > 0 {
+                frames.push(self.keep.frame(&mut self.compressor, record_type, records, &content)?);
+            }
+        }
+        Ok(frames)
+    }
+
+    /// Shows the profiles the session stage's records in `frames` (TLS
+    /// hellos, HTTP), whose content the frames kept for them; then drops
+    /// the content the observer does not read.
+    fn profile_session_records(&mut self, frames: &mut [EncodedFrame]) {
+        let Some(stage) = &mut self.profile else { return };
+        for frame in frames.iter_mut() {
+            if !netcap_profile::SESSION_RECORD_TYPES.contains(&frame.record_type) {
+                continue;
+            }
+            if let Some(content) = &frame.content {
+                stage.profiles.observe_records(frame.record_type, content);
+            }
+            if !self.keep.observer_wants(frame.record_type) {
+                frame.content = None;
+            }
+        }
+    }
+
+    /// What the profile tables did, when profiles are on.
+    pub fn profile_counters(&self) -> Option<ProfileCounters> {
+        self.profile.as_ref().map(|p| p.profiles.counters())
     }
 
     /// Takes one session thread's output.
@@ -186,10 +290,12 @@ impl WriterDerive {
     /// The session stage's frames (Connection, Flow, streams' records) of
     /// batches before `written` that every session thread has reported.
     pub fn session_frames(&mut self, written: u64) -> Result<Vec<EncodedFrame>, CaptureError> {
-        match &mut self.session {
-            Some(merge) => merge.ready(written, &mut self.flow_compressor),
-            None => Ok(Vec::new()),
-        }
+        let mut frames = match &mut self.session {
+            Some(merge) => merge.ready(written, &mut self.flow_compressor)?,
+            None => Vec::new(),
+        };
+        self.profile_session_records(&mut frames);
+        Ok(frames)
     }
 
     /// Connections tracked after the last batch whose records were written,
@@ -210,7 +316,9 @@ impl WriterDerive {
             let tick = netcap_spot::tick_of(now_ns, spot.engine.tick_ns());
             ticks = spot.engine.close_before(tick);
         }
-        self.spot_frames(ticks)
+        let mut frames = self.spot_frames(ticks)?;
+        frames.extend(self.profile_frames_if_due()?);
+        Ok(frames)
     }
 
     /// End of input: everything still open.
@@ -221,8 +329,13 @@ impl WriterDerive {
         };
         let mut frames = self.spot_frames(ticks)?;
         if let Some(session) = &mut self.session {
-            frames.extend(session.finish(&mut self.flow_compressor)?);
+            let mut session_frames = session.finish(&mut self.flow_compressor)?;
+            self.profile_session_records(&mut session_frames);
+            frames.extend(session_frames);
         }
+        // Files: every profile; live: what changed since the last interval.
+        let live = self.profile.as_ref().is_some_and(|p| p.live);
+        frames.extend(self.profile_frames(live)?);
         if let Some((path, jsonl)) = self.spot.as_mut().and_then(|s| s.jsonl.as_mut()) {
             jsonl.flush().map_err(|source| CaptureError::OutputDir { path: path.clone(), source })?;
         }

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
 pub use batch::SourceInfo;
-pub use derived::{AlertFn, SessionOptions, SpotOptions};
+pub use derived::{AlertFn, ProfileOptions, SessionOptions, SpotOptions};
 pub use file_source::{InputError, read_packets, read_packets_in_memory};
 pub use live_source::LiveOptions;
 pub use observe::{
@@ -75,6 +75,8 @@ pub struct CaptureConfig {
     /// The session stage (Connection and Flow records, TCP streams, QUIC
     /// Initials), if any of its records are wanted.
     pub session: Option<SessionOptions>,
+    /// Host and device profiles (Host and DeviceProfile records), if wanted.
+    pub profiles: Option<ProfileOptions>,
     /// Replay a file or stream at the pace of its packets' timestamps, this
     /// many times faster than it was captured (1.0: its own pace); `None`
     /// reads as fast as possible. Live captures have their own pace.
@@ -131,6 +133,8 @@ pub struct CaptureSummary {
     pub quic: Option<netcap_session::QuicCounters>,
     /// IP fragment reassembly counts.
     pub reassembly: netcap_decoder::reassembly::ReassemblyStats,
+    /// What the profile tables did (when profiles were on).
+    pub profiles: Option<netcap_profile::ProfileCounters>,
 }
 
 /// A capture that could not run, or could not write its output.

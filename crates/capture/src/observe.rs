@@ -325,6 +325,7 @@ mod tests {
             producer: "test".into(),
             spot: None,
             session: Some(crate::SessionOptions::flows(Default::default(), true, true)),
+            profiles: None,
             replay,
             bpf: None,
         };

@@ -77,21 +77,39 @@ impl FrameSettings {
     }
 }
 
-/// The record types whose frames keep their content for the observer
-/// ([`Observer::reads_content`]); none without an observer.
+/// The record types whose frames keep their content: for the observer
+/// ([`Observer::reads_content`]), and for the profiles (the session stage's
+/// records they read, [`netcap_profile::SESSION_RECORD_TYPES`]); none
+/// without either.
 #[derive(Clone, Default)]
-pub(crate) struct KeepContent(Arc<[bool]>);
+pub(crate) struct KeepContent {
+    keep: Arc<[bool]>,
+    observer: Arc<[bool]>,
+}
 
 impl KeepContent {
-    fn of(observer: Option<&dyn Observer>) -> Self {
-        match observer {
-            None => KeepContent::default(),
-            Some(o) => KeepContent(RecordType::all().map(|t| o.reads_content(t)).collect()),
-        }
+    fn of(observer: Option<&dyn Observer>, profiles: bool) -> Self {
+        let observer: Arc<[bool]> = match observer {
+            None => Arc::from([]),
+            Some(o) => RecordType::all().map(|t| o.reads_content(t)).collect(),
+        };
+        let keep = RecordType::all()
+            .map(|t| {
+                observer.get(t.index()).copied().unwrap_or(false)
+                    || (profiles && netcap_profile::SESSION_RECORD_TYPES.contains(&t))
+            })
+            .collect();
+        KeepContent { keep, observer }
     }
 
     pub fn wants(&self, record_type: RecordType) -> bool {
-        self.0.get(record_type.index()).copied().unwrap_or(false)
+        self.keep.get(record_type.index()).copied().unwrap_or(false)
+    }
+
+    /// Whether the observer reads this type's content (the profiles' types
+    /// lose theirs once read, unless it does).
+    pub fn observer_wants(&self, record_type: RecordType) -> bool {
+        self.observer.get(record_type.index()).copied().unwrap_or(false)
     }
 
     /// A frame of `records` records of `record_type` compressed from
@@ -243,14 +261,19 @@ pub(crate) fn run(
         }
     };
     let count_traffic = observer.is_some();
-    let settings = FrameSettings { level: config.compression_level, keep: KeepContent::of(observer.as_deref()) };
+    let profiles = config.profiles.as_ref();
+    let settings = FrameSettings {
+        level: config.compression_level,
+        keep: KeepContent::of(observer.as_deref(), profiles.is_some()),
+    };
     let mut output = Output::new(config, sink, observer);
     let workers = config.workers.max(1);
     // As many session threads as decode threads: the session stage costs a
     // fraction of decoding, and its threads sleep while they wait.
     let session = config.session.as_ref();
     let session_threads = session.map(|_| workers);
-    let writer_derive = WriterDerive::new(config.spot.as_ref(), session_threads, &settings)?;
+    let live = matches!(config.input, Input::Live(_));
+    let writer_derive = WriterDerive::new(config.spot.as_ref(), session_threads, profiles, live, &settings)?;
     let enabled: Vec<bool> = RecordType::all().map(|t| config.decode.is_enabled(t)).collect();
     let (batch_tx, batch_rx) = bounded::<Batch>(workers * 2);
     let (encoded_tx, encoded_rx) = bounded::<ToWriter>(workers * 4);
@@ -271,7 +294,7 @@ pub(crate) fn run(
                 let (rx, tx, recycle) = (batch_rx.clone(), encoded_tx.clone(), recycle_tx.clone());
                 let decode = config.decode.clone();
                 let broken = &broken;
-                let derive = WorkerDerive::new(config.spot.as_ref(), router.clone());
+                let derive = WorkerDerive::new(config.spot.as_ref(), router.clone(), profiles.is_some());
                 let settings = settings.clone();
                 spawn_named(scope, format!("netcap-decode{i}"), move || {
                     let result = worker(rx, tx, recycle, decode, derive, &settings, count_traffic);
@@ -287,7 +310,6 @@ pub(crate) fn run(
         // they are done, the session threads finish.
         drop(router);
         drop((batch_rx, encoded_tx, recycle_tx));
-        let live = matches!(config.input, Input::Live(_));
         let (output, broken) = (&mut output, &broken);
         let writer_handle = spawn_named(scope, "netcap-writer".into(), move || {
             let result = write_in_order(encoded_rx, output, writer_derive, live);
@@ -466,7 +488,7 @@ fn worker(
         // there (and is freed when the last session thread is done) rather
         // than back to the source.
         let (shared, batch) = if derive.needs_batch() { (Some(Arc::new(batch)), None) } else { (None, Some(batch)) };
-        let Ok(derived) = derive.batch(seq, &buffers.summaries, shared) else {
+        let Ok(derived) = derive.batch(seq, &buffers, shared) else {
             // The session threads have gone: the capture is failing or stopping.
             break;
         };
@@ -544,6 +566,7 @@ fn write_in_order(
     let frames = derive.finish()?;
     output.write(&frames, &info)?;
     summary.spot_alerts = derive.alerts();
+    summary.profiles = derive.profile_counters();
     if let Some(c) = derive.session_counters() {
         summary.flows = Some(c.flows);
         summary.streams = c.streams;

@@ -1,7 +1,7 @@
 //! Addresses are stored as bytes (network order) and shown as text. Which
 //! `bytes` fields are addresses follows from their names (docs/dump.md):
 //! `ip`, `*_ip`, `*_ips` and `*_proto_addr` are IP addresses; `mac`, `*_mac`
-//! and `*_hw_addr` are MAC addresses.
+//! `*_macs` and `*_hw_addr` are MAC addresses.
 
 use prost_reflect::{FieldDescriptor, Kind};
 use std::io::Write;
@@ -21,7 +21,7 @@ pub(crate) fn address_kind(field: &FieldDescriptor) -> Option<Address> {
     let name = field.name();
     if name == "ip" || name.ends_with("_ip") || name.ends_with("_ips") || name.ends_with("_proto_addr") {
         Some(Address::Ip)
-    } else if name == "mac" || name.ends_with("_mac") || name.ends_with("_hw_addr") {
+    } else if name == "mac" || name.ends_with("_mac") || name.ends_with("_macs") || name.ends_with("_hw_addr") {
         Some(Address::Mac)
     } else {
         None

@@ -120,8 +120,8 @@ nanoseconds) and `frame` (Wireshark's frame number), so the records of one \
 packet join across files and back to the capture.
 - **Addresses** are `bytes` in network order: 4 bytes for IPv4, 16 for \
 IPv6, 6 for a MAC. `netcap dump` prints them as text by field name: `ip`, \
-`*_ip`, `*_ips` and `*_proto_addr` are IP addresses; `mac`, `*_mac` and \
-`*_hw_addr` are MAC addresses (docs/dump.md).
+`*_ip`, `*_ips` and `*_proto_addr` are IP addresses; `mac`, `*_mac`, \
+`*_macs` and `*_hw_addr` are MAC addresses (docs/dump.md).
 - **Community ID.** Records from layer 3 up have `community_id`, the \
 Community ID v1 (seed 0) of the packet's flow, as Zeek, Suricata, Arkime \
 and Wireshark compute it.
