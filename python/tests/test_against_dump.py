@@ -2,7 +2,7 @@
 -json` prints it, field by field.
 
 How `dump -json` renders values, and how the comparison maps them:
-- addresses (bytes fields named ip/*_ip/*_ips/*_proto_addr, mac/*_mac/
+- addresses (bytes fields named ip/*_ip/*_ips/*_proto_addr, mac/*_mac/*_macs/
   *_hw_addr) as text: compared with the package's text (to_dict's default);
 - other bytes as base64 (the proto3 JSON mapping): decoded and compared;
 - 64-bit integers as JSON numbers: compared as Python ints (exact);

@@ -118,6 +118,7 @@ def test_dicts_render_addresses_enums_and_unset_fields():
     assert ncr.address_text("ip", bytes.fromhex("20010db8000000000000000000000001")) == "2001:db8::1"
     assert ncr.address_text("mac", bytes.fromhex("001b21abcdef")) == "00:1b:21:ab:cd:ef"
     assert ncr.address_kind("src_proto_addr") == "ip" and ncr.address_kind("dst_hw_addr") == "mac"
+    assert ncr.address_kind("source_macs") == "mac"
     assert ncr.address_kind("payload") is None
 
 

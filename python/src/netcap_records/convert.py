@@ -3,7 +3,7 @@
 Addresses are bytes in the records (docs/format.md); by default they are
 rendered as text the way ``netcap dump`` prints them: fields named ``ip`` or
 ending in ``_ip``, ``_ips`` or ``_proto_addr`` as IP addresses (dotted quad,
-RFC 5952 IPv6), fields named ``mac`` or ending in ``_mac`` or ``_hw_addr`` as
+RFC 5952 IPv6), fields named ``mac`` or ending in ``_mac``, ``_macs`` or ``_hw_addr`` as
 colon-separated hex. Other bytes stay ``bytes``. Enums are names by default
 (``"RECORD_TYPE_TCP"``), numbers with ``enums="number"``. Fields that are
 not set (proto3 ``optional``, absent messages) are ``None``.
@@ -27,7 +27,7 @@ def address_kind(field_name: str) -> Optional[str]:
     n = field_name
     if n == "ip" or n.endswith(("_ip", "_ips", "_proto_addr")):
         return "ip"
-    if n == "mac" or n.endswith(("_mac", "_hw_addr")):
+    if n == "mac" or n.endswith(("_mac", "_macs", "_hw_addr")):
         return "mac"
     return None
 
