@@ -246,7 +246,7 @@ pub(crate) fn run(
     let (recycle_tx, recycle_rx) = bounded::<Batch>(workers * 4);
     let broken = AtomicBool::new(false);
 
-    let (source_result, worker_results, writer_result, reassembly) = std::thread::scope(|scope| {
+    let (source_result, worker_results, writer_result, reassembly, replay) = std::thread::scope(|scope| {
         let (router, session_handles) = match session {
             Some(options) => {
                 let (router, handles) =
@@ -305,6 +305,7 @@ pub(crate) fn run(
         let source_result = read_input(opened, &config.input.describe(), &mut sender, progress);
         sender.close();
         let reassembly = sender.reassembler.as_ref().map(|r| *r.stats()).unwrap_or_default();
+        let replay = sender.pacer.as_ref().map(Pacer::stats);
         let mut worker_results: Vec<_> = worker_handles.into_iter().map(|h| h.join()).collect();
         for handle in session_handles {
             if handle.join().is_err() {
@@ -312,7 +313,7 @@ pub(crate) fn run(
                 worker_results.push(Err(Box::new("the session stage panicked") as Box<dyn std::any::Any + Send>));
             }
         }
-        (source_result, worker_results, writer_handle.join(), reassembly)
+        (source_result, worker_results, writer_handle.join(), reassembly, replay)
     });
 
     // A worker's failure explains a writer that missed its batches: report it first.
@@ -333,6 +334,7 @@ pub(crate) fn run(
     totals.input_error = input_error;
     totals.dropped = dropped;
     totals.reassembly = reassembly;
+    totals.replay = replay;
     totals.elapsed = started.elapsed();
     Ok(totals)
 }
@@ -527,6 +529,7 @@ fn write_in_order(
     let frames = derive.finish()?;
     output.write(&frames, &info)?;
     summary.spot_alerts = derive.alerts();
+    summary.spot_calibration = derive.calibration();
     if let Some(c) = derive.session_counters() {
         summary.flows = Some(c.flows);
         summary.streams = c.streams;
