@@ -630,6 +630,14 @@ pub fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupt
     if config.spot.is_some() {
         eprintln!("  SPOT alerts: {}", summary.spot_alerts);
     }
+    if let Some(report) = &summary.spot_calibration {
+        for line in netcap_spot::calibration_lines(report) {
+            eprintln!("  {line}");
+        }
+    }
+    if let (Some(stats), Some(replay)) = (&summary.replay, &config.replay) {
+        eprintln!("  {}", stats.summary_line(replay.max_gap));
+    }
     if let Some(flows) = &summary.flows {
         let ended: Vec<String> = (1..=6)
             .filter_map(|n| netcap_records::TerminationReason::try_from(n).ok())

@@ -3,11 +3,12 @@
 
 use crate::EXIT_DAMAGED_INPUT;
 use crate::capture_cmd::{
-    AnalysisArgs, LiveArgs, check_top_n, parse_listen_address, print_summary, run_with_progress, stop_on_signals,
+    AnalysisArgs, LiveArgs, check_top_n, parse_duration, parse_listen_address, print_summary, run_with_progress,
+    stop_on_signals,
 };
 use anyhow::{Context, bail};
 use clap::{ArgGroup, Args};
-use netcap_capture::{Input, StopFlag};
+use netcap_capture::{Input, Replay, StopFlag};
 use netcap_export::records::{count_record_files, find_record_files, is_record_file};
 use netcap_export::{DiscardSink, Metrics, MetricsObserver, MetricsServer, Recorder};
 use std::path::PathBuf;
@@ -43,6 +44,11 @@ pub struct ExportArgs {
     /// With -replay: this many times faster than captured (e.g. 10, 0.5)
     #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
     replay_speed: f64,
+    /// With -replay: silences between packets longer than this (capture
+    /// time, e.g. 500ms, 5s, 1m) are shortened to it; 0 replays every gap
+    /// in full [default: 5s]
+    #[arg(long, value_name = "DURATION")]
+    max_gap: Option<String>,
     /// TLS server names that get a series of their own in
     /// netcap_tls_server_names_total (the most frequent; the rest are
     /// counted as "other"), at most 500
@@ -71,6 +77,15 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     if !(args.replay_speed.is_finite() && args.replay_speed > 0.0) {
         bail!("-replay-speed must be a positive number");
     }
+    let max_gap = match &args.max_gap {
+        None => Some(Replay::DEFAULT_MAX_GAP),
+        Some(_) if !replay => bail!("-max-gap only applies with -replay"),
+        Some(text) => match parse_duration(text) {
+            Some(gap) if gap.is_zero() => None,
+            Some(gap) => Some(gap),
+            None => bail!("-max-gap {text:?}: expected a duration such as 500ms, 5s or 1m (0: no limit)"),
+        },
+    };
     let quiet = args.quiet.unwrap_or(false);
     let address = parse_listen_address(&args.address)?;
     check_top_n(args.top_n)?;
@@ -86,7 +101,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
             let live = matches!(input, Input::Live(_));
             let mut config = args.analysis.capture_config(input, false)?;
             config.compression_level = EXPORT_COMPRESSION_LEVEL;
-            config.replay = replay.then_some(args.replay_speed);
+            config.replay = replay.then_some(Replay { speed: args.replay_speed, max_gap });
             if !live && !args.live.bpf.is_empty() {
                 config.bpf = Some(args.live.bpf.clone());
             }

@@ -505,3 +505,94 @@ fn flow_flags_cut_records_without_losing_packets() {
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("flow-idle-timeout"), "{}", stderr(&bad));
 }
+
+/// Issue 20, part 5: a capture too short for SPOT to calibrate says so at
+/// the end, with how many ticks each statistic had and still misses
+/// (arkime-v6.pcap: 64.6 s, so 65 one-second ticks for the 1050 that
+/// depth 50 + n_init 1000 need); the numbers are those of the SpotStat
+/// records.
+#[test]
+fn spot_summary_says_no_statistic_calibrated() {
+    use netcap_records::SpotStat;
+    let out = tempfile::tempdir().unwrap();
+    let pcap = testdata("pcaps/arkime-v6.pcap");
+    let args = ["capture", "-read", pcap.to_str().unwrap(), "-out", out.path().to_str().unwrap(), "-spot"];
+    let output = run(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stderr(&output);
+    let stats: Vec<SpotStat> = records(out.path(), RecordType::Spotstat);
+    let ticks: std::collections::BTreeSet<i64> = stats.iter().map(|s| s.timestamp_ns).collect();
+    assert!((64..=66).contains(&ticks.len()), "{}", ticks.len());
+    assert!(stats.iter().all(|s| matches!(s.code, 3 | 5 | 6)), "nothing is judged before calibration");
+    assert!(
+        text.contains(&format!("SPOT: no statistic finished calibrating in {} ticks, so none was judged", ticks.len())),
+        "{text}"
+    );
+    // Every statistic's line (or the shared one) gives its ticks with a
+    // value and what is missing to 1050.
+    let with_value = |name: &str| stats.iter().filter(|s| s.stat == name && !s.value.is_nan()).count();
+    let counts: Vec<usize> = netcap_spot::Stat::DEFAULT.iter().map(|s| with_value(s.name())).collect();
+    if counts.iter().all(|&c| c == counts[0]) {
+        let expected = format!("each had {} ticks with a value of the 1050 needed", counts[0]);
+        assert!(text.contains(&expected), "{expected}\n{text}");
+    } else {
+        for (stat, n) in netcap_spot::Stat::DEFAULT.iter().zip(&counts) {
+            let expected = format!("  {:<14} {n} of 1050, {} missing", stat.name(), 1050 - n);
+            assert!(text.contains(&expected), "{expected}\n{text}");
+        }
+    }
+    assert!(text.contains("SPOT alerts: 0"), "{text}");
+    assert!(!text.contains("Stat fit"), "{text}");
+    assert!(output.stdout.is_empty(), "nothing on stdout");
+}
+
+/// netspot's "Stat fit" line for each statistic when its calibration ends,
+/// on stderr (stdout stays empty); then the summary has nothing to say
+/// about calibration, and every judged value's probability is a number.
+#[test]
+fn spot_prints_stat_fit_lines_as_netspot() {
+    use netcap_records::SpotStat;
+    let out = tempfile::tempdir().unwrap();
+    let pcap = testdata("pcaps/arkime-v6.pcap");
+    let output = run(&[
+        "capture",
+        "-read",
+        pcap.to_str().unwrap(),
+        "-out",
+        out.path().to_str().unwrap(),
+        "-spot-stats",
+        "PPS,BPS",
+        "-tick",
+        "100ms",
+        "-n-init",
+        "50",
+        "-depth",
+        "0",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(output.stdout.is_empty(), "log lines go to stderr");
+    let text = stderr(&output);
+    let stats: Vec<SpotStat> = records(out.path(), RecordType::Spotstat);
+    let first_tick = stats.iter().map(|s| s.timestamp_ns).min().unwrap();
+    let fits: Vec<&str> = text.lines().filter(|l| l.contains(" INFO Stat fit ")).collect();
+    assert_eq!(fits.len(), 2, "{text}");
+    for (line, name) in fits.iter().zip(["PPS", "BPS"]) {
+        let fitted = stats.iter().find(|s| s.stat == name && s.code == 4).unwrap();
+        // `10:38:19.904 INFO Stat fit source_time_ns:… stat:BPS timesince_ns:…`
+        let (clock, rest) = line.split_once(' ').unwrap();
+        assert!(clock.len() == 12 && clock.as_bytes()[2] == b':' && clock.as_bytes()[8] == b'.', "{line}");
+        assert_eq!(
+            rest,
+            format!(
+                "INFO Stat fit source_time_ns:{} stat:{name} timesince_ns:{}",
+                fitted.timestamp_ns,
+                fitted.timestamp_ns - first_tick
+            )
+        );
+    }
+    assert!(!text.contains("SPOT: "), "every statistic calibrated: {text}");
+    for s in stats.iter().filter(|s| matches!(s.code, -2..=-1 | 1..=2)) {
+        assert!((0.0..=1.0).contains(&s.probability), "{s:?}");
+    }
+    assert!(stats.iter().any(|s| s.code == 1), "some excesses");
+}

@@ -950,3 +950,72 @@ fn live_export_on_loopback() {
     let (status, stderr) = exporter.stop();
     assert!(status.success(), "SIGINT must end a live export cleanly: {status} {stderr}");
 }
+
+/// A little-endian microsecond pcap of UDP packets (Ethernet, IPv4) at
+/// these Unix times in seconds.
+fn udp_pcap_at(seconds: &[u32], dest: &Path) {
+    let mut out = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+    out.extend_from_slice(&[0; 8]); // thiszone, sigfigs
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes()); // LINKTYPE_ETHERNET
+    let mut frame = vec![0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00];
+    frame.extend_from_slice(&[0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+    frame.extend_from_slice(&[0x30, 0x39, 0x00, 0x35, 0, 12, 0, 0, b'p', b'i', b'n', b'g']);
+    for &ts in seconds {
+        out.extend_from_slice(&ts.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&frame);
+    }
+    std::fs::write(dest, out).unwrap();
+}
+
+/// Issue 20, part 6: a capture whose clock jumps from 2010 to 2015 replays
+/// at once with `-max-gap 1s` (the input completes within the helper's
+/// timeout instead of in five years), and the summary says what was
+/// skipped.
+#[test]
+fn replay_shortens_long_silences() {
+    let work = tempfile::tempdir().unwrap();
+    let pcap = work.path().join("jump.pcap");
+    // Twice 2010-01-01, then 2015-01-01 (1826 days later).
+    udp_pcap_at(&[1_262_304_000, 1_262_304_000, 1_420_070_400], &pcap);
+    let exporter = Exporter::start(&[
+        "export",
+        "-read",
+        pcap.to_str().unwrap(),
+        "-replay",
+        "-max-gap",
+        "1s",
+        "-address",
+        "127.0.0.1:0",
+    ]);
+    let text = exporter.complete_metrics();
+    assert_eq!(sum(&text, "netcap_packets_total"), 3.0);
+    let (status, stderr) = exporter.stop();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "replay: 1 gap longer than 1s shortened to it, 1825d 23h 59m 59s (157766399s) of capture time skipped"
+        ),
+        "{stderr}"
+    );
+}
+
+/// -max-gap: a bad value and use without -replay are refused.
+#[test]
+fn max_gap_needs_replay_and_a_duration() {
+    let work = tempfile::tempdir().unwrap();
+    let pcap = work.path().join("two.pcap");
+    udp_pcap_at(&[1_262_304_000, 1_262_304_001], &pcap);
+    let pcap = pcap.to_str().unwrap();
+    for (args, message) in [
+        (vec!["export", "-read", pcap, "-replay", "-max-gap", "soon"], "-max-gap \"soon\": expected a duration"),
+        (vec!["export", "-read", pcap, "-max-gap", "1s"], "-max-gap only applies with -replay"),
+    ] {
+        let output = run(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains(message), "{args:?}: {}", stderr(&output));
+    }
+}

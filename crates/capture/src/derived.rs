@@ -20,7 +20,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Receives netspot-style alert lines as anomalies are found.
+/// Receives netspot-style log lines as the capture runs: an `INFO Stat fit`
+/// line when a statistic finishes calibrating, a `WARN Anomaly detected`
+/// line for every anomaly (docs/spot.md, "Alerts on stderr").
 pub type AlertFn = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// SPOT statistics of a capture (docs/spot.md).
@@ -29,7 +31,7 @@ pub struct SpotOptions {
     pub config: SpotConfig,
     /// Also write netspot v3's JSON lines here.
     pub jsonl: Option<PathBuf>,
-    /// Called with an alert line for every anomaly.
+    /// Called with netspot's log lines: Stat fit and anomalies.
     pub alerts: Option<AlertFn>,
 }
 
@@ -347,6 +349,11 @@ impl WriterDerive {
         self.spot.as_ref().map_or(0, |s| s.alerts_raised)
     }
 
+    /// How far each statistic got towards calibration, with statistics on.
+    pub fn calibration(&self) -> Option<netcap_spot::CalibrationReport> {
+        self.spot.as_ref().map(|s| s.engine.calibration())
+    }
+
     fn spot_frames(&mut self, ticks: Vec<TickResult>) -> Result<Vec<EncodedFrame>, CaptureError> {
         let Some(spot) = &mut self.spot else { return Ok(Vec::new()) };
         if ticks.is_empty() {
@@ -363,6 +370,14 @@ impl WriterDerive {
             }
             if let Some((path, jsonl)) = &mut spot.jsonl {
                 jsonl.write_tick(tick).map_err(|source| CaptureError::OutputDir { path: path.clone(), source })?;
+            }
+            if let Some(log) = &spot.alerts {
+                // netspot's order: the fits of a tick, then its anomalies.
+                for s in &tick.stats {
+                    if let Some(line) = netcap_spot::fit_line(tick, s, wall_clock_ns(), first) {
+                        log(&line);
+                    }
+                }
             }
             for s in tick.anomalies() {
                 spot.alerts_raised += 1;

@@ -33,6 +33,7 @@ pub use observe::{
     BatchCounts, LINK_CLASSES, NETWORK_CLASSES, Observer, TRANSPORT_CLASSES, TrafficCell, TrafficCounts, link_class,
 };
 pub use output::{DirectorySink, RecordSink};
+pub use replay::{Replay, ReplayStats, human_duration};
 pub use session_stage::SessionCounters;
 
 /// Where packets come from.
@@ -77,10 +78,10 @@ pub struct CaptureConfig {
     pub session: Option<SessionOptions>,
     /// Host and device profiles (Host and DeviceProfile records), if wanted.
     pub profiles: Option<ProfileOptions>,
-    /// Replay a file or stream at the pace of its packets' timestamps, this
-    /// many times faster than it was captured (1.0: its own pace); `None`
-    /// reads as fast as possible. Live captures have their own pace.
-    pub replay: Option<f64>,
+    /// Replay a file or stream at the pace of its packets' timestamps (at
+    /// [`Replay::speed`], long silences shortened to [`Replay::max_gap`]);
+    /// `None` reads as fast as possible. Live captures have their own pace.
+    pub replay: Option<Replay>,
     /// A BPF expression (libpcap syntax) packets of a file or stdin must
     /// match; the others are left out before decoding and counted. Live
     /// captures filter in the kernel ([`LiveOptions::bpf`]) instead.
@@ -125,6 +126,11 @@ pub struct CaptureSummary {
     pub dropped: Option<u64>,
     /// SPOT alerts raised (with statistics on).
     pub spot_alerts: u64,
+    /// How far each statistic got towards calibration (with statistics
+    /// on): [`netcap_spot::calibration_lines`] says it for people.
+    pub spot_calibration: Option<netcap_spot::CalibrationReport>,
+    /// What pacing a replay did (with [`CaptureConfig::replay`]).
+    pub replay: Option<ReplayStats>,
     /// What flow tracking did (when the session stage ran).
     pub flows: Option<netcap_flow::FlowCounters>,
     /// What TCP reassembly and the stream protocols did (when on).

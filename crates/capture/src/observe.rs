@@ -315,7 +315,7 @@ mod tests {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(name)
     }
 
-    fn observed(name: &str, workers: usize, replay: Option<f64>) -> (crate::CaptureSummary, Seen) {
+    fn observed(name: &str, workers: usize, replay: Option<crate::Replay>) -> (crate::CaptureSummary, Seen) {
         let mut config = crate::CaptureConfig {
             input: crate::Input::File(pcap(name)),
             out_dir: std::path::PathBuf::new(),
@@ -407,12 +407,14 @@ mod tests {
         let name = "pcaps/zeek-tcp-reassembly.pcap";
         let (fast, fast_seen) = observed(name, 2, None);
         let started = std::time::Instant::now();
-        let (paced, paced_seen) = observed(name, 2, Some(20.0));
+        let (paced, paced_seen) = observed(name, 2, Some(crate::Replay { speed: 20.0, max_gap: None }));
         let elapsed = started.elapsed();
         assert!(elapsed >= std::time::Duration::from_millis(700), "{elapsed:?}");
         assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
         assert_eq!((paced.packets, paced.bytes, &paced.records), (fast.packets, fast.bytes, &fast.records));
         assert_eq!(paced_seen.traffic, fast_seen.traffic);
         assert!(paced_seen.batches > fast_seen.batches, "paced packets go out in small batches");
+        assert_eq!(paced.replay, Some(crate::ReplayStats::default()));
+        assert_eq!(fast.replay, None);
     }
 }

@@ -280,7 +280,7 @@ pub(crate) fn run(
     let (recycle_tx, recycle_rx) = bounded::<Batch>(workers * 4);
     let broken = AtomicBool::new(false);
 
-    let (source_result, worker_results, writer_result, reassembly, filter) = std::thread::scope(|scope| {
+    let (source_result, worker_results, writer_result, reassembly, filter, replay) = std::thread::scope(|scope| {
         let (router, session_handles) = match session {
             Some(options) => {
                 let (router, handles) =
@@ -340,6 +340,7 @@ pub(crate) fn run(
         sender.close();
         let reassembly = sender.reassembler.as_ref().map(|r| *r.stats()).unwrap_or_default();
         let filter = sender.filter.take();
+        let replay = sender.pacer.as_ref().map(Pacer::stats);
         let mut worker_results: Vec<_> = worker_handles.into_iter().map(|h| h.join()).collect();
         for handle in session_handles {
             if handle.join().is_err() {
@@ -347,7 +348,7 @@ pub(crate) fn run(
                 worker_results.push(Err(Box::new("the session stage panicked") as Box<dyn std::any::Any + Send>));
             }
         }
-        (source_result, worker_results, writer_handle.join(), reassembly, filter)
+        (source_result, worker_results, writer_handle.join(), reassembly, filter, replay)
     });
 
     // A worker's failure explains a writer that missed its batches: report it first.
@@ -372,6 +373,7 @@ pub(crate) fn run(
         totals.bpf_filtered = filter.filtered;
         totals.bpf_unfilterable = filter.unfilterable;
     }
+    totals.replay = replay;
     totals.elapsed = started.elapsed();
     Ok(totals)
 }
@@ -567,6 +569,7 @@ fn write_in_order(
     output.write(&frames, &info)?;
     summary.spot_alerts = derive.alerts();
     summary.profiles = derive.profile_counters();
+    summary.spot_calibration = derive.calibration();
     if let Some(c) = derive.session_counters() {
         summary.flows = Some(c.flows);
         summary.streams = c.streams;

@@ -141,8 +141,11 @@ pub struct StepResult {
     /// Lower-tail thresholds, likewise.
     pub low: Thresholds,
     /// For excesses and anomalies: the model's probability (before this
-    /// value was learnt) of a value at least this extreme on its tail.
-    /// NaN otherwise.
+    /// value was learnt) of a value at least this extreme on its tail
+    /// ([`Spot::tail_probability`]): always a number in [0, 1], also with a
+    /// degenerate fit. NaN ("no probability") for every other code: the
+    /// value was not judged against a tail (drift window, calibration
+    /// batch, NaN value) or stayed inside the excess thresholds.
     pub probability: f64,
 }
 
@@ -243,6 +246,22 @@ impl Detector {
         self.fitted
     }
 
+    /// Defined (non-NaN) values the detector takes before it judges any:
+    /// `depth` for the drift window, then `n_init` for the calibration
+    /// batch.
+    pub fn values_needed(&self) -> usize {
+        self.params.depth.saturating_add(self.params.n_init)
+    }
+
+    /// Defined values taken towards calibration so far: at most
+    /// [`Detector::values_needed`], which it equals once calibrated.
+    pub fn values_learnt(&self) -> usize {
+        if self.fitted {
+            return self.values_needed();
+        }
+        self.window.as_ref().map_or(0, |w| w.data.len()) + self.init.len()
+    }
+
     /// The upper-tail SPOT instance, if watched (thresholds without drift).
     pub fn upper(&self) -> Option<&Spot> {
         self.up.as_ref()
@@ -267,8 +286,9 @@ impl Detector {
 
     /// The model's probability of a value at least as extreme as `x` on the
     /// tail `x` lies towards (upper if above the upper excess threshold,
-    /// lower if below the lower one); NaN inside both excess thresholds and
-    /// before calibration.
+    /// lower if below the lower one), as [`Spot::tail_probability`]
+    /// defines it; NaN inside both excess thresholds and before
+    /// calibration.
     pub fn probability(&self, x: f64) -> f64 {
         if !self.fitted {
             return f64::NAN;
@@ -277,12 +297,12 @@ impl Detector {
         if let Some(up) = &self.up
             && y >= up.excess_threshold()
         {
-            return up.probability(y);
+            return up.tail_probability(y);
         }
         if let Some(low) = &self.low
             && y <= low.excess_threshold()
         {
-            return low.probability(y);
+            return low.tail_probability(y);
         }
         f64::NAN
     }
@@ -329,8 +349,8 @@ impl Detector {
         }
 
         let anomaly = match (&self.up, &self.low) {
-            (Some(s), _) if s.is_beyond_anomaly_threshold(y) => Some((code::ANOMALY_UP, s.probability(y))),
-            (_, Some(s)) if s.is_beyond_anomaly_threshold(y) => Some((code::ANOMALY_LOW, s.probability(y))),
+            (Some(s), _) if s.is_beyond_anomaly_threshold(y) => Some((code::ANOMALY_UP, s.tail_probability(y))),
+            (_, Some(s)) if s.is_beyond_anomaly_threshold(y) => Some((code::ANOMALY_LOW, s.tail_probability(y))),
             _ => None,
         };
         if let Some((c, p)) = anomaly {
@@ -340,8 +360,8 @@ impl Detector {
                 return result;
             }
         }
-        let p_up = self.up.as_ref().map(|s| s.probability(y));
-        let p_low = self.low.as_ref().map(|s| s.probability(y));
+        let p_up = self.up.as_ref().map(|s| s.tail_probability(y));
+        let p_low = self.low.as_ref().map(|s| s.tail_probability(y));
         let step_up = self.up.as_mut().map(|s| s.step(y));
         let step_low = self.low.as_mut().map(|s| s.step(y));
         self.learn_drift(x);
@@ -387,6 +407,26 @@ mod tests {
         assert!(r.probability < 1e-3, "{r:?}");
         assert!(1000.0 > r.up.anomaly);
         assert_eq!(det.step(f64::NAN).code, code::SKIPPED);
+    }
+
+    #[test]
+    fn calibration_progress_counts_defined_values() {
+        let params = DetectorParams { n_init: 20, depth: 5, q: 1e-3, level: 0.9, ..Default::default() };
+        let mut det = Detector::new(params).unwrap();
+        assert_eq!((det.values_learnt(), det.values_needed()), (0, 25));
+        for i in 0..10 {
+            det.step(i as f64);
+            det.step(f64::NAN);
+        }
+        assert_eq!(det.values_learnt(), 10, "5 in the window, 5 in the batch; NaN does not count");
+        for i in 0..14 {
+            det.step(i as f64);
+        }
+        assert_eq!((det.values_learnt(), det.is_calibrated()), (24, false));
+        assert_eq!(det.step(3.0).code, code::CALIBRATION);
+        assert_eq!((det.values_learnt(), det.is_calibrated()), (25, true));
+        det.step(4.0);
+        assert_eq!(det.values_learnt(), 25);
     }
 
     #[test]

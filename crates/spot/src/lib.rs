@@ -19,6 +19,10 @@ mod xmath;
 
 pub use config::{ConfigError, SpotConfig, Stat, StatParams};
 pub use detector::{Detector, DetectorParams, Side, StepResult, Thresholds};
-pub use output::{JsonlWriter, alert_line, fit_line, jsonl_line, spot_stat_record, spot_stat_records};
+pub use output::{
+    JsonlWriter, alert_line, calibration_lines, fit_line, jsonl_line, spot_stat_record, spot_stat_records,
+};
 pub use spot::{Code, Spot, SpotError, SpotParams};
-pub use stats::{StatResult, StatsEngine, TickAccumulator, TickCounters, TickResult, tick_of};
+pub use stats::{
+    Calibration, CalibrationReport, StatResult, StatsEngine, TickAccumulator, TickCounters, TickResult, tick_of,
+};

@@ -2,7 +2,7 @@
 //! alert log lines.
 
 use crate::detector::{Side, Thresholds, code};
-use crate::stats::{StatResult, TickResult};
+use crate::stats::{CalibrationReport, StatResult, TickResult};
 use netcap_records::SpotStat;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -200,7 +200,8 @@ pub fn alert_line(tick: &TickResult, s: &StatResult, now_ns: i64, capture_start_
 }
 
 /// netspot's log line when a statistic's calibration completes
-/// (`code::CALIBRATION`), e.g. `10:38:19.904 INFO Stat fit source_time_ns:… stat:BPS timesince_ns:…`.
+/// (`code::CALIBRATION`), e.g. `10:38:19.904 INFO Stat fit source_time_ns:1175404101000000000 stat:BPS timesince_ns:500000000000`,
+/// with the fields of [`alert_line`]; None for any other code.
 pub fn fit_line(tick: &TickResult, s: &StatResult, now_ns: i64, capture_start_ns: i64) -> Option<String> {
     (s.result.code == code::CALIBRATION).then(|| {
         format!(
@@ -211,6 +212,49 @@ pub fn fit_line(tick: &TickResult, s: &StatResult, now_ns: i64, capture_start_ns
             tick.start_ns.saturating_sub(capture_start_ns)
         )
     })
+}
+
+/// What the end-of-capture summary says about calibration: nothing when
+/// every statistic finished calibrating; otherwise which did not, with the
+/// ticks with a value each took and still misses (SPOT judges nothing
+/// before `depth + n_init` of them), one line per statistic unless they all
+/// got as far. The first line is a sentence; the statistic lines are
+/// indented by two spaces.
+pub fn calibration_lines(report: &CalibrationReport) -> Vec<String> {
+    let pending: Vec<_> = report.stats.iter().filter(|c| !c.is_calibrated()).collect();
+    let Some(first) = pending.first() else { return Vec::new() };
+    let ticks = plural(report.ticks, "tick");
+    let head = if pending.len() == report.stats.len() {
+        format!("SPOT: no statistic finished calibrating in {ticks}, so none was judged")
+    } else {
+        format!(
+            "SPOT: {} of {} statistics calibrated in {ticks}; not calibrated, so not judged",
+            report.stats.len() - pending.len(),
+            report.stats.len()
+        )
+    };
+    if pending.iter().all(|c| (c.values, c.needed) == (first.values, first.needed)) {
+        let which = if pending.len() == 1 { first.stat.name().to_string() } else { "each".to_string() };
+        return vec![format!(
+            "{head}: {which} had {} of the {} needed (depth + n_init), {} missing",
+            plural(first.values, "tick with a value"),
+            first.needed,
+            first.missing()
+        )];
+    }
+    let mut lines = vec![format!("{head} (ticks with a value of the depth + n_init needed):")];
+    for c in pending {
+        lines.push(format!("  {:<14} {} of {}, {} missing", c.stat.name(), c.values, c.needed, c.missing()));
+    }
+    lines
+}
+
+fn plural(n: u64, what: &str) -> String {
+    match (n, what.split_once(' ')) {
+        (1, _) => format!("1 {what}"),
+        (_, Some((noun, rest))) => format!("{n} {noun}s {rest}"),
+        (_, None) => format!("{n} {what}s"),
+    }
 }
 
 #[cfg(test)]
@@ -282,6 +326,59 @@ mod tests {
              stat:APS threshold:58.972433165294696 timesince_ns:500500000000 value:58.990582191780824"
         );
         assert_eq!(fit_line(&t, &t.stats[1], 0, 0), None);
+    }
+
+    /// The "Stat fit" line is netspot's (seed 001, netspot v3's README):
+    /// the same words and fields in the same order, digits aside.
+    #[test]
+    fn fit_line_is_netspots() {
+        let netspot =
+            "10:38:19.904 INFO Stat fit source_time_ns:1175404101043862000 stat:BPS timesince_ns:500162607000";
+        let mut t = tick();
+        t.stats[3].result.code = code::CALIBRATION;
+        let line = fit_line(&t, &t.stats[3], 1_700_000_299_906_000_000, 1_175_403_601_000_000_000).unwrap();
+        assert_eq!(
+            line,
+            "22:18:19.906 INFO Stat fit source_time_ns:1175404101500000000 stat:BPS timesince_ns:500500000000"
+        );
+        let shape = |s: &str| s.chars().map(|c| if c.is_ascii_digit() { '9' } else { c }).collect::<String>();
+        assert_eq!(shape(&line), shape(netspot));
+        // Every other code gives no line.
+        for c in [0, 1, 2, -1, -2, 3, 5, 6] {
+            t.stats[3].result.code = c;
+            assert_eq!(fit_line(&t, &t.stats[3], 0, 0), None, "code {c}");
+        }
+    }
+
+    #[test]
+    fn calibration_summary() {
+        use crate::stats::{Calibration, CalibrationReport};
+        let cal = |stat, values| Calibration { stat, values, needed: 1050 };
+        let all_done = CalibrationReport { ticks: 2000, stats: vec![cal(Stat::Pps, 1050), cal(Stat::Aps, 1050)] };
+        assert!(calibration_lines(&all_done).is_empty());
+        // ndpi-1kxun.pcap at 1 s ticks: 179 ticks, all with a value.
+        let same = CalibrationReport { ticks: 179, stats: vec![cal(Stat::Pps, 179), cal(Stat::Bps, 179)] };
+        assert_eq!(
+            calibration_lines(&same),
+            ["SPOT: no statistic finished calibrating in 179 ticks, so none was judged: \
+              each had 179 ticks with a value of the 1050 needed (depth + n_init), 871 missing"]
+        );
+        let differ = CalibrationReport { ticks: 179, stats: vec![cal(Stat::Pps, 179), cal(Stat::Synfin, 1)] };
+        assert_eq!(
+            calibration_lines(&differ),
+            [
+                "SPOT: no statistic finished calibrating in 179 ticks, so none was judged \
+                 (ticks with a value of the depth + n_init needed):",
+                "  PPS            179 of 1050, 871 missing",
+                "  SYNFIN         1 of 1050, 1049 missing",
+            ]
+        );
+        let partly = CalibrationReport { ticks: 1, stats: vec![cal(Stat::Pps, 1050), cal(Stat::Synfin, 1)] };
+        assert_eq!(
+            calibration_lines(&partly),
+            ["SPOT: 1 of 2 statistics calibrated in 1 tick; not calibrated, so not judged: \
+              SYNFIN had 1 tick with a value of the 1050 needed (depth + n_init), 1049 missing"]
+        );
     }
 
     #[test]

@@ -478,6 +478,48 @@ impl Spot {
         }
     }
 
+    /// The probability netcap reports for an excess or an anomaly at `x`:
+    /// [`Spot::probability`] made total, so that once the instance is
+    /// calibrated it is always a number in [0, 1], whatever the fit. With
+    /// `s = Nt/n`, the frequency of excesses (the model's probability of
+    /// reaching the excess threshold):
+    ///
+    /// * at or inside the excess threshold (an anomaly threshold below the
+    ///   excess threshold can flag such a value): `s`;
+    /// * no usable tail fit (γ or σ NaN or infinite, σ < 0: a fit on no or a
+    ///   single excess): `s`, the bound the excess threshold gives;
+    /// * a degenerate tail (σ = 0: every excess sat exactly on the
+    ///   threshold, as in a constant stream): 0 beyond the threshold;
+    /// * beyond the end of a bounded tail (γ < 0, `1 + γ·d/σ ≤ 0`), or so
+    ///   far out that the kernels overflow: 0;
+    /// * otherwise the GPD tail probability, `s · (1 + γ·d/σ)^(−1/γ)`
+    ///   (`s · e^(−d/σ)` for γ = 0), clamped to [0, 1].
+    ///
+    /// NaN only before calibration (n = 0) or for a NaN `x`.
+    pub fn tail_probability(&self, x: f64) -> f64 {
+        if self.n == 0 || x.is_nan() {
+            return f64::NAN;
+        }
+        let s = self.nt as f64 / self.n as f64;
+        let d = self.ud * (x - self.t);
+        // A NaN excess threshold (failed fit) makes d NaN: also s.
+        if d.is_nan() || d <= 0.0 {
+            return s;
+        }
+        if !(self.gamma.is_finite() && self.sigma.is_finite()) || self.sigma < 0.0 {
+            return s;
+        }
+        if self.sigma == 0.0 || d.is_infinite() {
+            return 0.0;
+        }
+        let p = self.probability(x);
+        if p.is_nan() {
+            let r = d * (self.gamma / self.sigma);
+            return if r <= -1.0 || r.is_infinite() { 0.0 } else { s };
+        }
+        p.clamp(0.0, 1.0)
+    }
+
     /// Excess threshold `t` (fixed at calibration); NaN before.
     pub fn excess_threshold(&self) -> f64 {
         self.t
@@ -590,6 +632,62 @@ mod tests {
         let (n, z) = (spot.n(), spot.anomaly_threshold());
         assert_eq!(spot.step(f64::NAN), Err(SpotError::NanInput));
         assert_eq!((spot.n(), spot.anomaly_threshold()), (n, z));
+    }
+
+    #[test]
+    fn tail_probability_is_a_number_once_calibrated() {
+        let params = SpotParams { q: 1e-3, level: 0.9, ..SpotParams::default() };
+        let mut spot = Spot::new(params).unwrap();
+        assert!(spot.tail_probability(1.0).is_nan(), "no model before calibration");
+        // A healthy fit: the GPD tail probability, unchanged.
+        let data: Vec<f64> = (0..1000).map(|i| ((i * 7919) % 1000) as f64).collect();
+        spot.fit(&data).unwrap();
+        let x = spot.anomaly_threshold();
+        assert_eq!(spot.tail_probability(x), spot.probability(x));
+        assert!((spot.tail_probability(x) - 1e-3).abs() < 1e-9, "{}", spot.tail_probability(x));
+        let s = spot.excesses() as f64 / spot.n() as f64;
+        assert_eq!(spot.tail_probability(spot.excess_threshold()), s, "at the excess threshold");
+        assert_eq!(spot.tail_probability(-1e9), s, "inside the excess threshold");
+        assert_eq!(spot.tail_probability(f64::INFINITY), 0.0);
+        assert!(spot.tail_probability(f64::NAN).is_nan());
+
+        // A constant batch: no strict excess, no fit (NaN anomaly threshold).
+        let mut constant = Spot::new(params).unwrap();
+        assert_eq!(constant.fit(&[1.0; 100]), Err(SpotError::AnomalyThresholdNaN));
+        assert!(constant.probability(5.0).is_nan(), "libspot's formula has no answer");
+        assert_eq!(constant.tail_probability(5.0), 0.0, "s = 0 / 100");
+        // Excesses exactly on the threshold: σ = 0.
+        for _ in 0..10 {
+            assert_eq!(constant.step(1.0), Ok(Code::Excess));
+        }
+        assert_eq!((constant.gamma(), constant.sigma()), (0.0, 0.0));
+        assert!(constant.probability(1.0).is_nan());
+        assert_eq!(constant.tail_probability(1.0), 10.0 / 110.0);
+        assert_eq!(constant.tail_probability(1.5), 0.0);
+    }
+
+    #[test]
+    fn tail_probability_beyond_a_bounded_tail_is_zero() {
+        let params = SpotParams { q: 1e-3, level: 0.9, ..SpotParams::default() };
+        for low in [false, true] {
+            let mut spot = Spot::new(SpotParams { low, ..params }).unwrap();
+            let data: Vec<f64> = (0..2000).map(|i| (i % 1000) as f64).collect();
+            spot.fit(&data).unwrap();
+            // A bounded tail (γ < 0), as Grimshaw's estimator can pick: it
+            // ends 2σ beyond the excess threshold.
+            (spot.gamma, spot.sigma) = (-0.5, 10.0);
+            let t = spot.excess_threshold();
+            let ud = if low { -1.0 } else { 1.0 };
+            let inside = spot.tail_probability(t + ud * 10.0);
+            assert!(inside > 0.0 && inside < spot.tail_probability(t), "{inside}");
+            assert!(spot.probability(t + ud * 30.0).is_nan(), "libspot's formula: NaN beyond the end");
+            assert_eq!(spot.tail_probability(t + ud * 30.0), 0.0);
+            assert_eq!(spot.tail_probability(t + ud * 20.0), 0.0, "at the end");
+            // No usable fit: the frequency of excesses.
+            spot.gamma = f64::NAN;
+            let s = spot.excesses() as f64 / spot.n() as f64;
+            assert_eq!(spot.tail_probability(t + ud * 30.0), s);
+        }
     }
 
     #[test]

@@ -402,6 +402,42 @@ pub struct StatsEngine {
     needs: Needs,
     /// Ticks skipped over because a gap was too long.
     skipped_ticks: u64,
+    /// Ticks closed (judged), empty ones included.
+    closed_ticks: u64,
+}
+
+/// How far one statistic got towards calibration (SPOT judges nothing
+/// before it): see [`StatsEngine::calibration`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Calibration {
+    pub stat: Stat,
+    /// Ticks with a defined (non-NaN) value taken towards calibration: the
+    /// drift window, then the calibration batch. At most `needed`.
+    pub values: u64,
+    /// Ticks with a value the statistic needs: `depth + n_init`.
+    pub needed: u64,
+}
+
+impl Calibration {
+    /// True once the statistic's model is fitted.
+    pub fn is_calibrated(&self) -> bool {
+        self.values >= self.needed
+    }
+
+    /// Ticks with a value still missing before the statistic is judged.
+    pub fn missing(&self) -> u64 {
+        self.needed.saturating_sub(self.values)
+    }
+}
+
+/// The calibration state of every statistic at some point of a capture
+/// (typically its end): see [`crate::output::calibration_lines`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CalibrationReport {
+    /// Ticks closed so far (empty ticks included).
+    pub ticks: u64,
+    /// One per enabled statistic, in the configuration's order.
+    pub stats: Vec<Calibration>,
 }
 
 impl StatsEngine {
@@ -425,6 +461,7 @@ impl StatsEngine {
             recycled: Vec::new(),
             needs: Needs::of(&config.stats),
             skipped_ticks: 0,
+            closed_ticks: 0,
         })
     }
 
@@ -440,6 +477,28 @@ impl StatsEngine {
     /// Empty ticks not reported because their gap exceeded the limit.
     pub fn skipped_ticks(&self) -> u64 {
         self.skipped_ticks
+    }
+
+    /// Ticks closed so far (judged, or taken towards calibration), empty
+    /// ones included.
+    pub fn closed_ticks(&self) -> u64 {
+        self.closed_ticks
+    }
+
+    /// How far each statistic got towards calibration.
+    pub fn calibration(&self) -> CalibrationReport {
+        CalibrationReport {
+            ticks: self.closed_ticks,
+            stats: self
+                .detectors
+                .iter()
+                .map(|(stat, det)| Calibration {
+                    stat: *stat,
+                    values: det.values_learnt() as u64,
+                    needed: det.values_needed() as u64,
+                })
+                .collect(),
+        }
     }
 
     /// Merges a worker's counters for `tick`, without closing anything (for
@@ -528,6 +587,7 @@ impl StatsEngine {
             self.source_time_ns = Some(self.source_time_ns.map_or(t, |s| s.max(t)));
         }
         let traffic = self.traffic(c);
+        self.closed_ticks += 1;
         let secs = self.tick_ns as f64 / 1e9;
         let mut stats = Vec::with_capacity(self.detectors.len());
         for (stat, det) in &mut self.detectors {
@@ -614,5 +674,49 @@ pub fn stat_value(stat: Stat, c: &TickCounters, secs: f64) -> f64 {
         Stat::RDstSrc => ratio(c.ipv4_dst.len() as u64, c.ipv4_src.len() as u64),
         Stat::RDstSrcPort => ratio(c.tcp4_dst_ports.len(), c.tcp4_src_ports.len()),
         Stat::Traffic => f64::NAN,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tick with `packets` packets and nothing else (APS is then defined
+    /// exactly when there are packets).
+    fn counters(packets: u64) -> TickCounters {
+        TickCounters { packets, wire_bytes: 60 * packets, first_frame: 1, ..TickCounters::default() }
+    }
+
+    #[test]
+    fn calibration_report_counts_ticks_with_a_value() {
+        let mut config = SpotConfig::default();
+        config.set_stats(&["PPS", "APS"]).unwrap();
+        config.set(None, "n_init", "10").unwrap();
+        config.set(None, "depth", "2").unwrap();
+        let mut engine = StatsEngine::new(&config).unwrap();
+        assert_eq!(engine.calibration().ticks, 0);
+        // Ticks 0..5 with packets, 5..7 empty (APS NaN), then tick 7 open.
+        for tick in [0, 1, 2, 3, 4, 7] {
+            engine.add(tick, counters(3));
+        }
+        let report = engine.calibration();
+        assert_eq!(report.ticks, 7);
+        assert_eq!(
+            report.stats,
+            [
+                Calibration { stat: Stat::Pps, values: 7, needed: 12 },
+                Calibration { stat: Stat::Aps, values: 5, needed: 12 },
+            ]
+        );
+        assert_eq!((report.stats[1].missing(), report.stats[1].is_calibrated()), (7, false));
+        for tick in 8..14 {
+            engine.add(tick, counters(1));
+        }
+        engine.finish();
+        let report = engine.calibration();
+        assert_eq!(report.ticks, 14);
+        assert!(report.stats[0].is_calibrated());
+        assert_eq!((report.stats[1].values, report.stats[1].missing()), (12, 0));
+        assert_eq!(engine.closed_ticks(), 14);
     }
 }
