@@ -8,6 +8,7 @@ mod capture;
 mod distributed;
 mod dump;
 mod export;
+mod integrity;
 mod label;
 mod live;
 mod malformed;

@@ -14,7 +14,7 @@ mod writer;
 use prost_reflect::{DescriptorPool, MessageDescriptor};
 use std::sync::LazyLock;
 
-pub use docs::records_markdown;
+pub use docs::{record_description, records_markdown};
 pub use reader::{MAX_FRAME_CONTENT, MAX_RECORD_LEN, ReadError, ReadStats, RecordReader};
 pub use writer::{
     FrameCompressor, RecordFileWriter, WriteError, check_frame, encode_length_delimited, write_length_delimited,
