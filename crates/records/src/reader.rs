@@ -252,12 +252,13 @@ pub struct RecordReader<R: Read> {
     frame: FramePlace,
     records_read: u64,
     stats: ReadStats,
-    /// Frames without a content checksum, and skippable frames netcap does
-    /// not write, are damage (netcap's own files).
-    require_checksum: bool,
     /// The file has check frames (one followed the header frame): every
-    /// zstd frame must be followed by one.
+    /// zstd frame must be followed by one and have zstd's content checksum
+    /// (netcap's writer), and skippable frames netcap does not write are
+    /// damage.
     has_checks: bool,
+    /// Where the header's frame ends (its check frame starts).
+    after_header: u64,
     /// No more records: the end, or a fatal error, was reached.
     done: bool,
     /// The last frame read was damaged: a missing end marker may have been
@@ -303,8 +304,8 @@ impl<R: Read> RecordReader<R> {
             frame: FramePlace::default(),
             records_read: 0,
             stats: ReadStats::default(),
-            require_checksum: false,
             has_checks: false,
+            after_header: 0,
             done: false,
             damaged_tail: false,
         };
@@ -374,10 +375,6 @@ impl<R: Read> RecordReader<R> {
                 &self.file,
                 &format!("header names unknown record type {}", self.header.record_type),
             ));
-        }
-        self.require_checksum = self.header.producer.starts_with("netcap ");
-        if self.require_checksum && self.stats.unverified_frames > 0 {
-            return Err(damaged(self, "no content checksum, which netcap writes in every frame".into()));
         }
         Ok(())
     }
@@ -536,7 +533,7 @@ impl<R: Read> RecordReader<R> {
                         // read with it.
                         self.input.consume(len);
                         "a check frame without a frame before it".to_string()
-                    } else if self.require_checksum && magic != BATCH_MARKER_MAGIC {
+                    } else if self.has_checks && magic != BATCH_MARKER_MAGIC {
                         self.input.resync().map_err(|e| self.io_error(e))?;
                         format!("skippable frame of magic {magic:#010x}, which netcap does not write")
                     } else {
@@ -672,6 +669,9 @@ impl<R: Read> RecordReader<R> {
         let available = self.input.fill(len + CHECK_LEN).map_err(|e| self.io_error(e))?;
         let bytes = self.input.available();
         let check_place = FramePlace { index: place.index + 1, offset: place.offset + len as u64 };
+        if place.index == 1 {
+            self.after_header = check_place.offset;
+        }
         let is_check = self.input.le32(len) == Some(CHECK_MAGIC);
         if is_check || self.has_checks && available < len + CHECK_LEN {
             self.stats.frames += 1;
@@ -694,6 +694,16 @@ impl<R: Read> RecordReader<R> {
             let crc = u32::from_le_bytes([check[12], check[13], check[14], check[15]]);
             let matches = crc == crc32fast::hash(&bytes[..len]);
             self.input.consume(len + CHECK_LEN);
+            if !self.has_checks && place.index > 1 {
+                // Check frames, but none after the header's frame: it was
+                // damaged, and the header cannot be trusted.
+                return Err(self.fail(ReadError::DamagedFrame {
+                    file: self.file.clone(),
+                    frame: 2,
+                    offset: self.after_header,
+                    reason: "the header frame's check frame is missing or damaged".into(),
+                }));
+            }
             self.has_checks = true;
             if !matches {
                 return Ok(Err((place, "its bytes do not match the CRC-32 of its check frame".into())));
@@ -817,7 +827,7 @@ impl<R: Read> RecordReader<R> {
     /// the unread bytes of the frame before; zstd checks the content
     /// checksum and the declared content size.
     fn decompress(&mut self, len: usize, checksum: bool) -> Result<(), String> {
-        if !checksum && self.require_checksum {
+        if !checksum && self.has_checks {
             return Err("no content checksum, which netcap writes in every frame".into());
         }
         let frame = &self.input.available()[..len];
@@ -1042,13 +1052,16 @@ mod tests {
         let stats = stats.unwrap();
         assert_eq!(stats.unverified_frames, plain.chunks(37).len() as u64);
         assert_eq!(stats.verified_frames, 0);
-        // netcap's own files must have checksums in every frame.
+        // So are such frames in files of netcap's producer without check
+        // frames (the collector stores agents' frames verbatim).
         let header = Header { producer: "netcap 1".into(), ..header };
         let mut plain = header.encode_length_delimited_to_vec();
         Tcp { frame: 1, ..Default::default() }.encode_length_delimited(&mut plain).unwrap();
-        let file = zstd::bulk::compress(&plain, 1).unwrap();
-        let err = RecordReader::new("n", file.as_slice()).err().unwrap();
-        assert!(matches!(err, ReadError::DamagedFrame { frame: 1, offset: 0, .. }), "{err}");
+        let mut file = zstd::bulk::compress(&plain, 1).unwrap();
+        file.extend(crate::writer::end_marker(1));
+        let (records, errors, _) = read_through(&file);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(records.len(), 1);
     }
 
     #[test]
