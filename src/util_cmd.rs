@@ -240,6 +240,15 @@ fn time_or_dash(ns: Option<i64>) -> String {
     ns.map_or_else(|| "-".to_string(), |ns| rfc3339(i128::from(ns)))
 }
 
+/// Totals of one record type over the files checked.
+#[derive(Default)]
+struct TypeTotals {
+    files: u64,
+    records: u64,
+    first_ns: Option<i64>,
+    last_ns: Option<i64>,
+}
+
 /// `util -check`: one line per file, the damage found, totals per record
 /// type; exit status 3 on damage, 1 if a file cannot be read at all.
 fn check(path: &Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
@@ -254,8 +263,7 @@ fn check(path: &Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         vec![path.to_path_buf()]
     };
     let (mut damaged, mut unreadable) = (0usize, 0usize);
-    // Record type → (files, records, first, last).
-    let mut totals: BTreeMap<&'static str, (u64, u64, Option<i64>, Option<i64>)> = BTreeMap::new();
+    let mut totals: BTreeMap<&'static str, TypeTotals> = BTreeMap::new();
     for file in &files {
         let name = file.display();
         let (record_type, found) = match check_file(file) {
@@ -298,13 +306,13 @@ fn check(path: &Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             damaged += 1;
         }
         let total = totals.entry(record_type.name()).or_default();
-        total.0 += 1;
-        total.1 += found.records;
-        total.2 = match (total.2, found.first_ns) {
+        total.files += 1;
+        total.records += found.records;
+        total.first_ns = match (total.first_ns, found.first_ns) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        total.3 = match (total.3, found.last_ns) {
+        total.last_ns = match (total.last_ns, found.last_ns) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
@@ -313,12 +321,14 @@ fn check(path: &Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
         let width = totals.keys().map(|k| k.len()).max().unwrap_or(4).max(4);
         writeln!(out, "{:width$}  {:>5}  {:>12}  {:30}  last", "type", "files", "records", "first")?;
-        for (name, (n, records, first, last)) in &totals {
+        for (name, t) in &totals {
             writeln!(
                 out,
-                "{name:width$}  {n:>5}  {records:>12}  {:30}  {}",
-                time_or_dash(*first),
-                time_or_dash(*last)
+                "{name:width$}  {:>5}  {:>12}  {:30}  {}",
+                t.files,
+                t.records,
+                time_or_dash(t.first_ns),
+                time_or_dash(t.last_ns)
             )?;
         }
     }
