@@ -56,7 +56,15 @@ pub fn run(args: DumpArgs) -> anyhow::Result<ExitCode> {
     } else {
         Box::new(std::fs::File::open(&args.read).with_context(|| name.clone())?)
     };
-    let reader = RecordReader::new(name.clone(), input)?;
+    let reader = match RecordReader::new(name.clone(), input) {
+        Ok(reader) => reader,
+        // A damaged or truncated header frame: damaged input.
+        Err(e) if e.is_damage() => {
+            eprintln!("netcap: error: {e}");
+            return Ok(ExitCode::from(EXIT_DAMAGED_INPUT));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut stdout = std::io::stdout().lock();
     match netcap_dump::dump(reader, &options, &mut stdout) {
         Ok(_) => Ok(ExitCode::SUCCESS),
@@ -64,6 +72,16 @@ pub fn run(args: DumpArgs) -> anyhow::Result<ExitCode> {
         Err(e) if e.is_broken_pipe() => Ok(ExitCode::SUCCESS),
         Err(DumpError::Read(e)) => {
             eprintln!("netcap: warning: {e}");
+            Ok(ExitCode::from(EXIT_DAMAGED_INPUT))
+        }
+        // Damaged frames were skipped: every other record was printed.
+        Err(DumpError::Damaged { errors, more }) => {
+            for e in errors {
+                eprintln!("netcap: warning: {e}");
+            }
+            if more > 0 {
+                eprintln!("netcap: warning: {name}: {more} more damaged frames");
+            }
             Ok(ExitCode::from(EXIT_DAMAGED_INPUT))
         }
         Err(e @ DumpError::Decode { .. }) => {

@@ -13,6 +13,7 @@ mod label_cmd;
 mod query_cmd;
 mod size;
 mod spot_args;
+mod util_cmd;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
@@ -85,6 +86,8 @@ enum Command {
     Export(export_cmd::ExportArgs),
     /// Label records with ground truth (Suricata eve.json, fast.log, attack schedules) into CSV or Parquet tables
     Label(label_cmd::LabelArgs),
+    /// Check record files (-check), convert timestamps (-ts2utc), list record types (-types) and interfaces (-interfaces)
+    Util(util_cmd::UtilArgs),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
         Command::Query(args) => query_cmd::run(args),
         Command::Export(args) => export_cmd::run(args),
         Command::Label(args) => label_cmd::run(args),
+        Command::Util(args) => util_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -11,6 +11,7 @@ mod export;
 mod flags;
 mod ftp;
 mod imap;
+mod integrity;
 mod label;
 mod live;
 mod malformed;

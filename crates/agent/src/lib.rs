@@ -99,23 +99,61 @@ impl RecordSink for AgentSink {
     }
 }
 
+/// Why the sender stopped, or why one connection to the collector (or
+/// NATS) ended; connection errors are retried and logged.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("cannot start the sender's runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("TLS configuration: {0}")]
+    TlsConfig(#[from] netcap_wire::tls::TlsError),
+    #[error("invalid collector name {name:?}: {source}")]
+    ServerName { name: String, source: rustls::pki_types::InvalidDnsNameError },
+    #[error("connect timed out")]
+    ConnectTimeout,
+    #[error("cannot connect: {0}")]
+    Connect(std::io::Error),
+    #[error("TLS handshake timed out")]
+    HandshakeTimeout,
+    #[error("TLS: {0}")]
+    Handshake(std::io::Error),
+    #[error("connection lost: {0}")]
+    ConnectionLost(std::io::Error),
+    #[error("{0}")]
+    Protocol(#[from] netcap_wire::WireError),
+    #[error("no welcome from the collector")]
+    NoWelcome,
+    #[error("collector refused: {0}")]
+    Refused(String),
+    #[error("collector closed the connection: {0}")]
+    Closed(String),
+    #[error("unexpected message {0}")]
+    Unexpected(String),
+    #[error("no acknowledgement for {} s", .0.as_secs())]
+    NoAck(Duration),
+    #[error("{0}")]
+    Nats(String),
+    #[error("no acknowledgement from JetStream")]
+    NoJetStreamAck,
+}
+
 fn log(message: &str) {
     eprintln!("netcap agent: {message}");
 }
 
 /// Runs the sender until the queue is closed and empty, or `stop` is set.
-pub fn run_sender(target: &Target, queue: Arc<Queue>, stop: Arc<AtomicBool>) -> Result<(), String> {
+pub fn run_sender(target: &Target, queue: Arc<Queue>, stop: Arc<AtomicBool>) -> Result<(), AgentError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(AgentError::Runtime)?;
     let result = rt.block_on(async {
         match target {
             Target::Collector { addr, server_name, tls } => {
-                let config = netcap_wire::tls::client_config(tls).map_err(|e| e.to_string())?;
+                let config = netcap_wire::tls::client_config(tls)?;
                 let name = rustls::pki_types::ServerName::try_from(server_name.clone())
-                    .map_err(|e| format!("invalid collector name {server_name:?}: {e}"))?;
+                    .map_err(|source| AgentError::ServerName { name: server_name.clone(), source })?;
                 collector_loop(addr, name, tokio_rustls::TlsConnector::from(config), &queue, &stop).await;
                 Ok(())
             }
@@ -161,13 +199,13 @@ async fn collector_loop(
     }
 }
 
-async fn read_message<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut Vec<u8>) -> Result<(), String> {
+async fn read_message<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut Vec<u8>) -> Result<(), AgentError> {
     let mut len = [0u8; 4];
-    reader.read_exact(&mut len).await.map_err(|e| format!("connection lost: {e}"))?;
-    let len = netcap_wire::check_len(u32::from_be_bytes(len)).map_err(|e| e.to_string())?;
+    reader.read_exact(&mut len).await.map_err(AgentError::ConnectionLost)?;
+    let len = netcap_wire::check_len(u32::from_be_bytes(len))?;
     buf.clear();
     buf.resize(len, 0);
-    reader.read_exact(buf).await.map_err(|e| format!("connection lost: {e}"))?;
+    reader.read_exact(buf).await.map_err(AgentError::ConnectionLost)?;
     Ok(())
 }
 
@@ -178,27 +216,26 @@ async fn session(
     connector: &tokio_rustls::TlsConnector,
     queue: &Queue,
     stop: &AtomicBool,
-) -> Result<(), String> {
+) -> Result<(), AgentError> {
     let tcp = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr))
         .await
-        .map_err(|_| "connect timed out".to_string())?
-        .map_err(|e| format!("cannot connect: {e}"))?;
+        .map_err(|_| AgentError::ConnectTimeout)?
+        .map_err(AgentError::Connect)?;
     let _ = tcp.set_nodelay(true);
     let tls = tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(name, tcp))
         .await
-        .map_err(|_| "TLS handshake timed out".to_string())?
-        .map_err(|e| format!("TLS: {e}"))?;
+        .map_err(|_| AgentError::HandshakeTimeout)?
+        .map_err(AgentError::Handshake)?;
     let (mut reader, mut writer) = tokio::io::split(tls);
-    writer.write_all(&netcap_wire::hello()).await.map_err(|e| format!("connection lost: {e}"))?;
+    writer.write_all(&netcap_wire::hello()).await.map_err(AgentError::ConnectionLost)?;
     let mut buf = Vec::new();
     tokio::time::timeout(CONNECT_TIMEOUT, read_message(&mut reader, &mut buf))
         .await
-        .map_err(|_| "no welcome from the collector".to_string())??;
-    match Message::decode(&buf) {
-        Ok(Message::Welcome { .. }) => {}
-        Ok(Message::Error(reason)) => return Err(format!("collector refused: {reason}")),
-        Ok(other) => return Err(format!("unexpected reply {other:?}")),
-        Err(e) => return Err(e.to_string()),
+        .map_err(|_| AgentError::NoWelcome)??;
+    match Message::decode(&buf)? {
+        Message::Welcome { .. } => {}
+        Message::Error(reason) => return Err(AgentError::Refused(reason.to_string())),
+        other => return Err(AgentError::Unexpected(format!("{other:?}"))),
     }
     queue.restart();
     log(&format!("connected to collector {addr}"));
@@ -209,17 +246,16 @@ async fn session(
         loop {
             read_message(&mut reader, &mut buf).await?;
             *last_ack.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-            match Message::decode(&buf) {
-                Ok(Message::Ack { session, seq }) => queue.ack(&session, seq, false),
-                Ok(Message::Rejected { session, seq, reason }) => {
+            match Message::decode(&buf)? {
+                Message::Ack { session, seq } => queue.ack(&session, seq, false),
+                Message::Rejected { session, seq, reason } => {
                     log(&format!("WARNING: the collector rejected batch {seq}: {reason}"));
                     queue.ack(&session, seq, true);
                 }
-                Ok(Message::Error(reason)) => {
-                    return Err::<(), String>(format!("collector closed the connection: {reason}"));
+                Message::Error(reason) => {
+                    return Err::<(), AgentError>(AgentError::Closed(reason.to_string()));
                 }
-                Ok(other) => return Err(format!("unexpected message {other:?}")),
-                Err(e) => return Err(e.to_string()),
+                other => return Err(AgentError::Unexpected(format!("{other:?}"))),
             }
             queue.ready.notify_one();
         }
@@ -240,21 +276,21 @@ async fn session(
                 framed.clear();
                 framed.extend_from_slice(&(body.len() as u32).to_be_bytes());
                 framed.extend_from_slice(&body);
-                writer.write_all(&framed).await.map_err(|e| format!("connection lost: {e}"))?;
+                writer.write_all(&framed).await.map_err(AgentError::ConnectionLost)?;
                 wrote = true;
             }
             if wrote {
-                writer.flush().await.map_err(|e| format!("connection lost: {e}"))?;
+                writer.flush().await.map_err(AgentError::ConnectionLost)?;
                 last_send = Instant::now();
             }
             if last_send.elapsed() >= PING_INTERVAL {
-                writer.write_all(&netcap_wire::ping()).await.map_err(|e| format!("connection lost: {e}"))?;
-                writer.flush().await.map_err(|e| format!("connection lost: {e}"))?;
+                writer.write_all(&netcap_wire::ping()).await.map_err(AgentError::ConnectionLost)?;
+                writer.flush().await.map_err(AgentError::ConnectionLost)?;
                 last_send = Instant::now();
             }
             let waited = last_ack.lock().unwrap_or_else(|e| e.into_inner()).elapsed();
             if queue.pending() && waited > ACK_TIMEOUT && last_send.elapsed() < waited {
-                return Err(format!("no acknowledgement for {} s", ACK_TIMEOUT.as_secs()));
+                return Err(AgentError::NoAck(ACK_TIMEOUT));
             }
             let _ = tokio::time::timeout(Duration::from_millis(200), queue.ready.notified()).await;
         }
@@ -265,7 +301,7 @@ async fn session(
     }
 }
 
-async fn nats_loop(url: &str, agent: &str, queue: &Queue, stop: &AtomicBool) -> Result<(), String> {
+async fn nats_loop(url: &str, agent: &str, queue: &Queue, stop: &AtomicBool) -> Result<(), AgentError> {
     let mut backoff = Duration::from_millis(100);
     while !stop.load(Relaxed) && !queue.done() {
         match nats_session(url, agent, queue, stop).await {
@@ -278,8 +314,8 @@ async fn nats_loop(url: &str, agent: &str, queue: &Queue, stop: &AtomicBool) -> 
     Ok(())
 }
 
-async fn nats_session(url: &str, agent: &str, queue: &Queue, stop: &AtomicBool) -> Result<(), String> {
-    let (js, _) = netcap_wire::nats::connect(url).await?;
+async fn nats_session(url: &str, agent: &str, queue: &Queue, stop: &AtomicBool) -> Result<(), AgentError> {
+    let (js, _) = netcap_wire::nats::connect(url).await.map_err(AgentError::Nats)?;
     queue.restart();
     log(&format!("publishing to NATS {url} as {agent}"));
     let mut in_flight = std::collections::VecDeque::new();
@@ -291,15 +327,17 @@ async fn nats_session(url: &str, agent: &str, queue: &Queue, stop: &AtomicBool) 
             let Some(body) = queue.next_to_send(WINDOW) else { break };
             let Ok(Message::Batch(batch)) = Message::decode(&body) else { continue };
             let (session, seq, record_type) = (batch.session, batch.seq, batch.record_type);
-            let ack = netcap_wire::nats::publish(&js, agent, record_type, &session, seq, body.clone()).await?;
+            let ack = netcap_wire::nats::publish(&js, agent, record_type, &session, seq, body.clone())
+                .await
+                .map_err(AgentError::Nats)?;
             in_flight.push_back((session, seq, ack));
         }
         match in_flight.pop_front() {
             Some((session, seq, ack)) => {
                 tokio::time::timeout(ACK_TIMEOUT, ack)
                     .await
-                    .map_err(|_| "no acknowledgement from JetStream".to_string())?
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|_| AgentError::NoJetStreamAck)?
+                    .map_err(|e| AgentError::Nats(e.to_string()))?;
                 queue.ack(&session, seq, false);
             }
             None => {

@@ -13,6 +13,7 @@
 use crate::address::{Address, push_address};
 use crate::render::{push_display, push_hex};
 use crate::schema::Column;
+use netcap_records::varint::decode as decode_varint;
 use prost::encoding::WireType;
 use prost_reflect::{EnumDescriptor, Kind};
 
@@ -297,26 +298,6 @@ fn push_value(buf: &mut &[u8], scalar: &Scalar, cell: &mut Vec<u8>) -> bool {
         }
     }
     true
-}
-
-/// Reads a base-128 varint exactly as prost's `decode_varint` does (at
-/// most ten bytes, the tenth at most 1), inlined: most keys and values are
-/// one or two bytes, and prost's out-of-line call per field was a tenth of
-/// the walk's time.
-#[inline(always)]
-fn decode_varint(buf: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for (i, &byte) in buf.iter().take(10).enumerate() {
-        if i == 9 && byte > 1 {
-            return None;
-        }
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte < 0x80 {
-            *buf = buf.get(i + 1..)?;
-            return Some(value);
-        }
-    }
-    None
 }
 
 /// Appends `v` in decimal, as `Display` does, without the formatting

@@ -213,6 +213,12 @@ pub enum DumpError {
     /// before the problem was printed.
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// The input is damaged: the records of every undamaged frame were
+    /// printed, none of a damaged one. `errors` lists the damage in file
+    /// order (at most [`MAX_DAMAGE_REPORTS`]; `more` counts the rest).
+    #[error("{}{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
+        if *more > 0 { format!("\n... and {more} more damaged frames") } else { String::new() })]
+    Damaged { errors: Vec<ReadError>, more: u64 },
     /// A record's bytes do not decode as its type's message.
     #[error("record {record} does not decode as {message}: {source}")]
     Decode { record: u64, message: String, source: prost::DecodeError },
@@ -239,6 +245,9 @@ impl DumpError {
         matches!(self, DumpError::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
     }
 }
+
+/// Damage reports kept by [`dump`]; a file damaged all over is summed up.
+pub const MAX_DAMAGE_REPORTS: usize = 100;
 
 /// Output buffer; dump buffers itself, so callers can pass stdout as is.
 const OUTPUT_BUFFER: usize = 64 << 10;
@@ -309,14 +318,34 @@ fn buffered(out: &mut dyn Write) -> BufWriter<&mut dyn Write> {
     BufWriter::with_capacity(OUTPUT_BUFFER, out)
 }
 
-/// Feeds every record to the sink, counting them in `records`.
+/// Feeds every record to the sink, counting them in `records`. A damaged
+/// frame is skipped (the reader never returns its records) and reading goes
+/// on; the damage is returned at the end.
 fn pump<R: Read>(
     reader: &mut RecordReader<R>,
     desc: &MessageDescriptor,
     sink: &mut dyn Sink,
     records: &mut u64,
 ) -> Result<(), DumpError> {
-    while let Some(bytes) = reader.next_raw()? {
+    let mut errors = Vec::new();
+    let mut more = 0u64;
+    loop {
+        let bytes = match reader.next_raw() {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => break,
+            Err(e) => {
+                let recoverable = e.is_recoverable();
+                if errors.len() < MAX_DAMAGE_REPORTS {
+                    errors.push(e);
+                } else {
+                    more += 1;
+                }
+                if recoverable {
+                    continue;
+                }
+                break;
+            }
+        };
         let msg = DynamicMessage::decode(desc.clone(), bytes).map_err(|source| DumpError::Decode {
             record: *records + 1,
             message: desc.full_name().to_owned(),
@@ -325,7 +354,7 @@ fn pump<R: Read>(
         sink.record(&msg)?;
         *records += 1;
     }
-    Ok(())
+    if errors.is_empty() { Ok(()) } else { Err(DumpError::Damaged { errors, more }) }
 }
 
 fn separator(requested: Option<u8>, default: u8) -> Result<u8, DumpError> {

@@ -170,7 +170,12 @@ fn count_capture(
                 Ok(Some(record)) => record,
                 Ok(None) => break,
                 Err(e) => {
+                    // A damaged frame is skipped: read on after it.
+                    let read_on = e.is_recoverable();
                     outcome.damaged.push(e);
+                    if read_on {
+                        continue;
+                    }
                     break;
                 }
             };
@@ -263,7 +268,14 @@ impl Cursor {
                     }
                 }
                 Ok(None) => return,
-                Err(e) => return outcome.damaged.push(e),
+                Err(e) => {
+                    // A damaged frame is skipped: read on after it.
+                    let read_on = e.is_recoverable();
+                    outcome.damaged.push(e);
+                    if !read_on {
+                        return;
+                    }
+                }
             }
         }
     }

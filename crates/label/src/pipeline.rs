@@ -136,8 +136,12 @@ fn read_chunks(files: &[PathBuf], tx: crossbeam_channel::Sender<(u64, Chunk)>) -
                 }
                 Ok(None) => break,
                 Err(e) => {
+                    // A damaged frame is skipped: read on after it.
+                    let read_on = e.is_recoverable();
                     damaged.push(e);
-                    break;
+                    if !read_on {
+                        break;
+                    }
                 }
             }
         }

@@ -3,6 +3,7 @@
 //! record type with these fields is labelled the same way, including types
 //! added to the schema later, without decoding whole messages.
 
+use netcap_records::varint::decode as varint;
 use prost::encoding::WireType;
 use prost_reflect::{Kind, MessageDescriptor};
 
@@ -207,26 +208,6 @@ impl JoinLayout {
         }
         Some(out)
     }
-}
-
-/// Reads a base-128 varint as prost's `decode_varint` does (at most ten
-/// bytes, the tenth at most 1), inlined: most keys and values of a record
-/// are one or two bytes, and a call per field was a visible share of the
-/// walk.
-#[inline(always)]
-fn varint(buf: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for (i, &byte) in buf.iter().take(10).enumerate() {
-        if i == 9 && byte > 1 {
-            return None;
-        }
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte < 0x80 {
-            *buf = buf.get(i + 1..)?;
-            return Some(value);
-        }
-    }
-    None
 }
 
 fn take<'a>(buf: &mut &'a [u8]) -> Option<&'a [u8]> {

@@ -372,7 +372,10 @@ impl Partial {
                 Ok(None) => return,
                 Err(e) => {
                     self.warnings.push(e.to_string());
-                    return;
+                    // A damaged frame is skipped: read on after it.
+                    if !e.is_recoverable() {
+                        return;
+                    }
                 }
             }
         }

@@ -11,6 +11,7 @@
 
 use crate::engine::{Partial, Plan};
 use crate::record::ConnectionView;
+use netcap_records::varint::decode_at as varint;
 use rayon::prelude::*;
 use std::fs::File;
 use std::path::Path;
@@ -99,12 +100,19 @@ pub(crate) fn read(path: &Path, plan: &Plan<'_>) -> Option<Partial> {
     Some(partial)
 }
 
-/// A zstd frame's place in a file.
+/// A zstd frame's place in a file, and the CRC-32 of its bytes from the
+/// check frame after it (files written since check frames exist).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Frame {
     offset: u64,
     len: u64,
+    crc: Option<u32>,
 }
+
+/// netcap's check frame: a skippable frame (magic 0x184D2A5C) of 8 bytes,
+/// "NCRC" and the CRC-32 of the zstd frame before it (docs/format.md).
+const CHECK_MAGIC: u32 = 0x184D_2A5C;
+const CHECK_TAG: &[u8; 4] = b"NCRC";
 
 /// Reads `buf.len()` bytes at `offset` without a shared cursor, so that
 /// threads can read through one handle at once.
@@ -134,9 +142,14 @@ fn read_at(file: &File, buf: &mut [u8], offset: u64) -> Option<()> {
     }
 }
 
+/// Reads a frame's bytes, checked against its check frame's CRC-32.
 fn read_frame(file: &File, frame: Frame, buf: &mut Vec<u8>) -> Option<()> {
     buf.resize(usize::try_from(frame.len).ok()?, 0);
-    read_at(file, buf, frame.offset)
+    read_at(file, buf, frame.offset)?;
+    match frame.crc {
+        Some(crc) if crc != crc32fast::hash(buf) => None,
+        _ => Some(()),
+    }
 }
 
 /// Bytes read at once for frame and block headers.
@@ -196,7 +209,17 @@ fn locate(file: &File, len: u64) -> Option<(Vec<Frame>, u64)> {
             // Skippable frame: magic, size, content.
             headers.read(at + 4, &mut word)?;
             let size = u32::from_le_bytes(word);
-            if magic == END_MARKER_MAGIC && size == 16 {
+            if magic == CHECK_MAGIC && size == 8 {
+                let mut content = [0u8; 8];
+                headers.read(at + 8, &mut content)?;
+                let (tag, crc) = content.split_at(4);
+                // A check frame belongs to the zstd frame right before it.
+                let last = frames.last_mut().filter(|f: &&mut Frame| f.offset + f.len == at && f.crc.is_none());
+                match last {
+                    Some(frame) if tag == CHECK_TAG => frame.crc = Some(u32::from_le_bytes(crc.try_into().ok()?)),
+                    _ => return None,
+                }
+            } else if magic == END_MARKER_MAGIC && size == 16 {
                 let mut content = [0u8; 16];
                 headers.read(at + 8, &mut content)?;
                 let (tag, number) = content.split_at(8);
@@ -213,7 +236,7 @@ fn locate(file: &File, len: u64) -> Option<(Vec<Frame>, u64)> {
             if frame_len > MAX_FRAME_CONTENT + (MAX_FRAME_CONTENT >> 12) {
                 return None;
             }
-            frames.push(Frame { offset: at, len: frame_len });
+            frames.push(Frame { offset: at, len: frame_len, crc: None });
             frame_len
         } else {
             return None;
@@ -222,6 +245,11 @@ fn locate(file: &File, len: u64) -> Option<(Vec<Frame>, u64)> {
     }
     // A last frame that claims more bytes than there are.
     if at != len {
+        return None;
+    }
+    // Where there are check frames, every frame has one (else the streaming
+    // reader says which is missing).
+    if frames.iter().any(|f| f.crc.is_some()) && frames.iter().any(|f| f.crc.is_none()) {
         return None;
     }
     Some((frames, count?))
@@ -309,19 +337,6 @@ fn add_records(partial: &mut Partial, plan: &Plan<'_>, content: &[u8], ascending
         n += 1;
     }
     Some(n)
-}
-
-fn varint(buf: &[u8], at: &mut usize) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *buf.get(*at)?;
-        *at += 1;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return Some(value);
-        }
-    }
-    None
 }
 
 #[cfg(test)]

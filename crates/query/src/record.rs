@@ -5,6 +5,8 @@
 //! borrowed. Walking the wire format and skipping the rest keeps a query over
 //! a million records within the time zstd needs to decompress them.
 
+use netcap_records::varint::{self, Varint};
+
 /// The fields of a `Connection` record a query reads; strings borrow from
 /// the encoded record.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -264,88 +266,18 @@ fn skip(buf: &[u8], at: usize, len: usize) -> Result<usize, DecodeError> {
         .ok_or(DecodeError { offset: at, reason: "field runs past the end" })
 }
 
-/// Reads a varint. Keys are one or two bytes (fields below 2048), and so
-/// are many values: those are read here, inlined into the walks.
+/// Reads a varint (netcap_records' shared reader, inlined into the walks),
+/// with the error the walks report.
 #[inline(always)]
 fn varint(buf: &[u8], at: &mut usize) -> Result<u64, DecodeError> {
-    let start = *at;
-    match buf.get(start..start + 2) {
-        Some(&[b0, _]) if b0 < 0x80 => {
-            *at += 1;
-            Ok(u64::from(b0))
+    match varint::read(buf.get(*at..).unwrap_or_default()) {
+        Varint::Value { value, len } => {
+            *at += len;
+            Ok(value)
         }
-        Some(&[b0, b1]) if b1 < 0x80 => {
-            *at += 2;
-            Ok(u64::from(b0 & 0x7f) | u64::from(b1) << 7)
-        }
-        _ => long_varint(buf, at),
+        Varint::Incomplete => Err(DecodeError { offset: *at, reason: "truncated varint" }),
+        Varint::Invalid => Err(DecodeError { offset: *at, reason: "varint past 64 bits" }),
     }
-}
-
-/// Varints of three bytes or more (timestamps, durations, byte counts),
-/// and any varint at the very end of the buffer.
-fn long_varint(buf: &[u8], at: &mut usize) -> Result<u64, DecodeError> {
-    let start = *at;
-    let too_long = DecodeError { offset: start, reason: "varint longer than 10 bytes" };
-    let past_64_bits = DecodeError { offset: start, reason: "varint past 64 bits" };
-    // With eight bytes at hand, the length comes from the first byte
-    // without its continuation bit, and the value from masks and shifts:
-    // no branch per byte, whose exit the CPU would mispredict.
-    if let Some(bytes) = buf.get(start..start + 8) {
-        let mut le = [0u8; 8];
-        le.copy_from_slice(bytes);
-        let word = u64::from_le_bytes(le);
-        let value = seven_bit_groups(word);
-        let ends = !word & 0x8080_8080_8080_8080;
-        if ends != 0 {
-            let len = ends.trailing_zeros() as usize / 8 + 1;
-            *at = start + len;
-            // The groups of the bytes after the last one are not ours.
-            return Ok(value & ((1u64 << (7 * len)) - 1));
-        }
-        // Nine or ten bytes (a timestamp): 56 bits so far.
-        let mut value = value;
-        for (i, shift) in [(8, 56), (9, 63)] {
-            let Some(&byte) = buf.get(start + i) else {
-                return Err(DecodeError { offset: start, reason: "truncated varint" });
-            };
-            // The tenth byte holds bit 63 only; prost refuses more.
-            if shift == 63 && byte > 1 {
-                return Err(past_64_bits);
-            }
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte < 0x80 {
-                *at = start + i + 1;
-                return Ok(value);
-            }
-        }
-        return Err(too_long);
-    }
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let Some(&byte) = buf.get(*at) else {
-            return Err(DecodeError { offset: start, reason: "truncated varint" });
-        };
-        if shift == 63 && byte > 1 {
-            return Err(past_64_bits);
-        }
-        *at += 1;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return Ok(value);
-        }
-    }
-    Err(too_long)
-}
-
-/// The low seven bits of each of the eight bytes of `word` (little
-/// endian), packed into 56 bits: pairs of bytes, then pairs of pairs.
-#[inline]
-fn seven_bit_groups(word: u64) -> u64 {
-    let w = word & 0x7f7f_7f7f_7f7f_7f7f;
-    let w = (w & 0x007f_007f_007f_007f) | (w & 0x7f00_7f00_7f00_7f00) >> 1;
-    let w = (w & 0x0000_3fff_0000_3fff) | (w & 0x3fff_0000_3fff_0000) >> 2;
-    (w & 0x0000_0000_0fff_ffff) | (w & 0x0fff_ffff_0000_0000) >> 4
 }
 
 #[cfg(test)]

@@ -147,6 +147,11 @@ first data received wins (crates/decoder/src/reassembly.rs).
 
 ";
 
+/// What a record type is: its message's comment in the schema, on one line.
+pub fn record_description(record_type: RecordType) -> String {
+    record_type.descriptor().map(|m| comment(&m.parent_file(), m.path())).unwrap_or_default().replace("\\|", "|")
+}
+
 /// The Markdown of docs/records.md.
 pub fn records_markdown() -> String {
     let mut out = String::new();

@@ -8,14 +8,17 @@
 pub mod civil;
 mod docs;
 mod reader;
+pub mod varint;
 mod writer;
 
 use prost_reflect::{DescriptorPool, MessageDescriptor};
 use std::sync::LazyLock;
 
-pub use docs::records_markdown;
-pub use reader::{ReadError, RecordReader};
-pub use writer::{FrameCompressor, RecordFileWriter, WriteError, encode_length_delimited, write_length_delimited};
+pub use docs::{record_description, records_markdown};
+pub use reader::{MAX_FRAME_CONTENT, MAX_RECORD_LEN, ReadError, ReadStats, RecordReader};
+pub use writer::{
+    FrameCompressor, RecordFileWriter, WriteError, check_frame, encode_length_delimited, write_length_delimited,
+};
 
 #[allow(clippy::all, missing_docs)]
 mod generated {

@@ -28,6 +28,28 @@ pub(crate) const END_MARKER_TAG: &[u8; 8] = b"NCAPEND\0";
 /// Size of the whole end-marker frame.
 pub(crate) const END_MARKER_LEN: usize = 24;
 
+/// Magic number of netcap's check frame: a zstd skippable frame written
+/// after every zstd frame of a record file, holding the CRC-32 of that
+/// frame's compressed bytes. zstd's content checksum covers what a frame
+/// decompresses to; this covers the frame's own bytes, so that damage which
+/// decompresses to the same content (a flipped bit zstd does not use) is
+/// found too. Every zstd decoder skips it.
+pub(crate) const CHECK_MAGIC: u32 = 0x184D_2A5C;
+pub(crate) const CHECK_TAG: &[u8; 4] = b"NCRC";
+/// Size of the whole check frame.
+pub(crate) const CHECK_LEN: usize = 16;
+
+/// The check frame of a zstd `frame`: magic, content size 8, tag, CRC-32
+/// (IEEE, as zlib's `crc32`) of the frame's bytes (LE).
+pub fn check_frame(frame: &[u8]) -> [u8; CHECK_LEN] {
+    let mut check = [0u8; CHECK_LEN];
+    check[0..4].copy_from_slice(&CHECK_MAGIC.to_le_bytes());
+    check[4..8].copy_from_slice(&8u32.to_le_bytes());
+    check[8..12].copy_from_slice(CHECK_TAG);
+    check[12..16].copy_from_slice(&crc32fast::hash(frame).to_le_bytes());
+    check
+}
+
 /// The end-marker frame: magic, content size 16, tag, record count (LE).
 pub(crate) fn end_marker(records: u64) -> [u8; END_MARKER_LEN] {
     let mut frame = [0u8; END_MARKER_LEN];
@@ -111,6 +133,8 @@ impl FrameCompressor {
 pub struct RecordFileWriter {
     path: PathBuf,
     file: File,
+    /// A frame and its check frame, for writing them in one call.
+    pending: Vec<u8>,
     bytes_written: u64,
     /// Bytes whose writeback to disk has been started.
     writeback_started: u64,
@@ -143,18 +167,32 @@ impl RecordFileWriter {
     /// Creates (truncates) `path` and writes `header` as its first frame.
     pub fn create(path: &Path, header: &Header, compressor: &mut FrameCompressor) -> Result<Self, WriteError> {
         let file = File::create(path).map_err(|source| WriteError::Io { path: path.into(), source })?;
-        let mut writer = RecordFileWriter { path: path.into(), file, bytes_written: 0, writeback_started: 0 };
+        let mut writer =
+            RecordFileWriter { path: path.into(), file, pending: Vec::new(), bytes_written: 0, writeback_started: 0 };
         let frame = compressor.compress(&header.encode_length_delimited_to_vec())?;
         writer.write_frame(&frame)?;
         Ok(writer)
     }
 
-    /// Appends one complete zstd frame (from [`FrameCompressor`]).
+    /// Appends one complete zstd frame (from [`FrameCompressor`]) and its
+    /// check frame ([`check_frame`]).
     pub fn write_frame(&mut self, frame: &[u8]) -> Result<(), WriteError> {
-        // Unbuffered on purpose: each frame reaches the kernel whole, so a
-        // killed process leaves only complete frames behind.
-        self.file.write_all(frame).map_err(|source| WriteError::Io { path: self.path.clone(), source })?;
-        self.bytes_written += frame.len() as u64;
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.clear();
+        pending.extend_from_slice(frame);
+        pending.extend_from_slice(&check_frame(frame));
+        let written = self.write_raw(&pending);
+        self.pending = pending;
+        written
+    }
+
+    /// Appends bytes in one write call.
+    fn write_raw(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
+        // Unbuffered on purpose: each frame reaches the kernel whole (with
+        // its check frame), so a killed process leaves only complete frames
+        // behind.
+        self.file.write_all(bytes).map_err(|source| WriteError::Io { path: self.path.clone(), source })?;
+        self.bytes_written += bytes.len() as u64;
         if self.bytes_written - self.writeback_started >= WRITEBACK_EVERY {
             start_writeback(&self.file, self.writeback_started, self.bytes_written - self.writeback_started);
             self.writeback_started = self.bytes_written;
@@ -171,7 +209,7 @@ impl RecordFileWriter {
         self.write_frame(&frame)
     }
 
-    /// Compressed bytes written so far, header included.
+    /// Bytes written so far, header and check frames included.
     pub fn bytes_written(&self) -> u64 {
         self.bytes_written
     }
@@ -184,7 +222,7 @@ impl RecordFileWriter {
     /// Writes the end marker, flushes the file to stable storage and closes
     /// it. `records` is the number of records written after the header.
     pub fn finish(mut self, records: u64) -> Result<(), WriteError> {
-        self.write_frame(&end_marker(records))?;
+        self.write_raw(&end_marker(records))?;
         self.file.sync_data().map_err(|source| WriteError::Io { path: self.path, source })
     }
 }

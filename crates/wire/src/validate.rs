@@ -9,6 +9,7 @@
 
 use crate::{BatchRef, MAX_BATCH_CONTENT};
 use netcap_records::RecordType;
+use netcap_records::varint::decode as varint;
 use prost_reflect::{Kind, MessageDescriptor};
 use std::collections::HashMap;
 
@@ -235,24 +236,6 @@ fn scalar_rule(unit: Unit) -> Rule {
         Unit::Fixed32 => Rule::Fixed32,
         Unit::Fixed64 => Rule::Fixed64,
     }
-}
-
-fn varint(buf: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for i in 0..10 {
-        let (&byte, rest) = buf.split_first()?;
-        *buf = rest;
-        // The tenth byte holds bit 63 only: prost (and so `netcap dump`)
-        // rejects anything more, and so must we (found by `wire_frame`).
-        if i == 9 && byte > 1 {
-            return None;
-        }
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
 }
 
 fn take<'a>(buf: &mut &'a [u8], len: u64) -> Option<&'a [u8]> {
