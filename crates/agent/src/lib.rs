@@ -131,8 +131,8 @@ pub enum AgentError {
     Unexpected(String),
     #[error("no acknowledgement for {} s", .0.as_secs())]
     NoAck(Duration),
-    #[error("{0}")]
-    Nats(String),
+    #[error(transparent)]
+    Nats(#[from] netcap_wire::nats::NatsError),
     #[error("no acknowledgement from JetStream")]
     NoJetStreamAck,
 }
@@ -337,7 +337,7 @@ async fn nats_session(url: &str, agent: &str, queue: &Queue, stop: &AtomicBool) 
                 tokio::time::timeout(ACK_TIMEOUT, ack)
                     .await
                     .map_err(|_| AgentError::NoJetStreamAck)?
-                    .map_err(|e| AgentError::Nats(e.to_string()))?;
+                    .map_err(|e| AgentError::Nats(netcap_wire::nats::NatsError::NotStored(e)))?;
                 queue.ack(&session, seq, false);
             }
             None => {

@@ -61,8 +61,18 @@ pub enum CollectError {
     Tls(#[from] netcap_wire::tls::TlsError),
     #[error(transparent)]
     Store(#[from] store::StoreError),
-    #[error("{0}")]
-    Other(String),
+    #[error(transparent)]
+    Nats(#[from] nats::NatsError),
+    #[error("cannot start the collector's runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no output: give -out or -nats")]
+    NoOutput,
 }
 
 /// Settings of `netcap collect`.
@@ -77,7 +87,7 @@ pub struct CollectConfig {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CollectError> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| CollectError::Other(e.to_string()))
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CollectError::Runtime)
 }
 
 async fn wait_for(stop: &AtomicBool) {
@@ -107,16 +117,15 @@ pub fn run(
     let rt = runtime()?;
     rt.block_on(async {
         let backend = match (&config.nats, &store) {
-            (Some(url), _) => {
-                server::Backend::Nats(Arc::new(nats::Publisher::connect(url).await.map_err(CollectError::Other)?))
-            }
+            (Some(url), _) => server::Backend::Nats(Arc::new(nats::Publisher::connect(url).await?)),
             (None, Some(store)) => server::Backend::Files(store.clone()),
-            (None, None) => return Err(CollectError::Other("no output".into())),
+            (None, None) => return Err(CollectError::NoOutput),
         };
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
-            .map_err(|e| CollectError::Other(format!("cannot listen on {}: {e}", config.listen)))?;
-        let addr = listener.local_addr().map_err(|e| CollectError::Other(e.to_string()))?;
+            .map_err(|source| CollectError::Listen { address: config.listen.clone(), source })?;
+        let addr =
+            listener.local_addr().map_err(|source| CollectError::Listen { address: config.listen.clone(), source })?;
         on_listen(addr);
         let serve =
             tokio::spawn(server::serve(listener, tokio_rustls::TlsAcceptor::from(tls), backend, counters.clone()));
@@ -162,6 +171,6 @@ pub fn run_from_nats(
     let result = rt.block_on(nats::consume(url, ack_wait, store.clone(), counters.clone(), stop.clone()));
     rt.shutdown_timeout(Duration::from_secs(2));
     store.close()?;
-    result.map_err(CollectError::Other)?;
+    result?;
     Ok(counters)
 }

@@ -58,6 +58,42 @@ const FETCH: usize = 256;
 const WAL_FILE: &str = ".nats-wal";
 const ID_FILE: &str = ".collector-id";
 
+/// A source error of async-nats (each call has its own error type) or of
+/// the store.
+type Source = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why the collector's NATS side failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NatsError {
+    /// Connecting, the stream, publishing.
+    #[error(transparent)]
+    Wire(#[from] netcap_wire::nats::NatsError),
+    #[error("{}: {source}", path.display())]
+    File {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("random collector id: {0}")]
+    Random(getrandom::Error),
+    #[error("claim {key} vanished")]
+    ClaimVanished { key: String },
+    #[error("{action} claim {key}: {source}")]
+    Claim {
+        action: &'static str,
+        key: String,
+        #[source]
+        source: Source,
+    },
+    #[error("NATS bucket {CLAIMS}: {0}")]
+    Bucket(#[source] Source),
+    #[error("NATS consumer {CONSUMER}: {0}")]
+    Consumer(#[source] Source),
+    /// Appending, syncing or rotating record files.
+    #[error("{0}")]
+    Store(#[source] Source),
+}
+
 /// Publishes batches for the TLS collector (`collect -nats`); cheap to clone.
 #[derive(Clone)]
 pub struct Publisher {
@@ -65,7 +101,7 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    pub async fn connect(url: &str) -> Result<Self, String> {
+    pub async fn connect(url: &str) -> Result<Self, NatsError> {
         Ok(Publisher { js: netcap_wire::nats::connect(url).await?.0 })
     }
 
@@ -78,8 +114,8 @@ impl Publisher {
         session: &SessionId,
         seq: u64,
         body: Bytes,
-    ) -> Result<jetstream::context::PublishAckFuture, String> {
-        netcap_wire::nats::publish(&self.js, agent, record_type, session, seq, body).await
+    ) -> Result<jetstream::context::PublishAckFuture, NatsError> {
+        Ok(netcap_wire::nats::publish(&self.js, agent, record_type, session, seq, body).await?)
     }
 
     /// Waits for JetStream's acknowledgement of a publish.
@@ -87,8 +123,8 @@ impl Publisher {
         ack: jetstream::context::PublishAckFuture,
         records: u64,
         counters: &Counters,
-    ) -> Result<(), String> {
-        let ack = ack.await.map_err(|e| format!("NATS did not store a batch: {e}"))?;
+    ) -> Result<(), NatsError> {
+        let ack = ack.await.map_err(netcap_wire::nats::NatsError::NotStored)?;
         if ack.duplicate {
             counters.duplicates.fetch_add(1, Relaxed);
         } else {
@@ -100,16 +136,16 @@ impl Publisher {
 }
 
 /// This collector's id in claims: random, made once per output directory.
-fn collector_id(root: &Path) -> Result<Bytes, String> {
+fn collector_id(root: &Path) -> Result<Bytes, NatsError> {
     let path = root.join(ID_FILE);
     match std::fs::read_to_string(&path) {
         Ok(id) if !id.trim().is_empty() => return Ok(Bytes::from(id.trim().to_string())),
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(format!("{}: {e}", path.display())),
+        Err(source) => return Err(NatsError::File { path, source }),
     }
     let mut random = [0u8; 16];
-    getrandom::fill(&mut random).map_err(|e| format!("random collector id: {e}"))?;
+    getrandom::fill(&mut random).map_err(NatsError::Random)?;
     let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
     let host: String = host.trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(32).collect();
     let id = format!("{host}-{}", netcap_wire::session_hex(&random));
@@ -117,7 +153,7 @@ fn collector_id(root: &Path) -> Result<Bytes, String> {
     std::fs::write(&tmp, &id)
         .and_then(|_| File::open(&tmp)?.sync_all())
         .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|source| NatsError::File { path: path.clone(), source })?;
     Ok(Bytes::from(id))
 }
 
@@ -129,7 +165,7 @@ struct Wal {
 }
 
 impl Wal {
-    fn open(root: &Path) -> Result<Self, String> {
+    fn open(root: &Path) -> Result<Self, NatsError> {
         let path = root.join(WAL_FILE);
         let file = OpenOptions::new()
             .create(true)
@@ -137,17 +173,17 @@ impl Wal {
             .read(true)
             .append(true)
             .open(&path)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(|source| NatsError::File { path: path.clone(), source })?;
         Ok(Wal { path, file, buf: Vec::new() })
     }
 
-    fn error(&self, e: std::io::Error) -> String {
-        format!("{}: {e}", self.path.display())
+    fn error(&self, source: std::io::Error) -> NatsError {
+        NatsError::File { path: self.path.clone(), source }
     }
 
     /// Entries left by an earlier run: (agent, batch body). A torn last
     /// entry (killed while writing) is ignored: its batch was never claimed.
-    fn entries(&mut self) -> Result<Vec<(String, Vec<u8>)>, String> {
+    fn entries(&mut self) -> Result<Vec<(String, Vec<u8>)>, NatsError> {
         let mut data = Vec::new();
         File::open(&self.path).and_then(|mut f| f.read_to_end(&mut data)).map_err(|e| self.error(e))?;
         let mut entries = Vec::new();
@@ -167,7 +203,7 @@ impl Wal {
     }
 
     /// Appends a group of batches and puts them on stable storage.
-    fn write(&mut self, batches: &[Fetched]) -> Result<(), String> {
+    fn write(&mut self, batches: &[Fetched]) -> Result<(), NatsError> {
         self.buf.clear();
         for b in batches {
             self.buf.extend_from_slice(&(b.agent.len() as u32).to_be_bytes());
@@ -178,7 +214,7 @@ impl Wal {
         self.file.write_all(&self.buf).and_then(|_| self.file.sync_data()).map_err(|e| self.error(e))
     }
 
-    fn clear(&mut self) -> Result<(), String> {
+    fn clear(&mut self) -> Result<(), NatsError> {
         self.file.set_len(0).and_then(|_| self.file.sync_data()).map_err(|e| self.error(e))
     }
 }
@@ -210,17 +246,17 @@ enum Claim {
     Theirs,
 }
 
-async fn claim(claims: &kv::Store, me: &Bytes, key: &str) -> Result<Claim, String> {
+async fn claim(claims: &kv::Store, me: &Bytes, key: &str) -> Result<Claim, NatsError> {
     match claims.create(key, me.clone()).await {
         Ok(_) => Ok(Claim::Won),
         Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => match claims.get(key).await {
             Ok(Some(owner)) if owner == *me => Ok(Claim::Mine),
             Ok(Some(_)) => Ok(Claim::Theirs),
             // Expired or purged between the two calls: try again.
-            Ok(None) => Err(format!("claim {key} vanished")),
-            Err(e) => Err(format!("reading claim {key}: {e}")),
+            Ok(None) => Err(NatsError::ClaimVanished { key: key.to_owned() }),
+            Err(e) => Err(NatsError::Claim { action: "reading", key: key.to_owned(), source: Box::new(e) }),
         },
-        Err(e) => Err(format!("claiming {key}: {e}")),
+        Err(e) => Err(NatsError::Claim { action: "creating", key: key.to_owned(), source: Box::new(e) }),
     }
 }
 
@@ -232,13 +268,13 @@ struct Member {
 }
 
 impl Member {
-    fn new(claims: kv::Store, store: &Store) -> Result<Self, String> {
+    fn new(claims: kv::Store, store: &Store) -> Result<Self, NatsError> {
         Ok(Member { claims, me: collector_id(store.root())?, wal: Wal::open(store.root())? })
     }
 
     /// Stores what an earlier run logged and may not have stored; false if
     /// `stop` came first.
-    async fn replay(&mut self, store: &Store, counters: &Counters, stop: &AtomicBool) -> Result<bool, String> {
+    async fn replay(&mut self, store: &Store, counters: &Counters, stop: &AtomicBool) -> Result<bool, NatsError> {
         let left: Vec<Fetched> = self
             .wal
             .entries()?
@@ -265,16 +301,16 @@ impl Member {
         store: &Store,
         counters: &Counters,
         stop: &AtomicBool,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, NatsError> {
         if batches.is_empty() {
             return Ok(true);
         }
         tokio::task::block_in_place(|| self.wal.write(batches))?;
         let Some(results) = claim_all(&self.claims, &self.me, batches, stop).await else { return Ok(false) };
-        tokio::task::block_in_place(|| -> Result<(), String> {
+        tokio::task::block_in_place(|| -> Result<(), NatsError> {
             store_claimed(store, batches, &results, false, counters)?;
             self.wal.clear()?;
-            store.rotate_full().map_err(|e| e.to_string())
+            store.rotate_full().map_err(|e| NatsError::Store(Box::new(e)))
         })?;
         Ok(true)
     }
@@ -326,11 +362,11 @@ fn store_claimed(
     claims: &[Claim],
     replay: bool,
     counters: &Counters,
-) -> Result<(), String> {
+) -> Result<(), NatsError> {
     let mut touched: Vec<Arc<std::sync::Mutex<crate::store::AgentDir>>> = Vec::new();
     for (fetched, claim) in batches.iter().zip(claims) {
         let Some(batch) = fetched.batch() else { continue };
-        let dir = store.agent(&fetched.agent).map_err(|e| e.to_string())?;
+        let dir = store.agent(&fetched.agent).map_err(|e| NatsError::Store(Box::new(e)))?;
         let mut guard = dir.lock().unwrap_or_else(|e| e.into_inner());
         let store_it = match claim {
             Claim::Won => true,
@@ -341,8 +377,8 @@ fn store_claimed(
             counters.duplicates.fetch_add(1, Relaxed);
             continue;
         }
-        let header = batch.decode_header().map_err(|e| e.to_string())?;
-        guard.append(&batch, &header).map_err(|e| e.to_string())?;
+        let header = batch.decode_header().map_err(|e| NatsError::Store(Box::new(e)))?;
+        guard.append(&batch, &header).map_err(|e| NatsError::Store(Box::new(e)))?;
         counters.batches.fetch_add(1, Relaxed);
         counters.records.fetch_add(batch.records, Relaxed);
         drop(guard);
@@ -351,7 +387,7 @@ fn store_claimed(
         }
     }
     for dir in touched {
-        dir.lock().unwrap_or_else(|e| e.into_inner()).sync().map_err(|e| e.to_string())?;
+        dir.lock().unwrap_or_else(|e| e.into_inner()).sync().map_err(|e| NatsError::Store(Box::new(e)))?;
     }
     Ok(())
 }
@@ -396,7 +432,7 @@ fn check_message(message: &jetstream::Message, validator: &mut Validator, counte
 /// first reads the account's JetStream information, which it cannot parse
 /// from Debian 12's nats-server 2.9; so the bucket's stream is created here
 /// with the settings `create_key_value` would use.
-async fn claims_bucket(js: &jetstream::Context) -> Result<kv::Store, String> {
+async fn claims_bucket(js: &jetstream::Context) -> Result<kv::Store, NatsError> {
     let config = stream::Config {
         name: format!("KV_{CLAIMS}"),
         description: Some("netcap: which collector stores each batch".into()),
@@ -411,8 +447,8 @@ async fn claims_bucket(js: &jetstream::Context) -> Result<kv::Store, String> {
         num_replicas: 1,
         ..Default::default()
     };
-    js.get_or_create_stream(config).await.map_err(|e| format!("NATS bucket {CLAIMS}: {e}"))?;
-    js.get_key_value(CLAIMS).await.map_err(|e| format!("NATS bucket {CLAIMS}: {e}"))
+    js.get_or_create_stream(config).await.map_err(|e| NatsError::Bucket(Box::new(e)))?;
+    js.get_key_value(CLAIMS).await.map_err(|e| NatsError::Bucket(Box::new(e)))
 }
 
 /// Runs as one collector of the consumer group until `stop` is set.
@@ -422,7 +458,7 @@ pub async fn consume(
     store: Arc<Store>,
     counters: Arc<Counters>,
     stop: Arc<AtomicBool>,
-) -> Result<(), String> {
+) -> Result<(), NatsError> {
     let (js, stream) = netcap_wire::nats::connect(url).await?;
     let claims = claims_bucket(&js).await?;
     let mut group = Member::new(claims, &store)?;
@@ -442,9 +478,9 @@ pub async fn consume(
             },
         )
         .await
-        .map_err(|e| format!("NATS consumer {CONSUMER}: {e}"))?;
+        .map_err(|e| NatsError::Consumer(Box::new(e)))?;
     log(&format!("consuming stream {} as one of consumer group {CONSUMER} at {url}", netcap_wire::nats::STREAM));
-    let mut validator = Validator::new().map_err(|e| e.to_string())?;
+    let mut validator = Validator::new().map_err(|e| NatsError::Store(Box::new(e)))?;
     while !stop.load(Relaxed) {
         if let Err(e) = tokio::task::block_in_place(|| store.rotate_due()) {
             log(&format!("rotation failed: {e}"));

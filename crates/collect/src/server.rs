@@ -32,28 +32,41 @@ pub enum Backend {
     Nats(Arc<Publisher>),
 }
 
+/// Why an agent's message was refused; its text goes back to the agent.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    #[error("{0}")]
+    Read(#[source] std::io::Error),
+    #[error("message cut short: {0}")]
+    CutShort(#[source] std::io::Error),
+    #[error(transparent)]
+    Wire(#[from] netcap_wire::WireError),
+    #[error("unexpected message")]
+    Unexpected,
+}
+
 /// Reads a message's length prefix, checked before anything is allocated;
 /// `None` at a clean end of stream.
-async fn read_len<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<usize>, String> {
+async fn read_len<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<usize>, MessageError> {
     let mut len = [0u8; 4];
     match reader.read_exact(&mut len).await {
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(MessageError::Read(e)),
     }
-    netcap_wire::check_len(u32::from_be_bytes(len)).map(Some).map_err(|e| e.to_string())
+    Ok(Some(netcap_wire::check_len(u32::from_be_bytes(len))?))
 }
 
 /// Reads a message body of `len` bytes into `buf`.
-async fn read_body<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut Vec<u8>, len: usize) -> Result<(), String> {
+async fn read_body<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut Vec<u8>, len: usize) -> Result<(), MessageError> {
     buf.clear();
     buf.resize(len, 0);
-    reader.read_exact(buf).await.map(|_| ()).map_err(|e| format!("message cut short: {e}"))
+    reader.read_exact(buf).await.map(|_| ()).map_err(MessageError::CutShort)
 }
 
 /// Reads one length-prefixed message body into `buf`; `None` at a clean
 /// end of stream before a new message.
-async fn read_message<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
+async fn read_message<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut Vec<u8>) -> Result<Option<()>, MessageError> {
     let Some(len) = read_len(reader).await? else { return Ok(None) };
     read_body(reader, buf, len).await.map(Some)
 }
@@ -135,7 +148,7 @@ async fn connection(
             Err(e) => return refuse(&mut writer, protocol_error(e.to_string())).await,
         },
         Ok(Ok(None)) => return,
-        Ok(Err(e)) => return refuse(&mut writer, protocol_error(e)).await,
+        Ok(Err(e)) => return refuse(&mut writer, protocol_error(e.to_string())).await,
         Err(_) => return refuse(&mut writer, protocol_error("no hello within 10 s".into())).await,
     }
     if writer.write_all(&netcap_wire::welcome()).await.is_err() {
@@ -175,7 +188,7 @@ async fn connection(
             Ok(Ok(Some(len))) => len,
             Ok(Ok(None)) => break,
             Ok(Err(e)) => {
-                let _ = error_tx.send(netcap_wire::error(&protocol_error(e)));
+                let _ = error_tx.send(netcap_wire::error(&protocol_error(e.to_string())));
                 break;
             }
             Err(_) => {
@@ -188,7 +201,7 @@ async fn connection(
         match tokio::time::timeout(IDLE_TIMEOUT, read_body(&mut reader, &mut buf, len)).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
-                let _ = error_tx.send(netcap_wire::error(&protocol_error(e)));
+                let _ = error_tx.send(netcap_wire::error(&protocol_error(e.to_string())));
                 break;
             }
             Err(_) => {
@@ -237,14 +250,13 @@ enum Checked {
     Rejected { session: SessionId, seq: u64, reason: String },
 }
 
-fn check(validator: &mut Validator, body: Vec<u8>) -> Result<Checked, String> {
-    match Message::decode(&body) {
-        Ok(Message::Batch(batch)) => match validator.check(&batch) {
+fn check(validator: &mut Validator, body: Vec<u8>) -> Result<Checked, MessageError> {
+    match Message::decode(&body)? {
+        Message::Batch(batch) => match validator.check(&batch) {
             Ok(()) => Ok(Checked::Good(body)),
             Err(e) => Ok(Checked::Rejected { session: batch.session, seq: batch.seq, reason: e.to_string() }),
         },
-        Ok(_) => Err("unexpected message".into()),
-        Err(e) => Err(e.to_string()),
+        _ => Err(MessageError::Unexpected),
     }
 }
 
@@ -286,7 +298,7 @@ fn file_worker(
                 Ok(c) => checked.push(c),
                 Err(e) => {
                     counters.protocol_errors.fetch_add(1, Relaxed);
-                    return fail(e);
+                    return fail(e.to_string());
                 }
             }
         }
@@ -378,7 +390,7 @@ async fn nats_worker(
                 Ok(Checked::Rejected { session, seq, reason }) => {
                     for (ack, records) in pending.drain(..) {
                         if let Err(e) = Publisher::confirm(ack, records, counters).await {
-                            return fail(e);
+                            return fail(e.to_string());
                         }
                     }
                     if let Some((s, q)) = last.take() {
@@ -390,13 +402,13 @@ async fn nats_worker(
                 }
                 Err(e) => {
                     counters.protocol_errors.fetch_add(1, Relaxed);
-                    return fail(e);
+                    return fail(e.to_string());
                 }
             }
         }
         for (ack, records) in pending.drain(..) {
             if let Err(e) = Publisher::confirm(ack, records, counters).await {
-                return fail(e);
+                return fail(e.to_string());
             }
         }
         if let Some((s, q)) = last {

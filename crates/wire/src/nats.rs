@@ -34,16 +34,40 @@ pub fn stream_config() -> stream::Config {
     }
 }
 
+/// Why talking to NATS JetStream failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NatsError {
+    #[error("NATS {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: async_nats::ConnectError,
+    },
+    #[error("NATS {url}: stream {STREAM}: {source}")]
+    Stream {
+        url: String,
+        #[source]
+        source: jetstream::context::CreateStreamError,
+    },
+    #[error("NATS publish: {0}")]
+    Publish(#[source] jetstream::context::PublishError),
+    /// JetStream's acknowledgement of a publish says it failed.
+    #[error("NATS did not store a batch: {0}")]
+    NotStored(#[source] jetstream::context::PublishError),
+}
+
 /// Connects to `url` and makes sure the stream exists.
-pub async fn connect(url: &str) -> Result<(jetstream::Context, stream::Stream), String> {
+pub async fn connect(url: &str) -> Result<(jetstream::Context, stream::Stream), NatsError> {
     let client = async_nats::ConnectOptions::new()
         .connection_timeout(Duration::from_secs(5))
         .connect(url)
         .await
-        .map_err(|e| format!("NATS {url}: {e}"))?;
+        .map_err(|source| NatsError::Connect { url: url.to_owned(), source })?;
     let js = jetstream::new(client);
-    let stream =
-        js.get_or_create_stream(stream_config()).await.map_err(|e| format!("NATS {url}: stream {STREAM}: {e}"))?;
+    let stream = js
+        .get_or_create_stream(stream_config())
+        .await
+        .map_err(|source| NatsError::Stream { url: url.to_owned(), source })?;
     Ok((js, stream))
 }
 
@@ -77,9 +101,9 @@ pub async fn publish(
     session: &SessionId,
     seq: u64,
     body: bytes::Bytes,
-) -> Result<jetstream::context::PublishAckFuture, String> {
+) -> Result<jetstream::context::PublishAckFuture, NatsError> {
     let message = jetstream::message::PublishMessage::build().payload(body).message_id(msg_id(agent, session, seq));
-    js.send_publish(subject(agent, record_type), message).await.map_err(|e| format!("NATS publish: {e}"))
+    js.send_publish(subject(agent, record_type), message).await.map_err(NatsError::Publish)
 }
 
 #[cfg(test)]
