@@ -116,6 +116,27 @@ pub struct Protocol {
 pub static PROTOCOLS: &[&Protocol] =
     &[&http::PROTOCOL, &tls::PROTOCOL, &ssh::PROTOCOL, &ftp::PROTOCOL, &pop3::PROTOCOL, &imap::PROTOCOL];
 
+/// What `-no-secrets` writes in place of a password that was sent (Zeek's
+/// ftp.log placeholder).
+pub const HIDDEN: &str = "<hidden>";
+
+/// Lossy UTF-8 of protocol bytes (commands, arguments, header values).
+pub fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// User and password of a SASL PLAIN response (RFC 4616: base64 of
+/// `authzid\0user\0password`); `None` if it is not one.
+pub fn sasl_plain(base64_text: &str) -> Option<(String, String)> {
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(base64_text.trim()).ok()?;
+    let mut parts = decoded.split(|&b| b == 0);
+    let _authzid = parts.next()?;
+    let user = parts.next()?;
+    let password = parts.next()?;
+    Some((lossy(user), lossy(password)))
+}
+
 /// The protocol of a name in [`PROTOCOLS`].
 pub fn protocol_named(name: &str) -> Option<&'static Protocol> {
     PROTOCOLS.iter().copied().find(|p| p.name.eq_ignore_ascii_case(name))
@@ -191,6 +212,12 @@ impl ParseContext<'_> {
         }
     }
 
+    /// A password as it may be written: as sent, or [`HIDDEN`] under
+    /// `-no-secrets` (an empty one stays empty: nothing was sent).
+    pub fn secret(&self, password: String) -> String {
+        if self.emit.secrets() || password.is_empty() { password } else { HIDDEN.to_owned() }
+    }
+
     /// Counts a parse error of this protocol (malformed message, a bound
     /// hit). The parser resumes where it can.
     pub fn error(&mut self) {
@@ -229,6 +256,38 @@ impl Default for TestHarness {
             now: PacketTime { timestamp_ns: 1_000_000_000, frame: 1 },
         }
     }
+}
+
+/// Runs a line-based parser (FTP, POP3, IMAP) on arbitrary bytes for
+/// fuzzing: the first byte chooses the segment size (1 to 31) and how
+/// segments alternate between directions; every seventh segment is lost to
+/// a gap. Whatever the parser leaves is handed to `end`, then `finish`.
+pub fn fuzz_two_way(parser: &mut dyn StreamParser, data: &[u8]) {
+    let Some((&seed, rest)) = data.split_first() else { return };
+    let mut h = TestHarness::default();
+    let step = usize::from(seed % 31) + 1;
+    let mut pending: [Vec<u8>; 2] = Default::default();
+    for (i, chunk) in rest.chunks(step).enumerate() {
+        let dir = if (i + usize::from(seed >> 5)) % 2 == 0 { Direction::ToServer } else { Direction::ToClient };
+        let buf = &mut pending[dir.index()];
+        buf.extend_from_slice(chunk);
+        if i % 7 == 6 {
+            parser.gap(&mut h.cx(), dir, 10);
+            buf.clear();
+            continue;
+        }
+        match parser.parse(&mut h.cx(), dir, buf) {
+            Parsed::Continue { consumed, .. } => {
+                buf.drain(..consumed.min(buf.len()));
+            }
+            Parsed::Done => buf.clear(),
+        }
+    }
+    for dir in [Direction::ToServer, Direction::ToClient] {
+        let rest = std::mem::take(&mut pending[dir.index()]);
+        parser.end(&mut h.cx(), dir, &rest);
+    }
+    parser.finish(&mut h.cx());
 }
 
 impl TestHarness {

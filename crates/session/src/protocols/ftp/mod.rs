@@ -25,7 +25,8 @@
 //! the next USER starts another login, or when the connection ends (success
 //! unknown). Passwords are written as sent (they are what an analyst looks
 //! for); with `-no-secrets` ([`crate::Emitter::without_secrets`]) a sent
-//! password is written as [`HIDDEN`], in the FTP record of PASS too.
+//! password is written as [`crate::protocols::HIDDEN`], in the FTP record of
+//! PASS too.
 //!
 //! # Bounds
 //!
@@ -40,7 +41,7 @@
 mod tests;
 
 use crate::emit::ConnRecord;
-use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, TestHarness};
+use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy};
 use crate::{ConnInfo, PacketTime};
 use netcap_records::{Credentials, Ftp as FtpRecord, RecordType};
 use std::collections::VecDeque;
@@ -125,10 +126,6 @@ pub fn port_probe(dir: Direction, data: &[u8]) -> Probe {
     }
 }
 
-/// What `-no-secrets` writes in place of a password that was sent (Zeek's
-/// ftp.log placeholder).
-pub const HIDDEN: &str = "<hidden>";
-
 /// Longest line kept (RFC 959 sets no limit; servers allow a few KiB).
 pub const MAX_LINE: usize = 8192;
 /// Commands waiting for replies at most.
@@ -164,10 +161,6 @@ pub struct Ftp {
     multiline: Option<u16>,
     /// The first line of the multi-line reply being read.
     multiline_text: String,
-}
-
-fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `h1,h2,h3,h4,p1,p2` (PORT's argument, PASV's reply).
@@ -285,10 +278,7 @@ impl Ftp {
         if !cx.emit.wants(RecordType::Credentials) {
             return;
         }
-        let password = match login.password {
-            Some(p) if !cx.emit.secrets() && !p.is_empty() => HIDDEN.to_owned(),
-            p => p.unwrap_or_default(),
-        };
+        let password = cx.secret(login.password.unwrap_or_default());
         let mut r = Credentials { protocol: "FTP".into(), user: login.user, password, success, ..Default::default() };
         r.set_conn(cx.conn, at, Direction::ToServer);
         cx.emit.emit(RecordType::Credentials, &r);
@@ -298,8 +288,7 @@ impl Ftp {
         if !cx.emit.wants(RecordType::Ftp) {
             return;
         }
-        let hide = command.command == "PASS" && !cx.emit.secrets() && !command.arg.is_empty();
-        let arg = if hide { HIDDEN.to_owned() } else { command.arg };
+        let arg = if command.command == "PASS" { cx.secret(command.arg) } else { command.arg };
         let mut r = FtpRecord { user: command.user, command: command.command, arg, ..Default::default() };
         if let Some((at, code, text)) = reply {
             r.reply_code = u32::from(code);
@@ -403,30 +392,8 @@ impl StreamParser for Ftp {
     }
 }
 
-/// Runs the parser on arbitrary bytes for fuzzing: the first byte chooses
-/// the segment size and how segments alternate between directions.
+/// Runs the parser on arbitrary bytes for fuzzing
+/// ([`crate::protocols::fuzz_two_way`]).
 pub fn fuzz_entry(data: &[u8]) {
-    let Some((&seed, rest)) = data.split_first() else { return };
-    let mut h = TestHarness::default();
-    let mut p = Ftp::default();
-    let step = usize::from(seed % 31) + 1;
-    let mut pending: [Vec<u8>; 2] = Default::default();
-    for (i, chunk) in rest.chunks(step).enumerate() {
-        let dir = if (i + usize::from(seed >> 5)) % 2 == 0 { Direction::ToServer } else { Direction::ToClient };
-        let buf = &mut pending[dir.index()];
-        buf.extend_from_slice(chunk);
-        if i % 7 == 6 {
-            p.gap(&mut h.cx(), dir, 10);
-            buf.clear();
-            continue;
-        }
-        if let Parsed::Continue { consumed, .. } = p.parse(&mut h.cx(), dir, buf) {
-            buf.drain(..consumed.min(buf.len()));
-        }
-    }
-    for dir in [Direction::ToServer, Direction::ToClient] {
-        let rest = std::mem::take(&mut pending[dir.index()]);
-        p.end(&mut h.cx(), dir, &rest);
-    }
-    p.finish(&mut h.cx());
+    crate::protocols::fuzz_two_way(&mut Ftp::default(), data);
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::protocols::{HIDDEN, TestHarness};
 
 /// The control connection of sv-ftp-download-passive.pcap (as
 /// `tshark -z follow,tcp,ascii,0` shows it), one line per step: (to the

@@ -669,10 +669,7 @@ pub fn resync_scan(
     }
 }
 
-/// Lossy UTF-8 of header bytes.
-pub fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+pub use crate::protocols::lossy;
 
 /// `s` cut to at most `max` bytes, at a character boundary.
 pub fn truncated(mut s: String, max: usize) -> String {
@@ -723,14 +720,7 @@ const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::n
 /// credentials up to the first ":"); `None` for other schemes or invalid
 /// base64.
 pub fn basic_auth_username(value: &[u8]) -> Option<String> {
-    let value = trim(value);
-    let sp = value.iter().position(|b| b.is_ascii_whitespace())?;
-    if !value[..sp].eq_ignore_ascii_case(b"basic") {
-        return None;
-    }
-    let decoded = BASE64.decode(trim(&value[sp..])).ok()?;
-    let end = decoded.iter().position(|&b| b == b':').unwrap_or(decoded.len());
-    Some(lossy(&decoded[..end]))
+    basic_auth(value).map(|(user, _)| user)
 }
 
 /// User and password of an `Authorization: Basic` value (RFC 7617: the

@@ -971,7 +971,7 @@ fn emit_credentials(cx: &mut ParseContext<'_>, tx: &Transaction, user: &str, pas
         401 | 403 => Some(false),
         _ => None,
     };
-    let password = if cx.emit.secrets() || password.is_empty() { password.to_owned() } else { "<hidden>".into() };
+    let password = cx.secret(password.to_owned());
     let mut r = netcap_records::Credentials {
         protocol: "HTTP".into(),
         user: user.to_owned(),

@@ -36,8 +36,7 @@ mod tests;
 
 use crate::PacketTime;
 use crate::emit::ConnRecord;
-use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, TestHarness};
-use base64::Engine;
+use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, sasl_plain};
 use netcap_records::{Credentials, Imap as ImapRecord, RecordType};
 use std::collections::VecDeque;
 
@@ -131,10 +130,6 @@ pub struct Imap {
     done: bool,
 }
 
-fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// The literal length a line announces at its end (`{12}` or `{12+}`).
 fn literal_length(line: &[u8]) -> Option<u64> {
     let body = line.strip_suffix(b"}")?;
@@ -185,16 +180,6 @@ fn astrings(text: &str, n: usize) -> Vec<String> {
     out
 }
 
-/// `authzid\0user\0password` of SASL PLAIN, from base64.
-fn sasl_plain(text: &str) -> Option<(String, String)> {
-    let decoded = base64::engine::general_purpose::STANDARD.decode(text.trim()).ok()?;
-    let mut parts = decoded.split(|&b| b == 0);
-    let _authzid = parts.next()?;
-    let user = parts.next()?;
-    let password = parts.next()?;
-    Some((lossy(user), lossy(password)))
-}
-
 impl Imap {
     fn command_line(&mut self, cx: &mut ParseContext<'_>, at: PacketTime, line: &[u8]) {
         let text = lossy(line);
@@ -243,7 +228,7 @@ impl Imap {
         }
         let arg = if command == "LOGIN" && !cx.emit.secrets() {
             match astrings(&arg, 1).first() {
-                Some(user) => format!("{user} <hidden>"),
+                Some(user) => format!("{user} {}", crate::protocols::HIDDEN),
                 None => arg,
             }
         } else {
@@ -286,7 +271,7 @@ impl Imap {
         if !cx.emit.wants(RecordType::Credentials) {
             return;
         }
-        let password = if cx.emit.secrets() || password.is_empty() { password } else { "<hidden>".into() };
+        let password = cx.secret(password);
         let mut r =
             Credentials { protocol: "IMAP".into(), user, password, success, notes: notes.into(), ..Default::default() };
         r.set_conn(cx.conn, at, Direction::ToServer);
@@ -413,29 +398,8 @@ impl StreamParser for Imap {
     }
 }
 
-/// Runs the parser on arbitrary bytes for fuzzing: the first byte chooses
-/// the segment size and how segments alternate between directions.
+/// Runs the parser on arbitrary bytes for fuzzing
+/// ([`crate::protocols::fuzz_two_way`]).
 pub fn fuzz_entry(data: &[u8]) {
-    let Some((&seed, rest)) = data.split_first() else { return };
-    let mut h = TestHarness::default();
-    let mut p = Imap::default();
-    let step = usize::from(seed % 31) + 1;
-    let mut pending: [Vec<u8>; 2] = Default::default();
-    for (i, chunk) in rest.chunks(step).enumerate() {
-        let dir = if (i + usize::from(seed >> 5)) % 2 == 0 { Direction::ToServer } else { Direction::ToClient };
-        let buf = &mut pending[dir.index()];
-        buf.extend_from_slice(chunk);
-        if i % 7 == 6 {
-            p.gap(&mut h.cx(), dir, 10);
-            buf.clear();
-            continue;
-        }
-        match p.parse(&mut h.cx(), dir, buf) {
-            Parsed::Continue { consumed, .. } => {
-                buf.drain(..consumed.min(buf.len()));
-            }
-            Parsed::Done => buf.clear(),
-        }
-    }
-    p.finish(&mut h.cx());
+    crate::protocols::fuzz_two_way(&mut Imap::default(), data);
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::protocols::TestHarness;
 
 /// arkime-imap.pcap's opening (as `tshark -z follow,tcp,ascii,0` shows it),
 /// with a FETCH whose literal holds lines that look like responses.

@@ -36,8 +36,7 @@ mod tests;
 
 use crate::PacketTime;
 use crate::emit::ConnRecord;
-use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, TestHarness};
-use base64::Engine;
+use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, sasl_plain};
 use netcap_records::{Credentials, Pop3 as Pop3Record, RecordType};
 use std::collections::VecDeque;
 
@@ -122,10 +121,6 @@ pub struct Pop3 {
     done: bool,
 }
 
-fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// Whether a `+OK` to `command` (with `arg`) goes on with lines.
 fn multi_line(command: &str, arg: &str) -> bool {
     match command {
@@ -135,21 +130,7 @@ fn multi_line(command: &str, arg: &str) -> bool {
     }
 }
 
-/// `authzid\0user\0password` of SASL PLAIN, from base64.
-fn sasl_plain(text: &str) -> Option<(String, String)> {
-    let decoded = base64::engine::general_purpose::STANDARD.decode(text.trim()).ok()?;
-    let mut parts = decoded.split(|&b| b == 0);
-    let _authzid = parts.next()?;
-    let user = parts.next()?;
-    let password = parts.next()?;
-    Some((lossy(user), lossy(password)))
-}
-
 impl Pop3 {
-    fn secret(cx: &ParseContext<'_>, password: String) -> String {
-        if cx.emit.secrets() || password.is_empty() { password } else { "<hidden>".into() }
-    }
-
     fn credential(
         &self,
         cx: &mut ParseContext<'_>,
@@ -165,7 +146,7 @@ impl Pop3 {
         let mut r = Credentials {
             protocol: "POP3".into(),
             user,
-            password: Self::secret(cx, password),
+            password: cx.secret(password),
             success,
             notes: notes.into(),
             ..Default::default()
@@ -232,7 +213,7 @@ impl Pop3 {
             }
         }
         // An AUTH PLAIN password is not an argument worth logging.
-        let arg = if command == "PASS" && !cx.emit.secrets() && !arg.is_empty() { "<hidden>".into() } else { arg };
+        let arg = if command == "PASS" { cx.secret(arg) } else { arg };
         self.waiting.push_back(Command { at, user: self.user.clone(), command, arg });
     }
 
@@ -384,29 +365,8 @@ impl StreamParser for Pop3 {
     }
 }
 
-/// Runs the parser on arbitrary bytes for fuzzing: the first byte chooses
-/// the segment size and how segments alternate between directions.
+/// Runs the parser on arbitrary bytes for fuzzing
+/// ([`crate::protocols::fuzz_two_way`]).
 pub fn fuzz_entry(data: &[u8]) {
-    let Some((&seed, rest)) = data.split_first() else { return };
-    let mut h = TestHarness::default();
-    let mut p = Pop3::default();
-    let step = usize::from(seed % 31) + 1;
-    let mut pending: [Vec<u8>; 2] = Default::default();
-    for (i, chunk) in rest.chunks(step).enumerate() {
-        let dir = if (i + usize::from(seed >> 5)) % 2 == 0 { Direction::ToServer } else { Direction::ToClient };
-        let buf = &mut pending[dir.index()];
-        buf.extend_from_slice(chunk);
-        if i % 7 == 6 {
-            p.gap(&mut h.cx(), dir, 10);
-            buf.clear();
-            continue;
-        }
-        match p.parse(&mut h.cx(), dir, buf) {
-            Parsed::Continue { consumed, .. } => {
-                buf.drain(..consumed.min(buf.len()));
-            }
-            Parsed::Done => buf.clear(),
-        }
-    }
-    p.finish(&mut h.cx());
+    crate::protocols::fuzz_two_way(&mut Pop3::default(), data);
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::protocols::TestHarness;
 
 /// sv-pop3-02-bug-7709.pcap's second connection (as `tshark -z
 /// follow,tcp,ascii,1` shows it), shortened: a login, STAT, LIST, RETR.
