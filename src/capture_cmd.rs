@@ -5,8 +5,8 @@ use anyhow::{Context, bail};
 use clap::{ArgGroup, Args};
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use netcap_capture::{
-    AlertFn, CaptureConfig, CaptureSummary, Input, LiveOptions, ProfileOptions, Progress, SessionOptions, SpotOptions,
-    StopFlag,
+    AlertFn, CaptureConfig, CaptureSummary, Input, InventoryOptions, LiveOptions, ProfileOptions, Progress,
+    SessionOptions, SpotOptions, StopFlag,
 };
 use netcap_decoder::{DecodeConfig, Layer, link_type_name};
 use netcap_flow::FlowConfig;
@@ -161,12 +161,13 @@ pub struct AnalysisArgs {
     /// is written as <hidden>)
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     no_secrets: Option<bool>,
-    /// Hosts tracked at most in Host records, and devices in DeviceProfile
+    /// Hosts tracked at most in Host records, devices in DeviceProfile
+    /// records, and software and services each in Software and Service
     /// records; beyond, the least recently seen are evicted (and counted)
     #[arg(long, value_name = "N", default_value_t = netcap_profile::DEFAULT_MAX_PROFILES)]
     profile_max: usize,
-    /// Live captures: write the Host and DeviceProfile records of what
-    /// changed this often (files: once, at the end)
+    /// Live captures: write the Host, DeviceProfile, Software and Service
+    /// records of what changed this often (files: once, at the end)
     #[arg(long, value_name = "DURATION", default_value = "1m")]
     profile_interval: String,
     /// Peers listed per direction in each Host record (by bytes)
@@ -295,6 +296,7 @@ impl AnalysisArgs {
             spot: spot_options(self)?,
             session: session_options(self, &decode)?,
             profiles: profile_options(self, &decode)?,
+            inventory: inventory_options(self, &decode)?,
             decode,
             replay: None,
             bpf: None,
@@ -394,7 +396,8 @@ pub fn parse_listen_address(text: &str) -> anyhow::Result<SocketAddr> {
 /// or Flow records, the stream protocols' (with TCP reassembly on), or
 /// QUICInitial; `-streams` and `-files` want the stream layer too.
 fn session_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result<Option<SessionOptions>> {
-    let connections = decode.is_enabled(RecordType::Connection);
+    // Software and Service records are derived from Connection records.
+    let connections = decode.is_enabled(RecordType::Connection) || inventory_wanted(decode);
     let flows = decode.is_enabled(RecordType::Flow);
     let stream_records = netcap_session::PROTOCOLS.iter().flat_map(|p| p.record_types).any(|&t| decode.is_enabled(t));
     let reassemble_tcp = args.reassemble_tcp.unwrap_or(true);
@@ -448,6 +451,35 @@ fn session_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result
     }))
 }
 
+fn inventory_wanted(decode: &DecodeConfig) -> bool {
+    netcap_inventory::RECORD_TYPES.iter().any(|&t| decode.is_enabled(t))
+}
+
+/// `-profile-interval` in nanoseconds, after checking `-profile-max`
+/// (both bound the profile and inventory stages).
+fn profile_interval_ns(args: &AnalysisArgs) -> anyhow::Result<i64> {
+    if args.profile_max == 0 {
+        bail!("-profile-max must be at least 1");
+    }
+    let interval = parse_duration(&args.profile_interval).filter(|d| !d.is_zero()).with_context(|| {
+        format!("-profile-interval {:?}: expected a duration such as 30s or 5m", args.profile_interval)
+    })?;
+    Ok(i64::try_from(interval.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// Software and services, when Software or Service records are wanted.
+fn inventory_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result<Option<InventoryOptions>> {
+    if !inventory_wanted(decode) {
+        return Ok(None);
+    }
+    let interval_ns = profile_interval_ns(args)?;
+    Ok(Some(InventoryOptions {
+        config: netcap_inventory::InventoryConfig { max_entries: args.profile_max },
+        interval_ns,
+        write_connections: decode.is_enabled(RecordType::Connection),
+    }))
+}
+
 /// Host and device profiles, when Host or DeviceProfile records are wanted.
 fn profile_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result<Option<ProfileOptions>> {
     if !decode.is_enabled(RecordType::Host) && !decode.is_enabled(RecordType::Deviceprofile) {
@@ -456,17 +488,8 @@ fn profile_options(args: &AnalysisArgs, decode: &DecodeConfig) -> anyhow::Result
         }
         return Ok(None);
     }
-    if args.profile_max == 0 {
-        bail!("-profile-max must be at least 1");
-    }
-    let interval = parse_duration(&args.profile_interval).filter(|d| !d.is_zero()).with_context(|| {
-        format!("-profile-interval {:?}: expected a duration such as 30s or 5m", args.profile_interval)
-    })?;
-    let config = ProfileConfig {
-        max_profiles: args.profile_max,
-        top_n: args.profile_top,
-        interval_ns: i64::try_from(interval.as_nanos()).unwrap_or(i64::MAX),
-    };
+    let interval_ns = profile_interval_ns(args)?;
+    let config = ProfileConfig { max_profiles: args.profile_max, top_n: args.profile_top, interval_ns };
     let geo: Option<Arc<dyn netcap_profile::GeoLookup>> = if args.geoip.is_some() || args.asn.is_some() {
         Some(Arc::new(netcap_profile::MaxMind::open(args.geoip.as_deref(), args.asn.as_deref())?))
     } else {
@@ -662,6 +685,12 @@ pub fn print_summary(config: &CaptureConfig, summary: &CaptureSummary, interrupt
         eprintln!(
             "  profiles: {} hosts, {} devices ({} hosts and {} devices evicted, {} names of untracked ones dropped)",
             p.host_records, p.device_records, p.hosts_evicted, p.devices_evicted, p.observations_dropped
+        );
+    }
+    if let Some(i) = &summary.inventory {
+        eprintln!(
+            "  inventory: {} software, {} services ({} software and {} services evicted)",
+            i.software_records, i.service_records, i.software_evicted, i.services_evicted
         );
     }
     if let Some(q) = &summary.quic

@@ -123,3 +123,28 @@ fn http_basic_authentication_is_a_credential() {
     assert_eq!((c.protocol.as_str(), c.user.as_str(), c.password.as_str()), ("HTTP", "userrrrr", "passworddddd"));
     assert_eq!(c.frame, 4);
 }
+
+/// tshark 4.0 on arkime-http-digestauth.pcap (`-e http.authorization`):
+/// frame 4 from 10.0.0.1 `Digest username="user12345678@domain.xxxx",
+/// realm="xxxxxxx",nonce=...,response="xxxx..."`; no response follows, so
+/// the outcome is unknown. (`-z credentials` lists only Basic.)
+#[test]
+fn http_digest_authentication_is_a_credential_with_its_hash_material() {
+    let pcap = testdata("pcaps-credentials/arkime-http-digestauth.pcap");
+    let out = tempfile::tempdir().unwrap();
+    capture(&pcap, out.path(), &[]);
+    let credentials: Vec<Credentials> = records(out.path(), RecordType::Credentials);
+    assert_eq!(credentials.len(), 1);
+    let c = &credentials[0];
+    assert_eq!((c.protocol.as_str(), c.user.as_str(), c.frame), ("HTTP", "user12345678@domain.xxxx", 4));
+    assert_eq!((c.password.as_str(), c.success), ("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", None));
+    assert_eq!(
+        c.notes,
+        r#"Digest realm="xxxxxxx" uri="/xxxxxxxxxxxxxxxxxxxxxxxxxxx/xxxx/xxxxxxxxxxxxxxxxxxxxxxxx" algorithm="MD5" qop="auth" nc="00000003" nonce="xxxxxxxxxxxxxxxx" cnonce="xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" opaque="""#
+    );
+    // -no-secrets hides the digest like a password.
+    let hidden = tempfile::tempdir().unwrap();
+    capture(&pcap, hidden.path(), &["-no-secrets"]);
+    let credentials: Vec<Credentials> = records(hidden.path(), RecordType::Credentials);
+    assert_eq!(credentials[0].password, "<hidden>");
+}

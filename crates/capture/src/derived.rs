@@ -10,6 +10,7 @@ use crate::pipeline::{EncodedFrame, FrameSettings, KeepContent};
 use crate::session_stage::{SessionCounters, SessionMerge, SessionOutput, SessionRouter};
 use netcap_decoder::RecordBuffers;
 use netcap_flow::FlowConfig;
+use netcap_inventory::{Inventory, InventoryConfig, InventoryCounters};
 use netcap_profile::{BatchProfile, BatchProfiler, ProfileConfig, ProfileCounters, Profiles};
 use netcap_records::RecordType;
 use netcap_session::SessionConfig;
@@ -53,6 +54,18 @@ impl fmt::Debug for ProfileOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProfileOptions").field("config", &self.config).field("geo", &self.geo.is_some()).finish()
     }
+}
+
+/// Software and Service records of a capture (docs/inventory.md), derived
+/// from its Connection records.
+#[derive(Debug, Clone)]
+pub struct InventoryOptions {
+    pub config: InventoryConfig,
+    /// Live captures: write what changed this often (wall clock, ns).
+    pub interval_ns: i64,
+    /// Write the Connection records too (they are made for the inventory
+    /// either way; without this they are read and dropped).
+    pub write_connections: bool,
 }
 
 /// A worker's share of the derived records of one batch.
@@ -118,6 +131,7 @@ pub(crate) struct WriterDerive {
     spot: Option<SpotStage>,
     session: Option<SessionMerge>,
     profile: Option<ProfileStage>,
+    inventory: Option<InventoryStage>,
     compressor: netcap_records::FrameCompressor,
     /// For Connection and Flow frames ([`FrameSettings::flow_level`]).
     flow_compressor: netcap_records::FrameCompressor,
@@ -133,6 +147,15 @@ struct ProfileStage {
     live: bool,
     interval_ns: i64,
     next_write_ns: i64,
+}
+
+/// The capture's software and services, and when to write them.
+struct InventoryStage {
+    inventory: Inventory,
+    live: bool,
+    interval_ns: i64,
+    next_write_ns: i64,
+    write_connections: bool,
 }
 
 struct SpotStage {
@@ -172,6 +195,7 @@ impl WriterDerive {
         spot: Option<&SpotOptions>,
         session_threads: Option<usize>,
         profiles: Option<&ProfileOptions>,
+        inventory: Option<&InventoryOptions>,
         live: bool,
         settings: &FrameSettings,
     ) -> Result<Self, CaptureError> {
@@ -198,10 +222,21 @@ impl WriterDerive {
             let interval_ns = options.config.interval_ns.max(1);
             ProfileStage { profiles, live, interval_ns, next_write_ns: wall_clock_ns().saturating_add(interval_ns) }
         });
+        let inventory = inventory.map(|options| {
+            let interval_ns = options.interval_ns.max(1);
+            InventoryStage {
+                inventory: Inventory::new(options.config.clone()),
+                live,
+                interval_ns,
+                next_write_ns: wall_clock_ns().saturating_add(interval_ns),
+                write_connections: options.write_connections,
+            }
+        });
         Ok(WriterDerive {
             spot,
             session: session_threads.map(|threads| SessionMerge::new(threads, settings)).transpose()?,
             profile,
+            inventory,
             compressor: netcap_records::FrameCompressor::new(settings.level)?,
             flow_compressor: netcap_records::FrameCompressor::new(settings.flow_level())?,
             encoded: Vec::new(),
@@ -223,7 +258,56 @@ impl WriterDerive {
         }
         let mut frames = self.spot_frames(ticks)?;
         frames.extend(self.profile_frames_if_due()?);
+        frames.extend(self.inventory_frames_if_due()?);
         Ok(frames)
+    }
+
+    /// Live captures: the Software and Service records of what changed,
+    /// once the interval has passed since the last ones.
+    fn inventory_frames_if_due(&mut self) -> Result<Vec<EncodedFrame>, CaptureError> {
+        let Some(stage) = &mut self.inventory else { return Ok(Vec::new()) };
+        let now = wall_clock_ns();
+        if !stage.live || now < stage.next_write_ns {
+            return Ok(Vec::new());
+        }
+        stage.next_write_ns = now.saturating_add(stage.interval_ns);
+        self.inventory_frames(true)
+    }
+
+    /// The Software and Service frames of every entry (`changed_only`: of
+    /// those that changed since they were last written).
+    fn inventory_frames(&mut self, changed_only: bool) -> Result<Vec<EncodedFrame>, CaptureError> {
+        let Some(stage) = &mut self.inventory else { return Ok(Vec::new()) };
+        let (mut software, mut services) = (Vec::new(), Vec::new());
+        let (n_software, n_services) = if changed_only {
+            stage.inventory.write_changed(&mut software, &mut services)
+        } else {
+            stage.inventory.write_all(&mut software, &mut services)
+        };
+        self.frames_of([(RecordType::Software, n_software, software), (RecordType::Service, n_services, services)])
+    }
+
+    /// What the inventory did, when it runs.
+    pub fn inventory_counters(&self) -> Option<InventoryCounters> {
+        self.inventory.as_ref().map(|s| s.inventory.counters())
+    }
+
+    /// Shows the inventory the Connection records in `frames`; drops them
+    /// when they were made for it alone, and their content when no one
+    /// else reads it.
+    fn inventory_connections(&mut self, frames: &mut Vec<EncodedFrame>) {
+        let Some(stage) = &mut self.inventory else { return };
+        for frame in frames.iter_mut().filter(|f| f.record_type == RecordType::Connection) {
+            if let Some(content) = &frame.content {
+                stage.inventory.observe_connections(content);
+            }
+            if !self.keep.observer_wants(RecordType::Connection) {
+                frame.content = None;
+            }
+        }
+        if !stage.write_connections {
+            frames.retain(|f| f.record_type != RecordType::Connection);
+        }
     }
 
     /// Live captures: the Host and DeviceProfile records of what changed,
@@ -248,10 +332,17 @@ impl WriterDerive {
         } else {
             stage.profiles.write_all(&mut hosts, &mut devices)
         };
+        self.frames_of([(RecordType::Host, n_hosts, hosts), (RecordType::Deviceprofile, n_devices, devices)])
+    }
+
+    /// Frames of the non-empty record lists among `lists` (type, records,
+    /// their length-delimited bytes).
+    fn frames_of<const N: usize>(
+        &mut self,
+        lists: [(RecordType, u64, Vec<u8>); N],
+    ) -> Result<Vec<EncodedFrame>, CaptureError> {
         let mut frames = Vec::new();
-        for (record_type, records, content) in
-            [(RecordType::Host, n_hosts, hosts), (RecordType::Deviceprofile, n_devices, devices)]
-        {
+        for (record_type, records, content) in lists {
             if records > 0 {
                 frames.push(self.keep.frame(&mut self.compressor, record_type, records, &content)?);
             }
@@ -297,6 +388,7 @@ impl WriterDerive {
             None => Vec::new(),
         };
         self.profile_session_records(&mut frames);
+        self.inventory_connections(&mut frames);
         Ok(frames)
     }
 
@@ -320,6 +412,7 @@ impl WriterDerive {
         }
         let mut frames = self.spot_frames(ticks)?;
         frames.extend(self.profile_frames_if_due()?);
+        frames.extend(self.inventory_frames_if_due()?);
         Ok(frames)
     }
 
@@ -333,11 +426,14 @@ impl WriterDerive {
         if let Some(session) = &mut self.session {
             let mut session_frames = session.finish(&mut self.flow_compressor)?;
             self.profile_session_records(&mut session_frames);
+            self.inventory_connections(&mut session_frames);
             frames.extend(session_frames);
         }
         // Files: every profile; live: what changed since the last interval.
         let live = self.profile.as_ref().is_some_and(|p| p.live);
         frames.extend(self.profile_frames(live)?);
+        let live = self.inventory.as_ref().is_some_and(|s| s.live);
+        frames.extend(self.inventory_frames(live)?);
         if let Some((path, jsonl)) = self.spot.as_mut().and_then(|s| s.jsonl.as_mut()) {
             jsonl.flush().map_err(|source| CaptureError::OutputDir { path: path.clone(), source })?;
         }

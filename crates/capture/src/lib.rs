@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
 pub use batch::SourceInfo;
-pub use derived::{AlertFn, ProfileOptions, SessionOptions, SpotOptions};
+pub use derived::{AlertFn, InventoryOptions, ProfileOptions, SessionOptions, SpotOptions};
 pub use file_source::{InputError, read_packets, read_packets_in_memory};
 pub use live_source::LiveOptions;
 pub use observe::{
@@ -78,6 +78,9 @@ pub struct CaptureConfig {
     pub session: Option<SessionOptions>,
     /// Host and device profiles (Host and DeviceProfile records), if wanted.
     pub profiles: Option<ProfileOptions>,
+    /// Software and Service records, if wanted (they need the session
+    /// stage's Connection records).
+    pub inventory: Option<InventoryOptions>,
     /// Replay a file or stream at the pace of its packets' timestamps (at
     /// [`Replay::speed`], long silences shortened to [`Replay::max_gap`]);
     /// `None` reads as fast as possible. Live captures have their own pace.
@@ -141,6 +144,9 @@ pub struct CaptureSummary {
     pub reassembly: netcap_decoder::reassembly::ReassemblyStats,
     /// What the profile tables did (when profiles were on).
     pub profiles: Option<netcap_profile::ProfileCounters>,
+    /// What the inventory tables did (when Software or Service records
+    /// were wanted).
+    pub inventory: Option<netcap_inventory::InventoryCounters>,
 }
 
 /// A capture that could not run, or could not write its output.

@@ -326,6 +326,7 @@ mod tests {
             spot: None,
             session: Some(crate::SessionOptions::flows(Default::default(), true, true)),
             profiles: None,
+            inventory: None,
             replay,
             bpf: None,
         };

@@ -88,7 +88,7 @@ pub(crate) struct KeepContent {
 }
 
 impl KeepContent {
-    fn of(observer: Option<&dyn Observer>, profiles: bool) -> Self {
+    fn of(observer: Option<&dyn Observer>, profiles: bool, inventory: bool) -> Self {
         let observer: Arc<[bool]> = match observer {
             None => Arc::from([]),
             Some(o) => RecordType::all().map(|t| o.reads_content(t)).collect(),
@@ -97,6 +97,7 @@ impl KeepContent {
             .map(|t| {
                 observer.get(t.index()).copied().unwrap_or(false)
                     || (profiles && netcap_profile::SESSION_RECORD_TYPES.contains(&t))
+                    || (inventory && t == RecordType::Connection)
             })
             .collect();
         KeepContent { keep, observer }
@@ -264,7 +265,7 @@ pub(crate) fn run(
     let profiles = config.profiles.as_ref();
     let settings = FrameSettings {
         level: config.compression_level,
-        keep: KeepContent::of(observer.as_deref(), profiles.is_some()),
+        keep: KeepContent::of(observer.as_deref(), profiles.is_some(), config.inventory.is_some()),
     };
     let mut output = Output::new(config, sink, observer);
     let workers = config.workers.max(1);
@@ -273,8 +274,13 @@ pub(crate) fn run(
     let session = config.session.as_ref();
     let session_threads = session.map(|_| workers);
     let live = matches!(config.input, Input::Live(_));
-    let writer_derive = WriterDerive::new(config.spot.as_ref(), session_threads, profiles, live, &settings)?;
-    let enabled: Vec<bool> = RecordType::all().map(|t| config.decode.is_enabled(t)).collect();
+    let writer_derive =
+        WriterDerive::new(config.spot.as_ref(), session_threads, profiles, config.inventory.as_ref(), live, &settings)?;
+    // The inventory reads Connection records, wanted or not (unwanted ones
+    // are dropped once read).
+    let enabled: Vec<bool> = RecordType::all()
+        .map(|t| config.decode.is_enabled(t) || (t == RecordType::Connection && config.inventory.is_some()))
+        .collect();
     let (batch_tx, batch_rx) = bounded::<Batch>(workers * 2);
     let (encoded_tx, encoded_rx) = bounded::<ToWriter>(workers * 4);
     let (recycle_tx, recycle_rx) = bounded::<Batch>(workers * 4);
@@ -569,6 +575,7 @@ fn write_in_order(
     output.write(&frames, &info)?;
     summary.spot_alerts = derive.alerts();
     summary.profiles = derive.profile_counters();
+    summary.inventory = derive.inventory_counters();
     summary.spot_calibration = derive.calibration();
     if let Some(c) = derive.session_counters() {
         summary.flows = Some(c.flows);

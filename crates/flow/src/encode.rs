@@ -268,6 +268,12 @@ impl EndedConnection {
             f.boolean(85, x.tls_resumed);
             f.uint(86, x.depth_exceeded_bytes[0]);
             f.uint(87, x.depth_exceeded_bytes[1]);
+            for s in &x.client_software {
+                f.bytes(88, s.as_bytes());
+            }
+            for s in &x.server_software {
+                f.bytes(89, s.as_bytes());
+            }
         }
     }
 

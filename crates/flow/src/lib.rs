@@ -167,7 +167,18 @@ pub struct ConnectionExtras {
     pub tls_server_name: String,
     pub tls_established: bool,
     pub tls_resumed: bool,
+    /// The software each side named (SSH identification, HTTP User-Agents
+    /// and Servers, a server's greeting): distinct values, at most
+    /// [`MAX_SOFTWARE_PER_SIDE`], each at most [`MAX_SOFTWARE_BYTES`].
+    pub client_software: Vec<String>,
+    pub server_software: Vec<String>,
 }
+
+/// Longest software string kept in a Connection record (longer ones are
+/// cut at a character boundary).
+pub const MAX_SOFTWARE_BYTES: usize = 255;
+/// Software strings kept per side of a connection.
+pub const MAX_SOFTWARE_PER_SIDE: usize = 4;
 
 /// A connection that has ended: turn it into records with
 /// [`EndedConnection::fill_connection`] and [`EndedConnection::fill_flow`].

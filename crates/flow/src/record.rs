@@ -139,6 +139,8 @@ impl EndedConnection {
         r.tls_server_name = x.tls_server_name;
         r.tls_established = x.tls_established;
         r.tls_resumed = x.tls_resumed;
+        r.client_software = x.client_software;
+        r.server_software = x.server_software;
 
         let tcp = c.key.ip_protocol == 6;
         r.payload_size_sequence.clear();

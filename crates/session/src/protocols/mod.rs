@@ -125,6 +125,27 @@ pub fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Notes software a side names (its identification string, User-Agent,
+/// Server header or greeting) for the Connection record's
+/// `client_software` / `server_software`: lossy UTF-8 without surrounding
+/// blanks, cut at a character boundary to [`netcap_flow::MAX_SOFTWARE_BYTES`];
+/// distinct values only, at most [`netcap_flow::MAX_SOFTWARE_PER_SIDE`].
+pub fn name_software(list: &mut Vec<String>, value: &[u8]) {
+    let value = value.trim_ascii();
+    if value.is_empty() || list.len() >= netcap_flow::MAX_SOFTWARE_PER_SIDE {
+        return;
+    }
+    let text = String::from_utf8_lossy(value);
+    let mut end = text.len().min(netcap_flow::MAX_SOFTWARE_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let text = &text[..end];
+    if !list.iter().any(|s| s == text) {
+        list.push(text.to_string());
+    }
+}
+
 /// User and password of a SASL PLAIN response (RFC 4616: base64 of
 /// `authzid\0user\0password`); `None` if it is not one.
 pub fn sasl_plain(base64_text: &str) -> Option<(String, String)> {

@@ -81,6 +81,8 @@ class RecordType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RECORD_TYPE_SPOTSTAT: _ClassVar[RecordType]
     RECORD_TYPE_HOST: _ClassVar[RecordType]
     RECORD_TYPE_DEVICEPROFILE: _ClassVar[RecordType]
+    RECORD_TYPE_SOFTWARE: _ClassVar[RecordType]
+    RECORD_TYPE_SERVICE: _ClassVar[RecordType]
 RECORD_TYPE_UNSPECIFIED: RecordType
 RECORD_TYPE_ETHERNET: RecordType
 RECORD_TYPE_ARP: RecordType
@@ -153,6 +155,8 @@ RECORD_TYPE_IMAP: RecordType
 RECORD_TYPE_SPOTSTAT: RecordType
 RECORD_TYPE_HOST: RecordType
 RECORD_TYPE_DEVICEPROFILE: RecordType
+RECORD_TYPE_SOFTWARE: RecordType
+RECORD_TYPE_SERVICE: RecordType
 
 class Header(_message.Message):
     __slots__ = ("record_type", "schema_version", "producer", "created_ns", "source", "link_types", "snaplen", "payloads", "message_type")

@@ -41,8 +41,8 @@
 mod tests;
 
 use crate::emit::ConnRecord;
-use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy};
-use crate::{ConnInfo, PacketTime};
+use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, name_software};
+use crate::{ConnInfo, ConnectionExtras, PacketTime};
 use netcap_records::{Credentials, Ftp as FtpRecord, RecordType};
 use std::collections::VecDeque;
 use std::net::IpAddr;
@@ -54,7 +54,7 @@ pub static PROTOCOL: Protocol = Protocol {
     probe,
     port_probe: Some(port_probe),
     new_parser: || Box::new(Ftp::default()),
-    fills_connection: false,
+    fills_connection: true,
 };
 
 /// FTP commands (RFC 959, 2228, 2389, 2428, 3659, 7151) that no other
@@ -161,6 +161,8 @@ pub struct Ftp {
     multiline: Option<u16>,
     /// The first line of the multi-line reply being read.
     multiline_text: String,
+    /// The server's first reply line (its greeting).
+    greeting: Vec<String>,
 }
 
 /// `h1,h2,h3,h4,p1,p2` (PORT's argument, PASV's reply).
@@ -230,6 +232,9 @@ impl Ftp {
     }
 
     fn reply_line(&mut self, cx: &mut ParseContext<'_>, at: PacketTime, line: &[u8]) {
+        if line.starts_with(b"220") && self.greeting.is_empty() {
+            name_software(&mut self.greeting, line);
+        }
         let text = lossy(line);
         let code = text.get(..3).and_then(|c| c.parse::<u16>().ok()).filter(|c| (100..600).contains(c));
         let separator = text.as_bytes().get(3).copied();
@@ -353,6 +358,10 @@ fn ip_bytes(ip: IpAddr) -> Vec<u8> {
 }
 
 impl StreamParser for Ftp {
+    fn facts(&self, facts: &mut ConnectionExtras) {
+        facts.server_software.clone_from(&self.greeting);
+    }
+
     fn parse(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8]) -> Parsed {
         self.lines(cx, dir, data)
     }

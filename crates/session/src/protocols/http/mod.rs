@@ -136,7 +136,7 @@ pub static PROTOCOL: Protocol = Protocol {
     probe,
     port_probe: None,
     new_parser: || Box::new(Http::default()),
-    fills_connection: false,
+    fills_connection: true,
 };
 
 /// A request line (a known method and a space) to the server, a status line

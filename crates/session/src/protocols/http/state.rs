@@ -3,10 +3,10 @@
 //! The rules (pairing, bounds, resync) are documented on the module above.
 
 use super::parser::{self, Framing, HeadStatus, HttpVersion, Line, MAX_HEAD_BYTES, MAX_HEADERS, Resync, StartLine};
-use crate::PacketTime;
 use crate::emit::ConnRecord;
 use crate::files::{FileStart, OpenFile};
-use crate::protocols::{Direction, ParseContext, Parsed, Probe, StreamParser};
+use crate::protocols::{Direction, ParseContext, Parsed, Probe, StreamParser, name_software};
+use crate::{ConnectionExtras, PacketTime};
 use httparse::Header;
 use netcap_records::{Http as HttpRecord, HttpHeader, RecordType};
 use std::collections::VecDeque;
@@ -92,8 +92,8 @@ struct Transaction {
     response: ResponseState,
     /// Heap bytes of `record` (estimated when its heads were filled in).
     heap: usize,
-    /// User and password of the request's `Authorization: Basic`.
-    basic_auth: Option<(String, String)>,
+    /// The credential of the request's `Authorization` (Basic or Digest).
+    auth: Option<parser::HttpAuth>,
 }
 
 impl Transaction {
@@ -108,7 +108,7 @@ impl Transaction {
             response_last: None,
             request_done: kind == RequestKind::Missing,
             response: ResponseState::Waiting,
-            basic_auth: None,
+            auth: None,
             heap: 0,
         }
     }
@@ -415,6 +415,8 @@ pub struct Http {
     response_head_lost: bool,
     /// A response head was read.
     response_seen: bool,
+    /// The first User-Agent and Server header values (client, server).
+    software: [Vec<String>; 2],
 }
 
 impl Http {
@@ -592,12 +594,13 @@ impl Http {
         tx.request_first = Some(first);
         tx.request_last = Some(last);
         fill_request(&mut tx.record, method, target, version, head.headers, cx.emit.wants(RecordType::Http));
+        name_software(&mut self.software[0], tx.record.user_agent.as_bytes());
         if cx.emit.wants(RecordType::Credentials) {
-            tx.basic_auth = head
+            tx.auth = head
                 .headers
                 .iter()
                 .filter(|h| h.name.eq_ignore_ascii_case("authorization"))
-                .find_map(|h| parser::basic_auth(h.value));
+                .find_map(|h| parser::authorization(h.value));
         }
         tx.heap = record_heap(&tx.record);
         let (framing, malformed) = parser::request_framing(head.headers);
@@ -645,6 +648,7 @@ impl Http {
             return;
         }
         fill_response(&mut tx.record, version, code, reason, head.headers, cx.emit.wants(RecordType::Http));
+        name_software(&mut self.software[1], tx.record.server.as_bytes());
         tx.heap = record_heap(&tx.record);
         let depth = tx.depth;
         let (framing, malformed) = parser::response_framing(tx.kind.method(), code, head.headers);
@@ -834,6 +838,11 @@ impl Http {
 }
 
 impl StreamParser for Http {
+    fn facts(&self, facts: &mut ConnectionExtras) {
+        facts.client_software.clone_from(&self.software[0]);
+        facts.server_software.clone_from(&self.software[1]);
+    }
+
     fn parse(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8]) -> Parsed {
         self.parse_dir(cx, dir, data)
     }
@@ -940,8 +949,8 @@ impl StreamParser for Http {
 
 /// Stamps and emits a transaction's record.
 fn emit_transaction(cx: &mut ParseContext<'_>, tx: Transaction) {
-    if let Some((user, password)) = &tx.basic_auth {
-        emit_credentials(cx, &tx, user, password);
+    if let Some(auth) = &tx.auth {
+        emit_credentials(cx, &tx, auth);
     }
     if !cx.emit.wants(RecordType::Http) {
         return;
@@ -962,21 +971,23 @@ fn emit_transaction(cx: &mut ParseContext<'_>, tx: Transaction) {
     cx.emit.emit(RecordType::Http, &rec);
 }
 
-/// The Credentials record of a request's `Authorization: Basic`: success
-/// when the final response is 2xx or 3xx, failure on 401 or 403, unknown
-/// otherwise (no response).
-fn emit_credentials(cx: &mut ParseContext<'_>, tx: &Transaction, user: &str, password: &str) {
+/// The Credentials record of a request's `Authorization` (Basic, or
+/// Digest with its response digest as the password and its parameters as
+/// notes): success when the final response is 2xx or 3xx, failure on 401
+/// or 403, unknown otherwise (no response).
+fn emit_credentials(cx: &mut ParseContext<'_>, tx: &Transaction, auth: &parser::HttpAuth) {
     let success = match tx.record.status_code {
         200..=399 => Some(true),
         401 | 403 => Some(false),
         _ => None,
     };
-    let password = cx.secret(password.to_owned());
+    let password = cx.secret(auth.password.clone());
     let mut r = netcap_records::Credentials {
         protocol: "HTTP".into(),
-        user: user.to_owned(),
+        user: auth.user.clone(),
         password,
         success,
+        notes: auth.notes.clone(),
         ..Default::default()
     };
     let at = tx.request_first.unwrap_or(cx.now);

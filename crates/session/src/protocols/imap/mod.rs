@@ -34,9 +34,11 @@
 #[cfg(test)]
 mod tests;
 
-use crate::PacketTime;
 use crate::emit::ConnRecord;
-use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, sasl_plain};
+use crate::protocols::{
+    Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, name_software, sasl_plain,
+};
+use crate::{ConnectionExtras, PacketTime};
 use netcap_records::{Credentials, Imap as ImapRecord, RecordType};
 use std::collections::VecDeque;
 
@@ -47,7 +49,7 @@ pub static PROTOCOL: Protocol = Protocol {
     probe,
     port_probe: Some(port_probe),
     new_parser: || Box::new(Imap::default()),
-    fills_connection: false,
+    fills_connection: true,
 };
 
 /// The server's greeting `* OK` naming IMAP, or a client's first command
@@ -128,6 +130,8 @@ pub struct Imap {
     /// AUTHENTICATE PLAIN waiting for its base64 line: (tag, time).
     plain_pending: Option<(String, PacketTime)>,
     done: bool,
+    /// The server's first line (its greeting, `* OK ...`).
+    greeting: Vec<String>,
 }
 
 /// The literal length a line announces at its end (`{12}` or `{12+}`).
@@ -238,6 +242,9 @@ impl Imap {
     }
 
     fn response_line(&mut self, cx: &mut ParseContext<'_>, line: &[u8]) {
+        if (line.starts_with(b"* OK") || line.starts_with(b"* PREAUTH")) && self.greeting.is_empty() {
+            name_software(&mut self.greeting, line);
+        }
         let text = lossy(line);
         let mut parts = text.splitn(3, ' ');
         let tag = parts.next().unwrap_or_default();
@@ -307,6 +314,10 @@ impl Imap {
 }
 
 impl StreamParser for Imap {
+    fn facts(&self, facts: &mut ConnectionExtras) {
+        facts.server_software.clone_from(&self.greeting);
+    }
+
     fn parse(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8]) -> Parsed {
         let d = dir.index();
         let mut at = 0;

@@ -34,9 +34,11 @@
 #[cfg(test)]
 mod tests;
 
-use crate::PacketTime;
 use crate::emit::ConnRecord;
-use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, sasl_plain};
+use crate::protocols::{
+    Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, name_software, sasl_plain,
+};
+use crate::{ConnectionExtras, PacketTime};
 use netcap_records::{Credentials, Pop3 as Pop3Record, RecordType};
 use std::collections::VecDeque;
 
@@ -47,7 +49,7 @@ pub static PROTOCOL: Protocol = Protocol {
     probe,
     port_probe: None,
     new_parser: || Box::new(Pop3::default()),
-    fills_connection: false,
+    fills_connection: true,
 };
 
 /// The server's greeting: `+OK` and, to tell it from other `+OK` talkers,
@@ -119,6 +121,8 @@ pub struct Pop3 {
     current: Option<(Command, String, u32, u64)>,
     skipping: [bool; 2],
     done: bool,
+    /// The server's greeting line.
+    greeting: Vec<String>,
 }
 
 /// Whether a `+OK` to `command` (with `arg`) goes on with lines.
@@ -244,6 +248,7 @@ impl Pop3 {
         let status = rest.trim_start().to_owned();
         if !self.greeted {
             self.greeted = true;
+            name_software(&mut self.greeting, line);
             return;
         }
         let Some(command) = self.waiting.pop_front() else { return };
@@ -299,6 +304,10 @@ impl Pop3 {
 }
 
 impl StreamParser for Pop3 {
+    fn facts(&self, facts: &mut ConnectionExtras) {
+        facts.server_software.clone_from(&self.greeting);
+    }
+
     fn parse(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8]) -> Parsed {
         let mut at = 0;
         while let Some(end) = data[at..].iter().position(|&b| b == b'\n') {

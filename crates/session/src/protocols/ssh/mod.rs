@@ -43,8 +43,9 @@
 #[cfg(test)]
 mod tests;
 
+use crate::ConnectionExtras;
 use crate::emit::ConnRecord;
-use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, TestHarness};
+use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, TestHarness, name_software};
 use base64::Engine;
 use md5::{Digest, Md5};
 use netcap_records::{RecordType, Ssh as SshRecord};
@@ -57,7 +58,7 @@ pub static PROTOCOL: Protocol = Protocol {
     probe,
     port_probe: None,
     new_parser: || Box::new(Ssh::default()),
-    fills_connection: false,
+    fills_connection: true,
 };
 
 const PREFIX: &[u8] = b"SSH-";
@@ -452,6 +453,12 @@ impl StreamParser for Ssh {
 
     fn finish(&mut self, cx: &mut ParseContext<'_>) {
         self.emit(cx);
+    }
+
+    fn facts(&self, facts: &mut ConnectionExtras) {
+        let [client, server] = &self.sides;
+        name_software(&mut facts.client_software, client.ident.as_bytes());
+        name_software(&mut facts.server_software, server.ident.as_bytes());
     }
 
     fn memory(&self) -> usize {
