@@ -19,7 +19,9 @@
 pub mod ftp;
 pub mod http;
 pub mod imap;
+pub mod mail;
 pub mod pop3;
+pub mod smtp;
 pub mod ssh;
 pub mod tls;
 
@@ -113,8 +115,15 @@ pub struct Protocol {
 }
 
 /// Every stream protocol, in probing order (after the port's own).
-pub static PROTOCOLS: &[&Protocol] =
-    &[&http::PROTOCOL, &tls::PROTOCOL, &ssh::PROTOCOL, &ftp::PROTOCOL, &pop3::PROTOCOL, &imap::PROTOCOL];
+pub static PROTOCOLS: &[&Protocol] = &[
+    &http::PROTOCOL,
+    &tls::PROTOCOL,
+    &ssh::PROTOCOL,
+    &ftp::PROTOCOL,
+    &pop3::PROTOCOL,
+    &imap::PROTOCOL,
+    &smtp::PROTOCOL,
+];
 
 /// What `-no-secrets` writes in place of a password that was sent (Zeek's
 /// ftp.log placeholder).
