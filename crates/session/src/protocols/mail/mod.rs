@@ -242,6 +242,11 @@ struct Walk<'c, 'a> {
     parts: Vec<MailPart>,
     fuids: Vec<String>,
     body: Option<String>,
+    /// Mail records of attached messages (message/rfc822 parts), written
+    /// after the message's own.
+    attached: Vec<Mail>,
+    /// The Mail ID of the message being walked.
+    mail_id: String,
 }
 
 impl Walk<'_, '_> {
@@ -323,9 +328,24 @@ impl Walk<'_, '_> {
                     let inner_path = if path.is_empty() { "1".to_owned() } else { format!("{path}.1") };
                     let saved = std::mem::replace(&mut self.message, &[]);
                     let saved_truncated = std::mem::replace(&mut self.truncated, false);
+                    let saved_body = self.body.take();
+                    let inner_id = format!("M{}-{}", self.cx.conn.first.frame, self.counters.mails);
+                    self.counters.mails = self.counters.mails.wrapping_add(1);
+                    let parent_id = std::mem::replace(&mut self.mail_id, inner_id.clone());
                     self.part(&inner, inner_path, nested + 1, cut);
+                    let inner_body = std::mem::replace(&mut self.body, saved_body);
+                    self.mail_id = parent_id.clone();
                     self.message = saved;
                     self.truncated = saved_truncated;
+                    if self.attached.len() < MAX_PARTS {
+                        let mut summary = summary(&inner.headers);
+                        summary.mail_id = inner_id;
+                        let mut r = mail_record(&summary, &inner.headers, self.source, content.len() as u64, cut);
+                        r.body = inner_body.unwrap_or_default();
+                        r.parent_mail_id = parent_id;
+                        r.set_conn(self.cx.conn, self.source.at, self.source.direction);
+                        self.attached.push(r);
+                    }
                 }
             }
         }
@@ -350,6 +370,38 @@ impl Walk<'_, '_> {
             file.write(self.cx.files, at, chunk);
         }
         file.finish(self.cx, complete)
+    }
+}
+
+/// A Mail record's fields from a summary and a header (no parts, no body).
+fn mail_record(
+    summary: &MailSummary,
+    headers: &[MailHeader<'_>],
+    source: MailSource,
+    size: u64,
+    truncated: bool,
+) -> Mail {
+    Mail {
+        protocol: source.protocol.into(),
+        mail_id: summary.mail_id.clone(),
+        from: summary.from.clone(),
+        to: summary.to.clone(),
+        cc: summary.cc.clone(),
+        reply_to: summary.reply_to.clone(),
+        subject: summary.subject.clone(),
+        date: summary.date.clone(),
+        msg_id: summary.msg_id.clone(),
+        in_reply_to: summary.in_reply_to.clone(),
+        user_agent: summary.user_agent.clone(),
+        headers: headers
+            .iter()
+            .take(MAX_HEADERS)
+            .map(|h| MailHeaderRecord { name: h.get_key(), value: h.get_value().trim().to_owned() })
+            .collect(),
+        size,
+        truncated,
+        command: source.command.into(),
+        ..Default::default()
     }
 }
 
@@ -388,44 +440,34 @@ pub fn mail_records(
     };
     let mut summary = summary(&parsed.headers);
     summary.mail_id = mail_id;
-    let (parts, body) = if wants_files || wants_mail {
-        let mut walk =
-            Walk { cx, source, counters, message, truncated, parts: Vec::new(), fuids: Vec::new(), body: None };
+    let (parts, body, attached) = if wants_files || wants_mail {
+        let mut walk = Walk {
+            cx,
+            source,
+            counters,
+            message,
+            truncated,
+            parts: Vec::new(),
+            fuids: Vec::new(),
+            body: None,
+            attached: Vec::new(),
+            mail_id: summary.mail_id.clone(),
+        };
         walk.part(&parsed, String::new(), 0, false);
         summary.fuids = std::mem::take(&mut walk.fuids);
-        (walk.parts, walk.body)
+        (walk.parts, walk.body, walk.attached)
     } else {
-        (Vec::new(), None)
+        (Vec::new(), None, Vec::new())
     };
     if wants_mail {
-        let headers = parsed
-            .headers
-            .iter()
-            .take(MAX_HEADERS)
-            .map(|h| MailHeaderRecord { name: h.get_key(), value: h.get_value().trim().to_owned() })
-            .collect();
-        let mut r = Mail {
-            protocol: source.protocol.into(),
-            mail_id: summary.mail_id.clone(),
-            from: summary.from.clone(),
-            to: summary.to.clone(),
-            cc: summary.cc.clone(),
-            reply_to: summary.reply_to.clone(),
-            subject: summary.subject.clone(),
-            date: summary.date.clone(),
-            msg_id: summary.msg_id.clone(),
-            in_reply_to: summary.in_reply_to.clone(),
-            user_agent: summary.user_agent.clone(),
-            headers,
-            parts,
-            body: body.unwrap_or_default(),
-            size: message.len() as u64,
-            truncated,
-            command: source.command.into(),
-            ..Default::default()
-        };
+        let mut r = mail_record(&summary, &parsed.headers, source, message.len() as u64, truncated);
+        r.parts = parts;
+        r.body = body.unwrap_or_default();
         r.set_conn(cx.conn, source.at, source.direction);
         cx.emit.emit(RecordType::Mail, &r);
+        for r in &attached {
+            cx.emit.emit(RecordType::Mail, r);
+        }
     }
     summary
 }

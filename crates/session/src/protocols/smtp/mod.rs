@@ -492,12 +492,12 @@ impl Smtp {
         }
     }
 
-    /// Message bytes of DATA from `data[at..]`; returns the new offset, or
-    /// `None` when the rest must wait for more bytes (a line start that may
-    /// be the end marker).
-    fn data_bytes(&mut self, cx: &mut ParseContext<'_>, data: &[u8], mut at: usize) -> Option<usize> {
+    /// Message bytes of DATA from `data[at..]`; returns the new offset, as
+    /// `Err` when the rest from there must wait for more bytes (a line
+    /// start that may be the end marker).
+    fn data_bytes(&mut self, cx: &mut ParseContext<'_>, data: &[u8], mut at: usize) -> Result<usize, usize> {
         while at < data.len() {
-            let ClientMode::Data { line_start } = self.client else { return Some(at) };
+            let ClientMode::Data { line_start } = self.client else { return Ok(at) };
             let rest = &data[at..];
             if line_start {
                 if rest.starts_with(b".\r\n") || rest.starts_with(b".\n") {
@@ -505,10 +505,10 @@ impl Smtp {
                     self.client = ClientMode::Commands;
                     self.end_message(cx, false);
                     self.wait(cx, Waiting::DataEnd);
-                    return Some(at);
+                    return Ok(at);
                 }
                 if rest == b"." || rest == b".\r" {
-                    return None;
+                    return Err(at);
                 }
                 self.message.start(cx.time_at(at));
                 if rest[0] == b'.' {
@@ -528,7 +528,7 @@ impl Smtp {
             at += piece.len();
             self.client = ClientMode::Data { line_start };
         }
-        Some(at)
+        Ok(at)
     }
 
     fn bdat_bytes(&mut self, cx: &mut ParseContext<'_>, data: &[u8], at: usize) -> usize {
@@ -556,8 +556,8 @@ impl Smtp {
         while at < data.len() {
             match self.client {
                 ClientMode::Data { .. } => match self.data_bytes(cx, data, at) {
-                    Some(next) => at = next,
-                    None => return Parsed::Continue { consumed: at, needed: 1 },
+                    Ok(next) => at = next,
+                    Err(wait) => return Parsed::Continue { consumed: wait, needed: 1 },
                 },
                 ClientMode::Bdat { .. } => at = self.bdat_bytes(cx, data, at),
                 ClientMode::Commands => {
