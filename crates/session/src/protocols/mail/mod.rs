@@ -322,30 +322,32 @@ impl Walk<'_, '_> {
                 }
                 self.body = Some(text);
             }
-            if mimetype == "message/rfc822" && nested < MAX_NESTED_MESSAGES && decoded {
-                if let Ok(inner) = mailparse::parse_mail(&content) {
-                    // The attached message's own parts, under this part's path.
-                    let inner_path = if path.is_empty() { "1".to_owned() } else { format!("{path}.1") };
-                    let saved = std::mem::replace(&mut self.message, &[]);
-                    let saved_truncated = std::mem::replace(&mut self.truncated, false);
-                    let saved_body = self.body.take();
-                    let inner_id = format!("M{}-{}", self.cx.conn.first.frame, self.counters.mails);
-                    self.counters.mails = self.counters.mails.wrapping_add(1);
-                    let parent_id = std::mem::replace(&mut self.mail_id, inner_id.clone());
-                    self.part(&inner, inner_path, nested + 1, cut);
-                    let inner_body = std::mem::replace(&mut self.body, saved_body);
-                    self.mail_id = parent_id.clone();
-                    self.message = saved;
-                    self.truncated = saved_truncated;
-                    if self.attached.len() < MAX_PARTS {
-                        let mut summary = summary(&inner.headers);
-                        summary.mail_id = inner_id;
-                        let mut r = mail_record(&summary, &inner.headers, self.source, content.len() as u64, cut);
-                        r.body = inner_body.unwrap_or_default();
-                        r.parent_mail_id = parent_id;
-                        r.set_conn(self.cx.conn, self.source.at, self.source.direction);
-                        self.attached.push(r);
-                    }
+            if mimetype == "message/rfc822"
+                && nested < MAX_NESTED_MESSAGES
+                && decoded
+                && let Ok(inner) = mailparse::parse_mail(&content)
+            {
+                // The attached message's own parts, under this part's path.
+                let inner_path = if path.is_empty() { "1".to_owned() } else { format!("{path}.1") };
+                let saved = std::mem::take(&mut self.message);
+                let saved_truncated = std::mem::replace(&mut self.truncated, false);
+                let saved_body = self.body.take();
+                let inner_id = format!("M{}-{}", self.cx.conn.first.frame, self.counters.mails);
+                self.counters.mails = self.counters.mails.wrapping_add(1);
+                let parent_id = std::mem::replace(&mut self.mail_id, inner_id.clone());
+                self.part(&inner, inner_path, nested + 1, cut);
+                let inner_body = std::mem::replace(&mut self.body, saved_body);
+                self.mail_id = parent_id.clone();
+                self.message = saved;
+                self.truncated = saved_truncated;
+                if self.attached.len() < MAX_PARTS {
+                    let mut summary = summary(&inner.headers);
+                    summary.mail_id = inner_id;
+                    let mut r = mail_record(&summary, &inner.headers, self.source, content.len() as u64, cut);
+                    r.body = inner_body.unwrap_or_default();
+                    r.parent_mail_id = parent_id;
+                    r.set_conn(self.cx.conn, self.source.at, self.source.direction);
+                    self.attached.push(r);
                 }
             }
         }

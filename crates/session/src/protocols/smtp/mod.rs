@@ -107,7 +107,7 @@ fn client_hello(data: &[u8]) -> Probe {
 pub fn port_probe(dir: Direction, data: &[u8]) -> Probe {
     match dir {
         Direction::ToClient => match data.get(..4) {
-            Some([b'2', b'2', b'0', sep]) if matches!(sep, b' ' | b'-' | b'\r' | b'\n') => Probe::Yes,
+            Some([b'2', b'2', b'0', b' ' | b'-' | b'\r' | b'\n']) => Probe::Yes,
             Some(_) => Probe::No,
             None if data.starts_with(&b"220"[..data.len()]) => Probe::NeedMore,
             None => Probe::No,
@@ -469,12 +469,12 @@ impl Smtp {
         }
         self.waiting.pop_front();
         match what {
-            Waiting::Data if code != 354 => {
-                // Refused: the client's next lines are commands.
-                if matches!(self.client, ClientMode::Data { .. }) && self.message.seen == 0 {
-                    self.client = ClientMode::Commands;
-                    self.message.reset();
-                }
+            // Refused: the client's next lines are commands.
+            Waiting::Data
+                if code != 354 && matches!(self.client, ClientMode::Data { .. }) && self.message.seen == 0 =>
+            {
+                self.client = ClientMode::Commands;
+                self.message.reset();
             }
             Waiting::DataEnd | Waiting::Bdat { last: true } => self.flush(cx),
             Waiting::Auth => {
