@@ -210,6 +210,11 @@ pub struct ParseContext<'a> {
     /// Index of the parser's protocol in [`PROTOCOLS`] (error counts).
     pub protocol: usize,
     pub errors: &'a mut ProtocolErrors,
+    /// Bytes the parser may add to what it holds: the shard's stream memory
+    /// cap less what its streams held before this packet (`usize::MAX`
+    /// where no cap applies). Parsers that keep content (mail messages)
+    /// keep no more than this.
+    pub memory_room: usize,
 }
 
 impl ParseContext<'_> {
@@ -246,6 +251,8 @@ pub struct TestHarness {
     pub files: Files,
     pub errors: ProtocolErrors,
     pub now: PacketTime,
+    /// The contexts' `memory_room` (`usize::MAX`: no cap).
+    pub memory_room: usize,
 }
 
 impl Default for TestHarness {
@@ -263,6 +270,7 @@ impl Default for TestHarness {
             files: Files::new(crate::files::FileConfig::default(), 0),
             errors: ProtocolErrors::default(),
             now: PacketTime { timestamp_ns: 1_000_000_000, frame: 1 },
+            memory_room: usize::MAX,
         }
     }
 }
@@ -310,6 +318,7 @@ impl TestHarness {
             times: &[],
             protocol: 0,
             errors: &mut self.errors,
+            memory_room: self.memory_room,
         }
     }
 

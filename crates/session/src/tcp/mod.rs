@@ -479,6 +479,7 @@ impl TcpConn {
                 times: &[],
                 protocol: *protocol,
                 errors: shared.errors,
+                memory_room: shared.room,
             };
             parser.finish(&mut cx);
             parser.facts(&mut extras);
@@ -693,6 +694,7 @@ impl App {
             times: &[],
             protocol,
             errors: shared.errors,
+            memory_room: shared.room,
         };
         let (result, held) = if pending.bytes.is_empty() {
             (parser.parse(&mut cx, dir, bytes), bytes.len())
@@ -763,6 +765,7 @@ impl App {
             times: &[],
             protocol,
             errors: shared.errors,
+            memory_room: shared.room,
         };
         parser.gap(&mut cx, dir, len);
     }
@@ -784,6 +787,7 @@ impl App {
             times: &pending.times,
             protocol,
             errors: shared.errors,
+            memory_room: shared.room,
         };
         parser.end(&mut cx, dir, &pending.bytes);
     }

@@ -65,6 +65,7 @@ pub(super) fn run_framed(steps: &[Step<'_>], chunk: usize, frames: &[u64]) -> Ou
                     }
                     pending[d].extend_from_slice(piece);
                     let mut cx = ParseContext {
+                        memory_room: usize::MAX,
                         conn: &h.conn,
                         emit: &mut h.emit,
                         files: &mut h.files,
@@ -105,6 +106,7 @@ pub(super) fn run_framed(steps: &[Step<'_>], chunk: usize, frames: &[u64]) -> Ou
                 let rest = std::mem::take(&mut pending[d]);
                 let t = std::mem::take(&mut times[d]);
                 let mut cx = ParseContext {
+                    memory_room: usize::MAX,
                     conn: &h.conn,
                     emit: &mut h.emit,
                     files: &mut h.files,

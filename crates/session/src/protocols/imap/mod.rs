@@ -372,7 +372,7 @@ impl StreamParser for Imap {
             if reader.literal > 0 {
                 let take = (data.len() - at).min(usize::try_from(reader.literal).unwrap_or(usize::MAX));
                 if dir == Direction::ToClient && self.message_literal {
-                    if !self.message.push(&data[at..at + take]) {
+                    if !self.message.push(&data[at..at + take], &mut cx.memory_room) {
                         cx.error();
                     }
                 } else {

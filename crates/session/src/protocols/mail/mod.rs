@@ -26,8 +26,10 @@
 //!
 //! # Bounds
 //!
-//! A message is kept up to [`MAX_MESSAGE`] bytes (the rest is counted in
-//! `size`-less `truncated` and as a protocol error); at most [`MAX_PARTS`]
+//! A message is kept up to [`MAX_MESSAGE`] bytes, and only while the
+//! shard's stream memory cap has room ([`ParseContext::memory_room`]): the
+//! rest is dropped, the message is `truncated`, and it is counted as a
+//! protocol error; at most [`MAX_PARTS`]
 //! parts and [`MAX_HEADERS`] header fields are recorded; message/rfc822
 //! parts are opened [`MAX_NESTED_MESSAGES`] deep; the body text is cut at
 //! [`MAX_BODY_TEXT`] bytes.
@@ -81,12 +83,31 @@ impl MessageBuffer {
         self.at.is_some()
     }
 
-    /// Appends message bytes; returns false when some were dropped (the
-    /// first time the bound is hit, for the caller's error counter).
-    pub fn push(&mut self, bytes: &[u8]) -> bool {
+    /// Appends message bytes, growing the buffer by at most
+    /// `memory_room` ([`ParseContext::memory_room`]: the shard's memory cap
+    /// applies to kept messages too), which it lowers by what it grew;
+    /// returns false when some were dropped (the first time a bound is hit,
+    /// for the caller's error counter).
+    pub fn push(&mut self, bytes: &[u8], memory_room: &mut usize) -> bool {
+        let capacity = self.data.capacity();
+        let kept = self.push_within(bytes, *memory_room);
+        *memory_room = memory_room.saturating_sub(self.data.capacity() - capacity);
+        kept
+    }
+
+    fn push_within(&mut self, bytes: &[u8], memory_room: usize) -> bool {
         self.seen += bytes.len() as u64;
-        let room = MAX_MESSAGE.saturating_sub(self.data.len());
-        let keep = room.min(bytes.len());
+        let mut keep = MAX_MESSAGE.saturating_sub(self.data.len()).min(bytes.len());
+        let spare = self.data.capacity() - self.data.len();
+        if keep > spare {
+            keep = keep.min(spare.saturating_add(memory_room));
+            if memory_room >= self.data.capacity().max(keep - spare) {
+                // Room for the usual doubling.
+                self.data.reserve(keep);
+            } else {
+                self.data.reserve_exact(keep);
+            }
+        }
         self.data.extend_from_slice(&bytes[..keep]);
         if keep < bytes.len() && !self.truncated {
             self.truncated = true;

@@ -132,13 +132,24 @@ fn the_buffer_keeps_at_most_max_message_bytes() {
     let mut b = MessageBuffer::default();
     assert!(!b.active());
     b.start(PacketTime { timestamp_ns: 5, frame: 2 });
-    assert!(b.push(&vec![b'a'; MAX_MESSAGE - 1]));
-    assert!(!b.push(b"bc"), "the first overflow is reported");
-    assert!(b.push(b"d"), "later ones only counted");
+    let mut unlimited = usize::MAX;
+    assert!(b.push(&vec![b'a'; MAX_MESSAGE - 1], &mut unlimited));
+    assert!(!b.push(b"bc", &mut unlimited), "the first overflow is reported");
+    assert!(b.push(b"d", &mut unlimited), "later ones only counted");
     assert_eq!((b.bytes().len(), b.seen, b.truncated), (MAX_MESSAGE, MAX_MESSAGE as u64 + 2, true));
     b.reset();
     assert!(!b.active());
     assert_eq!(b.memory(), 0);
+    // The shard's memory room bounds what a buffer grows by.
+    b.start(PacketTime { timestamp_ns: 5, frame: 2 });
+    let mut room = 110;
+    assert!(b.push(&[b'a'; 100], &mut room));
+    assert!(b.memory() <= 100);
+    assert_eq!(room, 110 - b.memory());
+    assert!(!b.push(&[b'b'; 100], &mut room), "beyond the room: dropped");
+    assert_eq!(room, 0);
+    assert_eq!((b.bytes().len(), b.seen, b.truncated), (110, 200, true));
+    assert!(b.memory() <= 110);
 }
 
 #[test]

@@ -239,7 +239,8 @@ impl Pop3 {
                     // Byte-stuffing undone (RFC 1939 3).
                     let line = line.strip_prefix(b".").unwrap_or(line);
                     self.message.start(at);
-                    if !self.message.push(line) || !self.message.push(b"\r\n") {
+                    if !self.message.push(line, &mut cx.memory_room) || !self.message.push(b"\r\n", &mut cx.memory_room)
+                    {
                         cx.error();
                     }
                     self.message.truncated |= cut;

@@ -522,7 +522,7 @@ impl Smtp {
                 None => (rest, false),
             };
             self.message.start(cx.time_at(at));
-            if !self.message.push(piece) {
+            if !self.message.push(piece, &mut cx.memory_room) {
                 cx.error();
             }
             at += piece.len();
@@ -536,7 +536,7 @@ impl Smtp {
         let take = usize::try_from(remaining).unwrap_or(usize::MAX).min(data.len() - at);
         if take > 0 {
             self.message.start(cx.time_at(at));
-            if !self.message.push(&data[at..at + take]) {
+            if !self.message.push(&data[at..at + take], &mut cx.memory_room) {
                 cx.error();
             }
         }
@@ -678,7 +678,7 @@ impl StreamParser for Smtp {
             if matches!(self.client, ClientMode::Data { .. } | ClientMode::Bdat { .. }) {
                 if matches!(self.client, ClientMode::Data { .. }) && !rest.is_empty() {
                     self.message.start(cx.now);
-                    self.message.push(rest);
+                    self.message.push(rest, &mut cx.memory_room);
                 }
                 if self.message.active() {
                     self.message.truncated = true;

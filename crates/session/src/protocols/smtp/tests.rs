@@ -345,3 +345,21 @@ fn garbage_gaps_and_endless_lines_do_not_panic() {
     p.parse(&mut h.cx(), Direction::ToServer, b"\r\nBDAT 18446744073709551615 LAST\r\nabc");
     p.finish(&mut h.cx());
 }
+
+#[test]
+fn the_shards_memory_room_bounds_a_kept_message() {
+    let mut h = TestHarness { memory_room: 64, ..Default::default() };
+    let mut p = Smtp::default();
+    p.parse(&mut h.cx(), Direction::ToClient, b"220 x ESMTP\r\n");
+    let mut message = b"MAIL FROM:<a@b>\r\nDATA\r\nSubject: big\r\n\r\n".to_vec();
+    message.extend(std::iter::repeat_n(b"0123456789abcdef\r\n".as_slice(), 1000).flatten());
+    message.extend_from_slice(b".\r\n");
+    p.parse(&mut h.cx(), Direction::ToServer, &message);
+    assert!(p.memory() < 1024, "{}", p.memory());
+    p.finish(&mut h.cx());
+    let mail: Vec<Mail> = h.emit.decoded(RecordType::Mail);
+    assert_eq!((mail[0].subject.as_str(), mail[0].truncated, mail[0].size), ("big", true, 64));
+    let smtp: Vec<SmtpRecord> = h.emit.decoded(RecordType::Smtp);
+    assert_eq!(smtp[0].message_bytes, 16 + 18_000);
+    assert!(h.errors.errors.iter().sum::<u64>() >= 1);
+}
