@@ -21,5 +21,6 @@ mod oracle;
 mod pop3;
 mod profile_oracle;
 mod query;
+mod smtp;
 mod ssh;
 mod stream_oracle;

@@ -211,17 +211,18 @@ fn software_kind(application: &[u8], server: bool) -> Option<(&'static str, &'st
         ("HTTP", true) => ("HTTP::SERVER", "http-server"),
         ("FTP", true) => ("FTP::SERVER", "ftp-banner"),
         ("SMTP", true) => ("SMTP::MAIL_SERVER", "smtp-banner"),
-        ("SMTP", false) => ("SMTP::MAIL_CLIENT", "smtp-helo"),
+        ("SMTP", false) => ("SMTP::MAIL_CLIENT", "mail-user-agent"),
         ("POP3", true) => ("POP3::SERVER", "pop3-banner"),
         ("IMAP", true) => ("IMAP::SERVER", "imap-banner"),
         _ => return None,
     })
 }
 
-fn parse_software(application: &[u8], text: &str) -> Option<version::Parsed> {
-    match static_name(application) {
-        "SSH" => version::ssh(text),
-        "HTTP" => version::http(text),
+fn parse_software(application: &[u8], text: &str, server: bool) -> Option<version::Parsed> {
+    match (static_name(application), server) {
+        ("SSH", _) => version::ssh(text),
+        ("HTTP", _) => version::http(text),
+        ("SMTP", false) => version::mail_client(text),
         _ => version::greeting(text),
     }
 }
@@ -280,7 +281,7 @@ impl Inventory {
             }
             let Some((software_type, source)) = software_kind(v.application, is_server) else { continue };
             let text = lossy(text);
-            let Some(parsed) = parse_software(v.application, &text) else { continue };
+            let Some(parsed) = parse_software(v.application, &text, is_server) else { continue };
             let key = SoftwareKey {
                 host,
                 port: host_port,
@@ -336,7 +337,7 @@ impl Inventory {
             && e.banner.is_empty()
         {
             e.banner = lossy(first);
-            if let Some(p) = parse_software(v.application, &e.banner) {
+            if let Some(p) = parse_software(v.application, &e.banner, true) {
                 (e.product, e.version) = (p.name, p.version);
             }
         }

@@ -144,6 +144,35 @@ pub fn http(value: &str) -> Option<Parsed> {
     })
 }
 
+/// A mail client's User-Agent or X-Mailer: `name/version` tokens as an
+/// HTTP User-Agent (`Mozilla/5.0 ... Thunderbird/102.0`), else the words
+/// before the first version (`Microsoft Office Outlook 12.0`, `Apple Mail
+/// (2.2102)`), else the whole value as the name.
+pub fn mail_client(value: &str) -> Option<Parsed> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    let first = value.split(' ').next().unwrap_or_default();
+    if first.contains('/') {
+        // Thunderbird says Mozilla/5.0 first, then its own token.
+        if let Some(at) = value.find("Thunderbird/") {
+            let version = value[at + 12..].split([' ', ';', ')']).next().unwrap_or_default();
+            return Some(with_version("Thunderbird", version));
+        }
+        return http(value);
+    }
+    let words: Vec<&str> = value
+        .split(|c: char| c.is_ascii_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ','))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let at = words.iter().position(|w| w.starts_with(|c: char| c.is_ascii_digit()) && w.contains('.'));
+    Some(match at {
+        Some(at) if at > 0 => with_version(&words[..at.min(4)].join(" "), words[at]),
+        _ => Parsed { name: value.chars().take(64).collect(), ..Parsed::default() },
+    })
+}
+
 /// A server greeting (`220 ProFTPD 1.3.5e Server`, `+OK Dovecot ready.`,
 /// `220 mx ESMTP Exim 4.92`): the first word followed by a version (a word
 /// starting with a digit and holding a dot), a `name/version` word, or a
@@ -258,6 +287,19 @@ mod tests {
             Some(p("Windows-Azure-Blob", "1.0", [1, 0, 0, 0], ""))
         );
         assert_eq!(http("  "), None);
+    }
+
+    #[test]
+    fn mail_clients() {
+        assert_eq!(
+            mail_client("Microsoft Office Outlook 12.0"),
+            Some(p("Microsoft Office Outlook", "12.0", [12, 0, 0, 0], ""))
+        );
+        assert_eq!(mail_client("Apple Mail (2.2102)"), Some(p("Apple Mail", "2.2102", [2, 2102, 0, 0], "")));
+        let tb = "Mozilla/5.0 (X11; Linux x86_64; rv:102.0) Gecko/20100101 Thunderbird/102.9.0";
+        assert_eq!(mail_client(tb), Some(p("Thunderbird", "102.9.0", [102, 9, 0, 0], "")));
+        assert_eq!(mail_client("Evolution"), Some(Parsed { name: "Evolution".into(), ..Parsed::default() }));
+        assert_eq!(mail_client(" "), None);
     }
 
     #[test]

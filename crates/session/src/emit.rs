@@ -214,7 +214,9 @@ conn_records!(
     r::Ftp,
     r::Credentials,
     r::Pop3,
-    r::Imap
+    r::Imap,
+    r::Smtp,
+    r::Mail
 );
 
 #[cfg(test)]

@@ -260,6 +260,9 @@ pub struct FileOutcome {
     pub filename: String,
     /// Decoded bytes.
     pub seen_bytes: u64,
+    /// Lower-case hex SHA-256 of the decoded content, when the File record
+    /// has one (complete, and SHA-256 wanted).
+    pub sha256: String,
 }
 
 /// A file being received.
@@ -596,6 +599,7 @@ impl OpenFile {
             record.sha256 = content.sha256.take().map(|h| hex(&h.finalize())).unwrap_or_default();
         }
         record.extracted = self.extract_finish(files, complete, &record.sha256);
+        let sha256 = record.sha256.clone();
 
         let counters = &mut files.counters;
         counters.files += 1;
@@ -630,6 +634,7 @@ impl OpenFile {
             mime_type: mime_type.to_string(),
             filename: self.start.filename,
             seen_bytes: self.content.seen,
+            sha256,
         }
     }
 

@@ -145,7 +145,8 @@ fn identity_content_every_field() {
             file_id: "F1-3".into(),
             mime_type: "text/plain".into(),
             filename: "../../etc/passwd".into(),
-            seen_bytes: 12
+            seen_bytes: 12,
+            sha256: "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447".into(),
         }
     );
     assert_eq!(d.counters, FileCounters { files: 1, ..Default::default() });

@@ -19,7 +19,9 @@
 pub mod ftp;
 pub mod http;
 pub mod imap;
+pub mod mail;
 pub mod pop3;
+pub mod smtp;
 pub mod ssh;
 pub mod tls;
 
@@ -113,8 +115,15 @@ pub struct Protocol {
 }
 
 /// Every stream protocol, in probing order (after the port's own).
-pub static PROTOCOLS: &[&Protocol] =
-    &[&http::PROTOCOL, &tls::PROTOCOL, &ssh::PROTOCOL, &ftp::PROTOCOL, &pop3::PROTOCOL, &imap::PROTOCOL];
+pub static PROTOCOLS: &[&Protocol] = &[
+    &http::PROTOCOL,
+    &tls::PROTOCOL,
+    &ssh::PROTOCOL,
+    &ftp::PROTOCOL,
+    &pop3::PROTOCOL,
+    &imap::PROTOCOL,
+    &smtp::PROTOCOL,
+];
 
 /// What `-no-secrets` writes in place of a password that was sent (Zeek's
 /// ftp.log placeholder).
@@ -222,6 +231,11 @@ pub struct ParseContext<'a> {
     /// Index of the parser's protocol in [`PROTOCOLS`] (error counts).
     pub protocol: usize,
     pub errors: &'a mut ProtocolErrors,
+    /// Bytes the parser may add to what it holds: the shard's stream memory
+    /// cap less what its streams held before this packet (`usize::MAX`
+    /// where no cap applies). Parsers that keep content (mail messages)
+    /// keep no more than this.
+    pub memory_room: usize,
 }
 
 impl ParseContext<'_> {
@@ -258,6 +272,8 @@ pub struct TestHarness {
     pub files: Files,
     pub errors: ProtocolErrors,
     pub now: PacketTime,
+    /// The contexts' `memory_room` (`usize::MAX`: no cap).
+    pub memory_room: usize,
 }
 
 impl Default for TestHarness {
@@ -275,6 +291,7 @@ impl Default for TestHarness {
             files: Files::new(crate::files::FileConfig::default(), 0),
             errors: ProtocolErrors::default(),
             now: PacketTime { timestamp_ns: 1_000_000_000, frame: 1 },
+            memory_room: usize::MAX,
         }
     }
 }
@@ -322,6 +339,7 @@ impl TestHarness {
             times: &[],
             protocol: 0,
             errors: &mut self.errors,
+            memory_room: self.memory_room,
         }
     }
 

@@ -479,6 +479,7 @@ impl TcpConn {
                 times: &[],
                 protocol: *protocol,
                 errors: shared.errors,
+                memory_room: shared.room,
             };
             parser.finish(&mut cx);
             parser.facts(&mut extras);
@@ -657,7 +658,22 @@ impl App {
         shared.counters.detected[i] += 1;
         self.parser = Some(parser);
         let held = std::mem::take(&mut self.probe);
-        for dir in [first, first.other()] {
+        // The directions in the order their bytes came: a request the probe
+        // did not recognise (an unknown method, a method alone) goes to the
+        // parser before the response that decided the protocol.
+        let first_frame = |dir: Direction| {
+            held[dir.index()].times.first().map(|&(_, t)| t.frame).or(if dir == first {
+                unbuffered.as_ref().map(|&(_, t)| t.frame)
+            } else {
+                None
+            })
+        };
+        let (a, b) = (first_frame(first), first_frame(first.other()));
+        let order = match (a, b) {
+            (Some(a), Some(b)) if b < a => [first.other(), first],
+            _ => [first, first.other()],
+        };
+        for dir in order {
             let h = &held[dir.index()];
             for (n, &(at, time)) in h.times.iter().enumerate() {
                 let end = h.times.get(n + 1).map_or(h.bytes.len(), |&(next, _)| next);
@@ -693,6 +709,7 @@ impl App {
             times: &[],
             protocol,
             errors: shared.errors,
+            memory_room: shared.room,
         };
         let (result, held) = if pending.bytes.is_empty() {
             (parser.parse(&mut cx, dir, bytes), bytes.len())
@@ -763,6 +780,7 @@ impl App {
             times: &[],
             protocol,
             errors: shared.errors,
+            memory_room: shared.room,
         };
         parser.gap(&mut cx, dir, len);
     }
@@ -784,6 +802,7 @@ impl App {
             times: &pending.times,
             protocol,
             errors: shared.errors,
+            memory_room: shared.room,
         };
         parser.end(&mut cx, dir, &pending.bytes);
     }

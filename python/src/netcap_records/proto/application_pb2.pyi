@@ -1663,3 +1663,151 @@ class IMAP(_message.Message):
     status: str
     status_msg: str
     def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., user: _Optional[str] = ..., tag: _Optional[str] = ..., command: _Optional[str] = ..., arg: _Optional[str] = ..., status: _Optional[str] = ..., status_msg: _Optional[str] = ...) -> None: ...
+
+class SMTP(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "trans_depth", "helo", "mail_from", "rcpt_to", "to", "cc", "reply_to", "subject", "msg_id", "in_reply_to", "date", "x_originating_ip", "path", "user_agent", "last_reply", "tls", "user", "mail_id", "fuids", "message_bytes", "message_truncated", "bdat_chunks")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    SRC_PORT_FIELD_NUMBER: _ClassVar[int]
+    DST_PORT_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANS_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    HELO_FIELD_NUMBER: _ClassVar[int]
+    MAIL_FROM_FIELD_NUMBER: _ClassVar[int]
+    RCPT_TO_FIELD_NUMBER: _ClassVar[int]
+    FROM_FIELD_NUMBER: _ClassVar[int]
+    TO_FIELD_NUMBER: _ClassVar[int]
+    CC_FIELD_NUMBER: _ClassVar[int]
+    REPLY_TO_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    MSG_ID_FIELD_NUMBER: _ClassVar[int]
+    IN_REPLY_TO_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    X_ORIGINATING_IP_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    USER_AGENT_FIELD_NUMBER: _ClassVar[int]
+    LAST_REPLY_FIELD_NUMBER: _ClassVar[int]
+    TLS_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    MAIL_ID_FIELD_NUMBER: _ClassVar[int]
+    FUIDS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    BDAT_CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    src_port: int
+    dst_port: int
+    community_id: str
+    trans_depth: int
+    helo: str
+    mail_from: str
+    rcpt_to: _containers.RepeatedScalarFieldContainer[str]
+    to: _containers.RepeatedScalarFieldContainer[str]
+    cc: _containers.RepeatedScalarFieldContainer[str]
+    reply_to: str
+    subject: str
+    msg_id: str
+    in_reply_to: str
+    date: str
+    x_originating_ip: str
+    path: _containers.RepeatedScalarFieldContainer[str]
+    user_agent: str
+    last_reply: str
+    tls: bool
+    user: str
+    mail_id: str
+    fuids: _containers.RepeatedScalarFieldContainer[str]
+    message_bytes: int
+    message_truncated: bool
+    bdat_chunks: int
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., trans_depth: _Optional[int] = ..., helo: _Optional[str] = ..., mail_from: _Optional[str] = ..., rcpt_to: _Optional[_Iterable[str]] = ..., to: _Optional[_Iterable[str]] = ..., cc: _Optional[_Iterable[str]] = ..., reply_to: _Optional[str] = ..., subject: _Optional[str] = ..., msg_id: _Optional[str] = ..., in_reply_to: _Optional[str] = ..., date: _Optional[str] = ..., x_originating_ip: _Optional[str] = ..., path: _Optional[_Iterable[str]] = ..., user_agent: _Optional[str] = ..., last_reply: _Optional[str] = ..., tls: _Optional[bool] = ..., user: _Optional[str] = ..., mail_id: _Optional[str] = ..., fuids: _Optional[_Iterable[str]] = ..., message_bytes: _Optional[int] = ..., message_truncated: _Optional[bool] = ..., bdat_chunks: _Optional[int] = ..., **kwargs) -> None: ...
+
+class Mail(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "protocol", "mail_id", "to", "cc", "reply_to", "subject", "date", "msg_id", "in_reply_to", "user_agent", "headers", "parts", "body", "size", "truncated", "command", "parent_mail_id")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    SRC_PORT_FIELD_NUMBER: _ClassVar[int]
+    DST_PORT_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    MAIL_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_FIELD_NUMBER: _ClassVar[int]
+    TO_FIELD_NUMBER: _ClassVar[int]
+    CC_FIELD_NUMBER: _ClassVar[int]
+    REPLY_TO_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    MSG_ID_FIELD_NUMBER: _ClassVar[int]
+    IN_REPLY_TO_FIELD_NUMBER: _ClassVar[int]
+    USER_AGENT_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    PARENT_MAIL_ID_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    src_port: int
+    dst_port: int
+    community_id: str
+    protocol: str
+    mail_id: str
+    to: _containers.RepeatedScalarFieldContainer[str]
+    cc: _containers.RepeatedScalarFieldContainer[str]
+    reply_to: str
+    subject: str
+    date: str
+    msg_id: str
+    in_reply_to: str
+    user_agent: str
+    headers: _containers.RepeatedCompositeFieldContainer[MailHeader]
+    parts: _containers.RepeatedCompositeFieldContainer[MailPart]
+    body: str
+    size: int
+    truncated: bool
+    command: str
+    parent_mail_id: str
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., protocol: _Optional[str] = ..., mail_id: _Optional[str] = ..., to: _Optional[_Iterable[str]] = ..., cc: _Optional[_Iterable[str]] = ..., reply_to: _Optional[str] = ..., subject: _Optional[str] = ..., date: _Optional[str] = ..., msg_id: _Optional[str] = ..., in_reply_to: _Optional[str] = ..., user_agent: _Optional[str] = ..., headers: _Optional[_Iterable[_Union[MailHeader, _Mapping]]] = ..., parts: _Optional[_Iterable[_Union[MailPart, _Mapping]]] = ..., body: _Optional[str] = ..., size: _Optional[int] = ..., truncated: _Optional[bool] = ..., command: _Optional[str] = ..., parent_mail_id: _Optional[str] = ..., **kwargs) -> None: ...
+
+class MailHeader(_message.Message):
+    __slots__ = ("name", "value")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: str
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class MailPart(_message.Message):
+    __slots__ = ("path", "content_type", "charset", "transfer_encoding", "disposition", "filename", "size", "file_id", "mime_type", "sha256")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CHARSET_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_ENCODING_FIELD_NUMBER: _ClassVar[int]
+    DISPOSITION_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    content_type: str
+    charset: str
+    transfer_encoding: str
+    disposition: str
+    filename: str
+    size: int
+    file_id: str
+    mime_type: str
+    sha256: str
+    def __init__(self, path: _Optional[str] = ..., content_type: _Optional[str] = ..., charset: _Optional[str] = ..., transfer_encoding: _Optional[str] = ..., disposition: _Optional[str] = ..., filename: _Optional[str] = ..., size: _Optional[int] = ..., file_id: _Optional[str] = ..., mime_type: _Optional[str] = ..., sha256: _Optional[str] = ...) -> None: ...

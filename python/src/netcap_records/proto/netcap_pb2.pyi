@@ -78,6 +78,8 @@ class RecordType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RECORD_TYPE_CREDENTIALS: _ClassVar[RecordType]
     RECORD_TYPE_POP3: _ClassVar[RecordType]
     RECORD_TYPE_IMAP: _ClassVar[RecordType]
+    RECORD_TYPE_SMTP: _ClassVar[RecordType]
+    RECORD_TYPE_MAIL: _ClassVar[RecordType]
     RECORD_TYPE_SPOTSTAT: _ClassVar[RecordType]
     RECORD_TYPE_HOST: _ClassVar[RecordType]
     RECORD_TYPE_DEVICEPROFILE: _ClassVar[RecordType]
@@ -152,6 +154,8 @@ RECORD_TYPE_FTP: RecordType
 RECORD_TYPE_CREDENTIALS: RecordType
 RECORD_TYPE_POP3: RecordType
 RECORD_TYPE_IMAP: RecordType
+RECORD_TYPE_SMTP: RecordType
+RECORD_TYPE_MAIL: RecordType
 RECORD_TYPE_SPOTSTAT: RecordType
 RECORD_TYPE_HOST: RecordType
 RECORD_TYPE_DEVICEPROFILE: RecordType

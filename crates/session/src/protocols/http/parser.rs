@@ -151,13 +151,20 @@ fn start_line_plausible(dir: Direction, buf: &[u8]) -> bool {
 }
 
 /// A simple request line (without its line end): "GET", one or more
-/// spaces, a target without spaces, optional trailing spaces.
+/// spaces, a target without spaces, optional trailing spaces. A target
+/// that ends in a version ("GET /HTTP/1.1": the space before it missing)
+/// is no simple request: its client meant HTTP/1 and sends header lines,
+/// which tshark and servers read as the request's (the request is then
+/// read leniently, with its headers).
 fn simple_request_target(line: &[u8]) -> Option<&[u8]> {
     let rest = line.strip_prefix(b"GET ")?;
     let start = rest.iter().position(|&b| b != b' ')?;
     let rest = &rest[start..];
     let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
     let (target, tail) = rest.split_at(end);
+    if target.ends_with(b"HTTP/1.0") || target.ends_with(b"HTTP/1.1") {
+        return None;
+    }
     (tail.iter().all(|&b| b == b' ') && target.iter().all(|&b| b > b' ' && b != 0x7f)).then_some(target)
 }
 
@@ -1005,6 +1012,8 @@ mod tests {
             (b"GET / HTTP/1.\nHost: www.google.com\n\n", "GET", b"/", HttpVersion::Unknown),
             (b"CCM_POST / HTTP/1.\nHost: www.google.com\n\n", "CCM_POST", b"/", HttpVersion::Unknown),
             (b"CCM_POST /HTTP/1.1\nHost: www.google.com\n\n", "CCM_POST", b"/HTTP/1.1", HttpVersion::Unknown),
+            // Not a simple request: the version lost its space.
+            (b"GET /HTTP/1.1\nHost: www.google.com\n\n", "GET", b"/HTTP/1.1", HttpVersion::Unknown),
             (b"DELETE /  HTTP/1.1\r\nHost: www.google.com\r\n\r\n", "DELETE", b"/", HttpVersion::Http11),
             (b"HEAD / HTTP/\r\nHost: www.google.com\r\n\r\n", "HEAD", b"/", HttpVersion::Unknown),
         ];

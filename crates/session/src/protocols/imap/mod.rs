@@ -17,6 +17,17 @@
 //! cut by the gap is lost with it) and waiting commands are written without
 //! a status.
 //!
+//! # Messages
+//!
+//! A server literal that carries a message, the value of a FETCH item
+//! `BODY[]`, `BODY[HEADER]`, `BODY[HEADER.FIELDS (...)]` (also with
+//! `<origin>`), `RFC822`, `RFC822.HEADER` or `BINARY[]`, becomes a `Mail`
+//! record (with `File` records for its attachments,
+//! [`crate::protocols::mail`]), kept up to
+//! [`crate::protocols::mail::MAX_MESSAGE`] bytes; one cut by a gap or the
+//! connection's end is written `truncated`. Part sections (`BODY[1.2]`,
+//! `BODY[TEXT]`) are not messages.
+//!
 //! # Credentials
 //!
 //! LOGIN's two arguments (atoms, quoted strings or literals) and
@@ -35,6 +46,7 @@
 mod tests;
 
 use crate::emit::ConnRecord;
+use crate::protocols::mail::{MailCounters, MailSource, MessageBuffer, mail_records};
 use crate::protocols::{
     Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, name_software, sasl_plain,
 };
@@ -44,7 +56,7 @@ use std::collections::VecDeque;
 
 pub static PROTOCOL: Protocol = Protocol {
     name: "IMAP",
-    record_types: &[RecordType::Imap, RecordType::Credentials],
+    record_types: &[RecordType::Imap, RecordType::Credentials, RecordType::Mail, RecordType::File],
     tcp_ports: &[143],
     probe,
     port_probe: Some(port_probe),
@@ -132,6 +144,40 @@ pub struct Imap {
     done: bool,
     /// The server's first line (its greeting, `* OK ...`).
     greeting: Vec<String>,
+    /// The server literal being read is a message (kept in `message`).
+    message_literal: bool,
+    message: MessageBuffer,
+    counters: MailCounters,
+}
+
+/// Whether a server line that announces a literal (`head`, the text before
+/// `{n}`) is a FETCH response whose literal is a whole message or its
+/// header.
+fn message_literal(head: &[u8]) -> bool {
+    if !head.starts_with(b"* ") {
+        return false;
+    }
+    let head = lossy(head).to_ascii_uppercase();
+    if !head.contains(" FETCH ") {
+        return false;
+    }
+    let item = head.trim_end();
+    // `BODY[]<0>`: the partial's origin does not change what it is.
+    let item = match item.strip_suffix('>').and_then(|i| i.rsplit_once('<')) {
+        Some((before, _)) => before,
+        None => item,
+    };
+    if item.ends_with(" RFC822") || item.ends_with(" RFC822.HEADER") || item.ends_with("(RFC822") {
+        return true;
+    }
+    let Some(body) = item.strip_suffix(']') else { return false };
+    let Some(open) = body.rfind(['[']) else { return false };
+    let before = &body[..open];
+    if !(before.ends_with("BODY") || before.ends_with("BINARY")) {
+        return false;
+    }
+    let section = &body[open + 1..];
+    section.is_empty() || section.starts_with("HEADER")
 }
 
 /// The literal length a line announces at its end (`{12}` or `{12+}`).
@@ -302,6 +348,17 @@ impl Imap {
         cx.emit.emit(RecordType::Imap, &r);
     }
 
+    /// Writes the Mail record of the message literal read so far.
+    fn end_message(&mut self, cx: &mut ParseContext<'_>, cut: bool) {
+        self.message_literal = false;
+        let Some(at) = self.message.at else { return };
+        let source =
+            MailSource { protocol: "IMAP", command: "FETCH", direction: Direction::ToClient, at, trans_depth: 0 };
+        let truncated = self.message.truncated || cut;
+        mail_records(cx, source, self.message.bytes(), truncated, &mut self.counters);
+        self.message.reset();
+    }
+
     fn logical_line(&mut self, cx: &mut ParseContext<'_>, dir: Direction) {
         let reader = &mut self.readers[dir.index()];
         let line = std::mem::take(&mut reader.line);
@@ -325,12 +382,21 @@ impl StreamParser for Imap {
             let reader = &mut self.readers[d];
             if reader.literal > 0 {
                 let take = (data.len() - at).min(usize::try_from(reader.literal).unwrap_or(usize::MAX));
-                let room = MAX_LINE.saturating_sub(reader.line.len()).min(take);
-                reader.line.extend_from_slice(&data[at..at + room]);
+                if dir == Direction::ToClient && self.message_literal {
+                    if !self.message.push(&data[at..at + take], &mut cx.memory_room) {
+                        cx.error();
+                    }
+                } else {
+                    let room = MAX_LINE.saturating_sub(reader.line.len()).min(take);
+                    reader.line.extend_from_slice(&data[at..at + room]);
+                }
                 reader.literal -= take as u64;
                 at += take;
                 if reader.literal == 0 {
                     reader.line.push(b'"');
+                    if dir == Direction::ToClient && self.message_literal {
+                        self.end_message(cx, false);
+                    }
                 }
                 continue;
             }
@@ -362,6 +428,10 @@ impl StreamParser for Imap {
                     reader.literal = n;
                     if n == 0 {
                         reader.line.push(b'"');
+                    } else if dir == Direction::ToClient && message_literal(head) {
+                        self.message_literal = true;
+                        // The literal starts after this line.
+                        self.message.start(cx.time_at(at.min(data.len().saturating_sub(1))));
                     }
                 }
                 None => {
@@ -385,6 +455,9 @@ impl StreamParser for Imap {
         reader.skipping = true;
         reader.literal = 0;
         cx.error();
+        if dir == Direction::ToClient {
+            self.end_message(cx, true);
+        }
         while let Some(command) = self.waiting.pop_front() {
             self.emit(cx, command, "", "");
         }
@@ -393,6 +466,7 @@ impl StreamParser for Imap {
     fn end(&mut self, _cx: &mut ParseContext<'_>, _dir: Direction, _rest: &[u8]) {}
 
     fn finish(&mut self, cx: &mut ParseContext<'_>) {
+        self.end_message(cx, true);
         while let Some(command) = self.waiting.pop_front() {
             self.emit(cx, command, "", "");
         }
@@ -401,6 +475,7 @@ impl StreamParser for Imap {
 
     fn memory(&self) -> usize {
         self.readers.iter().map(|r| r.line.capacity()).sum::<usize>()
+            + self.message.memory()
             + self
                 .waiting
                 .iter()

@@ -107,8 +107,60 @@ fn garbage_gaps_and_endless_literals_do_not_panic() {
     }
     let mut h = TestHarness::default();
     let mut p = Imap::default();
-    let mut huge = b"* 1 FETCH (BODY[] {99999999999}\r\n".to_vec();
+    let mut huge = b"* 1 FETCH (BODY[TEXT] {99999999999}\r\n".to_vec();
     huge.extend(vec![b'x'; MAX_LINE * 2]);
     assert!(matches!(p.parse(&mut h.cx(), Direction::ToClient, &huge), Parsed::Continue { .. }));
     assert!(p.memory() <= MAX_LINE * 2);
+    // A literal that is a message is kept up to the message bound.
+    let mut p = Imap::default();
+    let mut huge = b"* 1 FETCH (BODY[] {99999999999}\r\n".to_vec();
+    huge.extend(vec![b'x'; MAX_LINE * 2]);
+    assert!(matches!(p.parse(&mut h.cx(), Direction::ToClient, &huge), Parsed::Continue { .. }));
+    assert!(p.memory() <= MAX_LINE * 2 + crate::protocols::mail::MAX_MESSAGE);
+}
+
+/// FETCH responses in the shape of arkime-imap.pcap's (header fields, then
+/// a whole RFC822 message) and a part section, which is no message.
+const FETCHES: &[(bool, &str)] = &[
+    (false, "* OK IMAP4rev1 ready\r\n"),
+    (true, "a1 FETCH 1:3 (FLAGS BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])\r\n"),
+    (
+        false,
+        "* 1 FETCH (FLAGS (\\Seen) BODY[HEADER.FIELDS (FROM SUBJECT)] {50}\r\n\
+From: \"Turner, Jim\" <turner@umr.edu>\r\n\
+Subject: x\r\n\r\n)\r\n\
+* 2 FETCH (BODY[1] {5}\r\nhello)\r\n\
+* 3 FETCH (UID 7 RFC822 {42}\r\nSubject: =?ISO-8859-1?Q?caf=E9?=\r\n\r\nbody\r\n)\r\n\
+a1 OK FETCH completed.\r\n",
+    ),
+];
+
+fn fetched(chunk: usize) -> Vec<netcap_records::Mail> {
+    let mut h = TestHarness::default();
+    let mut p = Imap::default();
+    let mut pending: [Vec<u8>; 2] = Default::default();
+    for (to_server, line) in FETCHES {
+        let dir = if *to_server { Direction::ToServer } else { Direction::ToClient };
+        h.feed(&mut p, dir, line.as_bytes(), chunk, &mut pending[dir.index()]);
+    }
+    p.finish(&mut h.cx());
+    h.emit.decoded(RecordType::Mail)
+}
+
+#[test]
+fn fetched_messages_and_headers_are_mail_records_at_every_segmentation() {
+    let mail = fetched(usize::MAX);
+    let got: Vec<(&str, &str, &str, bool)> =
+        mail.iter().map(|m| (m.command.as_str(), m.from.as_str(), m.subject.as_str(), m.truncated)).collect();
+    assert_eq!(got, [("FETCH", "\"Turner, Jim\" <turner@umr.edu>", "x", false), ("FETCH", "", "café", false)]);
+    assert_eq!(mail[1].body, "body\r\n");
+    for chunk in 1..=24 {
+        assert_eq!(fetched(chunk), mail, "cut into {chunk}-byte pieces");
+    }
+    assert!(message_literal(b"* 12 FETCH (RFC822 "));
+    assert!(message_literal(b"* 1 FETCH (UID 5 BODY[]<0> "));
+    assert!(message_literal(b"* 1 FETCH (BODY[HEADER] "));
+    assert!(!message_literal(b"* 1 FETCH (BODY[TEXT] "));
+    assert!(!message_literal(b"* 1 FETCH (BODY[1.2] "));
+    assert!(!message_literal(b"a1 LOGIN user "));
 }

@@ -28,13 +28,17 @@
 //! commands wait for responses (beyond, the oldest is written without
 //! one); after a gap a direction skips to the next line end and the
 //! commands waiting are written without responses (their pairing is lost).
-//! Retrieved messages are counted, not kept (Mail records are still to
-//! come).
+//! The messages RETR and TOP retrieve become `Mail` records (with `File`
+//! records for their attachments, [`crate::protocols::mail`]), kept up to
+//! [`crate::protocols::mail::MAX_MESSAGE`] bytes; lines longer than
+//! [`MAX_LINE`] are cut (the message is then `truncated`), and a message cut
+//! by a gap or the connection's end is written `truncated`.
 
 #[cfg(test)]
 mod tests;
 
 use crate::emit::ConnRecord;
+use crate::protocols::mail::{MailCounters, MailSource, MessageBuffer, mail_records};
 use crate::protocols::{
     Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, name_software, sasl_plain,
 };
@@ -44,7 +48,7 @@ use std::collections::VecDeque;
 
 pub static PROTOCOL: Protocol = Protocol {
     name: "POP3",
-    record_types: &[RecordType::Pop3, RecordType::Credentials],
+    record_types: &[RecordType::Pop3, RecordType::Credentials, RecordType::Mail, RecordType::File],
     tcp_ports: &[110],
     probe,
     port_probe: None,
@@ -123,6 +127,9 @@ pub struct Pop3 {
     done: bool,
     /// The server's greeting line.
     greeting: Vec<String>,
+    /// The message a RETR or TOP response carries.
+    message: MessageBuffer,
+    counters: MailCounters,
 }
 
 /// Whether a `+OK` to `command` (with `arg`) goes on with lines.
@@ -221,16 +228,27 @@ impl Pop3 {
         self.waiting.push_back(Command { at, user: self.user.clone(), command, arg });
     }
 
-    fn response_line(&mut self, cx: &mut ParseContext<'_>, line: &[u8]) {
+    fn response_line(&mut self, cx: &mut ParseContext<'_>, at: PacketTime, line: &[u8], cut: bool) {
         if self.reading == Reading::Lines {
             if line == b"." {
                 self.reading = Reading::Status;
+                self.end_message(cx, false);
                 if let Some((command, status, lines, bytes)) = self.current.take() {
                     self.emit(cx, command, Some(true), &status, lines, bytes);
                 }
-            } else if let Some((_, _, lines, bytes)) = self.current.as_mut() {
+            } else if let Some((command, _, lines, bytes)) = self.current.as_mut() {
                 *lines += 1;
                 *bytes += line.len() as u64 + 2;
+                if matches!(command.command.as_str(), "RETR" | "TOP") {
+                    // Byte-stuffing undone (RFC 1939 3).
+                    let line = line.strip_prefix(b".").unwrap_or(line);
+                    self.message.start(at);
+                    if !self.message.push(line, &mut cx.memory_room) || !self.message.push(b"\r\n", &mut cx.memory_room)
+                    {
+                        cx.error();
+                    }
+                    self.message.truncated |= cut;
+                }
             }
             return;
         }
@@ -263,6 +281,19 @@ impl Pop3 {
             return;
         }
         self.emit(cx, command, Some(ok), &status, 0, 0);
+    }
+
+    /// Writes the Mail record of the message being retrieved, if any.
+    fn end_message(&mut self, cx: &mut ParseContext<'_>, cut: bool) {
+        let Some(at) = self.message.at else { return };
+        let command = match self.current.as_ref().map(|c| c.0.command.as_str()) {
+            Some("TOP") => "TOP",
+            _ => "RETR",
+        };
+        let source = MailSource { protocol: "POP3", command, direction: Direction::ToClient, at, trans_depth: 0 };
+        let truncated = self.message.truncated || cut;
+        mail_records(cx, source, self.message.bytes(), truncated, &mut self.counters);
+        self.message.reset();
     }
 
     /// Writes the login being made, if a password (or digest) came.
@@ -318,6 +349,7 @@ impl StreamParser for Pop3 {
             if std::mem::take(&mut self.skipping[dir.index()]) {
                 continue;
             }
+            let cut = line.len() > MAX_LINE;
             let line = if line.len() > MAX_LINE {
                 // Message lines may be long: only commands and status
                 // lines are errors when cut.
@@ -330,7 +362,7 @@ impl StreamParser for Pop3 {
             };
             match dir {
                 Direction::ToServer => self.command_line(cx, time, line),
-                Direction::ToClient => self.response_line(cx, line),
+                Direction::ToClient => self.response_line(cx, time, line, cut),
             }
             if self.done {
                 return Parsed::Done;
@@ -350,6 +382,7 @@ impl StreamParser for Pop3 {
         while let Some(command) = self.waiting.pop_front() {
             self.emit(cx, command, None, "", 0, 0);
         }
+        self.end_message(cx, true);
         if let Some((command, status, lines, bytes)) = self.current.take() {
             self.emit(cx, command, Some(true), &status, lines, bytes);
         }
@@ -359,6 +392,7 @@ impl StreamParser for Pop3 {
     fn end(&mut self, _cx: &mut ParseContext<'_>, _dir: Direction, _rest: &[u8]) {}
 
     fn finish(&mut self, cx: &mut ParseContext<'_>) {
+        self.end_message(cx, true);
         if let Some((command, status, lines, bytes)) = self.current.take() {
             self.emit(cx, command, Some(true), &status, lines, bytes);
         }
@@ -371,6 +405,7 @@ impl StreamParser for Pop3 {
     fn memory(&self) -> usize {
         self.waiting.iter().map(|c| c.user.capacity() + c.command.capacity() + c.arg.capacity() + 64).sum::<usize>()
             + self.user.capacity()
+            + self.message.memory()
     }
 }
 

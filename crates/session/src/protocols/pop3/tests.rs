@@ -122,3 +122,40 @@ fn garbage_gaps_and_endless_lines_do_not_panic() {
     let mut p = Pop3::default();
     assert!(matches!(p.parse(&mut h.cx(), Direction::ToClient, &vec![b'x'; MAX_LINE * 2]), Parsed::Continue { .. }));
 }
+
+fn retrieved(chunk: usize) -> Vec<netcap_records::Mail> {
+    let mut h = TestHarness::default();
+    let mut p = Pop3::default();
+    let mut pending: [Vec<u8>; 2] = Default::default();
+    for (to_server, line) in SESSION {
+        let dir = if *to_server { Direction::ToServer } else { Direction::ToClient };
+        h.feed(&mut p, dir, line.as_bytes(), chunk, &mut pending[dir.index()]);
+    }
+    p.finish(&mut h.cx());
+    h.emit.decoded(RecordType::Mail)
+}
+
+#[test]
+fn retr_gives_a_mail_record_unstuffed_at_every_segmentation() {
+    let mail = retrieved(usize::MAX);
+    assert_eq!(mail.len(), 1);
+    let m = &mail[0];
+    assert_eq!((m.protocol.as_str(), m.command.as_str(), m.subject.as_str()), ("POP3", "RETR", "hi"));
+    assert_eq!(m.body, ".dot\r\n");
+    assert_eq!(m.size, 13 + 2 + 6);
+    assert!(!m.truncated);
+    for chunk in 1..=24 {
+        assert_eq!(retrieved(chunk), mail, "cut into {chunk}-byte pieces");
+    }
+    // A response the connection ends in is written truncated.
+    let mut h = TestHarness::default();
+    let mut p = Pop3::default();
+    p.parse(&mut h.cx(), Direction::ToClient, b"+OK POP3 ready\r\n");
+    p.parse(&mut h.cx(), Direction::ToServer, b"TOP 1 0\r\n");
+    p.parse(&mut h.cx(), Direction::ToClient, b"+OK\r\nFrom: a@b\r\nSubject: top\r\n");
+    p.finish(&mut h.cx());
+    let mail: Vec<netcap_records::Mail> = h.emit.decoded(RecordType::Mail);
+    let got: Vec<(&str, &str, &str, bool)> =
+        mail.iter().map(|m| (m.command.as_str(), m.from.as_str(), m.subject.as_str(), m.truncated)).collect();
+    assert_eq!(got, [("TOP", "a@b", "top", true)]);
+}

@@ -699,6 +699,7 @@ fn replay(fixture: &str) -> Out {
         times[d].push((pending[d].len(), now));
         pending[d].extend_from_slice(&bytes);
         let mut cx = ParseContext {
+            memory_room: usize::MAX,
             conn: &h.conn,
             emit: &mut h.emit,
             files: &mut h.files,

@@ -1,0 +1,9 @@
+//! The SMTP stream parser (netcap_session::protocols::smtp) over arbitrary
+//! segments of both directions.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    netcap_session::protocols::smtp::fuzz_entry(data);
+});
