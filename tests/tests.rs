@@ -22,3 +22,4 @@ mod profile_oracle;
 mod query;
 mod ssh;
 mod stream_oracle;
+mod telnet;

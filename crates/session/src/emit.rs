@@ -214,7 +214,8 @@ conn_records!(
     r::Ftp,
     r::Credentials,
     r::Pop3,
-    r::Imap
+    r::Imap,
+    r::Telnet
 );
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub mod http;
 pub mod imap;
 pub mod pop3;
 pub mod ssh;
+pub mod telnet;
 pub mod tls;
 
 use crate::emit::Emitter;
@@ -113,8 +114,15 @@ pub struct Protocol {
 }
 
 /// Every stream protocol, in probing order (after the port's own).
-pub static PROTOCOLS: &[&Protocol] =
-    &[&http::PROTOCOL, &tls::PROTOCOL, &ssh::PROTOCOL, &ftp::PROTOCOL, &pop3::PROTOCOL, &imap::PROTOCOL];
+pub static PROTOCOLS: &[&Protocol] = &[
+    &http::PROTOCOL,
+    &tls::PROTOCOL,
+    &ssh::PROTOCOL,
+    &ftp::PROTOCOL,
+    &pop3::PROTOCOL,
+    &imap::PROTOCOL,
+    &telnet::PROTOCOL,
+];
 
 /// What `-no-secrets` writes in place of a password that was sent (Zeek's
 /// ftp.log placeholder).
