@@ -31,7 +31,15 @@ fn options_lines_and_login_of_a_line_mode_session() {
     // DO 37 24 31 32 33 34 39 35 38 36 1.
     assert_eq!(
         t.client_will,
-        ["TERMINAL-TYPE", "NAWS", "TERMINAL-SPEED", "TOGGLE-FLOW-CONTROL", "LINEMODE", "NEW-ENVIRON", "X-DISPLAY-LOCATION"]
+        [
+            "TERMINAL-TYPE",
+            "NAWS",
+            "TERMINAL-SPEED",
+            "TOGGLE-FLOW-CONTROL",
+            "LINEMODE",
+            "NEW-ENVIRON",
+            "X-DISPLAY-LOCATION"
+        ]
     );
     assert_eq!(t.client_do, ["SUPPRESS-GO-AHEAD", "STATUS", "ECHO", "TIMING-MARK"]);
     assert_eq!(t.server_will, ["SUPPRESS-GO-AHEAD", "STATUS", "ENCRYPT", "ECHO", "TIMING-MARK"]);

@@ -20,6 +20,7 @@ mod oracle;
 mod pop3;
 mod profile_oracle;
 mod query;
+mod socks;
 mod ssh;
 mod stream_oracle;
 mod telnet;

@@ -215,7 +215,8 @@ conn_records!(
     r::Credentials,
     r::Pop3,
     r::Imap,
-    r::Telnet
+    r::Telnet,
+    r::Socks
 );
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod ftp;
 pub mod http;
 pub mod imap;
 pub mod pop3;
+pub mod socks;
 pub mod ssh;
 pub mod telnet;
 pub mod tls;
@@ -122,6 +123,7 @@ pub static PROTOCOLS: &[&Protocol] = &[
     &pop3::PROTOCOL,
     &imap::PROTOCOL,
     &telnet::PROTOCOL,
+    &socks::PROTOCOL,
 ];
 
 /// What `-no-secrets` writes in place of a password that was sent (Zeek's
