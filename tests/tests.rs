@@ -12,6 +12,7 @@ mod flags;
 mod ftp;
 mod imap;
 mod integrity;
+mod kerberos;
 mod label;
 mod live;
 mod malformed;

@@ -216,7 +216,9 @@ conn_records!(
     r::Pop3,
     r::Imap,
     r::Telnet,
-    r::Socks
+    r::Socks,
+    r::Kerberos,
+    r::Irc
 );
 
 #[cfg(test)]

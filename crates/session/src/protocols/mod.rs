@@ -19,6 +19,8 @@
 pub mod ftp;
 pub mod http;
 pub mod imap;
+pub mod irc;
+pub mod kerberos;
 pub mod pop3;
 pub mod socks;
 pub mod ssh;
@@ -124,6 +126,8 @@ pub static PROTOCOLS: &[&Protocol] = &[
     &imap::PROTOCOL,
     &telnet::PROTOCOL,
     &socks::PROTOCOL,
+    &kerberos::PROTOCOL,
+    &irc::PROTOCOL,
 ];
 
 /// What `-no-secrets` writes in place of a password that was sent (Zeek's
