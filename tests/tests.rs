@@ -12,6 +12,7 @@ mod flags;
 mod ftp;
 mod imap;
 mod integrity;
+mod irc;
 mod kerberos;
 mod label;
 mod live;

@@ -78,6 +78,10 @@ class RecordType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RECORD_TYPE_CREDENTIALS: _ClassVar[RecordType]
     RECORD_TYPE_POP3: _ClassVar[RecordType]
     RECORD_TYPE_IMAP: _ClassVar[RecordType]
+    RECORD_TYPE_SOCKS: _ClassVar[RecordType]
+    RECORD_TYPE_KERBEROS: _ClassVar[RecordType]
+    RECORD_TYPE_TELNET: _ClassVar[RecordType]
+    RECORD_TYPE_IRC: _ClassVar[RecordType]
     RECORD_TYPE_SPOTSTAT: _ClassVar[RecordType]
     RECORD_TYPE_HOST: _ClassVar[RecordType]
     RECORD_TYPE_DEVICEPROFILE: _ClassVar[RecordType]
@@ -150,6 +154,10 @@ RECORD_TYPE_FTP: RecordType
 RECORD_TYPE_CREDENTIALS: RecordType
 RECORD_TYPE_POP3: RecordType
 RECORD_TYPE_IMAP: RecordType
+RECORD_TYPE_SOCKS: RecordType
+RECORD_TYPE_KERBEROS: RecordType
+RECORD_TYPE_TELNET: RecordType
+RECORD_TYPE_IRC: RecordType
 RECORD_TYPE_SPOTSTAT: RecordType
 RECORD_TYPE_HOST: RecordType
 RECORD_TYPE_DEVICEPROFILE: RecordType

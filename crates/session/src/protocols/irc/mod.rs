@@ -161,7 +161,6 @@ pub struct Irc {
     user: String,
     /// PASS's password, written as a credential with the USER that follows.
     pass: Option<(PacketTime, String)>,
-    starttls: bool,
     skipping: [bool; 2],
     done: bool,
 }
@@ -195,7 +194,10 @@ impl Irc {
         let text_param = l.params.last().copied().unwrap_or("");
         let dcc = if matches!(command.as_str(), "PRIVMSG" | "NOTICE") { parse_dcc(text_param) } else { None };
         if dir == Direction::ToClient {
-            if command == "670" && self.starttls {
+            // RPL_STARTTLS (670) is only ever the answer to STARTTLS (which
+            // may reach the parser after it: the server's line decided
+            // the protocol).
+            if command == "670" {
                 self.done = true;
             }
             if dcc.is_none() {
@@ -229,7 +231,6 @@ impl Irc {
                         *password = cx.secret(std::mem::take(password));
                     }
                 }
-                "STARTTLS" => self.starttls = true,
                 _ => {}
             }
         }
@@ -260,6 +261,13 @@ impl Irc {
 
 impl StreamParser for Irc {
     fn parse(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8]) -> Parsed {
+        // After RPL_STARTTLS, TLS: the server's next bytes, and the
+        // client's from its first TLS record on (its STARTTLS line may
+        // come after the reply when the reply decided the protocol).
+        let tls_from = |at: usize| self.done && (dir == Direction::ToClient || data.get(at) == Some(&0x16));
+        if tls_from(0) {
+            return Parsed::Done;
+        }
         let mut at = 0;
         while let Some(end) = data[at..].iter().position(|&b| b == b'\n') {
             let line = &data[at..at + end];
@@ -276,7 +284,7 @@ impl StreamParser for Irc {
                 line
             };
             self.line(cx, dir, time, &lossy(line));
-            if self.done {
+            if self.done && (dir == Direction::ToClient || data.get(at) == Some(&0x16)) {
                 return Parsed::Done;
             }
         }

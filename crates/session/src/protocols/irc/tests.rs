@@ -69,8 +69,7 @@ fn commands_nick_user_and_dcc_offers_at_every_segmentation() {
 
 #[test]
 fn pass_and_oper_are_credentials_and_starttls_ends_parsing() {
-    let mut h = TestHarness::default();
-    h.emit = crate::emit::Emitter::all().without_secrets();
+    let mut h = TestHarness { emit: crate::emit::Emitter::all().without_secrets(), ..Default::default() };
     let mut p = Irc::default();
     p.parse(&mut h.cx(), Direction::ToServer, b"PASS l0m3za\r\nNICK damn\r\nUSER ghm 0 0 :damn\r\nOPER tim fail\r\n");
     p.parse(&mut h.cx(), Direction::ToServer, b"STARTTLS\r\n");
@@ -78,6 +77,7 @@ fn pass_and_oper_are_credentials_and_starttls_ends_parsing() {
         p.parse(&mut h.cx(), Direction::ToClient, b":irc 670 damn :STARTTLS successful\r\n\x16\x03\x01"),
         Parsed::Done
     );
+    assert_eq!(p.parse(&mut h.cx(), Direction::ToServer, b"\x16\x03\x01\x02\x00\n"), Parsed::Done);
     p.finish(&mut h.cx());
     let c: Vec<Credentials> = h.emit.decoded(RecordType::Credentials);
     let got: Vec<(&str, &str, &str)> =

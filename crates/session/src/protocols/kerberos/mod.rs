@@ -65,7 +65,7 @@ pub fn probe(dir: Direction, data: &[u8]) -> Probe {
         Direction::ToServer => matches!(tag, 0x6a | 0x6c),
         Direction::ToClient => matches!(tag, 0x6b | 0x6d | 0x7e),
     };
-    if !expected || record > MAX_MESSAGE || record < 2 {
+    if !expected || !(2..=MAX_MESSAGE).contains(&record) {
         return Probe::No;
     }
     match der_length(data, 5) {

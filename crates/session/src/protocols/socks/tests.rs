@@ -108,8 +108,7 @@ fn refusals_failed_logins_and_hidden_passwords() {
         [("testuser", "testpass", Some(false))]
     );
     // -no-secrets.
-    let mut h = TestHarness::default();
-    h.emit = crate::emit::Emitter::all().without_secrets();
+    let mut h = TestHarness { emit: crate::emit::Emitter::all().without_secrets(), ..Default::default() };
     let mut p = Socks::default();
     for (to_server, hex) in AUTH {
         let dir = if *to_server { Direction::ToServer } else { Direction::ToClient };

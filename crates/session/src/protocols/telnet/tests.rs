@@ -213,8 +213,7 @@ fn character_mode_with_a_failed_attempt_and_backspace() {
 
 #[test]
 fn password_only_prompts_iac_escapes_and_hidden_secrets() {
-    let mut h = TestHarness::default();
-    h.emit = crate::emit::Emitter::all().without_secrets();
+    let mut h = TestHarness { emit: crate::emit::Emitter::all().without_secrets(), ..Default::default() };
     let mut p = Telnet::default();
     p.parse(&mut h.cx(), Direction::ToClient, b"\r\nUser Access Verification\r\n\r\nPassword: ");
     // A password with a byte 255 (sent as IAC IAC).
