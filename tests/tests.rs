@@ -22,6 +22,7 @@ mod oracle;
 mod pop3;
 mod profile_oracle;
 mod query;
+mod rdp;
 mod socks;
 mod ssh;
 mod stream_oracle;

@@ -218,7 +218,8 @@ conn_records!(
     r::Telnet,
     r::Socks,
     r::Kerberos,
-    r::Irc
+    r::Irc,
+    r::Rdp
 );
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub mod imap;
 pub mod irc;
 pub mod kerberos;
 pub mod pop3;
+pub mod rdp;
 pub mod socks;
 pub mod ssh;
 pub mod telnet;
@@ -128,6 +129,7 @@ pub static PROTOCOLS: &[&Protocol] = &[
     &socks::PROTOCOL,
     &kerberos::PROTOCOL,
     &irc::PROTOCOL,
+    &rdp::PROTOCOL,
 ];
 
 /// What `-no-secrets` writes in place of a password that was sent (Zeek's

@@ -1734,6 +1734,48 @@ class IRC(_message.Message):
     dcc_port: int
     def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., nick: _Optional[str] = ..., user: _Optional[str] = ..., command: _Optional[str] = ..., value: _Optional[str] = ..., addl: _Optional[str] = ..., prefix: _Optional[str] = ..., dcc_type: _Optional[str] = ..., dcc_file_name: _Optional[str] = ..., dcc_file_size: _Optional[int] = ..., dcc_ip: _Optional[bytes] = ..., dcc_port: _Optional[int] = ...) -> None: ...
 
+class RDP(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "cookie", "requested_protocols", "security_protocol", "result", "client_build", "client_name", "keyboard_layout", "desktop_width", "desktop_height", "requested_color_depth", "client_dig_product_id", "client_channels")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    SRC_PORT_FIELD_NUMBER: _ClassVar[int]
+    DST_PORT_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    COOKIE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_PROTOCOLS_FIELD_NUMBER: _ClassVar[int]
+    SECURITY_PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_BUILD_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    KEYBOARD_LAYOUT_FIELD_NUMBER: _ClassVar[int]
+    DESKTOP_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    DESKTOP_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_COLOR_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_DIG_PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    src_port: int
+    dst_port: int
+    community_id: str
+    cookie: str
+    requested_protocols: _containers.RepeatedScalarFieldContainer[str]
+    security_protocol: str
+    result: str
+    client_build: int
+    client_name: str
+    keyboard_layout: int
+    desktop_width: int
+    desktop_height: int
+    requested_color_depth: str
+    client_dig_product_id: str
+    client_channels: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., cookie: _Optional[str] = ..., requested_protocols: _Optional[_Iterable[str]] = ..., security_protocol: _Optional[str] = ..., result: _Optional[str] = ..., client_build: _Optional[int] = ..., client_name: _Optional[str] = ..., keyboard_layout: _Optional[int] = ..., desktop_width: _Optional[int] = ..., desktop_height: _Optional[int] = ..., requested_color_depth: _Optional[str] = ..., client_dig_product_id: _Optional[str] = ..., client_channels: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class FTP(_message.Message):
     __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "user", "command", "arg", "reply_code", "reply_msg", "reply_timestamp_ns", "reply_frame", "data_passive", "data_orig_ip", "data_resp_ip", "data_resp_port")
     TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]

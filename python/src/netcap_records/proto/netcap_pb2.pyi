@@ -79,6 +79,7 @@ class RecordType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RECORD_TYPE_POP3: _ClassVar[RecordType]
     RECORD_TYPE_IMAP: _ClassVar[RecordType]
     RECORD_TYPE_SOCKS: _ClassVar[RecordType]
+    RECORD_TYPE_RDP: _ClassVar[RecordType]
     RECORD_TYPE_KERBEROS: _ClassVar[RecordType]
     RECORD_TYPE_TELNET: _ClassVar[RecordType]
     RECORD_TYPE_IRC: _ClassVar[RecordType]
@@ -155,6 +156,7 @@ RECORD_TYPE_CREDENTIALS: RecordType
 RECORD_TYPE_POP3: RecordType
 RECORD_TYPE_IMAP: RecordType
 RECORD_TYPE_SOCKS: RecordType
+RECORD_TYPE_RDP: RecordType
 RECORD_TYPE_KERBEROS: RecordType
 RECORD_TYPE_TELNET: RecordType
 RECORD_TYPE_IRC: RecordType
