@@ -98,10 +98,11 @@ pub enum Layer {
     Enip,
     Cip,
     Radius,
+    Kerberos,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 50] = [
+    pub const ALL: [Layer; 51] = [
         Layer::Link,
         Layer::Ethernet,
         Layer::Vlan,
@@ -152,6 +153,7 @@ impl Layer {
         Layer::Enip,
         Layer::Cip,
         Layer::Radius,
+        Layer::Kerberos,
     ];
 
     /// Lower-case name used in `Error` records and summaries.
@@ -207,6 +209,7 @@ impl Layer {
             Layer::Enip => "enip",
             Layer::Cip => "cip",
             Layer::Radius => "radius",
+            Layer::Kerberos => "kerberos",
         }
     }
 }

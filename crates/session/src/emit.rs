@@ -216,7 +216,12 @@ conn_records!(
     r::Pop3,
     r::Imap,
     r::Smtp,
-    r::Mail
+    r::Mail,
+    r::Telnet,
+    r::Socks,
+    r::Kerberos,
+    r::Irc,
+    r::Rdp
 );
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod dhcpv4;
 pub mod dhcpv6;
 pub mod dns;
 pub mod enip;
+pub mod kerberos;
 pub mod modbus;
 pub mod ntp;
 pub mod quic;
@@ -51,13 +52,14 @@ pub(crate) struct Scratch {
     enip: r::Enip,
     cip: r::Cip,
     radius: r::Radius,
+    kerberos: r::Kerberos,
     /// Work buffers of the TLS fingerprints and QUIC decryption.
     pub(crate) tls_work: tls::Work,
     pub(crate) dns_spares: dns::Spares,
 }
 
 /// The record types this module writes.
-pub const RECORD_TYPES: [RecordType; 18] = [
+pub const RECORD_TYPES: [RecordType; 19] = [
     RecordType::Dns,
     RecordType::Mdns,
     RecordType::Llmnr,
@@ -77,6 +79,8 @@ pub const RECORD_TYPES: [RecordType; 18] = [
     RecordType::Enip,
     RecordType::Cip,
     RecordType::Radius,
+    // Over UDP (over TCP: the session stage, with this module's parser).
+    RecordType::Kerberos,
 ];
 
 /// The flow of the packet an application record comes from.
@@ -159,7 +163,8 @@ app_records!(
     r::Ssdp,
     r::Enip,
     r::Cip,
-    r::Radius
+    r::Radius,
+    r::Kerberos
 );
 
 /// Stamps the record in `$field` of the app scratch with the packet's flow,
@@ -208,6 +213,7 @@ enum ByPort {
     Modbus,
     Enip,
     Radius,
+    Kerberos,
 }
 
 fn udp_port(port: u16) -> Option<ByPort> {
@@ -225,6 +231,7 @@ fn udp_port(port: u16) -> Option<ByPort> {
         p if radius::PORTS.contains(&p) => ByPort::Radius,
         SIP => ByPort::Sip,
         SSDP => ByPort::Ssdp,
+        kerberos::PORT => ByPort::Kerberos,
         _ => return None,
     })
 }
@@ -266,6 +273,7 @@ pub(crate) fn udp(cx: &mut PacketContext<'_>, flow: Flow, payload: &[u8]) {
         Some(ByPort::Ssdp) => ssdp::decode(cx, flow, payload),
         Some(ByPort::Enip) => enip::decode(cx, flow, payload, false),
         Some(ByPort::Radius) => radius::decode(cx, flow, payload),
+        Some(ByPort::Kerberos) => kerberos::decode(cx, flow, payload),
         Some(ByPort::Modbus) | None => {
             // Port-independent protocols, recognised by their first bytes.
             // QUIC Initials are the session stage's (crates/session).

@@ -19,10 +19,15 @@
 pub mod ftp;
 pub mod http;
 pub mod imap;
+pub mod irc;
+pub mod kerberos;
 pub mod mail;
 pub mod pop3;
+pub mod rdp;
 pub mod smtp;
+pub mod socks;
 pub mod ssh;
+pub mod telnet;
 pub mod tls;
 
 use crate::emit::Emitter;
@@ -123,6 +128,11 @@ pub static PROTOCOLS: &[&Protocol] = &[
     &pop3::PROTOCOL,
     &imap::PROTOCOL,
     &smtp::PROTOCOL,
+    &telnet::PROTOCOL,
+    &socks::PROTOCOL,
+    &kerberos::PROTOCOL,
+    &irc::PROTOCOL,
+    &rdp::PROTOCOL,
 ];
 
 /// What `-no-secrets` writes in place of a password that was sent (Zeek's

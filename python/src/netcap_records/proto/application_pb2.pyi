@@ -1534,6 +1534,248 @@ class SSH(_message.Message):
     auth_attempts: int
     def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., version: _Optional[int] = ..., client: _Optional[str] = ..., server: _Optional[str] = ..., kex_alg: _Optional[str] = ..., host_key_alg: _Optional[str] = ..., cipher_alg: _Optional[str] = ..., mac_alg: _Optional[str] = ..., compression_alg: _Optional[str] = ..., host_key: _Optional[str] = ..., hassh: _Optional[str] = ..., hassh_algorithms: _Optional[str] = ..., hassh_server: _Optional[str] = ..., hassh_server_algorithms: _Optional[str] = ..., cshka: _Optional[str] = ..., sshka: _Optional[str] = ..., auth_success: _Optional[bool] = ..., auth_attempts: _Optional[int] = ...) -> None: ...
 
+class Telnet(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "user", "login_success", "login_attempts", "commands", "commands_dropped", "client_will", "client_do", "server_will", "server_do", "terminal_type", "terminal_speed", "x_display", "window_width", "window_height", "environment", "banner", "client_bytes", "server_bytes")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    SRC_PORT_FIELD_NUMBER: _ClassVar[int]
+    DST_PORT_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    LOGIN_SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    LOGIN_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    COMMANDS_FIELD_NUMBER: _ClassVar[int]
+    COMMANDS_DROPPED_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_WILL_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_DO_FIELD_NUMBER: _ClassVar[int]
+    SERVER_WILL_FIELD_NUMBER: _ClassVar[int]
+    SERVER_DO_FIELD_NUMBER: _ClassVar[int]
+    TERMINAL_TYPE_FIELD_NUMBER: _ClassVar[int]
+    TERMINAL_SPEED_FIELD_NUMBER: _ClassVar[int]
+    X_DISPLAY_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    BANNER_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    SERVER_BYTES_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    src_port: int
+    dst_port: int
+    community_id: str
+    user: str
+    login_success: bool
+    login_attempts: int
+    commands: _containers.RepeatedScalarFieldContainer[str]
+    commands_dropped: int
+    client_will: _containers.RepeatedScalarFieldContainer[str]
+    client_do: _containers.RepeatedScalarFieldContainer[str]
+    server_will: _containers.RepeatedScalarFieldContainer[str]
+    server_do: _containers.RepeatedScalarFieldContainer[str]
+    terminal_type: str
+    terminal_speed: str
+    x_display: str
+    window_width: int
+    window_height: int
+    environment: _containers.RepeatedScalarFieldContainer[str]
+    banner: str
+    client_bytes: int
+    server_bytes: int
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., user: _Optional[str] = ..., login_success: _Optional[bool] = ..., login_attempts: _Optional[int] = ..., commands: _Optional[_Iterable[str]] = ..., commands_dropped: _Optional[int] = ..., client_will: _Optional[_Iterable[str]] = ..., client_do: _Optional[_Iterable[str]] = ..., server_will: _Optional[_Iterable[str]] = ..., server_do: _Optional[_Iterable[str]] = ..., terminal_type: _Optional[str] = ..., terminal_speed: _Optional[str] = ..., x_display: _Optional[str] = ..., window_width: _Optional[int] = ..., window_height: _Optional[int] = ..., environment: _Optional[_Iterable[str]] = ..., banner: _Optional[str] = ..., client_bytes: _Optional[int] = ..., server_bytes: _Optional[int] = ...) -> None: ...
+
+class SOCKS(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "version", "user", "password", "request_type", "request_host", "request_name", "request_p", "status", "reply_code", "bound_host", "bound_name", "bound_p", "auth_methods", "auth_method", "auth_success", "tunnel_protocol")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    SRC_PORT_FIELD_NUMBER: _ClassVar[int]
+    DST_PORT_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_TYPE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_HOST_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_P_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    REPLY_CODE_FIELD_NUMBER: _ClassVar[int]
+    BOUND_HOST_FIELD_NUMBER: _ClassVar[int]
+    BOUND_NAME_FIELD_NUMBER: _ClassVar[int]
+    BOUND_P_FIELD_NUMBER: _ClassVar[int]
+    AUTH_METHODS_FIELD_NUMBER: _ClassVar[int]
+    AUTH_METHOD_FIELD_NUMBER: _ClassVar[int]
+    AUTH_SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    TUNNEL_PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    src_port: int
+    dst_port: int
+    community_id: str
+    version: int
+    user: str
+    password: str
+    request_type: str
+    request_host: bytes
+    request_name: str
+    request_p: int
+    status: str
+    reply_code: int
+    bound_host: bytes
+    bound_name: str
+    bound_p: int
+    auth_methods: _containers.RepeatedScalarFieldContainer[str]
+    auth_method: str
+    auth_success: bool
+    tunnel_protocol: str
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., version: _Optional[int] = ..., user: _Optional[str] = ..., password: _Optional[str] = ..., request_type: _Optional[str] = ..., request_host: _Optional[bytes] = ..., request_name: _Optional[str] = ..., request_p: _Optional[int] = ..., status: _Optional[str] = ..., reply_code: _Optional[int] = ..., bound_host: _Optional[bytes] = ..., bound_name: _Optional[str] = ..., bound_p: _Optional[int] = ..., auth_methods: _Optional[_Iterable[str]] = ..., auth_method: _Optional[str] = ..., auth_success: _Optional[bool] = ..., tunnel_protocol: _Optional[str] = ...) -> None: ...
+
+class Kerberos(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "tunnel", "reassembled", "msg_type", "request_type", "client", "service", "realm", "success", "error_code", "error_msg", "error_text", "from_ns", "till_ns", "cipher", "request_ciphers", "forwardable", "renewable", "padata_types", "transport")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    SRC_PORT_FIELD_NUMBER: _ClassVar[int]
+    DST_PORT_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    TUNNEL_FIELD_NUMBER: _ClassVar[int]
+    REASSEMBLED_FIELD_NUMBER: _ClassVar[int]
+    MSG_TYPE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    REALM_FIELD_NUMBER: _ClassVar[int]
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MSG_FIELD_NUMBER: _ClassVar[int]
+    ERROR_TEXT_FIELD_NUMBER: _ClassVar[int]
+    FROM_NS_FIELD_NUMBER: _ClassVar[int]
+    TILL_NS_FIELD_NUMBER: _ClassVar[int]
+    CIPHER_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_CIPHERS_FIELD_NUMBER: _ClassVar[int]
+    FORWARDABLE_FIELD_NUMBER: _ClassVar[int]
+    RENEWABLE_FIELD_NUMBER: _ClassVar[int]
+    PADATA_TYPES_FIELD_NUMBER: _ClassVar[int]
+    TRANSPORT_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    src_port: int
+    dst_port: int
+    community_id: str
+    tunnel: _netcap_pb2.Tunnel
+    reassembled: bool
+    msg_type: str
+    request_type: str
+    client: str
+    service: str
+    realm: str
+    success: bool
+    error_code: int
+    error_msg: str
+    error_text: str
+    from_ns: int
+    till_ns: int
+    cipher: str
+    request_ciphers: _containers.RepeatedScalarFieldContainer[str]
+    forwardable: bool
+    renewable: bool
+    padata_types: _containers.RepeatedScalarFieldContainer[int]
+    transport: str
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., tunnel: _Optional[_Union[_netcap_pb2.Tunnel, _Mapping]] = ..., reassembled: _Optional[bool] = ..., msg_type: _Optional[str] = ..., request_type: _Optional[str] = ..., client: _Optional[str] = ..., service: _Optional[str] = ..., realm: _Optional[str] = ..., success: _Optional[bool] = ..., error_code: _Optional[int] = ..., error_msg: _Optional[str] = ..., error_text: _Optional[str] = ..., from_ns: _Optional[int] = ..., till_ns: _Optional[int] = ..., cipher: _Optional[str] = ..., request_ciphers: _Optional[_Iterable[str]] = ..., forwardable: _Optional[bool] = ..., renewable: _Optional[bool] = ..., padata_types: _Optional[_Iterable[int]] = ..., transport: _Optional[str] = ...) -> None: ...
+
+class IRC(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "nick", "user", "command", "value", "addl", "prefix", "dcc_type", "dcc_file_name", "dcc_file_size", "dcc_ip", "dcc_port")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    SRC_PORT_FIELD_NUMBER: _ClassVar[int]
+    DST_PORT_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    NICK_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    ADDL_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    DCC_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DCC_FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    DCC_FILE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    DCC_IP_FIELD_NUMBER: _ClassVar[int]
+    DCC_PORT_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    src_port: int
+    dst_port: int
+    community_id: str
+    nick: str
+    user: str
+    command: str
+    value: str
+    addl: str
+    prefix: str
+    dcc_type: str
+    dcc_file_name: str
+    dcc_file_size: int
+    dcc_ip: bytes
+    dcc_port: int
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., nick: _Optional[str] = ..., user: _Optional[str] = ..., command: _Optional[str] = ..., value: _Optional[str] = ..., addl: _Optional[str] = ..., prefix: _Optional[str] = ..., dcc_type: _Optional[str] = ..., dcc_file_name: _Optional[str] = ..., dcc_file_size: _Optional[int] = ..., dcc_ip: _Optional[bytes] = ..., dcc_port: _Optional[int] = ...) -> None: ...
+
+class RDP(_message.Message):
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "cookie", "requested_protocols", "security_protocol", "result", "client_build", "client_name", "keyboard_layout", "desktop_width", "desktop_height", "requested_color_depth", "client_dig_product_id", "client_channels")
+    TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SRC_IP_FIELD_NUMBER: _ClassVar[int]
+    DST_IP_FIELD_NUMBER: _ClassVar[int]
+    SRC_PORT_FIELD_NUMBER: _ClassVar[int]
+    DST_PORT_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    COOKIE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_PROTOCOLS_FIELD_NUMBER: _ClassVar[int]
+    SECURITY_PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_BUILD_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    KEYBOARD_LAYOUT_FIELD_NUMBER: _ClassVar[int]
+    DESKTOP_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    DESKTOP_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_COLOR_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_DIG_PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ns: int
+    frame: int
+    src_ip: bytes
+    dst_ip: bytes
+    src_port: int
+    dst_port: int
+    community_id: str
+    cookie: str
+    requested_protocols: _containers.RepeatedScalarFieldContainer[str]
+    security_protocol: str
+    result: str
+    client_build: int
+    client_name: str
+    keyboard_layout: int
+    desktop_width: int
+    desktop_height: int
+    requested_color_depth: str
+    client_dig_product_id: str
+    client_channels: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., cookie: _Optional[str] = ..., requested_protocols: _Optional[_Iterable[str]] = ..., security_protocol: _Optional[str] = ..., result: _Optional[str] = ..., client_build: _Optional[int] = ..., client_name: _Optional[str] = ..., keyboard_layout: _Optional[int] = ..., desktop_width: _Optional[int] = ..., desktop_height: _Optional[int] = ..., requested_color_depth: _Optional[str] = ..., client_dig_product_id: _Optional[str] = ..., client_channels: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class FTP(_message.Message):
     __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "user", "command", "arg", "reply_code", "reply_msg", "reply_timestamp_ns", "reply_frame", "data_passive", "data_orig_ip", "data_resp_ip", "data_resp_port")
     TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]

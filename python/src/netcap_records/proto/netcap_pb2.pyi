@@ -80,6 +80,11 @@ class RecordType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RECORD_TYPE_IMAP: _ClassVar[RecordType]
     RECORD_TYPE_SMTP: _ClassVar[RecordType]
     RECORD_TYPE_MAIL: _ClassVar[RecordType]
+    RECORD_TYPE_SOCKS: _ClassVar[RecordType]
+    RECORD_TYPE_RDP: _ClassVar[RecordType]
+    RECORD_TYPE_KERBEROS: _ClassVar[RecordType]
+    RECORD_TYPE_TELNET: _ClassVar[RecordType]
+    RECORD_TYPE_IRC: _ClassVar[RecordType]
     RECORD_TYPE_SPOTSTAT: _ClassVar[RecordType]
     RECORD_TYPE_HOST: _ClassVar[RecordType]
     RECORD_TYPE_DEVICEPROFILE: _ClassVar[RecordType]
@@ -156,6 +161,11 @@ RECORD_TYPE_POP3: RecordType
 RECORD_TYPE_IMAP: RecordType
 RECORD_TYPE_SMTP: RecordType
 RECORD_TYPE_MAIL: RecordType
+RECORD_TYPE_SOCKS: RecordType
+RECORD_TYPE_RDP: RecordType
+RECORD_TYPE_KERBEROS: RecordType
+RECORD_TYPE_TELNET: RecordType
+RECORD_TYPE_IRC: RecordType
 RECORD_TYPE_SPOTSTAT: RecordType
 RECORD_TYPE_HOST: RecordType
 RECORD_TYPE_DEVICEPROFILE: RecordType
