@@ -269,6 +269,9 @@ impl EndedConnection {
             f.uint(86, x.depth_exceeded_bytes[0]);
             f.uint(87, x.depth_exceeded_bytes[1]);
         }
+        f.uint(88, nonzero.n);
+        f.uint(89, cl.window.n);
+        f.uint(90, sv.window.n);
     }
 
     fn flow_fields(&self, from_client: bool, community_id: &str, buf: &mut Vec<u8>) {
