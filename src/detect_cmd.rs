@@ -114,7 +114,8 @@ impl DetectionArgs {
 
 /// Prometheus counters of the detector, registered beside the capture's.
 fn register_metrics(metrics: &netcap_export::Metrics) -> anyhow::Result<netcap_detect::VerdictHook> {
-    let scored = prometheus::IntCounter::new("netcap_detect_flows_scored_total", "Connections scored by the flow model")?;
+    let scored =
+        prometheus::IntCounter::new("netcap_detect_flows_scored_total", "Connections scored by the flow model")?;
     let alerts = prometheus::IntCounter::new(
         "netcap_detect_alerts_total",
         "Scored connections at or above the detection threshold",
@@ -231,11 +232,8 @@ pub fn run_capture(
     let model_name = prepared.model.name.clone();
     let detector = prepared.detector(out, &source, metrics.as_ref())?;
     let mut metrics_observer = metrics.clone().map(netcap_export::MetricsObserver::new);
-    let mut observer = DetectObserver {
-        detector,
-        inner: metrics_observer.as_mut().map(|o| o as &mut dyn Observer),
-        unread_frames: 0,
-    };
+    let mut observer =
+        DetectObserver { detector, inner: metrics_observer.as_mut().map(|o| o as &mut dyn Observer), unread_frames: 0 };
     let summary = capture_cmd::run_with_progress(quiet, |progress| {
         netcap_capture::run_observed(config, Some(sink.as_mut()), &mut observer, progress, &stop)
     })?;
