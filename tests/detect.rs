@@ -249,3 +249,216 @@ fn features_equal_an_independent_computation_from_the_packets() {
     assert!(compared >= 40, "compared {compared} connections");
     assert!(scaled_sides >= 10, "only {scaled_sides} sides with window scaling");
 }
+
+/// A labelled Connection table: the FTP brute force of
+/// zeek-ftp-bruteforce.pcap (30 connections labelled "Brute Force" by an
+/// attack schedule) and the benign connections of two other captures.
+fn labelled_table(dir: &Path) -> std::path::PathBuf {
+    let schedule = dir.join("schedule.yaml");
+    std::fs::write(
+        &schedule,
+        "attacks:\n  - name: FTP brute force\n    category: Brute Force\n    start: 1389721000\n    end: 1389722000\n    \
+         attackers: 192.168.56.1\n    victims: 192.168.56.101\n    ports: [21]\n",
+    )
+    .unwrap();
+    let mut table = String::new();
+    for (i, name) in
+        ["pcaps-ftp/zeek-ftp-bruteforce.pcap", "pcaps/pcapplusplus-many-protocols.pcap", "pcaps/pcapplusplus-tls2.pcap"]
+            .iter()
+            .enumerate()
+    {
+        let records = dir.join(format!("records{i}"));
+        let labelled = dir.join(format!("labelled{i}"));
+        capture(&testdata(name), &records, &["-include", "Connection"]);
+        let out = run(&[
+            "label",
+            "-dir",
+            records.to_str().unwrap(),
+            "-out",
+            labelled.to_str().unwrap(),
+            "-attacks",
+            schedule.to_str().unwrap(),
+            "-quiet",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = std::fs::read_to_string(labelled.join("Connection_labeled.csv")).unwrap();
+        let skip = if i == 0 { 0 } else { 1 };
+        for line in text.lines().skip(skip) {
+            table.push_str(line);
+            table.push('\n');
+        }
+    }
+    let path = dir.join("Connection_labeled.csv");
+    std::fs::write(&path, table).unwrap();
+    path
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn train_then_detect_on_a_capture_records_and_inside_capture() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = labelled_table(tmp.path());
+    let model = tmp.path().join("model.json");
+    let out = run(&["train", "-read", table.to_str().unwrap(), "-model", model.to_str().unwrap(), "-trees", "30"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("AUROC"), "{text}");
+    assert!(text.contains("confusion matrix"), "{text}");
+    assert!(text.contains("held out"), "{text}");
+    // The same seed gives the same model file.
+    let again = tmp.path().join("again.json");
+    let out = run(&["train", "-read", table.to_str().unwrap(), "-model", again.to_str().unwrap(), "-trees", "30"]);
+    assert!(out.status.success());
+    assert_eq!(std::fs::read(&model).unwrap(), std::fs::read(&again).unwrap());
+
+    // detect -read: an [ALERT] line per brute-force connection.
+    let bruteforce = testdata("pcaps-ftp/zeek-ftp-bruteforce.pcap");
+    let alerts_dir = tmp.path().join("alerts");
+    let out = run(&[
+        "detect",
+        "-read",
+        bruteforce.to_str().unwrap(),
+        "-model",
+        model.to_str().unwrap(),
+        "-out",
+        alerts_dir.to_str().unwrap(),
+        "-quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = stdout(&out);
+    let alerts: Vec<&str> = lines.lines().collect();
+    assert!(alerts.len() >= 27, "{lines}");
+    for l in &alerts {
+        assert!(l.contains(" [ALERT] 192.168.56.1:"), "{l}");
+        assert!(l.contains(" -> 192.168.56.101:21 (TCP): "), "{l}");
+        assert!(l.starts_with("2014-01-14 17:3"), "{l}");
+    }
+    let records: Vec<netcap_records::Alert> = crate::util::records(&alerts_dir, netcap_records::RecordType::Alert);
+    assert_eq!(records.len(), alerts.len());
+    let connections: Vec<netcap_records::Connection> =
+        crate::util::records(&alerts_dir, netcap_records::RecordType::Connection);
+    assert_eq!(connections.len(), 30);
+    for a in &records {
+        assert!(a.score >= 0.5 && a.score <= 1.0);
+        assert_eq!(a.threshold, 0.5);
+        assert_eq!(a.features.len(), 36);
+        assert_eq!(a.model, "model.json (random_forest)");
+        let c = connections.iter().find(|c| c.community_id == a.community_id).expect("alert joins its connection");
+        assert_eq!(a.connection_timestamp_ns, c.timestamp_ns);
+        assert_eq!(a.features, netcap_detect::netwatcher_features(c).to_vec());
+    }
+
+    // detect -dir on the records gives the same lines; -output-filter all
+    // adds [OK] lines; -events writes them to the rotating log.
+    let events = tmp.path().join("events");
+    let out = run(&[
+        "detect",
+        "-dir",
+        alerts_dir.to_str().unwrap(),
+        "-model",
+        model.to_str().unwrap(),
+        "-output-filter",
+        "all",
+        "-events",
+        events.to_str().unwrap(),
+        "-quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    let log = std::fs::read_to_string(events.join("detector_events.log")).unwrap();
+    let log_alerts: Vec<&str> = log.lines().filter(|l| l.contains("[ALERT]")).collect();
+    assert_eq!(log_alerts, alerts);
+    assert_eq!(log.lines().count(), 30);
+
+    // -threshold 1.01 is refused; -threshold 1 and -min-packets 100: nothing.
+    let out =
+        run(&["detect", "-dir", alerts_dir.to_str().unwrap(), "-model", model.to_str().unwrap(), "-threshold", "1.5"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = run(&[
+        "detect",
+        "-dir",
+        alerts_dir.to_str().unwrap(),
+        "-model",
+        model.to_str().unwrap(),
+        "-min-packets",
+        "100",
+    ]);
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), "");
+    assert!(stderr(&out).contains("0 connections scored"), "{}", stderr(&out));
+
+    // capture -model: the capture's records, Alert.ncap.zst and the lines.
+    let cap = tmp.path().join("cap");
+    let out = run(&[
+        "capture",
+        "-read",
+        bruteforce.to_str().unwrap(),
+        "-out",
+        cap.to_str().unwrap(),
+        "-model",
+        model.to_str().unwrap(),
+        "-quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().collect::<Vec<_>>(), alerts);
+    assert!(cap.join("TCP.ncap.zst").exists());
+    let again: Vec<netcap_records::Alert> = crate::util::records(&cap, netcap_records::RecordType::Alert);
+    assert_eq!(again, records);
+}
+
+#[test]
+fn bad_models_are_refused_before_any_packet_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The input does not exist: an error about the model shows the model
+    // was checked first.
+    let missing_input = tmp.path().join("no-such.pcap");
+    let check = |model: &Path, want: &str| {
+        for args in [
+            vec!["detect", "-read", missing_input.to_str().unwrap(), "-model", model.to_str().unwrap()],
+            vec!["capture", "-read", missing_input.to_str().unwrap(), "-model", model.to_str().unwrap(), "-out"],
+        ] {
+            let mut args = args;
+            let out_dir = tmp.path().join("out");
+            if args.last() == Some(&"-out") {
+                args.push(out_dir.to_str().unwrap());
+            }
+            let out = run(&args);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+            let err = stderr(&out);
+            assert!(err.contains(want), "{args:?}: {err}");
+            assert!(!err.contains("no-such.pcap"), "{err}");
+        }
+    };
+    check(&tmp.path().join("absent.json"), "absent.json");
+    let corrupt = tmp.path().join("corrupt.json");
+    std::fs::write(&corrupt, b"\x28\xb5\x2f\xfd garbage").unwrap();
+    check(&corrupt, "not a netcap model file");
+    // A valid model with one feature name removed.
+    let tree = r#"{"feature":[-1],"threshold":[0.0],"left":[0],"right":[0],"value":[0.5]}"#;
+    let names: Vec<String> = netcap_detect::FEATURE_NAMES.iter().map(|n| format!("\"{n}\"")).collect();
+    let model = |names: &[String], trees: &str| {
+        format!(
+            r#"{{"format":"netcap-flow-model","version":1,"feature_set":"netwatcher","features":[{}],"scaler":null,"threshold":0.5,"classifier":{{"kind":"random_forest","trees":[{trees}]}}}}"#,
+            names.join(",")
+        )
+    };
+    let short = tmp.path().join("short.json");
+    std::fs::write(&short, model(&names[..35], tree)).unwrap();
+    check(&short, "model takes 35 features; netcap computes 36");
+    let shape = tmp.path().join("shape.json");
+    std::fs::write(&shape, model(&names, r#"{"feature":[0],"threshold":[0.0],"left":[5],"right":[6],"value":[0.5]}"#))
+        .unwrap();
+    check(&shape, "tree 0: node 0 has child 5");
+    let empty = tmp.path().join("empty.json");
+    std::fs::write(&empty, model(&names, "")).unwrap();
+    check(&empty, "the random forest has no trees");
+    // And the good one works (no packets: the input is missing, so the
+    // error is now about the input).
+    let good = tmp.path().join("good.json");
+    std::fs::write(&good, model(&names, tree)).unwrap();
+    let out = run(&["detect", "-read", missing_input.to_str().unwrap(), "-model", good.to_str().unwrap()]);
+    assert!(stderr(&out).contains("no-such.pcap"), "{}", stderr(&out));
+}
