@@ -81,6 +81,7 @@ class RecordType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RECORD_TYPE_SPOTSTAT: _ClassVar[RecordType]
     RECORD_TYPE_HOST: _ClassVar[RecordType]
     RECORD_TYPE_DEVICEPROFILE: _ClassVar[RecordType]
+    RECORD_TYPE_ALERT: _ClassVar[RecordType]
 RECORD_TYPE_UNSPECIFIED: RecordType
 RECORD_TYPE_ETHERNET: RecordType
 RECORD_TYPE_ARP: RecordType
@@ -153,6 +154,7 @@ RECORD_TYPE_IMAP: RecordType
 RECORD_TYPE_SPOTSTAT: RecordType
 RECORD_TYPE_HOST: RecordType
 RECORD_TYPE_DEVICEPROFILE: RecordType
+RECORD_TYPE_ALERT: RecordType
 
 class Header(_message.Message):
     __slots__ = ("record_type", "schema_version", "producer", "created_ns", "source", "link_types", "snaplen", "payloads", "message_type")
