@@ -15,10 +15,15 @@ use std::sync::atomic::Ordering;
 /// Detection settings `detect` and `capture -model` share.
 #[derive(Args, Clone)]
 pub struct DetectionArgs {
-    /// Flow model: a model file from `netcap train` (JSON). Every connection
-    /// is scored when its record is written
+    /// Flow model: a model file from `netcap train` (JSON), or an ONNX model
+    /// (scikit-learn through skl2onnx, Keras through tf2onnx). Every
+    /// connection is scored when its record is written
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
+    /// Min-max scaler file (JSON) for an ONNX model whose graph does not
+    /// scale its input (docs/detect.md)
+    #[arg(long, value_name = "FILE")]
+    pub scaler: Option<PathBuf>,
     /// A connection scoring at least this is an alert [default: the model's
     /// threshold]
     #[arg(long, value_name = "SCORE")]
@@ -91,12 +96,12 @@ impl DetectionArgs {
     /// Loads the model (if `-model` was given) and checks the flags.
     pub fn prepare(&self) -> anyhow::Result<Option<Prepared>> {
         let Some(path) = &self.model else {
-            if self.threshold.is_some() || self.events.is_some() {
-                usage_bail!("-threshold and -events need -model");
+            if self.threshold.is_some() || self.events.is_some() || self.scaler.is_some() {
+                usage_bail!("-threshold, -scaler and -events need -model");
             }
             return Ok(None);
         };
-        let model = FlowModel::load(path)?;
+        let model = FlowModel::load_with_scaler(path, self.scaler.as_deref())?;
         let threshold = self.threshold.unwrap_or(model.default_threshold);
         if !(0.0..=1.0).contains(&threshold) {
             bail!("-threshold must be between 0 and 1 (a probability), not {threshold}");
@@ -152,21 +157,57 @@ impl Prepared {
     }
 }
 
-/// Scores the Connection records the capture writes, and passes every call
-/// on to an inner observer (metrics) if there is one.
+/// Connection frames queued for the scoring thread at most: the writer
+/// waits beyond (bounded memory; a frame's content is at most a few MB).
+const SCORING_QUEUE: usize = 64;
+
+/// Hands the Connection records the capture writes to a scoring thread
+/// (the writer thread only copies each frame's content once), and passes
+/// every call on to an inner observer (metrics) if there is one.
 pub struct DetectObserver<'a> {
-    pub detector: Detector,
+    queue: Option<crossbeam_channel::Sender<Vec<u8>>>,
+    scorer: Option<std::thread::JoinHandle<Detector>>,
     pub inner: Option<&'a mut dyn Observer>,
     /// Connection frames that came without their content.
     pub unread_frames: u64,
 }
 
+impl<'a> DetectObserver<'a> {
+    /// Starts the scoring thread.
+    pub fn start(mut detector: Detector, inner: Option<&'a mut dyn Observer>) -> anyhow::Result<Self> {
+        let (queue, frames) = crossbeam_channel::bounded::<Vec<u8>>(SCORING_QUEUE);
+        let scorer = std::thread::Builder::new()
+            .name("netcap-detect".into())
+            .spawn(move || {
+                for content in frames {
+                    detector.connections_in(&content);
+                }
+                detector
+            })
+            .context("starting the scoring thread")?;
+        Ok(DetectObserver { queue: Some(queue), scorer: Some(scorer), inner, unread_frames: 0 })
+    }
+
+    /// Waits for the scoring thread to score what was queued.
+    pub fn finish(mut self) -> anyhow::Result<Detector> {
+        drop(self.queue.take());
+        match self.scorer.take().map(|h| h.join()) {
+            Some(Ok(detector)) => Ok(detector),
+            _ => bail!("the scoring thread failed"),
+        }
+    }
+}
+
 impl Observer for DetectObserver<'_> {
     fn frame(&mut self, record_type: RecordType, records: u64, frame: &[u8], content: Option<&[u8]>) {
         if record_type == RecordType::Connection {
-            match content {
-                Some(c) => self.detector.connections_in(c),
-                None => self.unread_frames += 1,
+            match (content, &self.queue) {
+                // A send fails only when the scoring thread is gone (it
+                // panicked); finish() reports that.
+                (Some(c), Some(queue)) => {
+                    let _ = queue.send(c.to_vec());
+                }
+                _ => self.unread_frames += 1,
             }
         }
         if let Some(o) = self.inner.as_mut() {
@@ -232,8 +273,7 @@ pub fn run_capture(
     let model_name = prepared.model.name.clone();
     let detector = prepared.detector(out, &source, metrics.as_ref())?;
     let mut metrics_observer = metrics.clone().map(netcap_export::MetricsObserver::new);
-    let mut observer =
-        DetectObserver { detector, inner: metrics_observer.as_mut().map(|o| o as &mut dyn Observer), unread_frames: 0 };
+    let mut observer = DetectObserver::start(detector, metrics_observer.as_mut().map(|o| o as &mut dyn Observer))?;
     let summary = capture_cmd::run_with_progress(quiet, |progress| {
         netcap_capture::run_observed(config, Some(sink.as_mut()), &mut observer, progress, &stop)
     })?;
@@ -243,8 +283,8 @@ pub fn run_capture(
     if let Some(s) = server {
         s.stop();
     }
-    let DetectObserver { detector, unread_frames, .. } = observer;
-    let counters = detector.finish()?;
+    let unread_frames = observer.unread_frames;
+    let counters = observer.finish()?.finish()?;
     if unread_frames > 0 {
         eprintln!("netcap: warning: detect: {unread_frames} Connection frames came without their records");
     }

@@ -10,7 +10,8 @@ use std::process::ExitCode;
 #[command(after_help = "Examples:\n  \
     netcap label -dir records -out labelled -attacks schedule.yaml\n  \
     netcap train -read labelled -model model.json\n  \
-    netcap detect -read other.pcap -model model.json\n\n\
+    netcap detect -read other.pcap -model model.json\n  \
+    netcap train -read labelled-other -model model.json -evaluate\n\n\
     Reads Connection_labeled.parquet (else .csv) from a directory, or the given file. Rows labelled\n\
     -normal are benign (class 0), every other label an attack (class 1). Features: NetWatcher's 36\n\
     (docs/detect.md), min-max scaled as NetWatcher does. A stratified, seeded part of each class is\n\
@@ -44,11 +45,54 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FRACTION", default_value_t = 0.25)]
     test_fraction: f64,
     /// Score at which a flow is an alert, for the evaluation and as the model's default
-    #[arg(long, value_name = "SCORE", default_value_t = 0.5)]
-    threshold: f64,
+    /// [default: 0.5; with -evaluate, the model's]
+    #[arg(long, value_name = "SCORE")]
+    threshold: Option<f64>,
+    /// Train nothing: evaluate the existing -model (JSON or ONNX) on every row of -read,
+    /// scoring as netcap detect does (rows under -min-packets are not scored: benign)
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    evaluate: Option<bool>,
+    /// With -evaluate: connections with fewer packets are not scored
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    min_packets: u64,
+    /// With -evaluate: the scaler file of an ONNX model
+    #[arg(long, value_name = "FILE")]
+    scaler: Option<PathBuf>,
+}
+
+/// `-evaluate`: the model's evaluation on every row, as detect scores.
+fn evaluate(args: &TrainArgs) -> anyhow::Result<ExitCode> {
+    let model = netcap_detect::FlowModel::load_with_scaler(&args.model, args.scaler.as_deref())?;
+    let threshold = args.threshold.unwrap_or(model.default_threshold);
+    if !(0.0..=1.0).contains(&threshold) {
+        bail!("-threshold must be between 0 and 1, not {threshold}");
+    }
+    let table = netcap_detect::dataset::labelled_table(&args.read);
+    let data = netcap_detect::read_labelled(&args.read, &args.normal)?;
+    let scores: Vec<f64> =
+        data.rows.iter().map(|r| if r[1] < args.min_packets as f64 { 0.0 } else { model.score(r) }).collect();
+    let e = netcap_detect::Evaluation::new(&scores, &data.classes, threshold);
+    let attacks = data.classes.iter().filter(|&&c| c == 1).count();
+    let unscored = data.rows.iter().filter(|r| r[1] < args.min_packets as f64).count();
+    println!(
+        "evaluated {} on {} flows ({attacks} attack) from {}; {unscored} under -min-packets {} not scored (benign)",
+        model.name,
+        data.rows.len(),
+        table.display(),
+        args.min_packets
+    );
+    print!("{}", e.report());
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
+    if args.evaluate.unwrap_or(false) {
+        return evaluate(&args);
+    }
+    if args.scaler.is_some() {
+        bail!("-scaler goes with -evaluate (netcap's model files have their scaler)");
+    }
+    let threshold = args.threshold.unwrap_or(0.5);
     if args.max_depth == 0 || args.max_features == 0 || !(1..=36).contains(&args.max_features) {
         bail!("-max-depth must be at least 1 and -max-features between 1 and 36");
     }
@@ -63,7 +107,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
             seed: args.seed,
         },
         test_fraction: args.test_fraction,
-        threshold: args.threshold,
+        threshold,
     };
     let outcome = netcap_detect::train(&data, &options).with_context(|| table.display().to_string())?;
     println!(

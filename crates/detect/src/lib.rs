@@ -12,6 +12,7 @@ pub mod events;
 pub mod features;
 pub mod forest;
 pub mod model;
+pub mod onnx;
 pub mod rng;
 pub mod train;
 

@@ -18,6 +18,7 @@
 
 use crate::features::{FEATURE_COUNT, FEATURE_NAMES, FEATURE_SET, Features};
 use crate::forest::{Tree, predict_forest};
+use crate::onnx::OnnxModel;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -34,7 +35,7 @@ pub const MAX_MODEL_BYTES: u64 = 512 << 20;
 pub enum ModelError {
     #[error("model {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("model {path}: not a netcap model file (JSON): {reason}")]
+    #[error("model {path}: {reason}")]
     Parse { path: PathBuf, reason: String },
     #[error("model {path}: {reason}")]
     Invalid { path: PathBuf, reason: String },
@@ -195,24 +196,97 @@ pub struct FlowModel {
 #[derive(Debug, Clone)]
 enum Scorer {
     Forest(Vec<Tree>),
+    Onnx(Box<OnnxModel>),
+}
+
+/// A scaler file for ONNX models whose graph does not scale: netcap's
+/// min-max scaler as JSON, `{"kind": "min_max", "features": [36 names,
+/// optional], "min": [36], "max": [36]}` (scripts/onnx_models.py writes
+/// one from scikit-learn's MinMaxScaler: `data_min_`, `data_max_`).
+#[derive(Debug, Clone, Deserialize)]
+struct ScalerFile {
+    kind: String,
+    #[serde(default)]
+    features: Option<Vec<String>>,
+    min: Vec<f64>,
+    max: Vec<f64>,
+}
+
+fn read_limited(path: &Path) -> Result<Vec<u8>, ModelError> {
+    let io = |source| ModelError::Io { path: path.to_path_buf(), source };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if len > MAX_MODEL_BYTES {
+        return Err(ModelError::Invalid {
+            path: path.to_path_buf(),
+            reason: format!("{len} bytes, more than the {MAX_MODEL_BYTES} a model file may have"),
+        });
+    }
+    std::fs::read(path).map_err(io)
+}
+
+/// Reads and checks a scaler file.
+pub fn load_scaler(path: &Path) -> Result<MinMaxScaler, ModelError> {
+    let bytes = read_limited(path)?;
+    let invalid = |reason: String| ModelError::Invalid { path: path.to_path_buf(), reason };
+    let file: ScalerFile = serde_json::from_slice(&bytes).map_err(|e| ModelError::Parse {
+        path: path.to_path_buf(),
+        reason: format!("not a scaler file (JSON): {e}"),
+    })?;
+    if let Some(names) = &file.features {
+        if names.len() != FEATURE_COUNT {
+            return Err(invalid(format!("scaler has {} features; netcap computes {FEATURE_COUNT}", names.len())));
+        }
+        if let Some((i, (got, want))) = names.iter().zip(FEATURE_NAMES).enumerate().find(|(_, (g, w))| g != w) {
+            return Err(invalid(format!("scaler feature {i} is {got:?}, expected {want:?}")));
+        }
+    }
+    let scaler = MinMaxScaler { kind: file.kind, min: file.min, max: file.max };
+    scaler.validate().map_err(invalid)?;
+    Ok(scaler)
 }
 
 impl FlowModel {
-    /// Loads and checks a model file.
-    pub fn load(path: &Path) -> Result<FlowModel, ModelError> {
-        let io = |source| ModelError::Io { path: path.to_path_buf(), source };
-        let len = std::fs::metadata(path).map_err(io)?.len();
-        if len > MAX_MODEL_BYTES {
-            return Err(ModelError::Invalid {
-                path: path.to_path_buf(),
-                reason: format!("{len} bytes, more than the {MAX_MODEL_BYTES} a model file may have"),
-            });
-        }
-        let bytes = std::fs::read(path).map_err(io)?;
-        let file: ModelFile = serde_json::from_slice(&bytes)
-            .map_err(|e| ModelError::Parse { path: path.to_path_buf(), reason: e.to_string() })?;
+    /// Loads and checks a model file: netcap's JSON model (from `netcap
+    /// train`), or an ONNX model. `scaler`: a scaler file for an ONNX
+    /// model whose graph does not scale its input (a JSON model has its
+    /// own scaler).
+    pub fn load_with_scaler(path: &Path, scaler: Option<&Path>) -> Result<FlowModel, ModelError> {
+        let bytes = read_limited(path)?;
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        FlowModel::from_file(file, &name).map_err(|reason| ModelError::Invalid { path: path.to_path_buf(), reason })
+        let invalid = |reason: String| ModelError::Invalid { path: path.to_path_buf(), reason };
+        let json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if json {
+            if scaler.is_some() {
+                return Err(invalid("a netcap model file has its own scaler: leave out the scaler file".into()));
+            }
+            let file: ModelFile = serde_json::from_slice(&bytes).map_err(|e| ModelError::Parse {
+                path: path.to_path_buf(),
+                reason: format!("not a netcap model file (JSON): {e}"),
+            })?;
+            return FlowModel::from_file(file, &name).map_err(invalid);
+        }
+        let onnx = OnnxModel::from_bytes(&bytes).map_err(|reason| {
+            if reason.starts_with("not an ONNX model") {
+                ModelError::Parse {
+                    path: path.to_path_buf(),
+                    reason: format!("not a netcap model file (JSON) nor an ONNX model: {reason}"),
+                }
+            } else {
+                invalid(reason)
+            }
+        })?;
+        let scaler = scaler.map(load_scaler).transpose()?;
+        Ok(FlowModel {
+            name: format!("{name} (onnx)"),
+            default_threshold: 0.5,
+            scaler,
+            scorer: Scorer::Onnx(Box::new(onnx)),
+        })
+    }
+
+    /// [`FlowModel::load_with_scaler`] without a scaler file.
+    pub fn load(path: &Path) -> Result<FlowModel, ModelError> {
+        FlowModel::load_with_scaler(path, None)
     }
 
     /// A model from a file's content, checked.
@@ -238,6 +312,7 @@ impl FlowModel {
         }
         match &self.scorer {
             Scorer::Forest(trees) => predict_forest(trees, &scaled),
+            Scorer::Onnx(m) => m.score(&scaled),
         }
     }
 }
