@@ -302,15 +302,12 @@ pub fn run_capture(
 }
 
 pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
-    if args.detection.model.is_none() {
-        usage_bail!("netcap detect needs -model FILE");
-    }
     let quiet = args.quiet.unwrap_or(false);
     if let Some(out) = &args.out {
         capture_cmd::check_out_dir(out)?;
     }
     // The model first: a bad one is refused before any packet is read.
-    let Some(prepared) = args.detection.prepare()? else { unreachable!("checked above") };
+    let Some(prepared) = args.detection.prepare()? else { usage_bail!("netcap detect needs -model FILE") };
     if let Some(dir) = &args.dir {
         return run_records(dir, prepared, args.out.as_deref(), quiet);
     }

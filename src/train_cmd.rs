@@ -93,7 +93,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         bail!("-scaler goes with -evaluate (netcap's model files have their scaler)");
     }
     let threshold = args.threshold.unwrap_or(0.5);
-    if args.max_depth == 0 || args.max_features == 0 || !(1..=36).contains(&args.max_features) {
+    if args.max_depth == 0 || !(1..=36).contains(&args.max_features) {
         bail!("-max-depth must be at least 1 and -max-features between 1 and 36");
     }
     let table = netcap_detect::dataset::labelled_table(&args.read);

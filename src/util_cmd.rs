@@ -373,5 +373,6 @@ mod tests {
         assert_eq!(layer(RecordType::Ethernet), "link");
         assert_eq!(layer(RecordType::Ipv6), "network");
         assert_eq!(layer(RecordType::Spotstat), "statistics");
+        assert_eq!(layer(RecordType::Alert), "detection");
     }
 }
