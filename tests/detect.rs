@@ -147,7 +147,7 @@ fn expected(pkts: &[&Pkt], client: (IpAddr, u16)) -> Vec<f64> {
             continue;
         }
         let side: Vec<&&&Pkt> = sorted.iter().filter(|p| (p.src == client) == forward).collect();
-        let shift = side.iter().filter(|p| p.flags & 2 != 0).filter_map(|p| p.wscale).last();
+        let shift = side.iter().filter(|p| p.flags & 2 != 0).filter_map(|p| p.wscale).next_back();
         let factor = shift.map_or(1.0, |s| f64::from(1u32 << u32::from(s).min(14)));
         let windows: Vec<f64> = side
             .iter()
