@@ -65,6 +65,9 @@ pub struct CaptureArgs {
     /// most 500
     #[arg(long, value_name = "N", default_value_t = netcap_export::DEFAULT_TOP_N)]
     top_n: usize,
+    /// Flow detection: score every connection with -model (docs/detect.md)
+    #[command(flatten)]
+    detection: crate::detect_cmd::DetectionArgs,
 }
 
 /// How packets are decoded and analysed; `netcap export` takes the same
@@ -217,6 +220,10 @@ pub fn run(args: CaptureArgs) -> anyhow::Result<ExitCode> {
     let quiet = args.quiet.unwrap_or(false);
     let metrics_address = args.metrics.as_deref().map(parse_listen_address).transpose()?;
     check_top_n(args.top_n)?;
+    // The model is loaded and checked before any packet is read.
+    if let Some(prepared) = args.detection.prepare()? {
+        return crate::detect_cmd::run_capture(&config, prepared, Some(&args.out), metrics_address, args.top_n, quiet);
+    }
 
     let stop = stop_on_signals()?;
     let summary = match metrics_address {

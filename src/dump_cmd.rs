@@ -46,6 +46,11 @@ pub struct DumpArgs {
     /// default set that fits the terminal
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     all: Option<bool>,
+    /// Print a Connection file's flow features as CSV instead of its fields:
+    /// netwatcher (NetWatcher's 36 model inputs, after the connection's
+    /// timestamp, frame, endpoints and community ID; docs/detect.md)
+    #[arg(long, value_name = "SET")]
+    features: Option<String>,
 }
 
 pub fn run(args: DumpArgs) -> anyhow::Result<ExitCode> {
@@ -66,6 +71,9 @@ pub fn run(args: DumpArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e.into()),
     };
     let mut stdout = std::io::stdout().lock();
+    if let Some(set) = &args.features {
+        return dump_features(reader, set, &mut stdout);
+    }
     match netcap_dump::dump(reader, &options, &mut stdout) {
         Ok(_) => Ok(ExitCode::SUCCESS),
         // The reader of our output went away (`netcap dump ... | head`).
@@ -130,4 +138,62 @@ fn table_width() -> Option<usize> {
         return Some(usize::from(width));
     }
     std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse().ok()).filter(|w| *w > 0)
+}
+
+/// Columns `dump -features` prints before the features.
+const FEATURE_KEY_COLUMNS: &str = "timestamp_ns,frame,src_ip,src_port,dst_ip,dst_port,ip_protocol,community_id";
+
+/// `dump -features netwatcher`: one CSV line of NetWatcher features per
+/// Connection record.
+fn dump_features(
+    mut reader: RecordReader<Box<dyn Read>>,
+    set: &str,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<ExitCode> {
+    use netcap_records::{Connection, RecordType};
+    if !set.eq_ignore_ascii_case(netcap_detect::features::FEATURE_SET) {
+        bail!("-features takes netwatcher, not {set:?}");
+    }
+    if reader.record_type() != RecordType::Connection {
+        bail!("-features needs a Connection file, not {}", reader.record_type().name());
+    }
+    let ip = |b: &[u8]| netcap_detect::events::ip_from_bytes(b).map(|a| a.to_string()).unwrap_or_default();
+    let mut print = || -> std::io::Result<ExitCode> {
+        writeln!(out, "{FEATURE_KEY_COLUMNS},{}", netcap_detect::features::csv_header())?;
+        let mut line = String::new();
+        let mut damaged = false;
+        loop {
+            match reader.next::<Connection>() {
+                Ok(Some(c)) => {
+                    netcap_detect::features::csv_line(&netcap_detect::netwatcher_features(&c), &mut line);
+                    writeln!(
+                        out,
+                        "{},{},{},{},{},{},{},{},{line}",
+                        c.timestamp_ns,
+                        c.frame,
+                        ip(&c.src_ip),
+                        c.src_port,
+                        ip(&c.dst_ip),
+                        c.dst_port,
+                        c.ip_protocol,
+                        c.community_id
+                    )?;
+                }
+                Ok(None) => break,
+                // The reader goes on after a damaged frame and ends after
+                // any other error.
+                Err(e) => {
+                    eprintln!("netcap: warning: {e}");
+                    damaged = true;
+                }
+            }
+        }
+        out.flush()?;
+        Ok(if damaged { ExitCode::from(EXIT_DAMAGED_INPUT) } else { ExitCode::SUCCESS })
+    };
+    match print() {
+        Ok(code) => Ok(code),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e.into()),
+    }
 }

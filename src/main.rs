@@ -6,6 +6,7 @@
 mod agent_cmd;
 mod capture_cmd;
 mod collect_cmd;
+mod detect_cmd;
 mod dump_cmd;
 mod export_cmd;
 mod goflags;
@@ -13,6 +14,7 @@ mod label_cmd;
 mod query_cmd;
 mod size;
 mod spot_args;
+mod train_cmd;
 mod util_cmd;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -86,6 +88,10 @@ enum Command {
     Export(export_cmd::ExportArgs),
     /// Label records with ground truth (Suricata eve.json, fast.log, attack schedules) into CSV or Parquet tables
     Label(label_cmd::LabelArgs),
+    /// Train a flow model (random forest) on the labelled Connection table of netcap label
+    Train(train_cmd::TrainArgs),
+    /// Score every connection of a capture file, an interface or record files with a flow model
+    Detect(Box<detect_cmd::DetectArgs>),
     /// Check record files (-check), convert timestamps (-ts2utc), list record types (-types) and interfaces (-interfaces)
     Util(util_cmd::UtilArgs),
 }
@@ -104,6 +110,8 @@ fn main() -> ExitCode {
         Command::Query(args) => query_cmd::run(args),
         Command::Export(args) => export_cmd::run(args),
         Command::Label(args) => label_cmd::run(args),
+        Command::Train(args) => train_cmd::run(args),
+        Command::Detect(args) => detect_cmd::run(*args),
         Command::Util(args) => util_cmd::run(args),
     };
     match result {

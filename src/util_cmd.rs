@@ -106,13 +106,14 @@ fn layer(record_type: RecordType) -> &'static str {
         11..=19 => "flows",
         92 => "streams",
         70..=149 => "application",
+        170..=179 => "detection",
         _ => "statistics",
     }
 }
 
 /// Layers in the order of the list.
-const LAYERS: [&str; 9] =
-    ["link", "network", "tunnel", "transport", "application", "streams", "flows", "statistics", "errors"];
+const LAYERS: [&str; 10] =
+    ["link", "network", "tunnel", "transport", "application", "streams", "flows", "statistics", "detection", "errors"];
 
 fn write_types(out: &mut dyn Write) -> std::io::Result<()> {
     let width = RecordType::all().map(|t| t.name().len()).max().unwrap_or(0);
@@ -372,5 +373,6 @@ mod tests {
         assert_eq!(layer(RecordType::Ethernet), "link");
         assert_eq!(layer(RecordType::Ipv6), "network");
         assert_eq!(layer(RecordType::Spotstat), "statistics");
+        assert_eq!(layer(RecordType::Alert), "detection");
     }
 }

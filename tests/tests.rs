@@ -5,6 +5,7 @@ mod util;
 
 mod app_oracle;
 mod capture;
+mod detect;
 mod distributed;
 mod dump;
 mod export;

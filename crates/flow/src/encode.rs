@@ -275,6 +275,9 @@ impl EndedConnection {
                 f.bytes(89, s.as_bytes());
             }
         }
+        f.uint(90, nonzero.n);
+        f.uint(91, cl.window.n);
+        f.uint(92, sv.window.n);
     }
 
     fn flow_fields(&self, from_client: bool, community_id: &str, buf: &mut Vec<u8>) {

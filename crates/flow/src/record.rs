@@ -118,6 +118,9 @@ impl EndedConnection {
         (r.client_window_min, r.client_window_max, r.client_window_mean, r.client_window_std) = int_stats(&cl.window);
         r.client_window_scale = cl.window_scale.map(u32::from);
         r.client_initial_window = u32::from(cl.initial_window);
+        r.payload_packets_nonzero = nonzero.n;
+        r.client_window_samples = cl.window.n;
+        r.server_window_samples = sv.window.n;
         r.client_zero_window_count = u64::from(cl.zero_windows);
         r.client_zero_window_update_count = u64::from(cl.zero_window_updates);
         (r.server_window_min, r.server_window_max, r.server_window_mean, r.server_window_std) = int_stats(&sv.window);

@@ -15,7 +15,7 @@ pandas DataFrames.
 The file format is docs/format.md of the netcap repository; the record
 classes are generated from its ``proto/`` and importable as
 ``netcap_records.proto.netcap_pb2`` (and ``link_pb2``, ``application_pb2``,
-``flow_pb2``, ``spot_pb2``, ``profile_pb2``, ``inventory_pb2``), or by name with :func:`message_class`.
+``flow_pb2``, ``spot_pb2``, ``profile_pb2``, ``inventory_pb2``, ``detect_pb2``), or by name with :func:`message_class`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The record classes, gathered from the generated modules.
 
 The protobuf classes are spread over ``netcap_pb2`` (header, foundation
-records), ``link_pb2``, ``application_pb2``, ``flow_pb2``, ``spot_pb2``, ``profile_pb2`` and ``inventory_pb2``;
+records), ``link_pb2``, ``application_pb2``, ``flow_pb2``, ``spot_pb2``, ``profile_pb2``, ``inventory_pb2``
+and ``detect_pb2``;
 importing this module imports them all, so every record type resolves by
 name.
 """
@@ -10,10 +11,10 @@ from __future__ import annotations
 
 from google.protobuf import descriptor_pool, message_factory
 
-from .proto import application_pb2, flow_pb2, inventory_pb2, link_pb2, netcap_pb2, profile_pb2, spot_pb2
+from .proto import application_pb2, detect_pb2, flow_pb2, inventory_pb2, link_pb2, netcap_pb2, profile_pb2, spot_pb2
 
 #: The generated modules, in dependency order.
-MODULES = (netcap_pb2, link_pb2, application_pb2, flow_pb2, spot_pb2, profile_pb2, inventory_pb2)
+MODULES = (netcap_pb2, link_pb2, application_pb2, flow_pb2, spot_pb2, profile_pb2, inventory_pb2, detect_pb2)
 
 _PREFIX = "RECORD_TYPE_"
 

@@ -90,6 +90,7 @@ class RecordType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RECORD_TYPE_DEVICEPROFILE: _ClassVar[RecordType]
     RECORD_TYPE_SOFTWARE: _ClassVar[RecordType]
     RECORD_TYPE_SERVICE: _ClassVar[RecordType]
+    RECORD_TYPE_ALERT: _ClassVar[RecordType]
 RECORD_TYPE_UNSPECIFIED: RecordType
 RECORD_TYPE_ETHERNET: RecordType
 RECORD_TYPE_ARP: RecordType
@@ -171,6 +172,7 @@ RECORD_TYPE_HOST: RecordType
 RECORD_TYPE_DEVICEPROFILE: RecordType
 RECORD_TYPE_SOFTWARE: RecordType
 RECORD_TYPE_SERVICE: RecordType
+RECORD_TYPE_ALERT: RecordType
 
 class Header(_message.Message):
     __slots__ = ("record_type", "schema_version", "producer", "created_ns", "source", "link_types", "snaplen", "payloads", "message_type")
