@@ -11,7 +11,10 @@ use crate::util::*;
 use netcap_records::{Connection, Credentials, Irc, RecordType};
 use std::collections::BTreeMap;
 
-const TSHARK: &[(&str, &[(u32, &str, usize)])] = &[
+/// (client port, command, how many) of one capture.
+type CommandCounts = &'static [(u32, &'static str, usize)];
+
+const TSHARK: &[(&str, CommandCounts)] = &[
     (
         "sv-irc.pcap",
         &[
