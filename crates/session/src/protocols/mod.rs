@@ -273,6 +273,21 @@ impl ParseContext<'_> {
     }
 }
 
+/// Bytes from hex text (whitespace ignored), for test fixtures.
+#[cfg(test)]
+pub(crate) fn unhex(s: &str) -> Vec<u8> {
+    let s: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    s.chunks(2).map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
+}
+
+/// A `tshark -q -z follow,tcp,raw,N` printout's data lines, for test
+/// fixtures: (from the client, bytes) per line (the server's lines are
+/// indented by a tab).
+#[cfg(test)]
+pub(crate) fn follow_raw(text: &str) -> Vec<(bool, Vec<u8>)> {
+    text.lines().filter(|l| !l.trim().is_empty()).map(|l| (!l.starts_with('\t'), unhex(l))).collect()
+}
+
 /// A context for parser tests and fuzzing: a connection 10.0.0.1:40000 ->
 /// 10.0.0.2:80 (first frame 1), every record type wanted, no file
 /// extraction.

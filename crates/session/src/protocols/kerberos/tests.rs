@@ -1,22 +1,5 @@
 use super::*;
-use crate::protocols::TestHarness;
-
-/// A `tshark -q -z follow,tcp,raw,N` printout: (from the client, bytes)
-/// per line (the server's lines are indented by a tab).
-fn follow(text: &str) -> Vec<(bool, Vec<u8>)> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let hex = l.trim();
-            let bytes = hex
-                .as_bytes()
-                .chunks(2)
-                .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
-                .collect();
-            (!l.starts_with('\t'), bytes)
-        })
-        .collect()
-}
+use crate::protocols::{TestHarness, follow_raw as follow};
 
 /// sv-krb5-frag.pcap's three Kerberos connections (tcp.stream 1, 2, 3:
 /// client ports 55284, 55286, 55288), as `tshark -r sv-krb5-frag.pcap -q

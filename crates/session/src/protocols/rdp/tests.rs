@@ -1,5 +1,5 @@
 use super::*;
-use crate::protocols::TestHarness;
+use crate::protocols::{TestHarness, follow_raw as follow};
 
 /// zeek-rdp-x509.pcap's first three TPKTs (`tshark -q -z
 /// follow,tcp,raw,0`, the server's line indented): Connection Request
@@ -9,21 +9,6 @@ use crate::protocols::TestHarness;
 /// rdp.desktop.width 1920, height 1080, rdp.keyboardLayout 1033, rdp.name
 /// rdpdr,rdpsnd,cliprdr,drdynvc.
 const STREAM: &str = include_str!("fixtures/zeek-rdp-x509.follow");
-
-fn follow(text: &str) -> Vec<(bool, Vec<u8>)> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let hex = l.trim();
-            let bytes = hex
-                .as_bytes()
-                .chunks(2)
-                .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
-                .collect();
-            (!l.starts_with('\t'), bytes)
-        })
-        .collect()
-}
 
 fn run(chunk: usize) -> Vec<RdpRecord> {
     let mut h = TestHarness::default();

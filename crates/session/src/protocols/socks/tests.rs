@@ -1,10 +1,6 @@
 use super::*;
-use crate::protocols::{HIDDEN, TestHarness};
+use crate::protocols::{HIDDEN, TestHarness, unhex};
 use netcap_records::Http;
-
-fn unhex(s: &str) -> Vec<u8> {
-    s.as_bytes().chunks(2).map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
-}
 
 /// zeek-socks-auth.pcap: a SOCKS 5 greeting offering methods 0, 3 and 2,
 /// username/password "bob"/"alice", CONNECT 192.168.0.2:22, reply bound

@@ -1,9 +1,5 @@
 use super::*;
-use crate::protocols::{HIDDEN, TestHarness};
-
-fn unhex(s: &str) -> Vec<u8> {
-    s.as_bytes().chunks(2).map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
-}
+use crate::protocols::{HIDDEN, TestHarness, unhex};
 
 /// sv-telnet.pcap (line mode: OpenBSD login "fake" / "user", then ping,
 /// ls, ls -a, exit), every data segment in capture order without the one

@@ -1,14 +1,10 @@
 use super::*;
 use crate::PacketTime;
+use crate::protocols::unhex;
 use netcap_records as r;
 
 // ---------------------------------------------------------------------------
 // Building crafted streams.
-
-fn unhex(s: &str) -> Vec<u8> {
-    let s: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
-    s.chunks(2).map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
-}
 
 /// A TLS record of `kind` (version 3.3).
 fn record(kind: u8, body: &[u8]) -> Vec<u8> {
