@@ -776,7 +776,7 @@ pub fn digest_auth(value: &[u8]) -> Option<HttpAuth> {
     if !value[..sp].eq_ignore_ascii_case(b"digest") {
         return None;
     }
-    let params = auth_params(&value[sp..]);
+    let params = name_value_list(&value[sp..], b',');
     let get = |name: &str| params.iter().find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes())).map(|(_, v)| v);
     let user = lossy(get("username")?);
     let password = get("response").map(|v| lossy(v)).unwrap_or_default();
@@ -789,70 +789,27 @@ pub fn digest_auth(value: &[u8]) -> Option<HttpAuth> {
     Some(HttpAuth { user, password, notes })
 }
 
-/// Comma-separated `name=value` or `name="quoted value"` pairs (RFC 9110
-/// auth-params), at most [`MAX_HEADERS`].
-fn auth_params(text: &[u8]) -> Vec<(&[u8], Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < text.len() && out.len() < MAX_HEADERS {
-        while i < text.len() && (text[i] == b',' || text[i].is_ascii_whitespace()) {
-            i += 1;
-        }
-        let start = i;
-        while i < text.len() && text[i] != b'=' && text[i] != b',' {
-            i += 1;
-        }
-        let name = trim(&text[start..i]);
-        let mut value = Vec::new();
-        if text.get(i) == Some(&b'=') {
-            i += 1;
-            while i < text.len() && text[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            if text.get(i) == Some(&b'"') {
-                i += 1;
-                while let Some(&b) = text.get(i) {
-                    i += 1;
-                    match b {
-                        b'"' => break,
-                        b'\\' => {
-                            if let Some(&escaped) = text.get(i) {
-                                value.push(escaped);
-                                i += 1;
-                            }
-                        }
-                        _ => value.push(b),
-                    }
-                }
-            } else {
-                let start = i;
-                while i < text.len() && text[i] != b',' {
-                    i += 1;
-                }
-                value.extend_from_slice(trim(&text[start..i]));
-            }
-        }
-        if !name.is_empty() {
-            out.push((name, value));
-        }
-    }
-    out
-}
-
 /// The parameters of a header value after its first ";" (name, value with
 /// quotes and escapes undone).
 fn parameters(value: &[u8]) -> Vec<(&[u8], Vec<u8>)> {
+    match value.iter().position(|&b| b == b';') {
+        Some(n) => name_value_list(&value[n + 1..], b';'),
+        None => Vec::new(),
+    }
+}
+
+/// `name=value` or `name="quoted value"` pairs separated by `sep` (`;`
+/// for header parameters, `,` for RFC 9110 auth-params), at most
+/// [`MAX_HEADERS`]; names without a value are left out.
+fn name_value_list(value: &[u8], sep: u8) -> Vec<(&[u8], Vec<u8>)> {
     let mut out = Vec::new();
-    let mut i = match value.iter().position(|&b| b == b';') {
-        Some(n) => n + 1,
-        None => return out,
-    };
+    let mut i = 0;
     while i < value.len() && out.len() < MAX_HEADERS {
-        while i < value.len() && (value[i] == b';' || value[i].is_ascii_whitespace()) {
+        while i < value.len() && (value[i] == sep || value[i].is_ascii_whitespace()) {
             i += 1;
         }
         let name_start = i;
-        while i < value.len() && value[i] != b'=' && value[i] != b';' {
+        while i < value.len() && value[i] != b'=' && value[i] != sep {
             i += 1;
         }
         let name = trim(&value[name_start..i]);
@@ -874,12 +831,12 @@ fn parameters(value: &[u8]) -> Vec<(&[u8], Vec<u8>)> {
                 i += 1;
             }
             i += 1;
-            while i < value.len() && value[i] != b';' {
+            while i < value.len() && value[i] != sep {
                 i += 1;
             }
         } else {
             let start = i;
-            while i < value.len() && value[i] != b';' {
+            while i < value.len() && value[i] != sep {
                 i += 1;
             }
             v.extend_from_slice(trim(&value[start..i]));
