@@ -3,6 +3,8 @@
 //! records and the `-streams` files say.
 
 use crate::Emitter;
+use crate::protocols::Direction;
+use crate::protocols::ftp::data::FtpDataEvent;
 use crate::shard::{SessionConfig, SessionPacket, Shard};
 use crate::tcp::StreamConfig;
 use netcap_decoder::{TransportKind, tcp_flag};
@@ -372,4 +374,89 @@ fn fuzz_entries_survive_random_segments() {
     }
     super::fuzz_entry(&[]);
     crate::reassembly::fuzz_entry(&[]);
+}
+
+/// What the wire's connection reported as possible FTP data: (direction,
+/// seen bytes, missing bytes, complete, SHA-256) per stream.
+fn unclaimed(mut w: Wire) -> Vec<(Direction, u64, u64, bool, String)> {
+    w.shard.finish(&mut w.emit, &mut w.ended);
+    w.emit
+        .ftp_data()
+        .iter()
+        .filter_map(|(_, e)| match e {
+            FtpDataEvent::Stream(s) => {
+                let f = &s.file;
+                Some((s.direction, f.seen_bytes, f.missing_bytes, f.complete, f.sha256.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn sha256(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn one_way_streams_no_protocol_claims_may_be_ftp_data() {
+    let listing = b"-rw-r--r-- 1 ftp ftp 39 Jan 1 00:00 index.html\r\n";
+    // A passive data connection: the server sends and closes.
+    let mut w = Wire::new(50000, StreamConfig::default());
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    w.send(false, "P", s, Some(c), listing);
+    close(&mut w, c, s + listing.len() as u32);
+    assert_eq!(unclaimed(w), [(Direction::ToClient, listing.len() as u64, 0, true, sha256(listing))]);
+
+    // More than the probes hold (detection gives up at 4 KiB): every byte
+    // still counts. From the client: an upload.
+    let big: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+    let mut w = Wire::new(50000, StreamConfig::default());
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    for (i, piece) in big.chunks(1460).enumerate() {
+        w.send(true, "P", c + (i * 1460) as u32, Some(s), piece);
+    }
+    close(&mut w, c + big.len() as u32, s);
+    assert_eq!(unclaimed(w), [(Direction::ToServer, big.len() as u64, 0, true, sha256(&big))]);
+
+    // A hole the peer acknowledged, and no FIN: incomplete.
+    let mut w = Wire::new(50000, StreamConfig::default());
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    w.send(false, "P", s, Some(c), &listing[..10]);
+    w.send(false, "P", s + 20, Some(c), &listing[20..]);
+    w.send(true, "", c, Some(s + listing.len() as u32), b"");
+    assert_eq!(unclaimed(w), [(Direction::ToClient, listing.len() as u64 - 10, 10, false, String::new())]);
+}
+
+#[test]
+fn streams_a_protocol_claims_or_that_go_both_ways_are_not_ftp_data() {
+    let listing = b"-rw-r--r-- 1 ftp ftp 39 Jan 1 00:00 index.html\r\n";
+    // Both ways.
+    let mut w = Wire::new(50000, StreamConfig::default());
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    w.send(false, "P", s, Some(c), listing);
+    w.send(true, "P", c, Some(s + listing.len() as u32), b"x");
+    assert!(unclaimed(w).is_empty());
+    // HTTP on a high port (a request alone decides it).
+    let mut w = Wire::new(8080, StreamConfig::default());
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    w.send(true, "P", c, Some(s), REQUEST);
+    assert!(unclaimed(w).is_empty());
+    // A well-known port.
+    let mut w = Wire::new(443, StreamConfig::default());
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    w.send(false, "P", s, Some(c), listing);
+    assert!(unclaimed(w).is_empty());
+    // Picked up mid-stream (no SYN).
+    let mut w = Wire::new(50000, StreamConfig::default());
+    w.send(false, "P", 5000, Some(1000), listing);
+    assert!(unclaimed(w).is_empty());
+    // Without File records (nor extraction), nothing is followed.
+    let mut enabled = vec![true; RecordType::count()];
+    enabled[RecordType::File.index()] = false;
+    let mut w = Wire::new(50000, StreamConfig::default());
+    w.emit = Emitter::new(enabled);
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    w.send(false, "P", s, Some(c), listing);
+    assert!(unclaimed(w).is_empty());
 }
