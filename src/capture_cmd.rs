@@ -784,11 +784,12 @@ fn print_stream_summary(s: &netcap_session::StreamCounters, config: &CaptureConf
         );
     }
     let d = &s.ftp_data;
-    if d.files > 0 || d.ambiguous + d.third_party + d.wrong_direction + d.no_transfer + d.evicted > 0 {
+    if d.streams > 0 || d.files > 0 || d.channels_unused > 0 {
         eprintln!(
-            "  FTP data: {} files from {} one-way streams no protocol claimed ({} ambiguous, {} third-party, {} against their command, {} without a transfer refused; {} fit no channel); {} channels without data, {} dropped at the bound",
+            "  FTP data: {} files from {} one-way streams ({}; {} ambiguous, {} third-party, {} against their command, {} without a transfer refused; {} fit no channel); {} channels without data, {} dropped at the bound",
             d.files,
             d.streams,
+            HumanBytes(d.stream_bytes),
             d.ambiguous,
             d.third_party,
             d.wrong_direction,

@@ -16,15 +16,17 @@
 //! (no protocol, parser done, no `-streams`) is only counted from then on:
 //! no copies.
 //!
-//! A connection no protocol claims, that began with the client's SYN, whose
-//! server port is from 1024 on and whose bytes go one way only may be an
-//! FTP data connection: its content is hashed, sniffed and extracted as a
-//! file while it runs ([`Unclaimed`]), and summarised when it ends, for the
-//! writer to match to its FTP command (`protocols::ftp::data`). The file
-//! starts at the first byte that no protocol's probe decided on, and is
-//! dropped (with its temporary extraction) as soon as a protocol is decided
-//! or the other direction carries a byte: request-response protocols cost
-//! the hashing of their first request at most.
+//! A connection that began with the client's SYN, whose server port is from
+//! 1024 on and whose bytes go one way only may be an FTP data connection:
+//! its content is hashed, sniffed and extracted as a file while it runs
+//! ([`Unclaimed`]), and summarised when it ends, for the writer to match to
+//! its FTP command (`protocols::ftp::data`). This holds even when its
+//! content decided a protocol (a file can start like a protocol's message:
+//! an uploaded "STOR ..." is FTP to the probes): the protocol's parser runs
+//! as usual, and the stream is still reported. The file is dropped (with
+//! its temporary extraction) as soon as the other direction carries a
+//! byte: request-response protocols cost the hashing of their first
+//! request at most.
 //!
 //! Memory: each shard may hold [`StreamConfig::memcap`] / [`netcap_flow::SHARDS`]
 //! bytes of queued out-of-order data, pending parser bytes, probe buffers,
@@ -209,7 +211,9 @@ impl Pending {
     }
 }
 
-/// Whether a connection's content may be an FTP data connection's.
+/// Whether a connection's content may be an FTP data connection's: a
+/// one-way stream no other data connection claims (whatever its content
+/// looks like).
 enum Unclaimed {
     /// Not (any more).
     No,
@@ -324,11 +328,7 @@ impl TcpStreams {
             // A client's SYN (not a mid-stream pickup) to an unprivileged
             // port, and files matter: maybe FTP data.
             let syn = p.flags & (tcp_flag::SYN | tcp_flag::ACK) == tcp_flag::SYN;
-            let unclaimed = syn
-                && !joined.flipped
-                && info.server_port >= UNCLAIMED_MIN_PORT
-                && self.files.active()
-                && emit.wants(RecordType::File);
+            let unclaimed = syn && !joined.flipped && info.server_port >= UNCLAIMED_MIN_PORT && self.files.active();
             self.conns[slot] = Some(Box::new(TcpConn::new(info, joined, &self.config, unclaimed)));
             self.counters.connections += 1;
         }
@@ -562,15 +562,12 @@ impl TcpConn {
 }
 
 impl TcpConn {
-    /// At the connection's end: a one-way stream no protocol claimed goes
-    /// to the writer, to be matched to an FTP command.
+    /// At the connection's end: a one-way stream goes to the writer, to be
+    /// matched to an FTP command.
     fn report_unclaimed(&mut self, shared: &mut Shared<'_>) {
         let Unclaimed::Carrying { dir, file } = std::mem::replace(&mut self.app.unclaimed, Unclaimed::No) else {
             return;
         };
-        if matches!(self.app.detect, Detect::Decided(_)) {
-            return;
-        }
         let mut file = *file;
         let half = &self.halves[dir.index()];
         // Acknowledged bytes never seen (no gap was reported for them).
@@ -632,13 +629,8 @@ impl App {
         }
     }
 
-    /// Bytes of a possible FTP data connection (after probing, so bytes
-    /// that decide a protocol are never hashed).
+    /// Bytes of a possible FTP data connection.
     fn unclaimed_data(&mut self, dir: Direction, bytes: &[u8], time: PacketTime, shared: &mut Shared<'_>) {
-        if matches!(self.detect, Detect::Decided(_)) {
-            self.unclaimed = Unclaimed::No;
-            return;
-        }
         match &mut self.unclaimed {
             Unclaimed::Carrying { dir: d, file } if *d == dir => file.write(shared.files, time, bytes),
             Unclaimed::Waiting if shared.room >= UNCLAIMED_ROOM => {

@@ -419,6 +419,15 @@ fn one_way_streams_no_protocol_claims_may_be_ftp_data() {
     close(&mut w, c + big.len() as u32, s);
     assert_eq!(unclaimed(w), [(Direction::ToServer, big.len() as u64, 0, true, sha256(&big))]);
 
+    // Content a probe takes for a protocol (an uploaded file that starts
+    // with an FTP command): parsed as FTP, and still reported.
+    let upload = b"STOR payload for FTP data-command sequence.\n";
+    let mut w = Wire::new(21008, StreamConfig::default());
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    w.send(true, "P", c, Some(s), upload);
+    close(&mut w, c + upload.len() as u32, s);
+    assert_eq!(unclaimed(w), [(Direction::ToServer, upload.len() as u64, 0, true, sha256(upload))]);
+
     // A hole the peer acknowledged, and no FIN: incomplete.
     let mut w = Wire::new(50000, StreamConfig::default());
     let (c, s) = handshake(&mut w, 1000, 5000);
@@ -437,10 +446,11 @@ fn streams_a_protocol_claims_or_that_go_both_ways_are_not_ftp_data() {
     w.send(false, "P", s, Some(c), listing);
     w.send(true, "P", c, Some(s + listing.len() as u32), b"x");
     assert!(unclaimed(w).is_empty());
-    // HTTP on a high port (a request alone decides it).
+    // HTTP on a high port: request and response.
     let mut w = Wire::new(8080, StreamConfig::default());
     let (c, s) = handshake(&mut w, 1000, 5000);
     w.send(true, "P", c, Some(s), REQUEST);
+    w.send(false, "P", s, Some(c + REQUEST.len() as u32), &response("ok"));
     assert!(unclaimed(w).is_empty());
     // A well-known port.
     let mut w = Wire::new(443, StreamConfig::default());
@@ -452,10 +462,9 @@ fn streams_a_protocol_claims_or_that_go_both_ways_are_not_ftp_data() {
     w.send(false, "P", 5000, Some(1000), listing);
     assert!(unclaimed(w).is_empty());
     // Without File records (nor extraction), nothing is followed.
-    let mut enabled = vec![true; RecordType::count()];
-    enabled[RecordType::File.index()] = false;
-    let mut w = Wire::new(50000, StreamConfig::default());
-    w.emit = Emitter::new(enabled);
+    let mut config = StreamConfig::default();
+    config.files.records = false;
+    let mut w = Wire::new(50000, config);
     let (c, s) = handshake(&mut w, 1000, 5000);
     w.send(false, "P", s, Some(c), listing);
     assert!(unclaimed(w).is_empty());

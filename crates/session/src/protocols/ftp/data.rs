@@ -19,11 +19,11 @@
 //!   and each transfer command that used one ([`Transfer`]: command,
 //!   argument, position, final reply) when its final reply arrives, or
 //!   when the connection ends without one (reply 0).
-//! - A TCP stream that no protocol claimed and that could be FTP data
-//!   ([`DataStream`]; `crate::tcp` decides which streams: a SYN from the
-//!   client, a server port from 1024 on, bytes in one direction only) is
-//!   hashed, sniffed and extracted (into a temporary file) like any file
-//!   while it runs, and reported when the connection ends.
+//! - A TCP stream that could be FTP data ([`DataStream`]; `crate::tcp`
+//!   decides which streams: a SYN from the client, a server port from 1024
+//!   on, bytes in one direction only, whatever protocol its first bytes
+//!   look like) is hashed, sniffed and extracted (into a temporary file)
+//!   like any file while it runs, and reported when the connection ends.
 //!
 //! # Matching
 //!
@@ -154,8 +154,8 @@ pub struct Transfer {
     pub total_bytes: Option<u64>,
 }
 
-/// A TCP stream no protocol claimed, with bytes in one direction only: its
-/// content as a file waiting for its command.
+/// A TCP stream with bytes in one direction only: its content as a file
+/// waiting for its command.
 #[derive(Debug)]
 pub struct DataStream {
     /// The data connection.
@@ -176,8 +176,11 @@ pub enum FtpDataEvent {
 /// What the matcher did; summed into the capture's stream counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FtpDataCounters {
-    /// Unclaimed one-way streams reported.
+    /// One-way streams reported, and their content bytes (what following
+    /// possible FTP data hashed, besides the first requests of streams that
+    /// turned out to go both ways).
     pub streams: u64,
+    pub stream_bytes: u64,
     /// Streams matched to their command: File records.
     pub files: u64,
     /// Streams that fit no channel (not FTP data, or their control
@@ -209,6 +212,7 @@ pub struct FtpDataCounters {
 impl FtpDataCounters {
     pub fn merge(&mut self, o: &FtpDataCounters) {
         self.streams += o.streams;
+        self.stream_bytes += o.stream_bytes;
         self.files += o.files;
         self.no_channel += o.no_channel;
         self.ambiguous += o.ambiguous;
@@ -439,6 +443,7 @@ impl Matcher {
 
     fn stream(&mut self, s: Box<DataStream>, out: &mut Vec<netcap_records::File>) {
         self.counters.streams += 1;
+        self.counters.stream_bytes += s.file.seen_bytes;
         self.advance(s.file.last.timestamp_ns);
         let (mut fits, mut more) = (None, false);
         let (mut third_party, mut wrong_direction) = (false, false);

@@ -353,14 +353,7 @@ impl Ftp {
             ("PORT" | "EPRT", 200..=299) => (false, command.active?),
             _ => return None,
         };
-        Some(Box::new(data::Channel {
-            control: conn.clone(),
-            passive,
-            address,
-            port,
-            command: command.at,
-            reply: at,
-        }))
+        Some(Box::new(data::Channel { control: conn.clone(), passive, address, port, command: command.at, reply: at }))
     }
 
     /// Reports a transfer command that used a channel, with its final
@@ -508,7 +501,11 @@ impl StreamParser for Ftp {
         self.waiting
             .iter()
             .map(|c| {
-                c.user.capacity() + c.command.capacity() + c.arg.capacity() + 64 + c.channel.as_ref().map_or(0, |_| channel)
+                c.user.capacity()
+                    + c.command.capacity()
+                    + c.arg.capacity()
+                    + 64
+                    + c.channel.as_ref().map_or(0, |_| channel)
             })
             .sum::<usize>()
             + self.user.capacity()

@@ -179,7 +179,9 @@ fn data_events(steps: &[(bool, &str)]) -> Vec<String> {
         .ftp_data()
         .iter()
         .map(|(_, e)| match e {
-            FtpDataEvent::Channel(c) => format!("channel {} {}:{}", if c.passive { "passive" } else { "active" }, c.address, c.port),
+            FtpDataEvent::Channel(c) => {
+                format!("channel {} {}:{}", if c.passive { "passive" } else { "active" }, c.address, c.port)
+            }
             FtpDataEvent::Transfer(t) => format!(
                 "{} {:?} reply {} depth {} size {:?} via {}:{}",
                 t.command, t.arg, t.reply_code, t.trans_depth, t.total_bytes, t.channel.address, t.channel.port

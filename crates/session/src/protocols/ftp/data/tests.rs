@@ -127,7 +127,10 @@ fn passive_retr_becomes_a_file_of_the_control_connection() {
     assert_eq!(f.mime_type, "text/html");
     // The control connection's endpoints and Community ID; the data
     // connection's own.
-    assert_eq!((f.src_ip.as_slice(), f.dst_ip.as_slice(), f.src_port, f.dst_port), (&CLIENT[..], &SERVER[..], 40000, 21));
+    assert_eq!(
+        (f.src_ip.as_slice(), f.dst_ip.as_slice(), f.src_port, f.dst_port),
+        (&CLIENT[..], &SERVER[..], 40000, 21)
+    );
     assert_eq!((f.community_id.as_str(), f.data_community_id.as_str()), ("1:control", "1:data12"));
     assert_eq!((f.file_id.as_str(), f.frame, f.last_frame), ("F12-0", 15, 16));
 }
