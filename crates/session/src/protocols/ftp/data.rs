@@ -537,5 +537,89 @@ impl Matcher {
     }
 }
 
+/// Fuzzing entry: events made from arbitrary bytes, 6 per event (kind and
+/// flags, a port of 4, a frame step, a reply code of 8, a control
+/// connection of 3, an address of 3), for the matcher's bookkeeping (the
+/// windows, parking, removal and eviction): no panic, at most
+/// [`MAX_EXPECTATIONS`] waiting, every stream accounted for once.
+pub fn fuzz_entry(data: &[u8]) {
+    use crate::files::{FileConfig, FileStart, Files};
+    const CODES: [u16; 8] = [0, 226, 150, 426, 550, 425, 250, 451];
+    let ip = |n: u8| IpAddr::from([10, 0, 0, n % 3 + 1]);
+    let mut files = Files::new(FileConfig::default(), 0);
+    let mut m = Matcher::new(MatchConfig { extract_dir: None, records: true });
+    let mut out = Vec::new();
+    let mut frame = 1u64;
+    let mut streams = 0;
+    for step in data.chunks_exact(6) {
+        let [kind, port, delta, code, control, address] = [step[0], step[1], step[2], step[3], step[4], step[5]];
+        frame += u64::from(delta);
+        let at = PacketTime { timestamp_ns: frame as i64 * 1_000_000, frame };
+        let port = 50000 + u16::from(port % 4);
+        let control = ConnInfo {
+            client_ip: ip(control),
+            client_port: 40000,
+            server_ip: ip(control.wrapping_add(1)),
+            server_port: 21,
+            first: PacketTime { timestamp_ns: 0, frame: u64::from(control % 3) },
+            community_id: format!("c{}", control % 3),
+        };
+        let channel = Channel {
+            control: control.clone(),
+            passive: kind & 0x10 != 0,
+            address: ip(address),
+            port,
+            command: at,
+            reply: PacketTime { frame: frame + 1, ..at },
+        };
+        let event = match kind % 3 {
+            0 => FtpDataEvent::Channel(Box::new(channel)),
+            1 => {
+                let code = CODES[usize::from(code % 8)];
+                let command = ["RETR", "STOR", "LIST", "APPE"][usize::from(kind >> 6)].to_string();
+                let reply = (code != 0).then_some(PacketTime { frame: frame + u64::from(delta), ..at });
+                FtpDataEvent::Transfer(Box::new(Transfer {
+                    channel: Channel {
+                        command: PacketTime { frame: frame.saturating_sub(u64::from(address)), ..at },
+                        ..channel
+                    },
+                    command,
+                    arg: String::new(),
+                    trans_depth: 1,
+                    at,
+                    reply_code: code,
+                    reply,
+                    total_bytes: None,
+                }))
+            }
+            _ => {
+                streams += 1;
+                let conn = ConnInfo {
+                    client_ip: ip(address),
+                    client_port: 41000,
+                    server_ip: ip(code),
+                    server_port: port,
+                    first: at,
+                    community_id: format!("d{frame}"),
+                };
+                let mut file = files.open(&conn, at, FileStart { source: "FTP", ..FileStart::default() });
+                file.write(&mut files, at, step);
+                let direction = if kind & 0x20 != 0 { Direction::ToServer } else { Direction::ToClient };
+                let file = file.detach(&mut files, kind & 0x40 != 0);
+                FtpDataEvent::Stream(Box::new(DataStream { conn, direction, file }))
+            }
+        };
+        m.event(event, &mut out);
+        assert!(m.waiting() <= MAX_EXPECTATIONS);
+    }
+    m.finish();
+    let c = &m.counters;
+    assert_eq!(c.streams, streams);
+    let refused = c.no_channel + c.ambiguous + c.third_party + c.wrong_direction + c.no_transfer;
+    // A spoiled channel counts both of its streams at once.
+    assert!(c.files + refused >= streams && c.files + refused <= streams + c.ambiguous, "{c:?}");
+    assert_eq!(out.len() as u64, c.files);
+}
+
 #[cfg(test)]
 mod tests;

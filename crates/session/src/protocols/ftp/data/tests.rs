@@ -352,3 +352,19 @@ fn matched_content_is_extracted_and_unmatched_content_removed() {
     assert_eq!(std::fs::read_dir(dir.path().join(".partial")).unwrap().count(), 0);
     assert_eq!((m.counters.extracted, m.counters.no_channel, m.counters.no_transfer), (1, 1, 1));
 }
+
+#[test]
+fn fuzz_entry_survives_random_events() {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for len in [0, 6, 60, 600, 6000] {
+        let data: Vec<u8> = (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        fuzz_entry(&data);
+    }
+}
