@@ -52,7 +52,7 @@ pub struct TypeBuffer {
 #[derive(Debug, Default)]
 pub struct EmittedRecords {
     pub types: Vec<TypeBuffer>,
-    /// FTP data channels, transfers and unclaimed one-way streams, for the
+    /// FTP data channels, transfers and one-way streams, for the
     /// writer's [`crate::protocols::ftp::data::Matcher`]: not records.
     pub ftp_data: Vec<(OrderKey, FtpDataEvent)>,
 }

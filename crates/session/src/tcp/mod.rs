@@ -19,7 +19,7 @@
 //! A connection that began with the client's SYN, whose server port is from
 //! 1024 on and whose bytes go one way only may be an FTP data connection:
 //! its content is hashed, sniffed and extracted as a file while it runs
-//! ([`Unclaimed`]), and summarised when it ends, for the writer to match to
+//! ([`MaybeFtpData`]), and summarised when it ends, for the writer to match to
 //! its FTP command (`protocols::ftp::data`). This holds even when its
 //! content decided a protocol (a file can start like a protocol's message:
 //! an uploaded "STOR ..." is FTP to the probes): the protocol's parser runs
@@ -211,10 +211,9 @@ impl Pending {
     }
 }
 
-/// Whether a connection's content may be an FTP data connection's: a
-/// one-way stream no other data connection claims (whatever its content
-/// looks like).
-enum Unclaimed {
+/// Whether a connection may be an FTP data connection: a one-way stream
+/// (whatever its content looks like).
+enum MaybeFtpData {
     /// Not (any more).
     No,
     /// It may be; no byte yet.
@@ -227,11 +226,11 @@ enum Unclaimed {
 /// passive ports and the ports active clients listen on are unprivileged;
 /// below are the services (and most mid-stream TLS) that must not cost a
 /// hash.
-pub const UNCLAIMED_MIN_PORT: u16 = 1024;
+pub const FTP_DATA_MIN_PORT: u16 = 1024;
 
 /// Memory room a possible FTP data connection needs to be followed: its
 /// file's sniffing buffer and, when extracting, its write buffer.
-const UNCLAIMED_ROOM: usize = crate::files::sniff::SNIFF_BYTES + crate::files::extract::WRITE_BUFFER;
+const FTP_DATA_ROOM: usize = crate::files::sniff::SNIFF_BYTES + crate::files::extract::WRITE_BUFFER;
 
 /// Everything a connection's bytes go through after reassembly.
 struct App {
@@ -246,7 +245,7 @@ struct App {
     /// `end` was called for a direction.
     ended: [bool; 2],
     files: Option<StreamFiles>,
-    unclaimed: Unclaimed,
+    ftp_data: MaybeFtpData,
 }
 
 /// The state of one TCP connection.
@@ -328,8 +327,8 @@ impl TcpStreams {
             // A client's SYN (not a mid-stream pickup) to an unprivileged
             // port, and files matter: maybe FTP data.
             let syn = p.flags & (tcp_flag::SYN | tcp_flag::ACK) == tcp_flag::SYN;
-            let unclaimed = syn && !joined.flipped && info.server_port >= UNCLAIMED_MIN_PORT && self.files.active();
-            self.conns[slot] = Some(Box::new(TcpConn::new(info, joined, &self.config, unclaimed)));
+            let ftp_data = syn && !joined.flipped && info.server_port >= FTP_DATA_MIN_PORT && self.files.active();
+            self.conns[slot] = Some(Box::new(TcpConn::new(info, joined, &self.config, ftp_data)));
             self.counters.connections += 1;
         }
         let room = self.memcap.saturating_sub(self.used);
@@ -410,7 +409,7 @@ impl TcpStreams {
 }
 
 impl TcpConn {
-    fn new(info: ConnInfo, joined: &Joined, config: &StreamConfig, unclaimed: bool) -> TcpConn {
+    fn new(info: ConnInfo, joined: &Joined, config: &StreamConfig, ftp_data: bool) -> TcpConn {
         TcpConn {
             first_frame: joined.first_frame,
             halves: [HalfStream::new(), HalfStream::new()],
@@ -425,7 +424,7 @@ impl TcpConn {
                 done: [false, false],
                 ended: [false, false],
                 files: config.streams_dir.as_ref().map(|_| StreamFiles::default()),
-                unclaimed: if unclaimed { Unclaimed::Waiting } else { Unclaimed::No },
+                ftp_data: if ftp_data { MaybeFtpData::Waiting } else { MaybeFtpData::No },
             },
         }
     }
@@ -438,8 +437,8 @@ impl TcpConn {
             + a.probe.iter().chain(&a.pending).map(Pending::memory).sum::<usize>()
             + a.parser.as_ref().map_or(0, |p| std::mem::size_of_val(&**p) + p.memory())
             + a.files.as_ref().map_or(0, StreamFiles::memory)
-            + match &a.unclaimed {
-                Unclaimed::Carrying { file, .. } => std::mem::size_of::<OpenFile>() + file.memory(),
+            + match &a.ftp_data {
+                MaybeFtpData::Carrying { file, .. } => std::mem::size_of::<OpenFile>() + file.memory(),
                 _ => 0,
             }
     }
@@ -536,7 +535,7 @@ impl TcpConn {
         if let (Some(files), Some(path)) = (self.app.files.as_mut(), shared.config.streams_dir.as_ref()) {
             files.finish(path, &self.app.info, &mut shared.counters.stream_files);
         }
-        self.report_unclaimed(shared);
+        self.report_ftp_data(shared);
         if let Detect::Decided(i) = self.app.detect {
             extras.application_protocol = PROTOCOLS.get(i).map(|p| p.name);
         }
@@ -564,8 +563,8 @@ impl TcpConn {
 impl TcpConn {
     /// At the connection's end: a one-way stream goes to the writer, to be
     /// matched to an FTP command.
-    fn report_unclaimed(&mut self, shared: &mut Shared<'_>) {
-        let Unclaimed::Carrying { dir, file } = std::mem::replace(&mut self.app.unclaimed, Unclaimed::No) else {
+    fn report_ftp_data(&mut self, shared: &mut Shared<'_>) {
+        let MaybeFtpData::Carrying { dir, file } = std::mem::replace(&mut self.app.ftp_data, MaybeFtpData::No) else {
             return;
         };
         let mut file = *file;
@@ -585,7 +584,7 @@ impl App {
     /// Whether anything still wants the bytes of `dir`.
     fn wants_bytes(&self, dir: Direction) -> bool {
         let d = dir.index();
-        if self.files.is_some() || !matches!(self.unclaimed, Unclaimed::No) {
+        if self.files.is_some() || !matches!(self.ftp_data, MaybeFtpData::No) {
             // A possible FTP data connection hears of bytes either way.
             return true;
         }
@@ -608,8 +607,8 @@ impl App {
                     Detect::Decided(_) => self.feed(dir, bytes, time, shared),
                     Detect::Failed => {}
                 }
-                if !matches!(self.unclaimed, Unclaimed::No) {
-                    self.unclaimed_data(dir, bytes, time, shared);
+                if !matches!(self.ftp_data, MaybeFtpData::No) {
+                    self.ftp_data_bytes(dir, bytes, time, shared);
                 }
             }
             Chunk::Gap { len, .. } => {
@@ -620,28 +619,28 @@ impl App {
                     Detect::Decided(_) => self.gap(dir, len, shared),
                     Detect::Failed => {}
                 }
-                match &mut self.unclaimed {
-                    Unclaimed::Carrying { dir: d, file } if *d == dir => file.gap(len),
+                match &mut self.ftp_data {
+                    MaybeFtpData::Carrying { dir: d, file } if *d == dir => file.gap(len),
                     // A file whose start is missing, or bytes both ways.
-                    _ => self.unclaimed = Unclaimed::No,
+                    _ => self.ftp_data = MaybeFtpData::No,
                 }
             }
         }
     }
 
     /// Bytes of a possible FTP data connection.
-    fn unclaimed_data(&mut self, dir: Direction, bytes: &[u8], time: PacketTime, shared: &mut Shared<'_>) {
-        match &mut self.unclaimed {
-            Unclaimed::Carrying { dir: d, file } if *d == dir => file.write(shared.files, time, bytes),
-            Unclaimed::Waiting if shared.room >= UNCLAIMED_ROOM => {
+    fn ftp_data_bytes(&mut self, dir: Direction, bytes: &[u8], time: PacketTime, shared: &mut Shared<'_>) {
+        match &mut self.ftp_data {
+            MaybeFtpData::Carrying { dir: d, file } if *d == dir => file.write(shared.files, time, bytes),
+            MaybeFtpData::Waiting if shared.room >= FTP_DATA_ROOM => {
                 let start = FileStart { source: "FTP", ..FileStart::default() };
                 let mut file = shared.files.open(&self.info, time, start);
                 file.write(shared.files, time, bytes);
-                self.unclaimed = Unclaimed::Carrying { dir, file: Box::new(file) };
+                self.ftp_data = MaybeFtpData::Carrying { dir, file: Box::new(file) };
             }
             // Bytes both ways (or no room): not FTP data; a temporary
             // extraction is removed with the file.
-            _ => self.unclaimed = Unclaimed::No,
+            _ => self.ftp_data = MaybeFtpData::No,
         }
     }
 

@@ -378,7 +378,7 @@ fn fuzz_entries_survive_random_segments() {
 
 /// What the wire's connection reported as possible FTP data: (direction,
 /// seen bytes, missing bytes, complete, SHA-256) per stream.
-fn unclaimed(mut w: Wire) -> Vec<(Direction, u64, u64, bool, String)> {
+fn one_way(mut w: Wire) -> Vec<(Direction, u64, u64, bool, String)> {
     w.shard.finish(&mut w.emit, &mut w.ended);
     w.emit
         .ftp_data()
@@ -399,14 +399,14 @@ fn sha256(data: &[u8]) -> String {
 }
 
 #[test]
-fn one_way_streams_no_protocol_claims_may_be_ftp_data() {
+fn one_way_streams_may_be_ftp_data() {
     let listing = b"-rw-r--r-- 1 ftp ftp 39 Jan 1 00:00 index.html\r\n";
     // A passive data connection: the server sends and closes.
     let mut w = Wire::new(50000, StreamConfig::default());
     let (c, s) = handshake(&mut w, 1000, 5000);
     w.send(false, "P", s, Some(c), listing);
     close(&mut w, c, s + listing.len() as u32);
-    assert_eq!(unclaimed(w), [(Direction::ToClient, listing.len() as u64, 0, true, sha256(listing))]);
+    assert_eq!(one_way(w), [(Direction::ToClient, listing.len() as u64, 0, true, sha256(listing))]);
 
     // More than the probes hold (detection gives up at 4 KiB): every byte
     // still counts. From the client: an upload.
@@ -417,7 +417,7 @@ fn one_way_streams_no_protocol_claims_may_be_ftp_data() {
         w.send(true, "P", c + (i * 1460) as u32, Some(s), piece);
     }
     close(&mut w, c + big.len() as u32, s);
-    assert_eq!(unclaimed(w), [(Direction::ToServer, big.len() as u64, 0, true, sha256(&big))]);
+    assert_eq!(one_way(w), [(Direction::ToServer, big.len() as u64, 0, true, sha256(&big))]);
 
     // Content a probe takes for a protocol (an uploaded file that starts
     // with an FTP command): parsed as FTP, and still reported.
@@ -426,7 +426,7 @@ fn one_way_streams_no_protocol_claims_may_be_ftp_data() {
     let (c, s) = handshake(&mut w, 1000, 5000);
     w.send(true, "P", c, Some(s), upload);
     close(&mut w, c + upload.len() as u32, s);
-    assert_eq!(unclaimed(w), [(Direction::ToServer, upload.len() as u64, 0, true, sha256(upload))]);
+    assert_eq!(one_way(w), [(Direction::ToServer, upload.len() as u64, 0, true, sha256(upload))]);
 
     // A hole the peer acknowledged, and no FIN: incomplete.
     let mut w = Wire::new(50000, StreamConfig::default());
@@ -434,38 +434,38 @@ fn one_way_streams_no_protocol_claims_may_be_ftp_data() {
     w.send(false, "P", s, Some(c), &listing[..10]);
     w.send(false, "P", s + 20, Some(c), &listing[20..]);
     w.send(true, "", c, Some(s + listing.len() as u32), b"");
-    assert_eq!(unclaimed(w), [(Direction::ToClient, listing.len() as u64 - 10, 10, false, String::new())]);
+    assert_eq!(one_way(w), [(Direction::ToClient, listing.len() as u64 - 10, 10, false, String::new())]);
 }
 
 #[test]
-fn streams_a_protocol_claims_or_that_go_both_ways_are_not_ftp_data() {
+fn streams_both_ways_below_1024_mid_stream_or_without_files_are_not_followed() {
     let listing = b"-rw-r--r-- 1 ftp ftp 39 Jan 1 00:00 index.html\r\n";
     // Both ways.
     let mut w = Wire::new(50000, StreamConfig::default());
     let (c, s) = handshake(&mut w, 1000, 5000);
     w.send(false, "P", s, Some(c), listing);
     w.send(true, "P", c, Some(s + listing.len() as u32), b"x");
-    assert!(unclaimed(w).is_empty());
+    assert!(one_way(w).is_empty());
     // HTTP on a high port: request and response.
     let mut w = Wire::new(8080, StreamConfig::default());
     let (c, s) = handshake(&mut w, 1000, 5000);
     w.send(true, "P", c, Some(s), REQUEST);
     w.send(false, "P", s, Some(c + REQUEST.len() as u32), &response("ok"));
-    assert!(unclaimed(w).is_empty());
+    assert!(one_way(w).is_empty());
     // A well-known port.
     let mut w = Wire::new(443, StreamConfig::default());
     let (c, s) = handshake(&mut w, 1000, 5000);
     w.send(false, "P", s, Some(c), listing);
-    assert!(unclaimed(w).is_empty());
+    assert!(one_way(w).is_empty());
     // Picked up mid-stream (no SYN).
     let mut w = Wire::new(50000, StreamConfig::default());
     w.send(false, "P", 5000, Some(1000), listing);
-    assert!(unclaimed(w).is_empty());
+    assert!(one_way(w).is_empty());
     // Without File records (nor extraction), nothing is followed.
     let mut config = StreamConfig::default();
     config.files.records = false;
     let mut w = Wire::new(50000, config);
     let (c, s) = handshake(&mut w, 1000, 5000);
     w.send(false, "P", s, Some(c), listing);
-    assert!(unclaimed(w).is_empty());
+    assert!(one_way(w).is_empty());
 }

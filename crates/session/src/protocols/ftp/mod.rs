@@ -254,7 +254,7 @@ impl Ftp {
         if self.waiting.len() >= MAX_WAITING {
             cx.error();
             if let Some(oldest) = self.waiting.pop_front() {
-                self.emit(cx, oldest, None);
+                self.emit(cx, oldest, None, None);
             }
         }
         self.commands = self.commands.saturating_add(1);
@@ -317,14 +317,15 @@ impl Ftp {
         if data::is_transfer(&command.command) && command.channel.is_none() {
             command.channel = self.channel.take();
         }
-        if let Some(channel) = self.accepted_channel(cx, &command, at, code, text) {
-            if cx.files.active() {
-                cx.emit.emit_ftp_data(FtpDataEvent::Channel(channel.clone()));
-            }
-            self.channel = Some(channel);
-        } else if matches!(command.command.as_str(), "PASV" | "EPSV" | "PORT" | "EPRT") {
-            // Refused: no channel is open.
-            self.channel = None;
+        let channel = self.accepted_channel(cx, &command, at, code, text);
+        if let Some(channel) = &channel
+            && cx.files.active()
+        {
+            cx.emit.emit_ftp_data(FtpDataEvent::Channel(channel.clone()));
+        }
+        if channel.is_some() || matches!(command.command.as_str(), "PASV" | "EPSV" | "PORT" | "EPRT") {
+            // Accepted, or refused: no other channel is open.
+            self.channel.clone_from(&channel);
         }
         let is_login = matches!(command.command.as_str(), "USER" | "PASS");
         if is_login && self.login.at.is_some() {
@@ -334,7 +335,7 @@ impl Ftp {
                 _ => {}
             }
         }
-        self.emit(cx, command, Some((at, code, text)));
+        self.emit(cx, command, Some((at, code, text)), channel.as_deref());
     }
 
     /// The data channel a reply to PASV, EPSV, PORT or EPRT accepts.
@@ -389,15 +390,19 @@ impl Ftp {
         cx.emit.emit(RecordType::Credentials, &r);
     }
 
-    fn emit(&mut self, cx: &mut ParseContext<'_>, mut command: Command, reply: Option<(PacketTime, u16, &str)>) {
+    /// Writes a command's FTP record (with the channel its reply accepted)
+    /// and reports it if it is a transfer.
+    fn emit(
+        &mut self,
+        cx: &mut ParseContext<'_>,
+        mut command: Command,
+        reply: Option<(PacketTime, u16, &str)>,
+        channel: Option<&data::Channel>,
+    ) {
         Self::report_transfer(cx, &mut command, reply.map(|(at, code, _)| (at, code)));
         if !cx.emit.wants(RecordType::Ftp) {
             return;
         }
-        let channel = match reply {
-            Some((at, code, text)) => self.accepted_channel(cx, &command, at, code, text),
-            None => None,
-        };
         let arg = if command.command == "PASS" { cx.secret(command.arg) } else { command.arg };
         let mut r = FtpRecord { user: command.user, command: command.command, arg, ..Default::default() };
         if let Some((at, code, text)) = reply {
@@ -491,7 +496,7 @@ impl StreamParser for Ftp {
             if data::is_transfer(&command.command) && command.channel.is_none() {
                 command.channel = self.channel.take();
             }
-            self.emit(cx, command, None);
+            self.emit(cx, command, None, None);
         }
         self.finish_login(cx, None);
     }
