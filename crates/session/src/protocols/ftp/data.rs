@@ -79,7 +79,9 @@
 //!
 //! At most [`MAX_EXPECTATIONS`] channels wait (with at most one stream
 //! each) at once, about 1 KiB each with their control connection's
-//! identity and their transfer: beyond, the oldest is dropped (counted in
+//! identity, their transfer and a waiting stream, plus the transfer's
+//! argument (a line: at most 8 KiB; so 4 MiB usually, 36 MiB at worst):
+//! beyond, the oldest is dropped (counted in
 //! [`FtpDataCounters::evicted`]). A channel waits at most [`HOLD_OPEN_NS`]
 //! of capture time while its transfer's final reply is unknown, and
 //! [`HOLD_REPLIED_NS`] after it. Streams that fit no channel are dropped
