@@ -783,6 +783,22 @@ fn print_stream_summary(s: &netcap_session::StreamCounters, config: &CaptureConf
             f.files, f.extracted, f.truncated, f.decode_failed, f.decoders_busy, f.extract_errors
         );
     }
+    let d = &s.ftp_data;
+    if d.streams > 0 || d.files > 0 || d.channels_unused > 0 {
+        eprintln!(
+            "  FTP data: {} files from {} one-way streams ({}; {} ambiguous, {} third-party, {} against their command, {} without a transfer refused; {} fit no channel); {} channels without data, {} dropped at the bound",
+            d.files,
+            d.streams,
+            HumanBytes(d.stream_bytes),
+            d.ambiguous,
+            d.third_party,
+            d.wrong_direction,
+            d.no_transfer,
+            d.no_channel,
+            d.channels_unused,
+            d.evicted
+        );
+    }
     if s.stream_files.bytes > 0 || s.stream_files.errors > 0 {
         eprintln!("  -streams: {} written, {} write errors", HumanBytes(s.stream_files.bytes), s.stream_files.errors);
     }

@@ -190,10 +190,13 @@ impl SessionOptions {
 
 impl WriterDerive {
     /// `session_threads`: the number of session threads whose outputs to
-    /// merge, if the session stage runs.
+    /// merge, if the session stage runs; `ftp_data`: FTP data connections
+    /// are matched (the stream layer runs).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         spot: Option<&SpotOptions>,
         session_threads: Option<usize>,
+        ftp_data: Option<netcap_session::MatchConfig>,
         profiles: Option<&ProfileOptions>,
         inventory: Option<&InventoryOptions>,
         live: bool,
@@ -234,7 +237,7 @@ impl WriterDerive {
         });
         Ok(WriterDerive {
             spot,
-            session: session_threads.map(|threads| SessionMerge::new(threads, settings)).transpose()?,
+            session: session_threads.map(|threads| SessionMerge::new(threads, settings, ftp_data)).transpose()?,
             profile,
             inventory,
             compressor: netcap_records::FrameCompressor::new(settings.level)?,

@@ -274,13 +274,24 @@ pub(crate) fn run(
     let session = config.session.as_ref();
     let session_threads = session.map(|_| workers);
     let live = matches!(config.input, Input::Live(_));
-    let writer_derive =
-        WriterDerive::new(config.spot.as_ref(), session_threads, profiles, config.inventory.as_ref(), live, &settings)?;
     // The inventory reads Connection records, wanted or not (unwanted ones
     // are dropped once read).
     let enabled: Vec<bool> = RecordType::all()
         .map(|t| config.decode.is_enabled(t) || (t == RecordType::Connection && config.inventory.is_some()))
         .collect();
+    let ftp_data = session.and_then(|o| o.session.streams.as_ref()).map(|streams| netcap_session::MatchConfig {
+        extract_dir: streams.files.extract_dir.clone(),
+        records: enabled.get(RecordType::File.index()).copied().unwrap_or(false),
+    });
+    let writer_derive = WriterDerive::new(
+        config.spot.as_ref(),
+        session_threads,
+        ftp_data,
+        profiles,
+        config.inventory.as_ref(),
+        live,
+        &settings,
+    )?;
     let (batch_tx, batch_rx) = bounded::<Batch>(workers * 2);
     let (encoded_tx, encoded_rx) = bounded::<ToWriter>(workers * 4);
     let (recycle_tx, recycle_rx) = bounded::<Batch>(workers * 4);

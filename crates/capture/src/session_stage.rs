@@ -29,7 +29,10 @@ use netcap_decoder::community_id::CommunityId;
 use netcap_decoder::{PacketSummary, TransportKind};
 use netcap_flow::{EndedConnection, FlowCounters, FlowKey, FlowPacket, SHARDS, packet_key, shard_of_key};
 use netcap_records::{FrameCompressor, RecordType};
-use netcap_session::{EmittedRecords, Emitter, QuicCounters, SessionPacket, Shard, StreamCounters};
+use netcap_session::{
+    EmittedRecords, Emitter, FtpDataEvent, MatchConfig, Matcher, OrderKey, QuicCounters, SessionPacket, Shard,
+    StreamCounters,
+};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -156,8 +159,9 @@ pub(crate) enum SessionOutput {
     /// `active`: connections its tables track after the batch.
     Batch { seq: u64, entries: Vec<Entry>, connections: Vec<u8>, flows: Vec<u8>, records: EmittedRecords, active: u64 },
     /// One shard's connections still open at the end of the input, with
-    /// the records their end produced, ready to write.
-    Final { shard: usize, frames: Vec<EncodedFrame> },
+    /// the records their end produced, ready to write, and the FTP data
+    /// events their end produced, for the writer's matcher.
+    Final { shard: usize, frames: Vec<EncodedFrame>, ftp_data: Vec<(OrderKey, FtpDataEvent)> },
     /// The thread's counters, after its last output.
     Counters(Box<SessionCounters>),
 }
@@ -252,8 +256,8 @@ fn session_thread(
     let Ok(mut compressor) = FrameCompressor::new(settings.level) else { return };
     for shard in 0..SHARDS {
         match tracker.finish_shard(shard, &mut flow_compressor, &mut compressor, &settings.keep) {
-            Ok(Some(frames)) => {
-                if to_writer.send(ToWriter::Session(SessionOutput::Final { shard, frames })).is_err() {
+            Ok(Some((frames, ftp_data))) => {
+                if to_writer.send(ToWriter::Session(SessionOutput::Final { shard, frames, ftp_data })).is_err() {
                     return;
                 }
             }
@@ -331,14 +335,15 @@ impl ShardGroup {
     }
 
     /// Ends the open connections of `shard` (`None` if this thread does not
-    /// own it) and compresses their records and what their end emitted.
+    /// own it) and compresses their records and what their end emitted;
+    /// the FTP data events go to the writer as they are.
     fn finish_shard(
         &mut self,
         shard: usize,
         flow_compressor: &mut FrameCompressor,
         compressor: &mut FrameCompressor,
         keep: &KeepContent,
-    ) -> Result<Option<Vec<EncodedFrame>>, CaptureError> {
+    ) -> Result<Option<FinalShard>, CaptureError> {
         let Some(Some(s)) = self.shards.get_mut(shard) else { return Ok(None) };
         s.finish(&mut self.emitter, &mut self.ended);
         self.ended.sort_by_key(|e| e.sort_key());
@@ -349,9 +354,10 @@ impl ShardGroup {
             frames.extend(self.chunk.compress(flow_compressor, keep)?);
         }
         self.ended.clear();
-        let records = self.emitter.take();
+        let mut records = self.emitter.take();
+        let ftp_data = std::mem::take(&mut records.ftp_data);
         frames.extend(record_frames(&[&records], compressor, keep)?);
-        Ok(Some(frames))
+        Ok(Some((frames, ftp_data)))
     }
 
     fn counters(&self) -> SessionCounters {
@@ -369,6 +375,9 @@ impl ShardGroup {
         counters
     }
 }
+
+/// A shard's end-of-input frames and FTP data events.
+type FinalShard = (Vec<EncodedFrame>, Vec<(OrderKey, FtpDataEvent)>);
 
 /// The analyzers' records of several threads' shares, merged per record
 /// type by order key and compressed into one frame per type.
@@ -484,7 +493,7 @@ pub(crate) struct SessionMerge {
     waiting: BTreeMap<u64, Vec<BatchShare>>,
     /// Frames of the connections open at the end of the input, by shard,
     /// until they are written.
-    finals: BTreeMap<usize, Vec<EncodedFrame>>,
+    finals: BTreeMap<usize, FinalShard>,
     /// The next shard whose end-of-input frames are to be written.
     next_final: usize,
     reported: usize,
@@ -496,6 +505,12 @@ pub(crate) struct SessionMerge {
     chunk: Chunk,
     /// For the analyzers' records.
     compressor: FrameCompressor,
+    /// FTP data connections matched to their commands (with the stream
+    /// layer): the shards' events in batch and key order, then the end of
+    /// the input's in shard order, so the same for any number of threads.
+    matcher: Option<Matcher>,
+    /// Encoded File records of the matcher, reused.
+    encoded: Vec<u8>,
 }
 
 /// One thread's share of a batch.
@@ -508,8 +523,11 @@ struct BatchShare {
 }
 
 impl SessionMerge {
-    pub fn new(threads: usize, settings: &FrameSettings) -> Result<Self, CaptureError> {
+    /// `ftp_data`: match FTP data connections (the stream layer runs).
+    pub fn new(threads: usize, settings: &FrameSettings, ftp_data: Option<MatchConfig>) -> Result<Self, CaptureError> {
         Ok(SessionMerge {
+            matcher: ftp_data.map(Matcher::new),
+            encoded: Vec::new(),
             keep: settings.keep.clone(),
             compressor: FrameCompressor::new(settings.level)?,
             threads: threads.clamp(1, SHARDS),
@@ -530,8 +548,8 @@ impl SessionMerge {
             SessionOutput::Batch { seq, entries, connections, flows, records, active } => {
                 self.waiting.entry(seq).or_default().push(BatchShare { entries, connections, flows, records, active });
             }
-            SessionOutput::Final { shard, frames } => {
-                self.finals.insert(shard, frames);
+            SessionOutput::Final { shard, frames, ftp_data } => {
+                self.finals.insert(shard, (frames, ftp_data));
             }
             SessionOutput::Counters(c) => {
                 self.counters.merge(&c);
@@ -547,15 +565,44 @@ impl SessionMerge {
     pub fn ready(&mut self, written: u64, compressor: &mut FrameCompressor) -> Result<Vec<EncodedFrame>, CaptureError> {
         let mut frames = Vec::new();
         while self.next < written && self.waiting.get(&self.next).is_some_and(|o| o.len() == self.threads) {
-            let shares = self.waiting.remove(&self.next).unwrap_or_default();
+            let mut shares = self.waiting.remove(&self.next).unwrap_or_default();
             self.active = shares.iter().map(|s| s.active).sum();
             frames.extend(merge(&shares, &mut self.chunk, compressor, &self.keep)?);
             let records: Vec<&EmittedRecords> = shares.iter().map(|s| &s.records).collect();
             frames.extend(record_frames(&records, &mut self.compressor, &self.keep)?);
+            let events = shares.iter_mut().flat_map(|s| std::mem::take(&mut s.records.ftp_data)).collect();
+            frames.extend(self.match_ftp_data(events)?);
             self.next += 1;
         }
-        frames.extend(self.ready_finals());
+        frames.extend(self.ready_finals()?);
         Ok(frames)
+    }
+
+    /// Runs FTP data events through the matcher in key order; the File
+    /// records they complete, as a frame.
+    fn match_ftp_data(
+        &mut self,
+        mut events: Vec<(OrderKey, FtpDataEvent)>,
+    ) -> Result<Option<EncodedFrame>, CaptureError> {
+        let Some(matcher) = self.matcher.as_mut() else { return Ok(None) };
+        if events.is_empty() {
+            return Ok(None);
+        }
+        // Keys are unique within a batch (and within a shard's end).
+        events.sort_unstable_by_key(|(key, _)| *key);
+        let mut files = Vec::new();
+        for (_, event) in events {
+            matcher.event(event, &mut files);
+        }
+        if files.is_empty() {
+            return Ok(None);
+        }
+        self.encoded.clear();
+        for file in &files {
+            // Encoding into a Vec cannot fail.
+            let _ = prost::Message::encode_length_delimited(file, &mut self.encoded);
+        }
+        Ok(Some(self.keep.frame(&mut self.compressor, RecordType::File, files.len() as u64, &self.encoded)?))
     }
 
     /// The end-of-input frames of the shards that are next in order, as
@@ -565,16 +612,17 @@ impl SessionMerge {
     /// arrive in the order it sent them, so once shards 0 to `threads - 1`
     /// are in, every thread has sent its last batch; with no batch left
     /// waiting, all of them are written.
-    fn ready_finals(&mut self) -> Vec<EncodedFrame> {
+    fn ready_finals(&mut self) -> Result<Vec<EncodedFrame>, CaptureError> {
         let every_thread_done = (0..self.threads).all(|s| s < self.next_final || self.finals.contains_key(&s));
         let mut frames = Vec::new();
         if every_thread_done && self.waiting.is_empty() {
-            while let Some(shard) = self.finals.remove(&self.next_final) {
+            while let Some((shard, ftp_data)) = self.finals.remove(&self.next_final) {
                 frames.extend(shard);
+                frames.extend(self.match_ftp_data(ftp_data)?);
                 self.next_final += 1;
             }
         }
-        frames
+        Ok(frames)
     }
 
     /// After the last batch: what is left to write, or an error if a
@@ -583,6 +631,18 @@ impl SessionMerge {
         let frames = self.ready(u64::MAX, compressor)?;
         if !self.waiting.is_empty() || self.reported != self.threads || self.next_final != SHARDS {
             return Err(CaptureError::Worker(format!("the session stage stopped before batch {}", self.next)));
+        }
+        if let Some(matcher) = self.matcher.as_mut() {
+            matcher.finish();
+            // The matcher's files are the capture's files too.
+            if let Some(streams) = self.counters.streams.as_mut() {
+                let m = &matcher.counters;
+                streams.ftp_data.merge(m);
+                streams.files.files += m.files;
+                streams.files.extracted += m.extracted;
+                streams.files.extract_errors += m.extract_errors;
+                streams.files.truncated += m.truncated;
+            }
         }
         Ok(frames)
     }

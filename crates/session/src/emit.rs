@@ -13,6 +13,7 @@
 use crate::ConnInfo;
 use crate::PacketTime;
 use crate::protocols::Direction;
+use crate::protocols::ftp::data::FtpDataEvent;
 use netcap_records::RecordType;
 use std::net::IpAddr;
 
@@ -47,15 +48,18 @@ pub struct TypeBuffer {
 }
 
 /// What an emitter collected: one buffer per record type, indexed like
-/// [`RecordType::all`].
+/// [`RecordType::all`], and the events the writer matches across shards.
 #[derive(Debug, Default)]
 pub struct EmittedRecords {
     pub types: Vec<TypeBuffer>,
+    /// FTP data channels, transfers and one-way streams, for the
+    /// writer's [`crate::protocols::ftp::data::Matcher`]: not records.
+    pub ftp_data: Vec<(OrderKey, FtpDataEvent)>,
 }
 
 impl EmittedRecords {
     pub fn is_empty(&self) -> bool {
-        self.types.iter().all(|t| t.entries.is_empty())
+        self.types.iter().all(|t| t.entries.is_empty()) && self.ftp_data.is_empty()
     }
 
     /// Records of all types.
@@ -86,7 +90,14 @@ impl Emitter {
     /// like [`RecordType::all`]).
     pub fn new(enabled: Vec<bool>) -> Self {
         let types = RecordType::all().map(|_| TypeBuffer::default()).collect();
-        Emitter { enabled, secrets: true, out: EmittedRecords { types }, trigger: 0, connection: 0, n: 0 }
+        Emitter {
+            enabled,
+            secrets: true,
+            out: EmittedRecords { types, ftp_data: Vec::new() },
+            trigger: 0,
+            connection: 0,
+            n: 0,
+        }
     }
 
     /// Leaves passwords out of the records (`-no-secrets`): parsers write
@@ -140,6 +151,19 @@ impl Emitter {
         buffer.entries.push(Entry { key, start: start as u32, end: buffer.bytes.len() as u32 });
     }
 
+    /// Hands an FTP data event to the writer's matcher, under the current
+    /// order context (keys shared with the records: unique in a batch).
+    pub fn emit_ftp_data(&mut self, event: FtpDataEvent) {
+        let key = OrderKey { trigger: self.trigger, connection: self.connection, n: self.n };
+        self.n = self.n.wrapping_add(1);
+        self.out.ftp_data.push((key, event));
+    }
+
+    /// FTP data events emitted so far (tests).
+    pub fn ftp_data(&self) -> &[(OrderKey, FtpDataEvent)] {
+        &self.out.ftp_data
+    }
+
     /// Records emitted since the last call.
     pub fn is_empty(&self) -> bool {
         self.out.is_empty()
@@ -148,7 +172,7 @@ impl Emitter {
     /// Takes the records collected so far (the emitter starts empty again).
     pub fn take(&mut self) -> EmittedRecords {
         let types = RecordType::all().map(|_| TypeBuffer::default()).collect();
-        std::mem::replace(&mut self.out, EmittedRecords { types })
+        std::mem::replace(&mut self.out, EmittedRecords { types, ftp_data: Vec::new() })
     }
 
     /// Decodes every record of `record_type` emitted so far (tests).

@@ -27,6 +27,7 @@ mod shard;
 pub mod tcp;
 
 pub use emit::{ConnRecord, EmittedRecords, Emitter, OrderKey};
+pub use protocols::ftp::data::{FtpDataCounters, FtpDataEvent, MatchConfig, Matcher};
 pub use protocols::{Direction, PROTOCOLS, ParseContext, Parsed, Probe, Protocol, StreamParser};
 pub use quic::QuicCounters;
 pub use shard::{Analyzer, SessionConfig, SessionPacket, Shard};

@@ -61,26 +61,79 @@ impl Extraction {
     }
 
     fn move_to(&mut self, dir: &Path, name: &str, dedup: bool) -> io::Result<()> {
+        self.flush_and_close()?;
+        move_temp(&self.temp, dir, name, dedup)
+    }
+
+    /// Writes what is buffered and closes the file (a hole at the end is
+    /// part of the content).
+    fn flush_and_close(&mut self) -> io::Result<()> {
         let Some(writer) = self.writer.take() else { return Err(io::ErrorKind::NotConnected.into()) };
         let file = writer.into_inner().map_err(|e| e.into_error())?;
-        // A hole at the end is part of the content.
         let end = file.metadata()?.len().max(position(&file)?);
-        file.set_len(end)?;
-        drop(file);
-        let target = dir.join(name);
-        if dedup && fs::symlink_metadata(&target).is_ok() {
-            return fs::remove_file(&self.temp);
+        file.set_len(end)
+    }
+
+    /// Closes the content and keeps it in its temporary file, for content
+    /// whose name another thread decides (an FTP data connection's content
+    /// is named once the writer has matched it to its command): no file
+    /// descriptor or write buffer is held while it waits.
+    pub fn close(mut self) -> io::Result<ClosedExtraction> {
+        match self.flush_and_close() {
+            Ok(()) => Ok(ClosedExtraction { temp: Some(std::mem::take(&mut self.temp)) }),
+            Err(e) => {
+                self.remove();
+                Err(e)
+            }
         }
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        fs::rename(&self.temp, &target)
     }
 
     /// Drops the content.
     pub fn remove(&mut self) {
         if self.writer.take().is_some() || self.temp.exists() {
             let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Moves `temp` to `dir/<name>` (see [`Extraction::finish`]).
+fn move_temp(temp: &Path, dir: &Path, name: &str, dedup: bool) -> io::Result<()> {
+    let target = dir.join(name);
+    if dedup && fs::symlink_metadata(&target).is_ok() {
+        return fs::remove_file(temp);
+    }
+    if let Some(parent) = target.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    fs::rename(temp, &target)
+}
+
+/// Content written and closed, waiting in its temporary file for its name
+/// ([`Extraction::close`]); removed if dropped before it is moved.
+#[derive(Debug)]
+pub struct ClosedExtraction {
+    /// `None` once moved or removed.
+    temp: Option<PathBuf>,
+}
+
+impl ClosedExtraction {
+    /// Moves the content to `dir/<name>`, as [`Extraction::finish`] does.
+    pub fn finish(mut self, dir: &Path, name: &str, dedup: bool) -> io::Result<()> {
+        let Some(temp) = self.temp.take() else { return Err(io::ErrorKind::NotConnected.into()) };
+        let result = move_temp(&temp, dir, name, dedup);
+        if result.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        result
+    }
+}
+
+impl Drop for ClosedExtraction {
+    /// Content never named (its data connection matched no command) leaves
+    /// no temporary file behind.
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let _ = fs::remove_file(temp);
         }
     }
 }
@@ -134,6 +187,24 @@ mod tests {
         e.finish(dir.path(), "incomplete/F1-0", false).unwrap();
         assert!(!temp.exists());
         assert_eq!(fs::read(dir.path().join("incomplete/F1-0")).unwrap(), b"ab\0\0\0c\0\0");
+        // Closed, then moved by another owner; or dropped: removed.
+        let mut e = Extraction::create(dir.path(), 3, 9).unwrap();
+        e.write(b"xyz").unwrap();
+        e.skip(1).unwrap();
+        let closed = e.close().unwrap();
+        assert_eq!(fs::read(dir.path().join(".partial/3-9")).unwrap(), b"xyz\0");
+        closed.finish(dir.path(), "abc", true).unwrap();
+        assert_eq!(fs::read(dir.path().join("abc")).unwrap(), b"xyz\0");
+        let mut e = Extraction::create(dir.path(), 3, 10).unwrap();
+        e.write(b"other").unwrap();
+        // Same name with dedup: the existing content stays.
+        e.close().unwrap().finish(dir.path(), "abc", true).unwrap();
+        assert_eq!(fs::read(dir.path().join("abc")).unwrap(), b"xyz\0");
+        assert!(!dir.path().join(".partial/3-10").exists());
+        let mut e = Extraction::create(dir.path(), 3, 11).unwrap();
+        e.write(b"x").unwrap();
+        drop(e.close().unwrap());
+        assert!(!dir.path().join(".partial/3-11").exists());
         // Dropped unfinished: no temporary file left.
         let mut e = Extraction::create(dir.path(), 3, 8).unwrap();
         e.write(b"x").unwrap();

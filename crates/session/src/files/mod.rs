@@ -383,6 +383,13 @@ impl Files {
         }
     }
 
+    /// Whether files matter: File records are written or contents
+    /// extracted (without either, nothing is hashed and content that needs
+    /// matching across threads, FTP data, is not followed).
+    pub fn active(&self) -> bool {
+        self.config.records || self.config.extract_dir.is_some()
+    }
+
     /// Content decoders in use in this shard.
     pub fn decoders_in_use(&self) -> usize {
         self.decoders.load(Ordering::Relaxed)
@@ -572,32 +579,9 @@ impl OpenFile {
     /// undone).
     pub fn finish(mut self, cx: &mut ParseContext<'_>, complete: bool) -> FileOutcome {
         let files = &mut *cx.files;
-        self.make_hole(files);
-        if let Decoding::Active { pipeline, .. } = &self.decoding
-            && complete
-            && self.missing_bytes == 0
-            && pipeline.finish().is_err()
-        {
-            self.decode_failed = true;
-        }
-        // Gives the decoder back.
-        self.decoding = Decoding::Stopped;
-        let content = &mut self.content;
-        if content.mime.is_none() && content.seen == 0 && !self.raw_head.is_empty() {
-            // Nothing decoded: the type of the bytes as sent.
-            content.sniff_buf = std::mem::take(&mut self.raw_head);
-            content.sniff(true);
-        }
-        let complete = complete && self.missing_bytes == 0 && !content.truncated && !self.decode_failed;
-        content.sniff(!complete);
-        let mime_type = content.mime.unwrap_or_default();
-
+        let (complete, mime_type) = self.settle(files, complete);
         let mut record = netcap_records::File::default();
-        if complete && content.hashing {
-            record.md5 = content.md5.take().map(|h| hex(&h.finalize())).unwrap_or_default();
-            record.sha1 = content.sha1.take().map(|h| hex(&h.finalize())).unwrap_or_default();
-            record.sha256 = content.sha256.take().map(|h| hex(&h.finalize())).unwrap_or_default();
-        }
+        self.digests(complete, &mut record);
         record.extracted = self.extract_finish(files, complete, &record.sha256);
         let sha256 = record.sha256.clone();
 
@@ -635,6 +619,82 @@ impl OpenFile {
             filename: self.start.filename,
             seen_bytes: self.content.seen,
             sha256,
+        }
+    }
+
+    /// Ends the content: the last hole, the decoder's end, the MIME type.
+    /// Returns whether the file is complete (see the module documentation)
+    /// and its type.
+    fn settle(&mut self, files: &mut Files, complete: bool) -> (bool, &'static str) {
+        self.make_hole(files);
+        if let Decoding::Active { pipeline, .. } = &self.decoding
+            && complete
+            && self.missing_bytes == 0
+            && pipeline.finish().is_err()
+        {
+            self.decode_failed = true;
+        }
+        // Gives the decoder back.
+        self.decoding = Decoding::Stopped;
+        let content = &mut self.content;
+        if content.mime.is_none() && content.seen == 0 && !self.raw_head.is_empty() {
+            // Nothing decoded: the type of the bytes as sent.
+            content.sniff_buf = std::mem::take(&mut self.raw_head);
+            content.sniff(true);
+        }
+        let complete = complete && self.missing_bytes == 0 && !content.truncated && !self.decode_failed;
+        content.sniff(!complete);
+        (complete, content.mime.unwrap_or_default())
+    }
+
+    /// Sets the record's digests: those wanted, of complete files.
+    fn digests(&mut self, complete: bool, record: &mut netcap_records::File) {
+        let content = &mut self.content;
+        if complete && content.hashing {
+            record.md5 = content.md5.take().map(|h| hex(&h.finalize())).unwrap_or_default();
+            record.sha1 = content.sha1.take().map(|h| hex(&h.finalize())).unwrap_or_default();
+            record.sha256 = content.sha256.take().map(|h| hex(&h.finalize())).unwrap_or_default();
+        }
+    }
+
+    /// Content bytes as sent that were missing so far.
+    pub fn missing_bytes(&self) -> u64 {
+        self.missing_bytes
+    }
+
+    /// Ends the file without a record: what it was, for a File record
+    /// another thread writes once it knows what the content was (an FTP
+    /// data connection's, [`crate::protocols::ftp::data`]). Its extracted
+    /// content stays in its temporary file, closed, until then. Not counted
+    /// in the shard's file counters (the File record's writer counts it).
+    pub fn detach(mut self, files: &mut Files, complete: bool) -> DetachedFile {
+        let (complete, mime_type) = self.settle(files, complete);
+        let mut digests = netcap_records::File::default();
+        self.digests(complete, &mut digests);
+        let extraction = match std::mem::replace(&mut self.content.extraction, Extract::Off) {
+            Extract::On(e) => match e.close() {
+                Ok(closed) => Some(closed),
+                Err(_) => {
+                    files.counters.extract_errors += 1;
+                    None
+                }
+            },
+            _ => None,
+        };
+        DetachedFile {
+            id: self.id,
+            first: self.first,
+            last: self.last,
+            seen_bytes: self.content.seen,
+            encoded_bytes: self.encoded_bytes,
+            missing_bytes: self.missing_bytes,
+            complete,
+            truncated: self.content.truncated,
+            mime_type,
+            md5: digests.md5,
+            sha1: digests.sha1,
+            sha256: digests.sha256,
+            extraction,
         }
     }
 
@@ -686,6 +746,67 @@ impl OpenFile {
             + self.start.filename.capacity()
             + self.start.declared_mime_type.capacity()
             + self.start.content_encoding.capacity()
+    }
+}
+
+/// A file ended without its record ([`OpenFile::detach`]): the content's
+/// facts, and its extracted content waiting for a name.
+#[derive(Debug)]
+pub struct DetachedFile {
+    /// `F<connection's first frame>-<index>`.
+    pub id: String,
+    /// The packets of the first and last content bytes.
+    pub first: PacketTime,
+    pub last: PacketTime,
+    pub seen_bytes: u64,
+    pub encoded_bytes: u64,
+    pub missing_bytes: u64,
+    /// Ended as its framing said, nothing missing, not truncated.
+    pub complete: bool,
+    pub truncated: bool,
+    pub mime_type: &'static str,
+    /// Digests of complete content (those wanted), lower-case hex.
+    pub md5: String,
+    pub sha1: String,
+    pub sha256: String,
+    extraction: Option<extract::ClosedExtraction>,
+}
+
+impl DetachedFile {
+    /// Whether extracted content waits for a name.
+    pub fn has_extraction(&self) -> bool {
+        self.extraction.is_some()
+    }
+
+    /// Moves the extracted content under `dir`: complete content (with its
+    /// SHA-256) as `<sha256>`, other content as `incomplete/<id>`. Returns
+    /// the path relative to `dir` (empty if nothing was extracted) and
+    /// whether moving failed. Without a call the content is removed when
+    /// the file is dropped.
+    pub fn extract(&mut self, dir: &std::path::Path, complete: bool) -> (String, bool) {
+        let Some(extraction) = self.extraction.take() else { return (String::new(), false) };
+        let name = if complete && !self.sha256.is_empty() {
+            self.sha256.clone()
+        } else if extract::safe_name(&self.id) {
+            format!("{}/{}", extract::INCOMPLETE_DIR, self.id)
+        } else {
+            return (String::new(), true);
+        };
+        let dedup = complete && !self.sha256.is_empty();
+        match extraction.finish(dir, &name, dedup) {
+            Ok(()) => (name, false),
+            Err(_) => (String::new(), true),
+        }
+    }
+
+    /// Heap bytes held (for bounds on files waiting to be matched).
+    pub fn memory(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.id.capacity()
+            + self.md5.capacity()
+            + self.sha1.capacity()
+            + self.sha256.capacity()
+            + self.extraction.as_ref().map_or(0, |_| 64)
     }
 }
 

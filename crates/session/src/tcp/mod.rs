@@ -16,6 +16,18 @@
 //! (no protocol, parser done, no `-streams`) is only counted from then on:
 //! no copies.
 //!
+//! A connection that began with the client's SYN, whose server port is from
+//! 1024 on and whose bytes go one way only may be an FTP data connection:
+//! its content is hashed, sniffed and extracted as a file while it runs
+//! ([`MaybeFtpData`]), and summarised when it ends, for the writer to match to
+//! its FTP command (`protocols::ftp::data`). This holds even when its
+//! content decided a protocol (a file can start like a protocol's message:
+//! an uploaded "STOR ..." is FTP to the probes): the protocol's parser runs
+//! as usual, and the stream is still reported. The file is dropped (with
+//! its temporary extraction) as soon as the other direction carries a
+//! byte: request-response protocols cost the hashing of their first
+//! request at most.
+//!
 //! Memory: each shard may hold [`StreamConfig::memcap`] / [`netcap_flow::SHARDS`]
 //! bytes of queued out-of-order data, pending parser bytes, probe buffers,
 //! parser state and stream-file buffers; when full, out-of-order data is
@@ -31,7 +43,8 @@ pub use fuzz::fuzz_entry;
 pub use history::{Endpoint, History};
 
 use crate::emit::Emitter;
-use crate::files::{FileConfig, FileCounters, Files};
+use crate::files::{FileConfig, FileCounters, FileStart, Files, OpenFile};
+use crate::protocols::ftp::data::{DataStream, FtpDataCounters, FtpDataEvent};
 use crate::protocols::{Direction, PROTOCOLS, ParseContext, Parsed, Probe, ProtocolErrors, StreamParser};
 use crate::reassembly::{Chunk, HalfCounters, HalfStream, ReassemblyConfig, Segment};
 use crate::{ConnInfo, ConnectionExtras, PacketTime};
@@ -105,6 +118,9 @@ pub struct StreamCounters {
     pub errors: ProtocolErrors,
     pub files: FileCounters,
     pub stream_files: StreamFileCounters,
+    /// FTP data connections matched to their commands (by the writer's
+    /// matcher; the shards only report).
+    pub ftp_data: FtpDataCounters,
 }
 
 impl StreamCounters {
@@ -131,6 +147,7 @@ impl StreamCounters {
         self.files.merge(&o.files);
         self.stream_files.bytes += o.stream_files.bytes;
         self.stream_files.errors += o.stream_files.errors;
+        self.ftp_data.merge(&o.ftp_data);
     }
 }
 
@@ -194,6 +211,27 @@ impl Pending {
     }
 }
 
+/// Whether a connection may be an FTP data connection: a one-way stream
+/// (whatever its content looks like).
+enum MaybeFtpData {
+    /// Not (any more).
+    No,
+    /// It may be; no byte yet.
+    Waiting,
+    /// Its bytes so far, all in direction `dir`.
+    Carrying { dir: Direction, file: Box<OpenFile> },
+}
+
+/// The lowest server port of a connection followed as possible FTP data:
+/// passive ports and the ports active clients listen on are unprivileged;
+/// below are the services (and most mid-stream TLS) that must not cost a
+/// hash.
+pub const FTP_DATA_MIN_PORT: u16 = 1024;
+
+/// Memory room a possible FTP data connection needs to be followed: its
+/// file's sniffing buffer and, when extracting, its write buffer.
+const FTP_DATA_ROOM: usize = crate::files::sniff::SNIFF_BYTES + crate::files::extract::WRITE_BUFFER;
+
 /// Everything a connection's bytes go through after reassembly.
 struct App {
     info: ConnInfo,
@@ -207,6 +245,7 @@ struct App {
     /// `end` was called for a direction.
     ended: [bool; 2],
     files: Option<StreamFiles>,
+    ftp_data: MaybeFtpData,
 }
 
 /// The state of one TCP connection.
@@ -285,7 +324,11 @@ impl TcpStreams {
         let fresh = self.conns[slot].as_ref().is_none_or(|c| c.first_frame != joined.first_frame);
         if fresh {
             let info = self.conn_info(&p.key, joined);
-            self.conns[slot] = Some(Box::new(TcpConn::new(info, joined, &self.config)));
+            // A client's SYN (not a mid-stream pickup) to an unprivileged
+            // port, and files matter: maybe FTP data.
+            let syn = p.flags & (tcp_flag::SYN | tcp_flag::ACK) == tcp_flag::SYN;
+            let ftp_data = syn && !joined.flipped && info.server_port >= FTP_DATA_MIN_PORT && self.files.active();
+            self.conns[slot] = Some(Box::new(TcpConn::new(info, joined, &self.config, ftp_data)));
             self.counters.connections += 1;
         }
         let room = self.memcap.saturating_sub(self.used);
@@ -366,7 +409,7 @@ impl TcpStreams {
 }
 
 impl TcpConn {
-    fn new(info: ConnInfo, joined: &Joined, config: &StreamConfig) -> TcpConn {
+    fn new(info: ConnInfo, joined: &Joined, config: &StreamConfig, ftp_data: bool) -> TcpConn {
         TcpConn {
             first_frame: joined.first_frame,
             halves: [HalfStream::new(), HalfStream::new()],
@@ -381,6 +424,7 @@ impl TcpConn {
                 done: [false, false],
                 ended: [false, false],
                 files: config.streams_dir.as_ref().map(|_| StreamFiles::default()),
+                ftp_data: if ftp_data { MaybeFtpData::Waiting } else { MaybeFtpData::No },
             },
         }
     }
@@ -393,6 +437,10 @@ impl TcpConn {
             + a.probe.iter().chain(&a.pending).map(Pending::memory).sum::<usize>()
             + a.parser.as_ref().map_or(0, |p| std::mem::size_of_val(&**p) + p.memory())
             + a.files.as_ref().map_or(0, StreamFiles::memory)
+            + match &a.ftp_data {
+                MaybeFtpData::Carrying { file, .. } => std::mem::size_of::<OpenFile>() + file.memory(),
+                _ => 0,
+            }
     }
 
     fn segment(&mut self, dir: Direction, p: &TcpPacket<'_>, shared: &mut Shared<'_>) {
@@ -487,6 +535,7 @@ impl TcpConn {
         if let (Some(files), Some(path)) = (self.app.files.as_mut(), shared.config.streams_dir.as_ref()) {
             files.finish(path, &self.app.info, &mut shared.counters.stream_files);
         }
+        self.report_ftp_data(shared);
         if let Detect::Decided(i) = self.app.detect {
             extras.application_protocol = PROTOCOLS.get(i).map(|p| p.name);
         }
@@ -511,11 +560,32 @@ impl TcpConn {
     }
 }
 
+impl TcpConn {
+    /// At the connection's end: a one-way stream goes to the writer, to be
+    /// matched to an FTP command.
+    fn report_ftp_data(&mut self, shared: &mut Shared<'_>) {
+        let MaybeFtpData::Carrying { dir, file } = std::mem::replace(&mut self.app.ftp_data, MaybeFtpData::No) else {
+            return;
+        };
+        let mut file = *file;
+        let half = &self.halves[dir.index()];
+        // Acknowledged bytes never seen (no gap was reported for them).
+        let unseen = half.counters.missed_bytes.saturating_sub(file.missing_bytes());
+        file.gap(unseen);
+        // Stream mode: the sender's FIN ends the file.
+        let complete = half.finished() && half.counters.depth_exceeded_bytes == 0;
+        let file = file.detach(shared.files, complete);
+        let stream = DataStream { conn: self.app.info.clone(), direction: dir, file };
+        shared.emit.emit_ftp_data(FtpDataEvent::Stream(Box::new(stream)));
+    }
+}
+
 impl App {
     /// Whether anything still wants the bytes of `dir`.
     fn wants_bytes(&self, dir: Direction) -> bool {
         let d = dir.index();
-        if self.files.is_some() {
+        if self.files.is_some() || !matches!(self.ftp_data, MaybeFtpData::No) {
+            // A possible FTP data connection hears of bytes either way.
             return true;
         }
         match self.detect {
@@ -537,14 +607,40 @@ impl App {
                     Detect::Decided(_) => self.feed(dir, bytes, time, shared),
                     Detect::Failed => {}
                 }
+                if !matches!(self.ftp_data, MaybeFtpData::No) {
+                    self.ftp_data_bytes(dir, bytes, time, shared);
+                }
             }
-            Chunk::Gap { len, .. } => match self.detect {
-                // A gap before a protocol was decided: detection starts
-                // over after it in that direction.
-                Detect::Probing { .. } => self.probe[dir.index()].clear(),
-                Detect::Decided(_) => self.gap(dir, len, shared),
-                Detect::Failed => {}
-            },
+            Chunk::Gap { len, .. } => {
+                match self.detect {
+                    // A gap before a protocol was decided: detection starts
+                    // over after it in that direction.
+                    Detect::Probing { .. } => self.probe[dir.index()].clear(),
+                    Detect::Decided(_) => self.gap(dir, len, shared),
+                    Detect::Failed => {}
+                }
+                match &mut self.ftp_data {
+                    MaybeFtpData::Carrying { dir: d, file } if *d == dir => file.gap(len),
+                    // A file whose start is missing, or bytes both ways.
+                    _ => self.ftp_data = MaybeFtpData::No,
+                }
+            }
+        }
+    }
+
+    /// Bytes of a possible FTP data connection.
+    fn ftp_data_bytes(&mut self, dir: Direction, bytes: &[u8], time: PacketTime, shared: &mut Shared<'_>) {
+        match &mut self.ftp_data {
+            MaybeFtpData::Carrying { dir: d, file } if *d == dir => file.write(shared.files, time, bytes),
+            MaybeFtpData::Waiting if shared.room >= FTP_DATA_ROOM => {
+                let start = FileStart { source: "FTP", ..FileStart::default() };
+                let mut file = shared.files.open(&self.info, time, start);
+                file.write(shared.files, time, bytes);
+                self.ftp_data = MaybeFtpData::Carrying { dir, file: Box::new(file) };
+            }
+            // Bytes both ways (or no room): not FTP data; a temporary
+            // extraction is removed with the file.
+            _ => self.ftp_data = MaybeFtpData::No,
         }
     }
 

@@ -3,6 +3,8 @@
 //! records and the `-streams` files say.
 
 use crate::Emitter;
+use crate::protocols::Direction;
+use crate::protocols::ftp::data::FtpDataEvent;
 use crate::shard::{SessionConfig, SessionPacket, Shard};
 use crate::tcp::StreamConfig;
 use netcap_decoder::{TransportKind, tcp_flag};
@@ -372,4 +374,98 @@ fn fuzz_entries_survive_random_segments() {
     }
     super::fuzz_entry(&[]);
     crate::reassembly::fuzz_entry(&[]);
+}
+
+/// What the wire's connection reported as possible FTP data: (direction,
+/// seen bytes, missing bytes, complete, SHA-256) per stream.
+fn one_way(mut w: Wire) -> Vec<(Direction, u64, u64, bool, String)> {
+    w.shard.finish(&mut w.emit, &mut w.ended);
+    w.emit
+        .ftp_data()
+        .iter()
+        .filter_map(|(_, e)| match e {
+            FtpDataEvent::Stream(s) => {
+                let f = &s.file;
+                Some((s.direction, f.seen_bytes, f.missing_bytes, f.complete, f.sha256.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn sha256(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn one_way_streams_may_be_ftp_data() {
+    let listing = b"-rw-r--r-- 1 ftp ftp 39 Jan 1 00:00 index.html\r\n";
+    // A passive data connection: the server sends and closes.
+    let mut w = Wire::new(50000, StreamConfig::default());
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    w.send(false, "P", s, Some(c), listing);
+    close(&mut w, c, s + listing.len() as u32);
+    assert_eq!(one_way(w), [(Direction::ToClient, listing.len() as u64, 0, true, sha256(listing))]);
+
+    // More than the probes hold (detection gives up at 4 KiB): every byte
+    // still counts. From the client: an upload.
+    let big: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+    let mut w = Wire::new(50000, StreamConfig::default());
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    for (i, piece) in big.chunks(1460).enumerate() {
+        w.send(true, "P", c + (i * 1460) as u32, Some(s), piece);
+    }
+    close(&mut w, c + big.len() as u32, s);
+    assert_eq!(one_way(w), [(Direction::ToServer, big.len() as u64, 0, true, sha256(&big))]);
+
+    // Content a probe takes for a protocol (an uploaded file that starts
+    // with an FTP command): parsed as FTP, and still reported.
+    let upload = b"STOR payload for FTP data-command sequence.\n";
+    let mut w = Wire::new(21008, StreamConfig::default());
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    w.send(true, "P", c, Some(s), upload);
+    close(&mut w, c + upload.len() as u32, s);
+    assert_eq!(one_way(w), [(Direction::ToServer, upload.len() as u64, 0, true, sha256(upload))]);
+
+    // A hole the peer acknowledged, and no FIN: incomplete.
+    let mut w = Wire::new(50000, StreamConfig::default());
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    w.send(false, "P", s, Some(c), &listing[..10]);
+    w.send(false, "P", s + 20, Some(c), &listing[20..]);
+    w.send(true, "", c, Some(s + listing.len() as u32), b"");
+    assert_eq!(one_way(w), [(Direction::ToClient, listing.len() as u64 - 10, 10, false, String::new())]);
+}
+
+#[test]
+fn streams_both_ways_below_1024_mid_stream_or_without_files_are_not_followed() {
+    let listing = b"-rw-r--r-- 1 ftp ftp 39 Jan 1 00:00 index.html\r\n";
+    // Both ways.
+    let mut w = Wire::new(50000, StreamConfig::default());
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    w.send(false, "P", s, Some(c), listing);
+    w.send(true, "P", c, Some(s + listing.len() as u32), b"x");
+    assert!(one_way(w).is_empty());
+    // HTTP on a high port: request and response.
+    let mut w = Wire::new(8080, StreamConfig::default());
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    w.send(true, "P", c, Some(s), REQUEST);
+    w.send(false, "P", s, Some(c + REQUEST.len() as u32), &response("ok"));
+    assert!(one_way(w).is_empty());
+    // A well-known port.
+    let mut w = Wire::new(443, StreamConfig::default());
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    w.send(false, "P", s, Some(c), listing);
+    assert!(one_way(w).is_empty());
+    // Picked up mid-stream (no SYN).
+    let mut w = Wire::new(50000, StreamConfig::default());
+    w.send(false, "P", 5000, Some(1000), listing);
+    assert!(one_way(w).is_empty());
+    // Without File records (nor extraction), nothing is followed.
+    let mut config = StreamConfig::default();
+    config.files.records = false;
+    let mut w = Wire::new(50000, config);
+    let (c, s) = handshake(&mut w, 1000, 5000);
+    w.send(false, "P", s, Some(c), listing);
+    assert!(one_way(w).is_empty());
 }

@@ -1423,7 +1423,7 @@ class HTTPHeader(_message.Message):
     def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
 
 class File(_message.Message):
-    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "file_id", "source", "direction", "trans_depth", "filename", "mime_type", "declared_mime_type", "seen_bytes", "total_bytes", "missing_bytes", "complete", "md5", "sha1", "sha256", "content_encoding", "extracted", "truncated", "last_timestamp_ns", "last_frame", "encoded_bytes", "decode_failed")
+    __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "file_id", "source", "direction", "trans_depth", "filename", "mime_type", "declared_mime_type", "seen_bytes", "total_bytes", "missing_bytes", "complete", "md5", "sha1", "sha256", "content_encoding", "extracted", "truncated", "last_timestamp_ns", "last_frame", "encoded_bytes", "decode_failed", "command", "data_community_id")
     TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
     FRAME_FIELD_NUMBER: _ClassVar[int]
     SRC_IP_FIELD_NUMBER: _ClassVar[int]
@@ -1452,6 +1452,8 @@ class File(_message.Message):
     LAST_FRAME_FIELD_NUMBER: _ClassVar[int]
     ENCODED_BYTES_FIELD_NUMBER: _ClassVar[int]
     DECODE_FAILED_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    DATA_COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     timestamp_ns: int
     frame: int
     src_ip: bytes
@@ -1480,7 +1482,9 @@ class File(_message.Message):
     last_frame: int
     encoded_bytes: int
     decode_failed: bool
-    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., file_id: _Optional[str] = ..., source: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ..., trans_depth: _Optional[int] = ..., filename: _Optional[str] = ..., mime_type: _Optional[str] = ..., declared_mime_type: _Optional[str] = ..., seen_bytes: _Optional[int] = ..., total_bytes: _Optional[int] = ..., missing_bytes: _Optional[int] = ..., complete: _Optional[bool] = ..., md5: _Optional[str] = ..., sha1: _Optional[str] = ..., sha256: _Optional[str] = ..., content_encoding: _Optional[str] = ..., extracted: _Optional[str] = ..., truncated: _Optional[bool] = ..., last_timestamp_ns: _Optional[int] = ..., last_frame: _Optional[int] = ..., encoded_bytes: _Optional[int] = ..., decode_failed: _Optional[bool] = ...) -> None: ...
+    command: str
+    data_community_id: str
+    def __init__(self, timestamp_ns: _Optional[int] = ..., frame: _Optional[int] = ..., src_ip: _Optional[bytes] = ..., dst_ip: _Optional[bytes] = ..., src_port: _Optional[int] = ..., dst_port: _Optional[int] = ..., community_id: _Optional[str] = ..., file_id: _Optional[str] = ..., source: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ..., trans_depth: _Optional[int] = ..., filename: _Optional[str] = ..., mime_type: _Optional[str] = ..., declared_mime_type: _Optional[str] = ..., seen_bytes: _Optional[int] = ..., total_bytes: _Optional[int] = ..., missing_bytes: _Optional[int] = ..., complete: _Optional[bool] = ..., md5: _Optional[str] = ..., sha1: _Optional[str] = ..., sha256: _Optional[str] = ..., content_encoding: _Optional[str] = ..., extracted: _Optional[str] = ..., truncated: _Optional[bool] = ..., last_timestamp_ns: _Optional[int] = ..., last_frame: _Optional[int] = ..., encoded_bytes: _Optional[int] = ..., decode_failed: _Optional[bool] = ..., command: _Optional[str] = ..., data_community_id: _Optional[str] = ...) -> None: ...
 
 class SSH(_message.Message):
     __slots__ = ("timestamp_ns", "frame", "src_ip", "dst_ip", "src_port", "dst_port", "community_id", "version", "client", "server", "kex_alg", "host_key_alg", "cipher_alg", "mac_alg", "compression_alg", "host_key", "hassh", "hassh_algorithms", "hassh_server", "hassh_server_algorithms", "cshka", "sshka", "auth_success", "auth_attempts")

@@ -35,21 +35,31 @@
 //!   is written without a reply (counted as an error).
 //! - A multi-line reply keeps its first line only.
 //!
-//! The data connections themselves (their files) are not matched yet.
+//! # Data connections
+//!
+//! Each data channel the server accepts and each transfer command that
+//! uses one are reported to the writer, which matches them to the data
+//! connections (on other shards) and writes their contents as `File`
+//! records ([`data`]). A channel belongs to the next transfer command whose
+//! replies come after it (replies come in command order, so pipelined
+//! commands are paired right).
 
+pub mod data;
 #[cfg(test)]
 mod tests;
 
 use crate::emit::ConnRecord;
 use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, name_software};
-use crate::{ConnInfo, ConnectionExtras, PacketTime};
+use crate::{ConnectionExtras, PacketTime};
+use data::FtpDataEvent;
 use netcap_records::{Credentials, Ftp as FtpRecord, RecordType};
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
 pub static PROTOCOL: Protocol = Protocol {
     name: "FTP",
-    record_types: &[RecordType::Ftp, RecordType::Credentials],
+    // File: the contents of its data connections.
+    record_types: &[RecordType::Ftp, RecordType::Credentials, RecordType::File],
     tcp_ports: &[21],
     probe,
     port_probe: Some(port_probe),
@@ -139,6 +149,12 @@ struct Command {
     arg: String,
     /// Active mode: the address and port the server is to connect to.
     active: Option<(IpAddr, u16)>,
+    /// Its position among the connection's commands (1: the first).
+    depth: u32,
+    /// A transfer command: the channel it uses, once its first reply came.
+    channel: Option<Box<data::Channel>>,
+    /// The size a preliminary reply announced.
+    total_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -163,6 +179,10 @@ pub struct Ftp {
     multiline_text: String,
     /// The server's first reply line (its greeting).
     greeting: Vec<String>,
+    /// Commands seen.
+    commands: u32,
+    /// The last data channel accepted, until a transfer command takes it.
+    channel: Option<Box<data::Channel>>,
 }
 
 /// `h1,h2,h3,h4,p1,p2` (PORT's argument, PASV's reply).
@@ -198,6 +218,15 @@ fn parse_229(text: &str) -> Option<u16> {
     inner[..close].trim_matches(|c: char| !c.is_ascii_digit()).parse().ok()
 }
 
+/// The size in a preliminary reply to a transfer: `150 Opening BINARY mode
+/// data connection for index.html (39 bytes).` (the last parenthesised
+/// number followed by "bytes").
+fn parse_size(text: &str) -> Option<u64> {
+    let at = text.to_ascii_lowercase().rfind(" bytes)")?;
+    let open = text[..at].rfind('(')?;
+    text[open + 1..at].trim().parse().ok()
+}
+
 impl Ftp {
     fn command_line(&mut self, cx: &mut ParseContext<'_>, at: PacketTime, line: &[u8]) {
         let text = lossy(line);
@@ -225,10 +254,20 @@ impl Ftp {
         if self.waiting.len() >= MAX_WAITING {
             cx.error();
             if let Some(oldest) = self.waiting.pop_front() {
-                self.emit(cx, oldest, None);
+                self.emit(cx, oldest, None, None);
             }
         }
-        self.waiting.push_back(Command { at, user: self.user.clone(), command, arg, active });
+        self.commands = self.commands.saturating_add(1);
+        self.waiting.push_back(Command {
+            at,
+            user: self.user.clone(),
+            command,
+            arg,
+            active,
+            depth: self.commands,
+            channel: None,
+            total_bytes: None,
+        });
     }
 
     fn reply_line(&mut self, cx: &mut ParseContext<'_>, at: PacketTime, line: &[u8]) {
@@ -262,9 +301,32 @@ impl Ftp {
 
     fn reply(&mut self, cx: &mut ParseContext<'_>, at: PacketTime, code: u16, text: &str) {
         if code < 200 {
+            // A transfer starting: it takes the channel now (a later PASV's
+            // reply cannot come before this one).
+            if let Some(command) = self.waiting.front_mut()
+                && data::is_transfer(&command.command)
+            {
+                if command.channel.is_none() {
+                    command.channel = self.channel.take();
+                }
+                command.total_bytes = command.total_bytes.or(parse_size(text));
+            }
             return;
         }
-        let Some(command) = self.waiting.pop_front() else { return };
+        let Some(mut command) = self.waiting.pop_front() else { return };
+        if data::is_transfer(&command.command) && command.channel.is_none() {
+            command.channel = self.channel.take();
+        }
+        let channel = self.accepted_channel(cx, &command, at, code, text);
+        if let Some(channel) = &channel
+            && cx.files.active()
+        {
+            cx.emit.emit_ftp_data(FtpDataEvent::Channel(channel.clone()));
+        }
+        if channel.is_some() || matches!(command.command.as_str(), "PASV" | "EPSV" | "PORT" | "EPRT") {
+            // Accepted, or refused: no other channel is open.
+            self.channel.clone_from(&channel);
+        }
         let is_login = matches!(command.command.as_str(), "USER" | "PASS");
         if is_login && self.login.at.is_some() {
             match code {
@@ -273,7 +335,46 @@ impl Ftp {
                 _ => {}
             }
         }
-        self.emit(cx, command, Some((at, code, text)));
+        self.emit(cx, command, Some((at, code, text)), channel.as_deref());
+    }
+
+    /// The data channel a reply to PASV, EPSV, PORT or EPRT accepts.
+    fn accepted_channel(
+        &self,
+        cx: &ParseContext<'_>,
+        command: &Command,
+        at: PacketTime,
+        code: u16,
+        text: &str,
+    ) -> Option<Box<data::Channel>> {
+        let conn = cx.conn;
+        let (passive, (address, port)) = match (command.command.as_str(), code) {
+            ("PASV", 227) => (true, parse_227(text)?),
+            ("EPSV", 229) => (true, (conn.server_ip, parse_229(text)?)),
+            ("PORT" | "EPRT", 200..=299) => (false, command.active?),
+            _ => return None,
+        };
+        Some(Box::new(data::Channel { control: conn.clone(), passive, address, port, command: command.at, reply: at }))
+    }
+
+    /// Reports a transfer command that used a channel, with its final
+    /// reply (None: the connection ended first).
+    fn report_transfer(cx: &mut ParseContext<'_>, command: &mut Command, reply: Option<(PacketTime, u16)>) {
+        let Some(channel) = command.channel.take() else { return };
+        if !cx.files.active() {
+            return;
+        }
+        let transfer = data::Transfer {
+            channel: *channel,
+            command: command.command.clone(),
+            arg: command.arg.clone(),
+            trans_depth: command.depth,
+            at: command.at,
+            reply_code: reply.map_or(0, |(_, code)| code),
+            reply: reply.map(|(at, _)| at),
+            total_bytes: command.total_bytes,
+        };
+        cx.emit.emit_ftp_data(FtpDataEvent::Transfer(Box::new(transfer)));
     }
 
     /// Writes the login being made, if any.
@@ -289,7 +390,16 @@ impl Ftp {
         cx.emit.emit(RecordType::Credentials, &r);
     }
 
-    fn emit(&mut self, cx: &mut ParseContext<'_>, command: Command, reply: Option<(PacketTime, u16, &str)>) {
+    /// Writes a command's FTP record (with the channel its reply accepted)
+    /// and reports it if it is a transfer.
+    fn emit(
+        &mut self,
+        cx: &mut ParseContext<'_>,
+        mut command: Command,
+        reply: Option<(PacketTime, u16, &str)>,
+        channel: Option<&data::Channel>,
+    ) {
+        Self::report_transfer(cx, &mut command, reply.map(|(at, code, _)| (at, code)));
         if !cx.emit.wants(RecordType::Ftp) {
             return;
         }
@@ -300,19 +410,13 @@ impl Ftp {
             r.reply_msg = text.to_owned();
             r.reply_timestamp_ns = at.timestamp_ns;
             r.reply_frame = at.frame;
-            let conn: &ConnInfo = cx.conn;
-            let channel = match (r.command.as_str(), code) {
-                ("PASV", 227) => parse_227(text).map(|(ip, port)| (true, conn.client_ip, ip, port)),
-                ("EPSV", 229) => parse_229(text).map(|port| (true, conn.client_ip, conn.server_ip, port)),
-                ("PORT" | "EPRT", 200..=299) => command.active.map(|(ip, port)| (false, conn.server_ip, ip, port)),
-                _ => None,
-            };
-            if let Some((passive, orig, resp, port)) = channel {
-                r.data_passive = Some(passive);
-                r.data_orig_ip = ip_bytes(orig);
-                r.data_resp_ip = ip_bytes(resp);
-                r.data_resp_port = u32::from(port);
-            }
+        }
+        if let Some(c) = channel {
+            let orig = if c.passive { cx.conn.client_ip } else { cx.conn.server_ip };
+            r.data_passive = Some(c.passive);
+            r.data_orig_ip = ip_bytes(orig);
+            r.data_resp_ip = ip_bytes(c.address);
+            r.data_resp_port = u32::from(c.port);
         }
         r.set_conn(cx.conn, command.at, Direction::ToServer);
         cx.emit.emit(RecordType::Ftp, &r);
@@ -388,16 +492,30 @@ impl StreamParser for Ftp {
     }
 
     fn finish(&mut self, cx: &mut ParseContext<'_>) {
-        while let Some(command) = self.waiting.pop_front() {
-            self.emit(cx, command, None);
+        while let Some(mut command) = self.waiting.pop_front() {
+            if data::is_transfer(&command.command) && command.channel.is_none() {
+                command.channel = self.channel.take();
+            }
+            self.emit(cx, command, None, None);
         }
         self.finish_login(cx, None);
     }
 
     fn memory(&self) -> usize {
-        self.waiting.iter().map(|c| c.user.capacity() + c.command.capacity() + c.arg.capacity() + 64).sum::<usize>()
+        let channel = std::mem::size_of::<data::Channel>() + 64;
+        self.waiting
+            .iter()
+            .map(|c| {
+                c.user.capacity()
+                    + c.command.capacity()
+                    + c.arg.capacity()
+                    + 64
+                    + c.channel.as_ref().map_or(0, |_| channel)
+            })
+            .sum::<usize>()
             + self.user.capacity()
             + self.multiline_text.capacity()
+            + self.channel.as_ref().map_or(0, |_| channel)
     }
 }
 

@@ -163,3 +163,69 @@ fn no_secrets_hides_passwords() {
     assert_eq!(ftp[1].arg, HIDDEN);
     assert_eq!(ftp[0].arg, "bob");
 }
+
+/// The FTP data events of `steps` (to the server?, bytes), in order:
+/// ("channel", port, passive) or (command, arg, reply code, depth, total
+/// bytes, channel port).
+fn data_events(steps: &[(bool, &str)]) -> Vec<String> {
+    let mut h = TestHarness::default();
+    let mut p = Ftp::default();
+    for (to_server, text) in steps {
+        let dir = if *to_server { Direction::ToServer } else { Direction::ToClient };
+        p.parse(&mut h.cx(), dir, text.as_bytes());
+    }
+    p.finish(&mut h.cx());
+    h.emit
+        .ftp_data()
+        .iter()
+        .map(|(_, e)| match e {
+            FtpDataEvent::Channel(c) => {
+                format!("channel {} {}:{}", if c.passive { "passive" } else { "active" }, c.address, c.port)
+            }
+            FtpDataEvent::Transfer(t) => format!(
+                "{} {:?} reply {} depth {} size {:?} via {}:{}",
+                t.command, t.arg, t.reply_code, t.trans_depth, t.total_bytes, t.channel.address, t.channel.port
+            ),
+            FtpDataEvent::Stream(_) => "stream".into(),
+        })
+        .collect()
+}
+
+#[test]
+fn channels_and_the_transfers_that_use_them_are_reported() {
+    assert_eq!(
+        data_events(SESSION),
+        [
+            "channel passive 172.23.0.2:21001",
+            "RETR \"index.html\" reply 226 depth 4 size Some(39) via 172.23.0.2:21001",
+            "channel active 127.0.0.1:40003",
+            "channel passive 10.0.0.2:58612",
+        ]
+    );
+    // Pipelined: the channel's reply comes before the transfer's.
+    assert_eq!(
+        data_events(&[
+            (true, "PASV\r\nLIST /tmp\r\nPORT 10,0,0,1,1,2\r\nSTOR x\r\n"),
+            (false, "227 ok (10,0,0,2,4,1)\r\n150 here\r\n226 done\r\n200 ok\r\n150 go\r\n"),
+        ]),
+        [
+            "channel passive 10.0.0.2:1025",
+            "LIST \"/tmp\" reply 226 depth 2 size None via 10.0.0.2:1025",
+            "channel active 10.0.0.1:258",
+            // Unanswered when the connection ends: reply 0.
+            "STOR \"x\" reply 0 depth 4 size None via 10.0.0.1:258",
+        ]
+    );
+    // A refused PASV opens nothing; a transfer refused at once still
+    // reports (the matcher drops its channel); one without a channel does
+    // not.
+    assert_eq!(
+        data_events(&[
+            (true, "EPSV\r\nRETR a\r\nRETR b\r\nPASV\r\nNLST\r\n"),
+            (false, "229 ok (|||5000|)\r\n550 no\r\n425 no channel\r\n500 no\r\n425 no\r\n"),
+        ]),
+        ["channel passive 10.0.0.2:5000", "RETR \"a\" reply 550 depth 2 size None via 10.0.0.2:5000"]
+    );
+    assert_eq!(parse_size("Opening BINARY mode data connection for x (5416666670 bytes)."), Some(5416666670));
+    assert_eq!(parse_size("Accepted data connection"), None);
+}
