@@ -326,6 +326,9 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
     run_capture(&config, prepared, args.out.as_deref(), metrics_address, netcap_export::DEFAULT_TOP_N, quiet)
 }
 
+/// Connection records `detect -dir` scores in one batch.
+const RECORDS_PER_BATCH: usize = 1024;
+
 /// `detect -dir`: scores the Connection records of a record directory.
 fn run_records(dir: &Path, prepared: Prepared, out: Option<&Path>, quiet: bool) -> anyhow::Result<ExitCode> {
     let path = dir.join(RecordType::Connection.file_name());
@@ -341,11 +344,16 @@ fn run_records(dir: &Path, prepared: Prepared, out: Option<&Path>, quiet: bool) 
     let model_name = prepared.model.name.clone();
     let mut detector = prepared.detector(out, &name, None)?;
     let mut damaged = false;
+    // Scored in batches, as a capture's frames are (an ONNX model runs once
+    // per batch).
+    let mut batch: Vec<Connection> = Vec::with_capacity(RECORDS_PER_BATCH);
     loop {
+        if batch.len() == RECORDS_PER_BATCH {
+            detector.connections(&batch);
+            batch.clear();
+        }
         match reader.next::<Connection>() {
-            Ok(Some(c)) => {
-                detector.connection(&c);
-            }
+            Ok(Some(c)) => batch.push(c),
             Ok(None) => break,
             // The reader goes on after a damaged frame and returns None
             // after any other error: the loop ends either way.
@@ -357,6 +365,7 @@ fn run_records(dir: &Path, prepared: Prepared, out: Option<&Path>, quiet: bool) 
             }
         }
     }
+    detector.connections(&batch);
     let counters = detector.finish()?;
     if !quiet {
         print_counters(&counters, &model_name);

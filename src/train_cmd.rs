@@ -69,8 +69,14 @@ fn evaluate(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     }
     let table = netcap_detect::dataset::labelled_table(&args.read);
     let data = netcap_detect::read_labelled(&args.read, &args.normal)?;
-    let scores: Vec<f64> =
-        data.rows.iter().map(|r| if r[1] < args.min_packets as f64 { 0.0 } else { model.score(r) }).collect();
+    // Every row scored in one batch (an ONNX model runs once per batch);
+    // rows under -min-packets then count as benign, score 0.
+    let mut scores = model.score_rows(&data.rows);
+    for (s, r) in scores.iter_mut().zip(&data.rows) {
+        if r[1] < args.min_packets as f64 {
+            *s = 0.0;
+        }
+    }
     let e = netcap_detect::Evaluation::new(&scores, &data.classes, threshold);
     let attacks = data.classes.iter().filter(|&&c| c == 1).count();
     let unscored = data.rows.iter().filter(|r| r[1] < args.min_packets as f64).count();

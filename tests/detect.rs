@@ -462,3 +462,62 @@ fn bad_models_are_refused_before_any_packet_is_read() {
     let out = run(&["detect", "-read", missing_input.to_str().unwrap(), "-model", good.to_str().unwrap()]);
     assert!(stderr(&out).contains("no-such.pcap"), "{}", stderr(&out));
 }
+
+#[test]
+fn onnx_model_scores_a_capture_as_it_scores_its_records() {
+    // The skl2onnx forest (testdata/detect/rf.onnx) scores a capture's
+    // connections a writer frame at a time (capture -model) and 1024 records
+    // at a time (-dir): the same lines, in the same order, and the scores of
+    // its Alert records are those of single-row runs of the model.
+    let tmp = tempfile::tempdir().unwrap();
+    let model = testdata("detect/rf.onnx");
+    let pcap = testdata("pcaps/pcapplusplus-many-protocols.pcap");
+    let cap = tmp.path().join("cap");
+    let out = run(&[
+        "detect",
+        "-read",
+        pcap.to_str().unwrap(),
+        "-model",
+        model.to_str().unwrap(),
+        "-output-filter",
+        "all",
+        "-min-packets",
+        "1",
+        "-threshold",
+        "0",
+        "-out",
+        cap.to_str().unwrap(),
+        "-quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = stdout(&out);
+    let connections: Vec<netcap_records::Connection> =
+        crate::util::records(&cap, netcap_records::RecordType::Connection);
+    assert!(connections.len() > 50, "{}", connections.len());
+    assert_eq!(lines.lines().count(), connections.len());
+    let out = run(&[
+        "detect",
+        "-dir",
+        cap.to_str().unwrap(),
+        "-model",
+        model.to_str().unwrap(),
+        "-output-filter",
+        "all",
+        "-min-packets",
+        "1",
+        "-threshold",
+        "0",
+        "-quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), lines);
+    // Threshold 0: every connection an alert, each with its score.
+    let alerts: Vec<netcap_records::Alert> = crate::util::records(&cap, netcap_records::RecordType::Alert);
+    assert_eq!(alerts.len(), connections.len());
+    let single = netcap_detect::FlowModel::load(&model).unwrap();
+    for a in &alerts {
+        let features: [f64; 36] = a.features.as_slice().try_into().unwrap();
+        assert_eq!(a.score.to_bits(), single.score(&features).to_bits(), "{}", a.community_id);
+        assert_eq!(a.model, "rf.onnx (onnx)");
+    }
+}

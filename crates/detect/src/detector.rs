@@ -2,7 +2,7 @@
 //! counters.
 
 use crate::events::{FlowEvent, RotatingLog, event_line, ip_from_bytes};
-use crate::features::netwatcher_features;
+use crate::features::{Features, netwatcher_features};
 use crate::model::FlowModel;
 use netcap_records::{Alert, Connection, FrameCompressor, Header, RecordFileWriter, RecordType, WriteError};
 use prost::Message;
@@ -165,7 +165,11 @@ pub struct Detector {
     counters: DetectCounters,
     /// The first output error; later output is skipped.
     error: Option<DetectError>,
-    record: Connection,
+    /// Buffers of a batch, kept between batches: decoded records, the
+    /// feature rows of those scored and their indices.
+    records: Vec<Connection>,
+    rows: Vec<Features>,
+    scored: Vec<usize>,
 }
 
 impl Detector {
@@ -178,7 +182,9 @@ impl Detector {
             hook: None,
             counters: DetectCounters::default(),
             error: None,
-            record: Connection::default(),
+            records: Vec::new(),
+            rows: Vec::new(),
+            scored: Vec::new(),
         }
     }
 
@@ -205,6 +211,37 @@ impl Detector {
         }
         let features = netwatcher_features(c);
         let score = self.model.score(&features);
+        self.verdict(c, &features, score);
+        Some(score)
+    }
+
+    /// Scores connections as one batch (an ONNX model runs once for all of
+    /// them, [`FlowModel::score_rows`]); the verdicts, event lines and
+    /// Alert records come in the records' order, as from
+    /// [`Detector::connection`] on each.
+    pub fn connections(&mut self, records: &[Connection]) {
+        let mut rows = std::mem::take(&mut self.rows);
+        let mut scored = std::mem::take(&mut self.scored);
+        rows.clear();
+        scored.clear();
+        for (i, c) in records.iter().enumerate() {
+            if c.packets < self.options.min_packets {
+                self.counters.skipped += 1;
+            } else {
+                rows.push(netwatcher_features(c));
+                scored.push(i);
+            }
+        }
+        let scores = self.model.score_rows(&rows);
+        for ((&i, features), &score) in scored.iter().zip(&rows).zip(&scores) {
+            self.verdict(&records[i], features, score);
+        }
+        self.rows = rows;
+        self.scored = scored;
+    }
+
+    /// Counts, reports and records one scored connection.
+    fn verdict(&mut self, c: &Connection, features: &Features, score: f64) {
         let alert = score >= self.options.threshold;
         self.counters.scored += 1;
         if alert {
@@ -214,7 +251,7 @@ impl Detector {
             hook(alert);
         }
         if self.error.is_some() {
-            return Some(score);
+            return;
         }
         if self.options.filter.wants(alert) && !matches!(self.events, EventOutput::None) {
             let line = event_line(&FlowEvent {
@@ -265,27 +302,30 @@ impl Detector {
                 self.error = Some(e);
             }
         }
-        Some(score)
     }
 
-    /// Scores every length-delimited Connection record of a frame's content.
+    /// Scores the length-delimited Connection records of a frame's content
+    /// as one batch ([`Detector::connections`]). Content that stops
+    /// decoding counts one damaged record; the records before it are
+    /// scored.
     pub fn connections_in(&mut self, content: &[u8]) {
+        let mut records = std::mem::take(&mut self.records);
+        let mut n = 0;
         let mut rest = content;
         while !rest.is_empty() {
-            let mut record = std::mem::take(&mut self.record);
-            record.clear();
-            match record.merge_length_delimited(&mut rest) {
-                Ok(()) => {
-                    self.connection(&record);
-                }
-                Err(_) => {
-                    self.counters.bad_records += 1;
-                    self.record = record;
-                    return;
-                }
+            if n == records.len() {
+                records.push(Connection::default());
             }
-            self.record = record;
+            let record = &mut records[n];
+            record.clear();
+            if record.merge_length_delimited(&mut rest).is_err() {
+                self.counters.bad_records += 1;
+                break;
+            }
+            n += 1;
         }
+        self.connections(&records[..n]);
+        self.records = records;
     }
 
     /// Flushes the outputs; the counters, or the first output error.
@@ -397,10 +437,40 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_judges_as_single_connections_do() {
+        let conns = [conn(2, 1000), conn(20, 1001), conn(5, 1002), conn(30, 1003), conn(1, 1004)];
+        let run = |batch: bool| {
+            let out = Shared::default();
+            let options = DetectOptions { threshold: 0.5, min_packets: 3, filter: OutputFilter::All };
+            let mut d = Detector::new(model(), options, EventOutput::Writer(Box::new(out.clone())), None);
+            if batch {
+                d.connections(&conns);
+            } else {
+                for c in &conns {
+                    d.connection(c);
+                }
+            }
+            let counters = d.finish().unwrap();
+            (counters, String::from_utf8(out.0.lock().unwrap().clone()).unwrap())
+        };
+        let (counters, text) = run(true);
+        assert_eq!(counters, DetectCounters { scored: 3, skipped: 2, alerts: 2, events: 3, bad_records: 0 });
+        assert_eq!(text.lines().count(), 3);
+        assert!(text.lines().next().unwrap().contains(":1001 -> "), "{text}");
+        assert_eq!((counters, text), run(false));
+    }
+
+    #[test]
     fn damaged_content_is_counted_not_fatal() {
         let mut d = Detector::new(model(), DetectOptions::default(), EventOutput::None, None);
         d.connections_in(&[0xff, 0xff, 0xff]);
         assert_eq!(d.counters().bad_records, 1);
+        // The records before the damage are scored.
+        let mut content = Vec::new();
+        netcap_records::encode_length_delimited(&conn(20, 1001), &mut content, 2);
+        content.extend_from_slice(&[0xff, 0xff, 0xff]);
+        d.connections_in(&content);
+        assert_eq!((d.counters().scored, d.counters().bad_records), (1, 2));
         assert_eq!(OutputFilter::parse("ALERTS"), Some(OutputFilter::Alerts));
         assert_eq!(OutputFilter::parse("none"), None);
     }

@@ -26,12 +26,76 @@ pub use forest::ForestParams;
 pub use model::{FlowModel, ModelError, ModelFile};
 pub use train::{TrainError, TrainOptions, TrainOutcome, train};
 
-/// Fuzz entry: a model file's bytes, loaded and (if it loads) used to
-/// score a flow; must never panic.
+/// Fuzz entry (fuzz/fuzz_targets/detect_model.rs): must never panic. The
+/// first byte chooses what the rest is:
+///
+/// - even: a netcap model file (JSON). If it loads, it scores a row of
+///   ones, a row of zeros and rows read from the input's own bytes (any
+///   f64, NaN and infinities included); a forest's score must be in [0, 1].
+/// - odd: Connection frame content (length-delimited Connection records,
+///   possibly damaged), scored by a [`Detector`] with a small fixed forest,
+///   every event line written: the 36 features, the event line and the
+///   counters of any record value. Every record decoded before the first
+///   damaged one is either scored or skipped.
 pub fn fuzz_entry(data: &[u8]) {
-    if let Ok(file) = serde_json::from_slice::<ModelFile>(data)
-        && let Ok(model) = FlowModel::from_file(file, "fuzz")
-    {
-        let _ = model.score(&[1.0; FEATURE_COUNT]);
+    let Some((&mode, rest)) = data.split_first() else { return };
+    if mode % 2 == 0 {
+        fuzz_model_file(rest);
+    } else {
+        fuzz_connections(mode, rest);
     }
+}
+
+fn fuzz_model_file(data: &[u8]) {
+    let Ok(file) = serde_json::from_slice::<ModelFile>(data) else { return };
+    let Ok(model) = FlowModel::from_file(file, "fuzz") else { return };
+    let mut rows = vec![[1.0; FEATURE_COUNT], [0.0; FEATURE_COUNT]];
+    for chunk in data.chunks(8 * FEATURE_COUNT).take(4) {
+        let mut row = [0.0; FEATURE_COUNT];
+        for (v, b) in row.iter_mut().zip(chunk.chunks(8)) {
+            let mut bytes = [0u8; 8];
+            bytes[..b.len()].copy_from_slice(b);
+            *v = f64::from_le_bytes(bytes);
+        }
+        rows.push(row);
+    }
+    for row in &rows {
+        let score = model.score(row);
+        assert!((0.0..=1.0).contains(&score), "forest score {score}");
+    }
+}
+
+fn fuzz_connections(mode: u8, content: &[u8]) {
+    use prost::Message;
+    let tree = forest::Tree {
+        feature: vec![1, -1, -1],
+        threshold: vec![10.0, 0.0, 0.0],
+        left: vec![1, 0, 0],
+        right: vec![2, 0, 0],
+        value: vec![0.0, 0.1, 0.9],
+    };
+    let scaler = model::MinMaxScaler::fit(&[[0.0; FEATURE_COUNT], [100.0; FEATURE_COUNT]]);
+    let file = ModelFile::forest(scaler, vec![tree], 0.5, serde_json::Value::Null);
+    let Ok(model) = FlowModel::from_file(file, "fuzz") else { panic!("the fixed forest does not load") };
+    let options = DetectOptions { threshold: 0.5, min_packets: u64::from(mode >> 4), filter: OutputFilter::All };
+    let mut detector = Detector::new(model, options, EventOutput::Writer(Box::new(std::io::sink())), None);
+    detector.connections_in(content);
+    let counters = detector.counters();
+    // The records before the first damaged one, decoded independently.
+    let mut decoded = 0u64;
+    let mut rest = content;
+    while !rest.is_empty() {
+        match netcap_records::Connection::decode_length_delimited(&mut rest) {
+            Ok(c) => {
+                decoded += 1;
+                let _ = features::netwatcher_features(&c);
+            }
+            Err(_) => break,
+        }
+    }
+    assert_eq!(counters.scored + counters.skipped, decoded, "{counters:?}");
+    assert_eq!(counters.events, counters.scored, "{counters:?}");
+    assert!(counters.alerts <= counters.scored);
+    assert!(counters.bad_records <= 1);
+    assert!(detector.finish().is_ok());
 }

@@ -315,6 +315,38 @@ impl FlowModel {
             Scorer::Onnx(m) => m.score(&scaled),
         }
     }
+
+    /// The scores of many flows, in order: [`FlowModel::score`] of each
+    /// row. An ONNX model scores them in as few runs as it can (its cost is
+    /// mostly per run); a forest one by one.
+    pub fn score_rows(&self, rows: &[Features]) -> Vec<f64> {
+        match &self.scorer {
+            Scorer::Forest(_) => rows.iter().map(|r| self.score(r)).collect(),
+            Scorer::Onnx(m) => {
+                let scaled: Vec<Features> = match &self.scaler {
+                    Some(s) => rows
+                        .iter()
+                        .map(|r| {
+                            let mut x = *r;
+                            s.transform(&mut x);
+                            x
+                        })
+                        .collect(),
+                    None => rows.to_vec(),
+                };
+                m.score_rows(&scaled)
+            }
+        }
+    }
+
+    /// Whether an ONNX model scores many rows per run (always true for
+    /// netcap's own models, which have no runs).
+    pub fn batched(&self) -> bool {
+        match &self.scorer {
+            Scorer::Forest(_) => true,
+            Scorer::Onnx(m) => m.batched(),
+        }
+    }
 }
 
 #[cfg(test)]

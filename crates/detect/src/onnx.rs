@@ -8,6 +8,14 @@
 //! column 1 of a `[N, 2]` output or column 0 of a `[N, 1]` one. The shape
 //! is checked when the model loads, and the model is run once on a row of
 //! zeros, so a wrong model is refused before any packet is read.
+//!
+//! Batches: tract's cost is mostly per run (a run walks the whole graph
+//! and allocates its state), so rows are scored many per run
+//! ([`OnnxModel::score_rows`]). When the graph's batch dimension is
+//! symbolic (skl2onnx and tf2onnx export `[None, 36]`), the plan is built
+//! for a symbolic `N` and takes up to [`MAX_BATCH_ROWS`] rows a run. A model
+//! exported with a fixed batch dimension, or whose graph tract cannot
+//! optimise for a symbolic one, is run one row at a time.
 
 use crate::features::{FEATURE_COUNT, Features};
 use prost::Message;
@@ -15,10 +23,17 @@ use std::sync::Arc;
 use tract_onnx::pb;
 use tract_onnx::prelude::*;
 
-/// A loaded ONNX model ready to score one row at a time.
+/// Rows scored in one run at most: bounds the memory of the graph's
+/// intermediate tensors (an MLP's hidden layers are `[rows, width]`).
+pub const MAX_BATCH_ROWS: usize = 1024;
+
+/// A loaded ONNX model ready to score rows.
 #[derive(Clone)]
 pub struct OnnxModel {
     plan: Arc<TypedRunnableModel>,
+    /// Whether `plan` takes any number of rows (a symbolic batch
+    /// dimension); else exactly one.
+    batched: bool,
     output: usize,
     column: usize,
     /// Whether the output needs no further sigmoid (it is a probability).
@@ -27,7 +42,11 @@ pub struct OnnxModel {
 
 impl std::fmt::Debug for OnnxModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OnnxModel").field("output", &self.output_name).field("column", &self.column).finish()
+        f.debug_struct("OnnxModel")
+            .field("output", &self.output_name)
+            .field("column", &self.column)
+            .field("batched", &self.batched)
+            .finish()
     }
 }
 
@@ -69,7 +88,8 @@ impl OnnxModel {
         if elem_type(input) != Some(ONNX_FLOAT) {
             return Err(format!("input {:?} is not a float32 tensor", input.name));
         }
-        match dims(input).as_deref() {
+        let input_dims = dims(input);
+        match input_dims.as_deref() {
             Some([_, Some(n)]) if *n != FEATURE_COUNT as i64 => {
                 return Err(format!("model takes {n} features; netcap computes {FEATURE_COUNT}"));
             }
@@ -107,18 +127,83 @@ impl OnnxModel {
                 ));
             }
         };
-        let plan = tract_onnx::onnx()
-            .model_for_proto_model(&proto)
-            .and_then(|m| m.with_input_fact(0, f32::fact([1, FEATURE_COUNT]).into()))
-            .and_then(|m| m.into_optimized())
-            .and_then(|m| m.into_runnable())
-            .map_err(|e| format!("the ONNX model does not load: {e:#}"))?;
-        let model = OnnxModel { plan, output, column, output_name: info.name.clone() };
-        let probe = model.try_score(&[0.0; FEATURE_COUNT]).map_err(|e| format!("the ONNX model does not run: {e}"))?;
+        // A batch dimension the graph fixes (e.g. 1) is kept: such a model
+        // is run a row at a time.
+        let symbolic_batch = matches!(input_dims.as_deref(), Some([None, _]));
+        let single = |proto: &pb::ModelProto| {
+            tract_onnx::onnx()
+                .model_for_proto_model(proto)
+                .and_then(|m| m.with_input_fact(0, f32::fact([1, FEATURE_COUNT]).into()))
+                .and_then(|m| m.into_optimized())
+                .and_then(|m| m.into_runnable())
+                .map_err(|e| format!("the ONNX model does not load: {e:#}"))
+        };
+        let batched_plan = symbolic_batch
+            .then(|| {
+                tract_onnx::onnx()
+                    .model_for_proto_model(&proto)
+                    .and_then(|m| {
+                        let n = m.sym("N");
+                        m.with_input_fact(0, f32::fact(&[TDim::from(n), TDim::from(FEATURE_COUNT as i64)]).into())
+                    })
+                    .and_then(|m| m.into_optimized())
+                    .and_then(|m| m.into_runnable())
+                    .ok()
+            })
+            .flatten();
+        let name = info.name.clone();
+        if let Some(plan) = batched_plan {
+            let model = OnnxModel { plan, batched: true, output, column, output_name: name.clone() };
+            // The batched plan must give one score per row, and the same
+            // scores as a run of one row: else rows go one at a time.
+            if model.probe().is_ok() {
+                return Ok(model);
+            }
+        }
+        let model = OnnxModel { plan: single(&proto)?, batched: false, output, column, output_name: name };
+        model.probe()?;
+        Ok(model)
+    }
+
+    /// Whether the model scores many rows per run.
+    pub fn batched(&self) -> bool {
+        self.batched
+    }
+
+    /// Runs the model on rows of zeros (one row, and three in one run when
+    /// batched): the run works and its scores are finite.
+    fn probe(&self) -> Result<(), String> {
+        let zeros = [0.0; FEATURE_COUNT];
+        let probe = self.try_score(&zeros).map_err(|e| format!("the ONNX model does not run: {e}"))?;
         if !probe.is_finite() {
             return Err(format!("the ONNX model scores a row of zeros {probe}"));
         }
-        Ok(model)
+        if self.batched {
+            let batch = self.try_score_batch(&[zeros; 3]).map_err(|e| format!("the ONNX model does not run: {e}"))?;
+            if batch.iter().any(|s| s.to_bits() != probe.to_bits()) {
+                return Err(format!("the ONNX model scores rows of zeros {batch:?} in a batch, {probe} alone"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Scores of `rows` from one run (`rows` at most [`MAX_BATCH_ROWS`]).
+    fn try_score_batch(&self, rows: &[Features]) -> Result<Vec<f64>, String> {
+        let n = rows.len();
+        let flat: Vec<f32> = rows.iter().flat_map(|r| r.iter().map(|&v| v as f32)).collect();
+        let input = Tensor::from_shape::<f32>(&[n, FEATURE_COUNT], &flat).map_err(|e| e.to_string())?;
+        let outputs = self.plan.run(tvec!(input.into_tvalue())).map_err(|e| format!("{e:#}"))?;
+        let out = outputs.get(self.output).ok_or("the model gave fewer outputs than it declares")?;
+        let values = out.to_plain_array_view::<f32>().map_err(|e| e.to_string())?;
+        // [N, k] or [N]: k values per row in row order.
+        if values.shape().first() != Some(&n) || values.len() % n.max(1) != 0 {
+            return Err(format!("the output has shape {:?} for {n} rows", values.shape()));
+        }
+        let per_row = values.len() / n.max(1);
+        if per_row <= self.column {
+            return Err(format!("the output has shape {:?}, no column {}", values.shape(), self.column));
+        }
+        Ok(values.iter().skip(self.column).step_by(per_row).map(|&v| f64::from(v)).collect())
     }
 
     fn try_score(&self, x: &Features) -> Result<f64, String> {
@@ -135,5 +220,22 @@ impl OnnxModel {
     /// fail on other values of the same shape).
     pub fn score(&self, x: &Features) -> f64 {
         self.try_score(x).unwrap_or(0.0)
+    }
+
+    /// The scores of `rows` (already scaled), in order: many rows per run
+    /// when the model is batched, else one. A failed run scores its rows
+    /// one at a time, and a row that fails alone 0, as [`OnnxModel::score`].
+    pub fn score_rows(&self, rows: &[Features]) -> Vec<f64> {
+        if !self.batched {
+            return rows.iter().map(|r| self.score(r)).collect();
+        }
+        let mut scores = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(MAX_BATCH_ROWS) {
+            match self.try_score_batch(chunk) {
+                Ok(s) if s.len() == chunk.len() => scores.extend(s),
+                _ => scores.extend(chunk.iter().map(|r| self.score(r))),
+            }
+        }
+        scores
     }
 }

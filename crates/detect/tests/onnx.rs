@@ -6,6 +6,7 @@
 
 use netcap_detect::{FEATURE_COUNT, FlowModel};
 use std::path::PathBuf;
+use tract_onnx::pb;
 
 fn testdata(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/detect").join(name)
@@ -50,9 +51,15 @@ fn onnx_scores_equal_onnxruntime() {
     let rf = FlowModel::load(&testdata("rf.onnx")).unwrap();
     assert_eq!(rf.name, "rf.onnx (onnx)");
     let mlp = FlowModel::load_with_scaler(&testdata("mlp.onnx"), Some(&testdata("mlp_scaler.json"))).unwrap();
+    // Both graphs have a symbolic batch dimension: all rows in few runs.
+    assert!(rf.batched() && mlp.batched());
+    let (rf_scores, mlp_scores) = (rf.score_rows(&rows), mlp.score_rows(&rows));
     let (mut worst_rf, mut worst_mlp) = (0.0f64, 0.0f64);
     for (i, (row, (rf_want, mlp_want))) in rows.iter().zip(&want).enumerate() {
-        let (a, b) = (rf.score(row), mlp.score(row));
+        let (a, b) = (rf_scores[i], mlp_scores[i]);
+        // A batch scores each row exactly as a run of that row alone.
+        assert_eq!(a.to_bits(), rf.score(row).to_bits(), "row {i}: forest batched {a}, alone {}", rf.score(row));
+        assert_eq!(b.to_bits(), mlp.score(row).to_bits(), "row {i}: MLP batched {b}, alone {}", mlp.score(row));
         assert!((a - rf_want).abs() <= 1e-5, "row {i}: forest {a}, onnxruntime {rf_want}");
         assert!((b - mlp_want).abs() <= 1e-5, "row {i}: MLP {b}, onnxruntime {mlp_want}");
         worst_rf = worst_rf.max((a - rf_want).abs());
@@ -100,7 +107,6 @@ fn onnx_models_with_the_wrong_shape_or_scaler_are_refused() {
 fn onnx_model_of_35_features_is_refused() {
     // rf.onnx with its input declared [N, 35].
     use prost::Message;
-    use tract_onnx::pb;
     let bytes = std::fs::read(testdata("rf.onnx")).unwrap();
     let mut proto = pb::ModelProto::decode(bytes.as_slice()).unwrap();
     let graph = proto.graph.as_mut().unwrap();
@@ -113,4 +119,56 @@ fn onnx_model_of_35_features_is_refused() {
     std::fs::write(&path, proto.encode_to_vec()).unwrap();
     let e = FlowModel::load(&path).unwrap_err().to_string();
     assert!(e.contains("model takes 35 features; netcap computes 36"), "{e}");
+}
+
+/// rf.onnx with its input's batch dimension changed to `batch`.
+fn rf_with_batch(dir: &std::path::Path, batch: pb::tensor_shape_proto::dimension::Value) -> PathBuf {
+    use prost::Message;
+    let bytes = std::fs::read(testdata("rf.onnx")).unwrap();
+    let mut proto = pb::ModelProto::decode(bytes.as_slice()).unwrap();
+    let graph = proto.graph.as_mut().unwrap();
+    let Some(pb::type_proto::Value::TensorType(t)) = graph.input[0].r#type.as_mut().unwrap().value.as_mut() else {
+        panic!("tensor input")
+    };
+    t.shape.as_mut().unwrap().dim[0].value = Some(batch);
+    let path = dir.join("batch.onnx");
+    std::fs::write(&path, proto.encode_to_vec()).unwrap();
+    path
+}
+
+#[test]
+fn batches_of_any_size_score_as_single_rows() {
+    let rows = rows();
+    let rf = FlowModel::load(&testdata("rf.onnx")).unwrap();
+    let mlp = FlowModel::load_with_scaler(&testdata("mlp.onnx"), Some(&testdata("mlp_scaler.json"))).unwrap();
+    for model in [&rf, &mlp] {
+        let whole = model.score_rows(&rows);
+        for size in [1, 2, 7, 64] {
+            let chunked: Vec<f64> = rows.chunks(size).flat_map(|c| model.score_rows(c)).collect();
+            assert_eq!(chunked, whole, "{} in batches of {size}", model.name);
+        }
+        assert!(model.score_rows(&[]).is_empty());
+    }
+    // More rows than one run takes (MAX_BATCH_ROWS): several runs, in order.
+    let many: Vec<[f64; FEATURE_COUNT]> = rows.iter().cycle().take(2500).copied().collect();
+    let scores = rf.score_rows(&many);
+    assert_eq!(scores.len(), 2500);
+    assert_eq!(&scores[..rows.len()], &rf.score_rows(&rows)[..]);
+    assert_eq!(scores[2499], rf.score(&many[2499]));
+}
+
+#[test]
+fn a_model_with_a_fixed_batch_dimension_runs_row_by_row() {
+    use pb::tensor_shape_proto::dimension::Value;
+    let dir = tempfile::tempdir().unwrap();
+    let rows = rows();
+    let rf = FlowModel::load(&testdata("rf.onnx")).unwrap();
+    let fixed = FlowModel::load(&rf_with_batch(dir.path(), Value::DimValue(1))).unwrap();
+    assert!(!fixed.batched());
+    let want: Vec<f64> = rows.iter().map(|r| rf.score(r)).collect();
+    assert_eq!(fixed.score_rows(&rows), want);
+    // A named symbolic dimension ("batch") is batched like an unnamed one.
+    let named = FlowModel::load(&rf_with_batch(dir.path(), Value::DimParam("batch".into()))).unwrap();
+    assert!(named.batched());
+    assert_eq!(named.score_rows(&rows), want);
 }
