@@ -99,3 +99,37 @@ fn fuzz_connections(mode: u8, content: &[u8]) {
     assert!(counters.bad_records <= 1);
     assert!(detector.finish().is_ok());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/detect_model").join(name);
+        std::fs::read(path).unwrap()
+    }
+
+    #[test]
+    fn fuzz_entry_takes_its_seeds_and_pseudo_random_input() {
+        let (model, connections) = (seed("model"), seed("connections"));
+        // The seeds reach the paths they are for: the model loads, and
+        // the content holds three whole records.
+        let file: ModelFile = serde_json::from_slice(&model[1..]).unwrap();
+        FlowModel::from_file(file, "seed").unwrap();
+        fuzz_entry(&model);
+        fuzz_entry(&connections);
+        let mut rng = rng::SplitMix64::new(7);
+        for i in 0..512 {
+            // Seeds with bytes flipped, cut short, and random bytes.
+            let mut input = if i % 2 == 0 { model.clone() } else { connections.clone() };
+            for _ in 0..1 + rng.below(8) {
+                let at = 1 + rng.below(input.len() - 1);
+                input[at] = rng.next_u64() as u8;
+            }
+            input.truncate(1 + rng.below(input.len()));
+            fuzz_entry(&input);
+            let random: Vec<u8> = (0..rng.below(300)).map(|_| rng.next_u64() as u8).collect();
+            fuzz_entry(&random);
+        }
+    }
+}

@@ -138,19 +138,19 @@ impl OnnxModel {
                 .and_then(|m| m.into_runnable())
                 .map_err(|e| format!("the ONNX model does not load: {e:#}"))
         };
-        let batched_plan = symbolic_batch
-            .then(|| {
-                tract_onnx::onnx()
-                    .model_for_proto_model(&proto)
-                    .and_then(|m| {
-                        let n = m.sym("N");
-                        m.with_input_fact(0, f32::fact(&[TDim::from(n), TDim::from(FEATURE_COUNT as i64)]).into())
-                    })
-                    .and_then(|m| m.into_optimized())
-                    .and_then(|m| m.into_runnable())
-                    .ok()
-            })
-            .flatten();
+        let batched_plan = if symbolic_batch {
+            tract_onnx::onnx()
+                .model_for_proto_model(&proto)
+                .and_then(|m| {
+                    let n = m.sym("N");
+                    m.with_input_fact(0, f32::fact(&[TDim::from(n), TDim::from(FEATURE_COUNT as i64)]).into())
+                })
+                .and_then(|m| m.into_optimized())
+                .and_then(|m| m.into_runnable())
+                .ok()
+        } else {
+            None
+        };
         let name = info.name.clone();
         if let Some(plan) = batched_plan {
             let model = OnnxModel { plan, batched: true, output, column, output_name: name.clone() };
@@ -196,7 +196,7 @@ impl OnnxModel {
         let out = outputs.get(self.output).ok_or("the model gave fewer outputs than it declares")?;
         let values = out.to_plain_array_view::<f32>().map_err(|e| e.to_string())?;
         // [N, k] or [N]: k values per row in row order.
-        if values.shape().first() != Some(&n) || values.len() % n.max(1) != 0 {
+        if values.shape().first() != Some(&n) || !values.len().is_multiple_of(n.max(1)) {
             return Err(format!("the output has shape {:?} for {n} rows", values.shape()));
         }
         let per_row = values.len() / n.max(1);
