@@ -50,11 +50,11 @@
 //! a `File` record. One that fits a channel whose transfer is not known yet
 //! waits in it: the final reply (226) may come after the data connection
 //! ended. A stream that fits several channels, or a channel that another
-//! stream fits too, is refused and counted as ambiguous: the matcher never
-//! guesses. A second stream fitting a transfer that already has its file
-//! (within its window) is refused the same way (the first one's record is
-//! already written). A transfer refused before data flows (425, 450,
-//! 500-504, 530, 532, 550, 553) takes its channel with it.
+//! stream fits too before its transfer is known, is refused and counted as
+//! ambiguous: the matcher never guesses. A channel that got its file is
+//! done: a second data connection for the same transfer fits no channel.
+//! A transfer refused before data flows (425, 450, 500-504, 530, 532, 550,
+//! 553) takes its channel with it.
 //!
 //! # The File record
 //!
@@ -247,9 +247,6 @@ struct Expectation {
     next_reply: Option<u64>,
     /// A stream that fits, waiting for the transfer.
     parked: Option<Box<DataStream>>,
-    /// Its stream became a File record (kept while its window is closed,
-    /// to refuse a second stream).
-    used: bool,
     /// Two streams fit it before its transfer was known: it matches none.
     spoiled: bool,
     expires_ns: i64,
@@ -258,7 +255,7 @@ struct Expectation {
 impl Expectation {
     fn new(channel: Channel) -> Self {
         let expires_ns = channel.reply.timestamp_ns.saturating_add(HOLD_OPEN_NS);
-        Expectation { channel, transfer: None, next_reply: None, parked: None, used: false, spoiled: false, expires_ns }
+        Expectation { channel, transfer: None, next_reply: None, parked: None, spoiled: false, expires_ns }
     }
 
     /// The frame before which its data connection must have started, if
@@ -372,10 +369,9 @@ impl Matcher {
         }
     }
 
+    /// A channel dropped without its file.
     fn retire(&mut self, e: Expectation) {
-        if !e.used {
-            self.counters.channels_unused += 1;
-        }
+        self.counters.channels_unused += 1;
         if e.parked.is_some() {
             self.counters.no_transfer += 1;
         }
@@ -406,7 +402,6 @@ impl Matcher {
         self.advance(time);
         let found = self.expectations.iter().position(|e| {
             e.transfer.is_none()
-                && !e.used
                 && same_control(&e.channel.control, &t.channel.control)
                 && e.channel.command.frame == t.channel.command.frame
         });
@@ -470,7 +465,7 @@ impl Matcher {
             return;
         };
         let Some(e) = self.expectations.get_mut(index) else { return };
-        if more || e.used || e.spoiled {
+        if more || e.spoiled {
             self.counters.ambiguous += 1;
         } else if e.transfer.is_some() {
             self.make_file(index, s, out);
@@ -530,12 +525,8 @@ impl Matcher {
             r.data_community_id.clone_from(&s.conn.community_id);
             out.push(r);
         }
-        e.used = true;
-        // A window that never closes would refuse every later stream of
-        // its port: the channel goes.
-        if e.window_end().is_none() {
-            self.expectations.remove(index);
-        }
+        // The channel is done.
+        self.expectations.remove(index);
     }
 }
 
