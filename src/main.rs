@@ -97,6 +97,18 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Errors made with anyhow capture a backtrace when RUST_BACKTRACE is
+    // set, unless RUST_LIB_BACKTRACE says otherwise. netcap never prints
+    // them (errors are shown as their chain of messages), and a library on
+    // the hot path pays for them: tract makes and drops an error at every
+    // leaf of an ONNX tree ensemble, so with RUST_BACKTRACE=1 scoring took
+    // six times the CPU (docs/detect.md, "Speed"). Panics keep their
+    // backtraces (RUST_BACKTRACE).
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        // SAFETY: the first statement of main, before any thread starts, so
+        // nothing reads the environment concurrently.
+        unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
+    }
     let args = goflags::rewrite(&Cli::command(), spot_args::rewrite(std::env::args_os().collect()));
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,

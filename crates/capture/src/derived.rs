@@ -443,6 +443,21 @@ impl WriterDerive {
         Ok(frames)
     }
 
+    /// Hands the profile and inventory tables to a thread of their own to
+    /// be freed. Called once their counters are read: freeing a table of
+    /// tens of thousands of hosts, each with its own lists, took a third of
+    /// the writer's serial tail at the end of the 1 M-packet benchmark
+    /// (docs/performance.md), and nothing waits for it. The thread is
+    /// detached: if the process exits first, the OS takes the memory back.
+    pub fn release_tables(&mut self) {
+        let tables = (self.profile.take(), self.inventory.take());
+        if tables.0.is_none() && tables.1.is_none() {
+            return;
+        }
+        // Should the thread not start, the tables are freed here.
+        let _ = std::thread::Builder::new().name("netcap-free".into()).spawn(move || drop(tables));
+    }
+
     /// Alerts raised so far.
     pub fn alerts(&self) -> u64 {
         self.spot.as_ref().map_or(0, |s| s.alerts_raised)

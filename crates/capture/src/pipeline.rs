@@ -593,6 +593,7 @@ fn write_in_order(
         summary.streams = c.streams;
         summary.quic = c.quic;
     }
+    derive.release_tables();
     Ok(summary)
 }
 

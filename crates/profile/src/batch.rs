@@ -55,7 +55,9 @@ pub(crate) enum Target {
 pub(crate) struct Observation {
     pub target: Target,
     pub attr: Attr,
-    pub value: String,
+    /// Application protocol names are static: most observations allocate
+    /// nothing.
+    pub value: std::borrow::Cow<'static, str>,
 }
 
 /// One batch's share of the profiles, for [`crate::Profiles::merge`].

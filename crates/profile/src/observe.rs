@@ -7,6 +7,7 @@ use netcap_decoder::PacketSummary;
 use netcap_records as r;
 use netcap_records::RecordType;
 use prost::Message;
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// An address from a record's 4 or 16 bytes.
@@ -46,10 +47,14 @@ struct Out<'o> {
 
 impl Out<'_> {
     fn host(&mut self, ip: Option<IpAddr>, attr: Attr, value: &str) {
-        if let Some(ip) = ip
-            && !value.is_empty()
-        {
-            self.list.push(Observation { target: Target::Host(ip), attr, value: value.to_string() });
+        if !value.is_empty() {
+            self.host_value(ip, attr, Cow::Owned(value.to_owned()));
+        }
+    }
+
+    fn host_value(&mut self, ip: Option<IpAddr>, attr: Attr, value: Cow<'static, str>) {
+        if let Some(ip) = ip {
+            self.list.push(Observation { target: Target::Host(ip), attr, value });
         }
     }
 
@@ -57,14 +62,14 @@ impl Out<'_> {
         if let Some(mac) = mac
             && !value.is_empty()
         {
-            self.list.push(Observation { target: Target::Device(mac), attr, value: value.to_string() });
+            self.list.push(Observation { target: Target::Device(mac), attr, value: Cow::Owned(value.to_owned()) });
         }
     }
 
     /// The application protocol for both ends of a record.
-    fn app(&mut self, src: &[u8], dst: &[u8], name: &str) {
-        self.host(ip_of(src), Attr::App, name);
-        self.host(ip_of(dst), Attr::App, name);
+    fn app(&mut self, src: &[u8], dst: &[u8], name: &'static str) {
+        self.host_value(ip_of(src), Attr::App, Cow::Borrowed(name));
+        self.host_value(ip_of(dst), Attr::App, Cow::Borrowed(name));
     }
 }
 
@@ -81,7 +86,7 @@ pub(crate) fn packet_records(
 ) {
     let mut out = Out { list };
     match record_type {
-        RecordType::Dns => each(bytes, |m: r::Dns| {
+        RecordType::Dns => each(bytes, |m: view::Dns| {
             out.app(&m.src_ip, &m.dst_ip, "dns");
             if m.response {
                 // Names that resolved to an address: the owner names of the
@@ -147,11 +152,85 @@ pub(crate) fn packet_records(
     }
 }
 
+/// The fields profiles read of the most frequent records, decoded without
+/// the rest: prost skips the other fields (no header lists, cipher suites
+/// or extension lists are built only to be dropped). Tags are those of
+/// proto/; the tests below check each view against its full record.
+mod view {
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Dns {
+        #[prost(bytes = "vec", tag = "3")]
+        pub src_ip: Vec<u8>,
+        #[prost(bytes = "vec", tag = "4")]
+        pub dst_ip: Vec<u8>,
+        #[prost(bool, tag = "13")]
+        pub response: bool,
+        #[prost(message, repeated, tag = "26")]
+        pub questions: Vec<Name>,
+        #[prost(message, repeated, tag = "27")]
+        pub answers: Vec<Answer>,
+    }
+
+    /// A DNSQuestion's name.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Name {
+        #[prost(string, tag = "1")]
+        pub name: String,
+    }
+
+    /// A DNSResourceRecord's owner name, type and address.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Answer {
+        #[prost(string, tag = "1")]
+        pub name: String,
+        #[prost(uint32, tag = "2")]
+        pub r#type: u32,
+        #[prost(bytes = "vec", tag = "6")]
+        pub ip: Vec<u8>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct TlsClientHello {
+        #[prost(bytes = "vec", tag = "3")]
+        pub src_ip: Vec<u8>,
+        #[prost(bytes = "vec", tag = "4")]
+        pub dst_ip: Vec<u8>,
+        #[prost(string, tag = "17")]
+        pub sni: String,
+        #[prost(string, tag = "24")]
+        pub ja3_hash: String,
+        #[prost(string, tag = "25")]
+        pub ja4: String,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct TlsServerHello {
+        #[prost(bytes = "vec", tag = "3")]
+        pub src_ip: Vec<u8>,
+        #[prost(bytes = "vec", tag = "4")]
+        pub dst_ip: Vec<u8>,
+        #[prost(string, tag = "20")]
+        pub ja3s_hash: String,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Http {
+        #[prost(bytes = "vec", tag = "3")]
+        pub src_ip: Vec<u8>,
+        #[prost(bytes = "vec", tag = "4")]
+        pub dst_ip: Vec<u8>,
+        #[prost(string, tag = "17")]
+        pub user_agent: String,
+        #[prost(string, tag = "21")]
+        pub server: String,
+    }
+}
+
 /// Observations from the session stage's records (TLS hellos, HTTP).
 pub(crate) fn session_records(record_type: RecordType, bytes: &[u8], list: &mut Vec<Observation>) {
     let mut out = Out { list };
     match record_type {
-        RecordType::Tlsclienthello => each(bytes, |m: r::TlsClientHello| {
+        RecordType::Tlsclienthello => each(bytes, |m: view::TlsClientHello| {
             out.app(&m.src_ip, &m.dst_ip, "tls");
             let (client, server) = (ip_of(&m.src_ip), ip_of(&m.dst_ip));
             out.host(client, Attr::SniRequested, &m.sni);
@@ -159,11 +238,11 @@ pub(crate) fn session_records(record_type: RecordType, bytes: &[u8], list: &mut 
             out.host(client, Attr::Ja3, &m.ja3_hash);
             out.host(client, Attr::Ja4, &m.ja4);
         }),
-        RecordType::Tlsserverhello => each(bytes, |m: r::TlsServerHello| {
+        RecordType::Tlsserverhello => each(bytes, |m: view::TlsServerHello| {
             out.app(&m.src_ip, &m.dst_ip, "tls");
             out.host(ip_of(&m.src_ip), Attr::Ja3s, &m.ja3s_hash);
         }),
-        RecordType::Http => each(bytes, |m: r::Http| {
+        RecordType::Http => each(bytes, |m: view::Http| {
             // HTTP records run client to server.
             out.app(&m.src_ip, &m.dst_ip, "http");
             out.host(ip_of(&m.src_ip), Attr::UserAgent, &m.user_agent);
@@ -186,7 +265,78 @@ mod tests {
     }
 
     fn host(ip: &str, attr: Attr, value: &str) -> Observation {
-        Observation { target: Target::Host(ip.parse().unwrap()), attr, value: value.into() }
+        Observation { target: Target::Host(ip.parse().unwrap()), attr, value: value.to_owned().into() }
+    }
+
+    /// Each view reads the same values as its full record (the tags agree
+    /// with proto/), whatever else the record holds.
+    #[test]
+    fn views_read_what_the_full_records_hold() {
+        let full = r::Http {
+            src_ip: vec![10, 0, 0, 2],
+            dst_ip: vec![10, 0, 0, 1],
+            method: "GET".into(),
+            host: "h".into(),
+            user_agent: "curl/8".into(),
+            server: "nginx".into(),
+            request_headers: vec![r::HttpHeader { name: "X".into(), value: "y".into() }],
+            status_code: 200,
+            ..Default::default()
+        };
+        let v = view::Http::decode(full.encode_to_vec().as_slice()).unwrap();
+        assert_eq!(
+            (v.src_ip, v.dst_ip, v.user_agent, v.server),
+            (full.src_ip, full.dst_ip, full.user_agent, full.server)
+        );
+
+        let full = r::TlsClientHello {
+            src_ip: vec![10, 0, 0, 2],
+            dst_ip: vec![10, 0, 0, 1],
+            sni: "example.org".into(),
+            ja3_hash: "ja3".into(),
+            ja4: "ja4".into(),
+            ja3: "771,4865".into(),
+            cipher_suites: vec![4865, 4866],
+            ..Default::default()
+        };
+        let v = view::TlsClientHello::decode(full.encode_to_vec().as_slice()).unwrap();
+        assert_eq!(
+            (v.src_ip, v.dst_ip, v.sni, v.ja3_hash, v.ja4),
+            (full.src_ip, full.dst_ip, full.sni, full.ja3_hash, full.ja4)
+        );
+
+        let full = r::TlsServerHello {
+            src_ip: vec![10, 0, 0, 1],
+            dst_ip: vec![10, 0, 0, 2],
+            ja3s_hash: "ja3s".into(),
+            ja3s: "771,4865,".into(),
+            ..Default::default()
+        };
+        let v = view::TlsServerHello::decode(full.encode_to_vec().as_slice()).unwrap();
+        assert_eq!((v.src_ip, v.dst_ip, v.ja3s_hash), (full.src_ip, full.dst_ip, full.ja3s_hash));
+
+        let full = r::Dns {
+            src_ip: vec![10, 0, 0, 1],
+            dst_ip: vec![10, 0, 0, 2],
+            id: 7,
+            response: true,
+            questions: vec![r::DnsQuestion { name: "q.example".into(), r#type: 1, ..Default::default() }],
+            answers: vec![r::DnsResourceRecord {
+                name: "a.example".into(),
+                r#type: TYPE_A,
+                ip: vec![192, 0, 2, 7],
+                ttl: 60,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let v = view::Dns::decode(full.encode_to_vec().as_slice()).unwrap();
+        assert_eq!((&v.src_ip, &v.dst_ip, v.response), (&full.src_ip, &full.dst_ip, full.response));
+        assert_eq!(v.questions.iter().map(|q| q.name.as_str()).collect::<Vec<_>>(), ["q.example"]);
+        assert_eq!(
+            v.answers.iter().map(|a| (a.name.as_str(), a.r#type, a.ip.as_slice())).collect::<Vec<_>>(),
+            [("a.example", TYPE_A, &[192u8, 0, 2, 7][..])]
+        );
     }
 
     #[test]
@@ -263,7 +413,7 @@ mod tests {
         let device = |attr, value: &str| Observation {
             target: Target::Device([0, 0x0b, 0x82, 1, 0xfc, 0x42]),
             attr,
-            value: value.into(),
+            value: value.to_owned().into(),
         };
         assert_eq!(
             list,
@@ -310,8 +460,11 @@ mod tests {
             PacketSummary { frame: 7, src_mac: Some([0, 0x1b, 0x21, 1, 2, 3]), ..PacketSummary::default() },
             PacketSummary { frame: 8, src_mac: Some([0, 0x1b, 0x21, 4, 5, 6]), ..PacketSummary::default() },
         ];
-        let device =
-            |mac: [u8; 6], attr, value: &str| Observation { target: Target::Device(mac), attr, value: value.into() };
+        let device = |mac: [u8; 6], attr, value: &str| Observation {
+            target: Target::Device(mac),
+            attr,
+            value: value.to_owned().into(),
+        };
         let (a, b) = ([0, 0x1b, 0x21, 1, 2, 3], [0, 0x1b, 0x21, 4, 5, 6]);
         let answer = |name: &str, t: u32| r::DnsResourceRecord { name: name.into(), r#type: t, ..Default::default() };
         let mdns = encode(&[

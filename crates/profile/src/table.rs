@@ -35,6 +35,11 @@ pub struct ProfileCounters {
     pub device_records: u64,
 }
 
+/// Below this many Host records to write, one thread encodes them all.
+const PARALLEL_ENCODE_MIN_HOSTS: usize = 4096;
+/// Threads that encode Host records at most.
+const MAX_ENCODE_THREADS: usize = 4;
+
 /// A source of geolocation and AS data for Host records (`-geoip`,
 /// `-asn`).
 pub trait GeoLookup: Send + Sync {
@@ -221,15 +226,7 @@ impl Profiles {
             .map(|(ip, _)| *ip)
             .collect();
         ips.sort_unstable();
-        for ip in &ips {
-            let Some(h) = self.hosts.get(ip) else { continue };
-            let mut record = self.host_record(*ip, h);
-            if let Some(geo) = &self.geo {
-                geo.fill(*ip, &mut record);
-            }
-            // Encoding into a Vec cannot fail.
-            let _ = record.encode_length_delimited(hosts_out);
-        }
+        self.encode_hosts(&ips, hosts_out);
         for ip in &ips {
             if let Some(h) = self.hosts.get_mut(ip) {
                 h.changed = false;
@@ -251,6 +248,60 @@ impl Profiles {
         self.counters.host_records += ips.len() as u64;
         self.counters.device_records += macs.len() as u64;
         (ips.len() as u64, macs.len() as u64)
+    }
+
+    /// Appends the Host records of `ips` (in their order) to `out`. At the
+    /// end of a file capture this runs alone on the writer while the other
+    /// threads are done: a large table is encoded in slices on scoped
+    /// threads, the slices appended in order (the bytes do not depend on
+    /// how many threads ran).
+    fn encode_hosts(&self, ips: &[IpAddr], out: &mut Vec<u8>) {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_ENCODE_THREADS);
+        if threads < 2 || ips.len() < PARALLEL_ENCODE_MIN_HOSTS {
+            self.encode_host_slice(ips, out);
+            return;
+        }
+        let parts: Vec<Vec<u8>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = ips
+                .chunks(ips.len().div_ceil(threads))
+                .map(|slice| {
+                    std::thread::Builder::new().name("netcap-profiles".into()).spawn_scoped(scope, move || {
+                        let mut part = Vec::new();
+                        self.encode_host_slice(slice, &mut part);
+                        part
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .zip(ips.chunks(ips.len().div_ceil(threads)))
+                .map(|(handle, slice)| match handle {
+                    Ok(h) => h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    // No thread to be had: encode the slice here.
+                    Err(_) => {
+                        let mut part = Vec::new();
+                        self.encode_host_slice(slice, &mut part);
+                        part
+                    }
+                })
+                .collect()
+        });
+        out.reserve(parts.iter().map(Vec::len).sum());
+        for part in parts {
+            out.extend_from_slice(&part);
+        }
+    }
+
+    fn encode_host_slice(&self, ips: &[IpAddr], out: &mut Vec<u8>) {
+        for ip in ips {
+            let Some(h) = self.hosts.get(ip) else { continue };
+            let mut record = self.host_record(*ip, h);
+            if let Some(geo) = &self.geo {
+                geo.fill(*ip, &mut record);
+            }
+            // Encoding into a Vec cannot fail.
+            let _ = record.encode_length_delimited(out);
+        }
     }
 
     fn host_record(&self, ip: IpAddr, h: &HostProfile) -> r::Host {

@@ -258,8 +258,13 @@ impl HalfStream {
                 self.isn = Some(s.seq.wrapping_add(1));
             }
         } else if self.isn.is_none() {
-            if s.payload.is_empty() && !s.fin {
-                // A pure ACK or RST says nothing about where data starts.
+            if s.payload.is_empty() {
+                // A pure ACK, RST or FIN says nothing about where data
+                // starts. A FIN without data before the direction's SYN is
+                // not taken as its end either: a receiver in SYN-SENT drops
+                // it (RFC 9293 3.10.7.3), and an injected one must not end
+                // the direction before the SYN-ACK that really opens it
+                // (suricata-verify's Linux evasion capture).
                 return;
             }
             // Picked up mid-stream: the stream starts here.

@@ -76,6 +76,21 @@ fn in_order_after_syn() {
     assert_eq!(h.h.counters, HalfCounters { delivered_bytes: 11, ..Default::default() });
 }
 
+/// suricata-verify's Linux evasion capture: a RST and a FIN (with a bogus
+/// timestamp) reach the client before the server's SYN-ACK. Neither ends
+/// the direction: the SYN-ACK opens it and its data is delivered.
+#[test]
+fn fin_before_the_syn_does_not_end_the_direction() {
+    let mut h = Half::new();
+    h.push(2, 5001, "R", b"");
+    h.push(3, 5001, "F", b"");
+    assert!(!h.h.finished());
+    h.push(5, 5000, "S", b"");
+    h.push(9, 5001, "", b"HTTP/1.1 200 OK");
+    assert_eq!(h.text(), "HTTP/1.1 200 OK");
+    assert!(!h.h.finished());
+}
+
 #[test]
 fn out_of_order_is_queued_until_the_hole_fills() {
     let mut h = Half::new();
