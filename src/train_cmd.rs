@@ -119,8 +119,11 @@ fn algorithm(args: &TrainArgs) -> anyhow::Result<Algorithm> {
         ("-max-features", args.max_features.is_some()),
         ("-min-samples-leaf", args.min_samples_leaf.is_some()),
     ];
-    let boosting_flags =
-        [("-budget", args.budget.is_some()), ("-memory-limit", args.memory_limit.is_some()), ("-threads", args.threads != 0)];
+    let boosting_flags = [
+        ("-budget", args.budget.is_some()),
+        ("-memory-limit", args.memory_limit.is_some()),
+        ("-threads", args.threads != 0),
+    ];
     match args.algorithm.as_str() {
         "boosting" | "gradient_boosting" => {
             if let Some((flag, _)) = forest_flags.iter().find(|(_, set)| *set) {

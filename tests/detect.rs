@@ -316,15 +316,7 @@ fn train_then_detect_on_a_capture_records_and_inside_capture() {
     assert_eq!(file["training"]["budget"], 0.5);
     // The same seed gives the same model file, whatever the thread count.
     let again = tmp.path().join("again.json");
-    let out = run(&[
-        "train",
-        "-read",
-        table.to_str().unwrap(),
-        "-model",
-        again.to_str().unwrap(),
-        "-threads",
-        "3",
-    ]);
+    let out = run(&["train", "-read", table.to_str().unwrap(), "-model", again.to_str().unwrap(), "-threads", "3"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(std::fs::read(&model).unwrap(), std::fs::read(&again).unwrap());
 
@@ -524,7 +516,8 @@ fn bad_models_are_refused_before_any_packet_is_read() {
     let boosted = tmp.path().join("boosted.json");
     std::fs::write(&boosted, boosting(loop_tree)).unwrap();
     check(&boosted, "tree 0: node 0 has child 0");
-    let short_leaf = r#"{"split_feature":[-1],"split_value":[0],"left":[0],"right":[0],"missing":[0],"leaf_weights":[[0.1]]}"#;
+    let short_leaf =
+        r#"{"split_feature":[-1],"split_value":[0],"left":[0],"right":[0],"missing":[0],"leaf_weights":[[0.1]]}"#;
     std::fs::write(&boosted, boosting(short_leaf)).unwrap();
     check(&boosted, "tree 0: leaf 0 has 1 weights, not 2");
     // A good one loads.

@@ -311,7 +311,8 @@ fn convert_tree(tree: &perpetual::tree::Tree) -> Result<BoostedTree, String> {
         let node = tree.nodes.get(&num).ok_or_else(|| format!("node {num} is missing"))?;
         if node.is_leaf {
             // What perpetual's `predict_weights` takes for a leaf.
-            let weights = node.leaf_weights.unwrap_or_else(|| node.stats.as_ref().map_or([node.weight_value; 5], |s| s.weights));
+            let weights =
+                node.leaf_weights.unwrap_or_else(|| node.stats.as_ref().map_or([node.weight_value; 5], |s| s.weights));
             out.split_feature.push(-1);
             out.split_value.push(0.0);
             out.left.push(0);
@@ -418,7 +419,9 @@ mod tests {
     fn training_is_deterministic_for_a_seed_and_any_thread_count() {
         let (train, labels) = rows(2000, 4);
         let params = BoostingParams::default();
-        let json = |p: &BoostingParams, seed| serde_json::to_string(&train_boosting(&train, &labels, p, seed).unwrap().0).unwrap();
+        let json = |p: &BoostingParams, seed| {
+            serde_json::to_string(&train_boosting(&train, &labels, p, seed).unwrap().0).unwrap()
+        };
         let one = json(&BoostingParams { threads: 1, ..params }, 1);
         assert_eq!(one, json(&BoostingParams { threads: 1, ..params }, 1));
         for threads in [2, 3, 8] {
@@ -478,10 +481,12 @@ mod tests {
         assert!(bad(&|t| t.leaf_weights[1] = vec![1.0, 2.0]).contains("2 weights"));
         assert!(bad(&|t| t.leaf_weights[2] = vec![f64::INFINITY]).contains("weight inf"));
         assert!(bad(&|t| t.leaf_weights[0] = vec![1.0]).contains("split node 0"));
-        assert!(bad(&|t| {
-            t.missing.pop();
-        })
-        .contains("differ"));
+        assert!(
+            bad(&|t| {
+                t.missing.pop();
+            })
+            .contains("differ")
+        );
         assert!(BoostedTree::default().validate(FEATURE_COUNT, 1).is_err());
         let m = BoostedTrees { base_score: f64::NAN, folds: 1, trees: vec![tiny()] };
         assert!(m.validate(FEATURE_COUNT).is_err());

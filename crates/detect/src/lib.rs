@@ -18,13 +18,13 @@ pub mod onnx;
 pub mod rng;
 pub mod train;
 
+pub use boosting::{BoostedTrees, BoostingParams};
 pub use dataset::{Dataset, DatasetError, read_labelled};
 pub use detector::{
     AlertWriter, DetectCounters, DetectError, DetectOptions, Detector, EventOutput, OutputFilter, VerdictHook,
 };
 pub use eval::Evaluation;
 pub use features::{FEATURE_COUNT, FEATURE_NAMES, Features, netwatcher_features};
-pub use boosting::{BoostedTrees, BoostingParams};
 pub use forest::ForestParams;
 pub use model::{FlowModel, ModelError, ModelFile};
 pub use train::{Algorithm, TrainError, TrainOptions, TrainOutcome, train};
