@@ -107,7 +107,7 @@ impl BoostedTree {
                 if weights.len() != folds {
                     return Err(format!("leaf {i} has {} weights, not {folds}", weights.len()));
                 }
-                if let Some(w) = weights.iter().find(|w| !(w.abs() <= MAX_WEIGHT)) {
+                if let Some(w) = weights.iter().find(|w| w.is_nan() || w.abs() > MAX_WEIGHT) {
                     return Err(format!("leaf {i} has weight {w}"));
                 }
                 continue;
@@ -160,7 +160,7 @@ impl BoostedTrees {
         if !(1..=MAX_FOLDS).contains(&self.folds) {
             return Err(format!("{} folds (1 to {MAX_FOLDS})", self.folds));
         }
-        if !(self.base_score.abs() <= MAX_WEIGHT) {
+        if self.base_score.is_nan() || self.base_score.abs() > MAX_WEIGHT {
             return Err(format!("base score {}", self.base_score));
         }
         for (i, t) in self.trees.iter().enumerate() {
