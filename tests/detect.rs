@@ -302,16 +302,22 @@ fn train_then_detect_on_a_capture_records_and_inside_capture() {
     let tmp = tempfile::tempdir().unwrap();
     let table = labelled_table(tmp.path());
     let model = tmp.path().join("model.json");
-    let out = run(&["train", "-read", table.to_str().unwrap(), "-model", model.to_str().unwrap(), "-trees", "30"]);
+    // The default algorithm: perpetual's gradient-boosted trees.
+    let out = run(&["train", "-read", table.to_str().unwrap(), "-model", model.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
+    assert!(text.contains("trained gradient-boosted trees (perpetual, "), "{text}");
     assert!(text.contains("AUROC"), "{text}");
     assert!(text.contains("confusion matrix"), "{text}");
     assert!(text.contains("held out"), "{text}");
-    // The same seed gives the same model file.
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    assert_eq!(file["classifier"]["kind"], "gradient_boosting");
+    assert_eq!(file["classifier"]["folds"], 5);
+    assert_eq!(file["training"]["budget"], 0.5);
+    // The same seed gives the same model file, whatever the thread count.
     let again = tmp.path().join("again.json");
-    let out = run(&["train", "-read", table.to_str().unwrap(), "-model", again.to_str().unwrap(), "-trees", "30"]);
-    assert!(out.status.success());
+    let out = run(&["train", "-read", table.to_str().unwrap(), "-model", again.to_str().unwrap(), "-threads", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(std::fs::read(&model).unwrap(), std::fs::read(&again).unwrap());
 
     // detect -read: an [ALERT] line per brute-force connection.
@@ -345,7 +351,7 @@ fn train_then_detect_on_a_capture_records_and_inside_capture() {
         assert!(a.score >= 0.5 && a.score <= 1.0);
         assert_eq!(a.threshold, 0.5);
         assert_eq!(a.features.len(), 36);
-        assert_eq!(a.model, "model.json (random_forest)");
+        assert_eq!(a.model, "model.json (gradient_boosting)");
         let c = connections.iter().find(|c| c.community_id == a.community_id).expect("alert joins its connection");
         assert_eq!(a.connection_timestamp_ns, c.timestamp_ns);
         assert_eq!(a.features, netcap_detect::netwatcher_features(c).to_vec());
@@ -407,6 +413,49 @@ fn train_then_detect_on_a_capture_records_and_inside_capture() {
     assert!(cap.join("TCP.ncap.zst").exists());
     let again: Vec<netcap_records::Alert> = crate::util::records(&cap, netcap_records::RecordType::Alert);
     assert_eq!(again, records);
+
+    // -algorithm forest: netcap's random forest, with its own flags.
+    let forest = tmp.path().join("forest.json");
+    let out = run(&[
+        "train",
+        "-read",
+        table.to_str().unwrap(),
+        "-model",
+        forest.to_str().unwrap(),
+        "-algorithm",
+        "forest",
+        "-trees",
+        "30",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("trained a random forest of 30 trees"), "{}", stdout(&out));
+    let out = run(&["detect", "-read", bruteforce.to_str().unwrap(), "-model", forest.to_str().unwrap(), "-quiet"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let forest_alerts = stdout(&out);
+    assert!(forest_alerts.lines().count() >= 27, "{forest_alerts}");
+    assert!(forest_alerts.lines().all(|l| l.contains(" [ALERT] 192.168.56.1:")), "{forest_alerts}");
+}
+
+#[test]
+fn train_refuses_flags_of_the_other_algorithm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = tmp.path().join("none.csv");
+    let model = tmp.path().join("m.json");
+    for (args, want) in [
+        (vec!["-trees", "30"], "-trees goes with -algorithm forest"),
+        (vec!["-algorithm", "boosting", "-max-depth", "3"], "-max-depth goes with -algorithm forest"),
+        (vec!["-algorithm", "forest", "-budget", "1"], "-budget goes with -algorithm boosting"),
+        (vec!["-algorithm", "xgboost"], "-algorithm takes boosting or forest"),
+        (vec!["-budget", "0"], "-budget must be a positive number"),
+        (vec!["-memory-limit=-1"], "-memory-limit must be a positive number"),
+    ] {
+        let mut all = vec!["train", "-read", table.to_str().unwrap(), "-model", model.to_str().unwrap()];
+        all.extend(args);
+        let out = run(&all);
+        assert_eq!(out.status.code(), Some(1), "{all:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{all:?}: {}", stderr(&out));
+        assert!(!model.exists());
+    }
 }
 
 #[test]
@@ -455,6 +504,27 @@ fn bad_models_are_refused_before_any_packet_is_read() {
     let empty = tmp.path().join("empty.json");
     std::fs::write(&empty, model(&names, "")).unwrap();
     check(&empty, "the random forest has no trees");
+    // Gradient-boosted trees: a child before its parent, a leaf without
+    // its fold weights.
+    let boosting = |trees: &str| {
+        format!(
+            r#"{{"format":"netcap-flow-model","version":1,"feature_set":"netwatcher","features":[{}],"scaler":null,"threshold":0.5,"classifier":{{"kind":"gradient_boosting","base_score":0.1,"folds":2,"trees":[{trees}]}}}}"#,
+            names.join(",")
+        )
+    };
+    let loop_tree = r#"{"split_feature":[3,-1,-1],"split_value":[0.5,0,0],"left":[1,0,0],"right":[2,0,0],"missing":[0,0,0],"leaf_weights":[[],[0.1,0.2],[0.3,0.4]]}"#;
+    let boosted = tmp.path().join("boosted.json");
+    std::fs::write(&boosted, boosting(loop_tree)).unwrap();
+    check(&boosted, "tree 0: node 0 has child 0");
+    let short_leaf =
+        r#"{"split_feature":[-1],"split_value":[0],"left":[0],"right":[0],"missing":[0],"leaf_weights":[[0.1]]}"#;
+    std::fs::write(&boosted, boosting(short_leaf)).unwrap();
+    check(&boosted, "tree 0: leaf 0 has 1 weights, not 2");
+    // A good one loads.
+    let good_tree = r#"{"split_feature":[3,-1,-1],"split_value":[0.5,0,0],"left":[1,0,0],"right":[2,0,0],"missing":[2,0,0],"leaf_weights":[[],[0.1,0.2],[0.3,0.4]]}"#;
+    std::fs::write(&boosted, boosting(good_tree)).unwrap();
+    let out = run(&["detect", "-read", missing_input.to_str().unwrap(), "-model", boosted.to_str().unwrap()]);
+    assert!(stderr(&out).contains("no-such.pcap"), "{}", stderr(&out));
     // And the good one works (no packets: the input is missing, so the
     // error is now about the input).
     let good = tmp.path().join("good.json");

@@ -22,12 +22,11 @@ pub struct ForestParams {
     pub max_features: usize,
     /// Samples a leaf holds at least.
     pub min_samples_leaf: usize,
-    pub seed: u64,
 }
 
 impl Default for ForestParams {
     fn default() -> Self {
-        ForestParams { trees: 100, max_depth: 20, max_features: 6, min_samples_leaf: 1, seed: 1 }
+        ForestParams { trees: 100, max_depth: 20, max_features: 6, min_samples_leaf: 1 }
     }
 }
 
@@ -109,8 +108,9 @@ impl Tree {
     }
 }
 
-/// Trains a forest on `rows` (scaled features) and `labels` (0 or 1).
-pub fn train_forest(rows: &[[f64; FEATURE_COUNT]], labels: &[u8], p: &ForestParams) -> Vec<Tree> {
+/// Trains a forest on `rows` (scaled features) and `labels` (0 or 1); the
+/// same `seed` gives the same trees.
+pub fn train_forest(rows: &[[f64; FEATURE_COUNT]], labels: &[u8], p: &ForestParams, seed: u64) -> Vec<Tree> {
     let n = rows.len().min(labels.len());
     if n == 0 {
         return Vec::new();
@@ -118,7 +118,7 @@ pub fn train_forest(rows: &[[f64; FEATURE_COUNT]], labels: &[u8], p: &ForestPara
     (0..p.trees)
         .into_par_iter()
         .map(|t| {
-            let mut rng = SplitMix64::new(p.seed ^ (t as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+            let mut rng = SplitMix64::new(seed ^ (t as u64).wrapping_mul(0xA24B_AED4_963E_E407));
             let mut sample: Vec<u32> = (0..n).map(|_| rng.below(n) as u32).collect();
             build_tree(rows, labels, &mut sample, p, &mut rng)
         })
@@ -234,24 +234,24 @@ mod tests {
             labels.push(u8::from(a > 0.6));
         }
         let p = ForestParams { trees: 20, max_features: 36, ..ForestParams::default() };
-        let forest = train_forest(&rows, &labels, &p);
+        let forest = train_forest(&rows, &labels, &p, 1);
         assert_eq!(forest.len(), 20);
         for t in &forest {
             t.validate(FEATURE_COUNT).unwrap();
         }
         assert!(predict_forest(&forest, &row(0.9, 0.0)) > 0.9);
         assert!(predict_forest(&forest, &row(0.1, 0.0)) < 0.1);
-        assert_eq!(forest, train_forest(&rows, &labels, &p));
-        let other = train_forest(&rows, &labels, &ForestParams { seed: 2, ..p });
+        assert_eq!(forest, train_forest(&rows, &labels, &p, 1));
+        let other = train_forest(&rows, &labels, &p, 2);
         assert_ne!(forest, other);
     }
 
     #[test]
     fn a_pure_sample_is_one_leaf() {
         let rows = vec![row(1.0, 2.0); 10];
-        let forest = train_forest(&rows, &[0; 10], &ForestParams { trees: 3, ..ForestParams::default() });
+        let forest = train_forest(&rows, &[0; 10], &ForestParams { trees: 3, ..ForestParams::default() }, 1);
         assert!(forest.iter().all(|t| t.len() == 1 && t.value[0] == 0.0));
-        assert!(train_forest(&[], &[], &ForestParams::default()).is_empty());
+        assert!(train_forest(&[], &[], &ForestParams::default(), 1).is_empty());
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Machine-learning flow detection (docs/detect.md): NetWatcher's 36 flow
-//! features from Connection records ([`features`]), a random forest trained
-//! on `netcap label`'s output ([`train`], [`forest`]), a documented model
+//! features from Connection records ([`features`]), gradient-boosted trees
+//! (perpetual) or a random forest trained on `netcap label`'s output
+//! ([`train`], [`boosting`], [`forest`]), a documented model
 //! file ([`model`]), and a detector that scores connections as they are
 //! written, writing NetWatcher's event lines and Alert records
 //! ([`detector`], [`events`]).
 
+pub mod boosting;
 pub mod dataset;
 pub mod detector;
 pub mod eval;
@@ -16,6 +18,7 @@ pub mod onnx;
 pub mod rng;
 pub mod train;
 
+pub use boosting::{BoostedTrees, BoostingParams};
 pub use dataset::{Dataset, DatasetError, read_labelled};
 pub use detector::{
     AlertWriter, DetectCounters, DetectError, DetectOptions, Detector, EventOutput, OutputFilter, VerdictHook,
@@ -24,14 +27,15 @@ pub use eval::Evaluation;
 pub use features::{FEATURE_COUNT, FEATURE_NAMES, Features, netwatcher_features};
 pub use forest::ForestParams;
 pub use model::{FlowModel, ModelError, ModelFile};
-pub use train::{TrainError, TrainOptions, TrainOutcome, train};
+pub use train::{Algorithm, TrainError, TrainOptions, TrainOutcome, train};
 
 /// Fuzz entry (fuzz/fuzz_targets/detect_model.rs): must never panic. The
 /// first byte chooses what the rest is:
 ///
 /// - even: a netcap model file (JSON). If it loads, it scores a row of
 ///   ones, a row of zeros and rows read from the input's own bytes (any
-///   f64, NaN and infinities included); a forest's score must be in [0, 1].
+///   f64, NaN and infinities included); a score must be in [0, 1]
+///   (forest and gradient-boosted trees alike).
 /// - odd: Connection frame content (length-delimited Connection records,
 ///   possibly damaged), scored by a [`Detector`] with a small fixed forest,
 ///   every event line written: the 36 features, the event line and the
@@ -61,7 +65,7 @@ fn fuzz_model_file(data: &[u8]) {
     }
     for row in &rows {
         let score = model.score(row);
-        assert!((0.0..=1.0).contains(&score), "forest score {score}");
+        assert!((0.0..=1.0).contains(&score), "score {score}");
     }
 }
 
@@ -111,17 +115,21 @@ mod tests {
 
     #[test]
     fn fuzz_entry_takes_its_seeds_and_pseudo_random_input() {
-        let (model, connections) = (seed("model"), seed("connections"));
-        // The seeds reach the paths they are for: the model loads, and
-        // the content holds three whole records.
-        let file: ModelFile = serde_json::from_slice(&model[1..]).unwrap();
-        FlowModel::from_file(file, "seed").unwrap();
-        fuzz_entry(&model);
+        let (forest, boosting, connections) = (seed("model"), seed("model_boosting"), seed("connections"));
+        // The seeds reach the paths they are for: the models load (a
+        // random forest and gradient-boosted trees), and the content holds
+        // three whole records.
+        for (model, kind) in [(&forest, "random_forest"), (&boosting, "gradient_boosting")] {
+            let file: ModelFile = serde_json::from_slice(&model[1..]).unwrap();
+            assert_eq!(file.classifier.kind(), kind);
+            FlowModel::from_file(file, "seed").unwrap();
+            fuzz_entry(model);
+        }
         fuzz_entry(&connections);
         let mut rng = rng::SplitMix64::new(7);
-        for i in 0..512 {
+        for i in 0..768 {
             // Seeds with bytes flipped, cut short, and random bytes.
-            let mut input = if i % 2 == 0 { model.clone() } else { connections.clone() };
+            let mut input = [&forest, &boosting, &connections][i % 3].clone();
             for _ in 0..1 + rng.below(8) {
                 let at = 1 + rng.below(input.len() - 1);
                 input[at] = rng.next_u64() as u8;

@@ -7,15 +7,22 @@
 //!  "features": ["duration_s", ...36 names],
 //!  "scaler": {"kind": "min_max", "min": [36 numbers], "max": [36 numbers]},
 //!  "threshold": 0.5,
-//!  "classifier": {"kind": "random_forest", "trees": [{"feature": [..],
-//!    "threshold": [..], "left": [..], "right": [..], "value": [..]}, ...]},
+//!  "classifier": {"kind": "gradient_boosting", "base_score": -0.4, "folds": 5,
+//!    "trees": [{"split_feature": [..], "split_value": [..], "left": [..],
+//!    "right": [..], "missing": [..], "leaf_weights": [[..], ...]}, ...]},
 //!  "training": {...}}
 //! ```
+//!
+//! or a `random_forest` classifier (`{"kind": "random_forest", "trees":
+//! [{"feature": [..], "threshold": [..], "left": [..], "right": [..],
+//! "value": [..]}, ...]}`), which earlier netcaps wrote and which still
+//! loads and scores as it did.
 //!
 //! `training` is information only (rows, parameters, evaluation). Loading
 //! checks everything a scorer relies on, so a bad file is refused before
 //! any packet is read.
 
+use crate::boosting::BoostedTrees;
 use crate::features::{FEATURE_COUNT, FEATURE_NAMES, FEATURE_SET, Features};
 use crate::forest::{Tree, predict_forest};
 use crate::onnx::OnnxModel;
@@ -103,7 +110,20 @@ impl MinMaxScaler {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Classifier {
+    /// perpetual's gradient-boosted trees (`netcap train`'s default).
+    GradientBoosting(BoostedTrees),
+    /// netcap's random forest (`netcap train -algorithm forest`).
     RandomForest { trees: Vec<Tree> },
+}
+
+impl Classifier {
+    /// The `kind` in the model file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Classifier::GradientBoosting(_) => "gradient_boosting",
+            Classifier::RandomForest { .. } => "random_forest",
+        }
+    }
 }
 
 /// A model file's content.
@@ -125,6 +145,11 @@ pub struct ModelFile {
 impl ModelFile {
     /// A model file of the current format for a trained forest.
     pub fn forest(scaler: MinMaxScaler, trees: Vec<Tree>, threshold: f64, training: serde_json::Value) -> Self {
+        ModelFile::new(scaler, Classifier::RandomForest { trees }, threshold, training)
+    }
+
+    /// A model file of the current format for a trained classifier.
+    pub fn new(scaler: MinMaxScaler, classifier: Classifier, threshold: f64, training: serde_json::Value) -> Self {
         ModelFile {
             format: MODEL_FORMAT.into(),
             version: MODEL_VERSION,
@@ -132,7 +157,7 @@ impl ModelFile {
             features: FEATURE_NAMES.iter().map(|s| s.to_string()).collect(),
             scaler: Some(scaler),
             threshold,
-            classifier: Classifier::RandomForest { trees },
+            classifier,
             training,
         }
     }
@@ -171,6 +196,7 @@ impl ModelFile {
                     t.validate(FEATURE_COUNT).map_err(|e| format!("tree {i}: {e}"))?;
                 }
             }
+            Classifier::GradientBoosting(b) => b.validate(FEATURE_COUNT)?,
         }
         Ok(())
     }
@@ -196,6 +222,7 @@ pub struct FlowModel {
 #[derive(Debug, Clone)]
 enum Scorer {
     Forest(Vec<Tree>),
+    Boosting(BoostedTrees),
     Onnx(Box<OnnxModel>),
 }
 
@@ -292,8 +319,10 @@ impl FlowModel {
     /// A model from a file's content, checked.
     pub fn from_file(file: ModelFile, name: &str) -> Result<FlowModel, String> {
         file.validate()?;
-        let (kind, scorer) = match file.classifier {
-            Classifier::RandomForest { trees } => ("random_forest", Scorer::Forest(trees)),
+        let kind = file.classifier.kind();
+        let scorer = match file.classifier {
+            Classifier::RandomForest { trees } => Scorer::Forest(trees),
+            Classifier::GradientBoosting(b) => Scorer::Boosting(b),
         };
         Ok(FlowModel {
             name: format!("{name} ({kind})"),
@@ -312,16 +341,17 @@ impl FlowModel {
         }
         match &self.scorer {
             Scorer::Forest(trees) => predict_forest(trees, &scaled),
+            Scorer::Boosting(b) => b.score(&scaled),
             Scorer::Onnx(m) => m.score(&scaled),
         }
     }
 
     /// The scores of many flows, in order: [`FlowModel::score`] of each
     /// row. An ONNX model scores them in as few runs as it can (its cost is
-    /// mostly per run); a forest one by one.
+    /// mostly per run); netcap's trees one by one.
     pub fn score_rows(&self, rows: &[Features]) -> Vec<f64> {
         match &self.scorer {
-            Scorer::Forest(_) => rows.iter().map(|r| self.score(r)).collect(),
+            Scorer::Forest(_) | Scorer::Boosting(_) => rows.iter().map(|r| self.score(r)).collect(),
             Scorer::Onnx(m) => {
                 let scaled: Vec<Features> = match &self.scaler {
                     Some(s) => rows
@@ -343,7 +373,7 @@ impl FlowModel {
     /// netcap's own models, which have no runs).
     pub fn batched(&self) -> bool {
         match &self.scorer {
-            Scorer::Forest(_) => true,
+            Scorer::Forest(_) | Scorer::Boosting(_) => true,
             Scorer::Onnx(m) => m.batched(),
         }
     }
@@ -394,6 +424,69 @@ mod tests {
     }
 
     #[test]
+    fn a_gradient_boosting_file_round_trips_and_scores() {
+        use crate::boosting::{BoostedTree, BoostedTrees};
+        let tree = BoostedTree {
+            split_feature: vec![1, -1, -1],
+            split_value: vec![0.5, 0.0, 0.0],
+            left: vec![1, 0, 0],
+            right: vec![2, 0, 0],
+            missing: vec![2, 0, 0],
+            leaf_weights: vec![vec![], vec![-1.0, -2.0], vec![1.5, 0.5]],
+        };
+        let mut rows = vec![[0.0; FEATURE_COUNT]; 2];
+        rows[1][1] = 10.0;
+        let trees = BoostedTrees { base_score: 0.25, folds: 2, trees: vec![tree.clone(), tree] };
+        let file = ModelFile::new(
+            MinMaxScaler::fit(&rows),
+            Classifier::GradientBoosting(trees),
+            0.5,
+            serde_json::json!({"rows": 2}),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.json");
+        file.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(r#""classifier":{"kind":"gradient_boosting","base_score":0.25,"folds":2,"trees":[{"#));
+        let back: ModelFile = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, file);
+        let m = FlowModel::load(&path).unwrap();
+        assert_eq!(m.name, "b.json (gradient_boosting)");
+        let sigmoid = |v: f64| 1.0 / (1.0 + (-v).exp());
+        let mut x = [0.0; FEATURE_COUNT];
+        // Scaled 0 < 0.5: left leaf twice.
+        assert_eq!(m.score(&x), (sigmoid(0.25 - 1.0 - 1.0) + sigmoid(0.25 - 2.0 - 2.0)) / 2.0);
+        x[1] = 9.0;
+        assert_eq!(m.score(&x), (sigmoid(0.25 + 1.5 + 1.5) + sigmoid(0.25 + 0.5 + 0.5)) / 2.0);
+        x[1] = f64::NAN;
+        assert_eq!(m.score(&x), (sigmoid(0.25 + 1.5 + 1.5) + sigmoid(0.25 + 0.5 + 0.5)) / 2.0);
+        assert_eq!(m.score_rows(&[x, [0.0; FEATURE_COUNT]])[1], m.score(&[0.0; FEATURE_COUNT]));
+    }
+
+    /// A model file as the netcap before gradient boosting wrote it (the
+    /// fuzz seed, a random forest) loads and scores as that netcap did.
+    #[test]
+    fn earlier_random_forest_files_still_load_and_score() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/detect_model/model");
+        let bytes = std::fs::read(path).unwrap();
+        let file: ModelFile = serde_json::from_slice(&bytes[1..]).unwrap();
+        let Classifier::RandomForest { trees } = &file.classifier else { panic!("not a forest") };
+        let (trees, scaler) = (trees.clone(), file.scaler.clone().unwrap());
+        let m = FlowModel::from_file(file, "seed").unwrap();
+        assert_eq!(m.name, "seed (random_forest)");
+        let mut rng = crate::rng::SplitMix64::new(3);
+        for _ in 0..1000 {
+            let mut x = [0.0; FEATURE_COUNT];
+            for v in x.iter_mut() {
+                *v = rng.below(1 << 20) as f64 / 64.0;
+            }
+            let mut scaled = x;
+            scaler.transform(&mut scaled);
+            assert_eq!(m.score(&x).to_bits(), predict_forest(&trees, &scaled).to_bits());
+        }
+    }
+
+    #[test]
     fn bad_files_are_refused_with_a_reason() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.json");
@@ -416,7 +509,7 @@ mod tests {
         }
         assert!(err(&f).contains("scaler has 3 minima"));
         let mut f = tiny();
-        let Classifier::RandomForest { trees } = &mut f.classifier;
+        let Classifier::RandomForest { trees } = &mut f.classifier else { unreachable!() };
         trees[0].left[0] = 0;
         assert!(err(&f).contains("tree 0: node 0 has child 0"), "{}", err(&f));
         std::fs::write(&path, b"{\"format\": \"netcap-flow-model\"").unwrap();
