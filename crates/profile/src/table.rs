@@ -538,6 +538,31 @@ mod tests {
         out
     }
 
+    /// A table large enough to be encoded on several threads gives the
+    /// bytes one thread gives, in address order.
+    #[test]
+    fn hosts_encoded_in_slices_equal_one_pass() {
+        let n = PARALLEL_ENCODE_MIN_HOSTS as u32 + 1000;
+        let batch: Vec<PacketSummary> = (0..n)
+            .map(|i| {
+                let [_, b, c, d] = i.to_be_bytes();
+                packet(u64::from(i) + 1, i64::from(i), &format!("10.{b}.{c}.{d}"), "192.0.2.1", 40000, 443, 60 + i % 7)
+            })
+            .collect();
+        let mut profiles = Profiles::new(ProfileConfig::default());
+        profiles.merge(BatchProfiler::new().batch(&batch, |_| None));
+        let (mut sliced, mut devices) = (Vec::new(), Vec::new());
+        let (hosts, _) = profiles.write_all(&mut sliced, &mut devices);
+        assert_eq!(hosts, u64::from(n) + 1);
+        let mut ips: Vec<IpAddr> = profiles.hosts.keys().copied().collect();
+        ips.sort_unstable();
+        let mut one_pass = Vec::new();
+        profiles.encode_host_slice(&ips, &mut one_pass);
+        assert_eq!(sliced, one_pass);
+        let first = r::Host::decode_length_delimited(&mut sliced.as_slice()).unwrap();
+        assert_eq!(first.ip, vec![10, 0, 0, 0]);
+    }
+
     #[test]
     fn hosts_count_what_they_sent_and_received() {
         let mut syn = packet(1, 100, "10.0.0.2", "192.0.2.1", 40000, 443, 74);
