@@ -261,28 +261,27 @@ impl Profiles {
             self.encode_host_slice(ips, out);
             return;
         }
+        let part = |slice: &[IpAddr]| {
+            let mut part = Vec::new();
+            self.encode_host_slice(slice, &mut part);
+            part
+        };
         let parts: Vec<Vec<u8>> = std::thread::scope(|scope| {
             let handles: Vec<_> = ips
                 .chunks(ips.len().div_ceil(threads))
                 .map(|slice| {
-                    std::thread::Builder::new().name("netcap-profiles".into()).spawn_scoped(scope, move || {
-                        let mut part = Vec::new();
-                        self.encode_host_slice(slice, &mut part);
-                        part
-                    })
+                    let spawned = std::thread::Builder::new()
+                        .name("netcap-profiles".into())
+                        .spawn_scoped(scope, move || part(slice));
+                    (slice, spawned)
                 })
                 .collect();
             handles
                 .into_iter()
-                .zip(ips.chunks(ips.len().div_ceil(threads)))
-                .map(|(handle, slice)| match handle {
+                .map(|(slice, spawned)| match spawned {
                     Ok(h) => h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
                     // No thread to be had: encode the slice here.
-                    Err(_) => {
-                        let mut part = Vec::new();
-                        self.encode_host_slice(slice, &mut part);
-                        part
-                    }
+                    Err(_) => part(slice),
                 })
                 .collect()
         });
