@@ -11,26 +11,35 @@ plus a `label` column: 1 attack, 0 benign), trains
 - a small MLP (two hidden layers of 16) without the scaler, which is
   written beside it as netcap's scaler file: DIR/mlp.onnx and
   DIR/mlp_scaler.json;
+- gradient-boosted trees (scikit-learn's GradientBoostingClassifier, no
+  scaler): DIR/gb.onnx, a TreeEnsembleClassifier with one class's weights,
+  a base value and a LOGISTIC post transform (onnxruntime's binary case);
+- a Keras model like NetWatcher's DNNs (16 ReLU units, one sigmoid unit),
+  exported with tf2onnx from a SavedModel: DIR/keras.onnx, one float
+  output [N, 1]; it takes the MLP's scaler file;
 
 exports both with skl2onnx (zipmap off: `probabilities` is a float tensor
 [N, 2]), and writes onnxruntime's probability of class 1 for every row to
-DIR/expected_scores.csv (columns rf, mlp; repr() of the float32 values).
-netcap's test (crates/detect, `onnx_scores_equal_onnxruntime`) loads the
-models with tract and checks its scores against these within 1e-5.
+DIR/expected_scores.csv (columns rf, mlp, gb, keras; repr() of the float32
+values). netcap's test (crates/detect, `onnx_scores_equal_onnxruntime`)
+loads the models (the tree ensembles walked by netcap, the MLP in tract)
+and checks its scores against these within 1e-5.
 
-Needs scikit-learn, skl2onnx, onnxruntime (pip); CI does not: the models
-and expected scores are committed.
+Needs scikit-learn, skl2onnx, onnxruntime, tensorflow-cpu and tf2onnx
+(pip); CI does not: the models and expected scores are committed.
 """
 
 import csv
 import json
 import os
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import onnxruntime as ort
 from skl2onnx import to_onnx
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
@@ -53,9 +62,34 @@ def probabilities(model_path, x):
     session = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
     outputs = [o.name for o in session.get_outputs()]
+    if outputs == ["output_0"]:  # tf2onnx: the sigmoid of class 1, [N, 1]
+        probs = session.run(outputs, {name: x})[0]
+        assert probs.shape == (len(x), 1), probs.shape
+        return probs[:, 0]
     probs = session.run(["probabilities"], {name: x})[0]
     assert "probabilities" in outputs and probs.shape == (len(x), 2), (outputs, probs.shape)
     return probs[:, 1]
+
+
+def keras_model(path, scaled, y):
+    """NetWatcher-like DNN in Keras, exported with tf2onnx (SavedModel
+    route: tf2onnx's from_keras does not take Keras 3 models)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(1)
+    model = tf.keras.Sequential([
+        tf.keras.Input(shape=(36,), name="features"),
+        tf.keras.layers.Dense(16, activation="relu"),
+        tf.keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model.fit(scaled, y, epochs=200, verbose=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = os.path.join(tmp, "saved")
+        model.export(saved, verbose=False)
+        subprocess.run([sys.executable, "-m", "tf2onnx.convert", "--saved-model", saved,
+                        "--output", path, "--opset", "17"], check=True, capture_output=True)
 
 
 def main(out_dir):
@@ -97,14 +131,29 @@ def main(out_dir):
                    "max": [float(v) for v in scaler.data_max_]}, f, indent=1)
         f.write("\n")
 
-    rf_scores = probabilities(rf_path, x)
-    mlp_scores = probabilities(mlp_path, scaled)
+    # Gradient boosting on the same noisy labels: leaves of both signs.
+    gb = GradientBoostingClassifier(n_estimators=30, max_depth=3, random_state=1)
+    gb.fit(x, noisy)
+    onx = to_onnx(gb, x[:1], options={id(gb): options}, target_opset={"": 17, "ai.onnx.ml": 3})
+    gb_path = os.path.join(out_dir, "gb.onnx")
+    with open(gb_path, "wb") as f:
+        f.write(onx.SerializeToString())
+
+    keras_path = os.path.join(out_dir, "keras.onnx")
+    keras_model(keras_path, scaled, y)
+
+    columns = {
+        "rf": probabilities(rf_path, x),
+        "mlp": probabilities(mlp_path, scaled),
+        "gb": probabilities(gb_path, x),
+        "keras": probabilities(keras_path, scaled),
+    }
     with open(os.path.join(out_dir, "expected_scores.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["rf", "mlp"])
-        for a, b in zip(rf_scores, mlp_scores):
-            w.writerow([repr(float(a)), repr(float(b))])
-    print(f"{len(x)} rows ({int(y.sum())} attack); rf and mlp exported to {out_dir}")
+        w.writerow(list(columns))
+        for row in zip(*columns.values()):
+            w.writerow([repr(float(v)) for v in row])
+    print(f"{len(x)} rows ({int(y.sum())} attack); {', '.join(columns)} exported to {out_dir}")
 
 
 if __name__ == "__main__":

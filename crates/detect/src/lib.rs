@@ -32,10 +32,14 @@ pub use train::{Algorithm, TrainError, TrainOptions, TrainOutcome, train};
 /// Fuzz entry (fuzz/fuzz_targets/detect_model.rs): must never panic. The
 /// first byte chooses what the rest is:
 ///
-/// - even: a netcap model file (JSON). If it loads, it scores a row of
-///   ones, a row of zeros and rows read from the input's own bytes (any
-///   f64, NaN and infinities included); a score must be in [0, 1]
-///   (forest and gradient-boosted trees alike).
+/// - even with bit 2 clear (0, 2, 8, ...): a netcap model file (JSON). If
+///   it loads, it scores a row of ones, a row of zeros and rows read from
+///   the input's own bytes (any f64, NaN and infinities included); a score
+///   must be in [0, 1] (forest and gradient-boosted trees alike).
+/// - even with bit 2 set (4, 6, 12, ...): an ONNX model whose tree
+///   ensemble netcap walks itself (`onnx/trees.rs`). If it is recognised,
+///   it scores the same rows; the walk must end (the trees were checked
+///   for cycles).
 /// - odd: Connection frame content (length-delimited Connection records,
 ///   possibly damaged), scored by a [`Detector`] with a small fixed forest,
 ///   every event line written: the 36 features, the event line and the
@@ -43,16 +47,17 @@ pub use train::{Algorithm, TrainError, TrainOptions, TrainOutcome, train};
 ///   damaged one is either scored or skipped.
 pub fn fuzz_entry(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else { return };
-    if mode % 2 == 0 {
+    if mode % 2 == 0 && mode & 4 != 0 {
+        onnx::fuzz_trees(rest, &fuzz_rows(rest));
+    } else if mode % 2 == 0 {
         fuzz_model_file(rest);
     } else {
         fuzz_connections(mode, rest);
     }
 }
 
-fn fuzz_model_file(data: &[u8]) {
-    let Ok(file) = serde_json::from_slice::<ModelFile>(data) else { return };
-    let Ok(model) = FlowModel::from_file(file, "fuzz") else { return };
+/// A row of ones, a row of zeros and rows read from `data`'s bytes.
+fn fuzz_rows(data: &[u8]) -> Vec<Features> {
     let mut rows = vec![[1.0; FEATURE_COUNT], [0.0; FEATURE_COUNT]];
     for chunk in data.chunks(8 * FEATURE_COUNT).take(4) {
         let mut row = [0.0; FEATURE_COUNT];
@@ -63,7 +68,13 @@ fn fuzz_model_file(data: &[u8]) {
         }
         rows.push(row);
     }
-    for row in &rows {
+    rows
+}
+
+fn fuzz_model_file(data: &[u8]) {
+    let Ok(file) = serde_json::from_slice::<ModelFile>(data) else { return };
+    let Ok(model) = FlowModel::from_file(file, "fuzz") else { return };
+    for row in &fuzz_rows(data) {
         let score = model.score(row);
         assert!((0.0..=1.0).contains(&score), "score {score}");
     }
@@ -116,6 +127,9 @@ mod tests {
     #[test]
     fn fuzz_entry_takes_its_seeds_and_pseudo_random_input() {
         let (forest, boosting, connections) = (seed("model"), seed("model_boosting"), seed("connections"));
+        let onnx = seed("onnx_trees");
+        // The ONNX seed is a tree ensemble netcap walks (gb.onnx).
+        assert!(onnx::fuzz_trees(&onnx[1..], &fuzz_rows(&onnx[1..])));
         // The seeds reach the paths they are for: the models load (a
         // random forest and gradient-boosted trees), and the content holds
         // three whole records.
@@ -129,7 +143,7 @@ mod tests {
         let mut rng = rng::SplitMix64::new(7);
         for i in 0..768 {
             // Seeds with bytes flipped, cut short, and random bytes.
-            let mut input = [&forest, &boosting, &connections][i % 3].clone();
+            let mut input = [&forest, &boosting, &connections, &onnx][i % 4].clone();
             for _ in 0..1 + rng.below(8) {
                 let at = 1 + rng.below(input.len() - 1);
                 input[at] = rng.next_u64() as u8;

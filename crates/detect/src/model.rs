@@ -369,6 +369,18 @@ impl FlowModel {
         }
     }
 
+    /// What scores the model: "forest", "gradient boosting" (netcap's model
+    /// files), "onnx trees" (an ONNX tree ensemble walked by netcap) or
+    /// "onnx tract".
+    pub fn engine(&self) -> &'static str {
+        match &self.scorer {
+            Scorer::Forest(_) => "forest",
+            Scorer::Boosting(_) => "gradient boosting",
+            Scorer::Onnx(m) if m.engine_name() == "trees" => "onnx trees",
+            Scorer::Onnx(_) => "onnx tract",
+        }
+    }
+
     /// Whether an ONNX model scores many rows per run (always true for
     /// netcap's own models, which have no runs).
     pub fn batched(&self) -> bool {

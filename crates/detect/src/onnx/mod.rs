@@ -9,6 +9,10 @@
 //! is checked when the model loads, and the model is run once on a row of
 //! zeros, so a wrong model is refused before any packet is read.
 //!
+//! Tree ensembles (scikit-learn forests and gradient boosting through
+//! skl2onnx) are scored by netcap's own tree walk instead ([`trees`]):
+//! tract evaluates them tens of times slower.
+//!
 //! Batches: tract's cost is mostly per run (a run walks the whole graph
 //! and allocates its state), so rows are scored many per run
 //! ([`OnnxModel::score_rows`]). When the graph's batch dimension is
@@ -17,8 +21,11 @@
 //! exported with a fixed batch dimension, or whose graph tract cannot
 //! optimise for a symbolic one, is run one row at a time.
 
+mod trees;
+
 use crate::features::{FEATURE_COUNT, Features};
 use prost::Message;
+use trees::{NotNative, TreeEnsemble};
 use std::sync::Arc;
 use tract_onnx::pb;
 use tract_onnx::prelude::*;
@@ -30,23 +37,33 @@ pub const MAX_BATCH_ROWS: usize = 1024;
 /// A loaded ONNX model ready to score rows.
 #[derive(Clone)]
 pub struct OnnxModel {
-    plan: Arc<TypedRunnableModel>,
-    /// Whether `plan` takes any number of rows (a symbolic batch
-    /// dimension); else exactly one.
-    batched: bool,
-    output: usize,
-    column: usize,
-    /// Whether the output needs no further sigmoid (it is a probability).
+    engine: Engine,
+    /// The graph output the score is read from.
     pub output_name: String,
+}
+
+#[derive(Clone)]
+enum Engine {
+    /// A tree ensemble walked by netcap ([`trees`]).
+    Trees(Arc<TreeEnsemble>),
+    Tract {
+        plan: Arc<TypedRunnableModel>,
+        /// Whether `plan` takes any number of rows (a symbolic batch
+        /// dimension); else exactly one.
+        batched: bool,
+        output: usize,
+        column: usize,
+    },
 }
 
 impl std::fmt::Debug for OnnxModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OnnxModel")
-            .field("output", &self.output_name)
-            .field("column", &self.column)
-            .field("batched", &self.batched)
-            .finish()
+        let mut d = f.debug_struct("OnnxModel");
+        d.field("output", &self.output_name).field("engine", &self.engine_name());
+        if let Engine::Tract { column, batched, .. } = &self.engine {
+            d.field("column", column).field("batched", batched);
+        }
+        d.finish()
     }
 }
 
@@ -127,6 +144,16 @@ impl OnnxModel {
                 ));
             }
         };
+        let name = info.name.clone();
+        match TreeEnsemble::from_graph(graph, &input.name, &name, column) {
+            Ok(trees) => {
+                let model = OnnxModel { engine: Engine::Trees(Arc::new(trees)), output_name: name };
+                model.probe()?;
+                return Ok(model);
+            }
+            Err(NotNative::Invalid(reason)) => return Err(format!("the ONNX model's tree ensemble is invalid: {reason}")),
+            Err(NotNative::Unsupported(_)) => {}
+        }
         // A batch dimension the graph fixes (e.g. 1) is kept: such a model
         // is run a row at a time.
         let symbolic_batch = matches!(input_dims.as_deref(), Some([None, _]));
@@ -151,23 +178,37 @@ impl OnnxModel {
         } else {
             None
         };
-        let name = info.name.clone();
         if let Some(plan) = batched_plan {
-            let model = OnnxModel { plan, batched: true, output, column, output_name: name.clone() };
+            let engine = Engine::Tract { plan, batched: true, output, column };
+            let model = OnnxModel { engine, output_name: name.clone() };
             // The batched plan must give one score per row, and the same
             // scores as a run of one row: else rows go one at a time.
             if model.probe().is_ok() {
                 return Ok(model);
             }
         }
-        let model = OnnxModel { plan: single(&proto)?, batched: false, output, column, output_name: name };
+        let engine = Engine::Tract { plan: single(&proto)?, batched: false, output, column };
+        let model = OnnxModel { engine, output_name: name };
         model.probe()?;
         Ok(model)
     }
 
-    /// Whether the model scores many rows per run.
+    /// What scores the model: "trees" (netcap's walk of a tree ensemble)
+    /// or "tract".
+    pub fn engine_name(&self) -> &'static str {
+        match self.engine {
+            Engine::Trees(_) => "trees",
+            Engine::Tract { .. } => "tract",
+        }
+    }
+
+    /// Whether the model scores many rows per run (a tree ensemble scores
+    /// rows one by one at no cost per run: counted as batched).
     pub fn batched(&self) -> bool {
-        self.batched
+        match self.engine {
+            Engine::Trees(_) => true,
+            Engine::Tract { batched, .. } => batched,
+        }
     }
 
     /// Runs the model on rows of zeros (one row, and three in one run when
@@ -178,7 +219,7 @@ impl OnnxModel {
         if !probe.is_finite() {
             return Err(format!("the ONNX model scores a row of zeros {probe}"));
         }
-        if self.batched {
+        if let Engine::Tract { batched: true, .. } = self.engine {
             let batch = self.try_score_batch(&[zeros; 3]).map_err(|e| format!("the ONNX model does not run: {e}"))?;
             if batch.iter().any(|s| s.to_bits() != probe.to_bits()) {
                 return Err(format!("the ONNX model scores rows of zeros {batch:?} in a batch, {probe} alone"));
@@ -189,30 +230,38 @@ impl OnnxModel {
 
     /// Scores of `rows` from one run (`rows` at most [`MAX_BATCH_ROWS`]).
     fn try_score_batch(&self, rows: &[Features]) -> Result<Vec<f64>, String> {
+        let (plan, output, column) = match &self.engine {
+            Engine::Trees(trees) => return Ok(rows.iter().map(|r| trees.score(r)).collect()),
+            Engine::Tract { plan, output, column, .. } => (plan, *output, *column),
+        };
         let n = rows.len();
         let flat: Vec<f32> = rows.iter().flat_map(|r| r.iter().map(|&v| v as f32)).collect();
         let input = Tensor::from_shape::<f32>(&[n, FEATURE_COUNT], &flat).map_err(|e| e.to_string())?;
-        let outputs = self.plan.run(tvec!(input.into_tvalue())).map_err(|e| format!("{e:#}"))?;
-        let out = outputs.get(self.output).ok_or("the model gave fewer outputs than it declares")?;
+        let outputs = plan.run(tvec!(input.into_tvalue())).map_err(|e| format!("{e:#}"))?;
+        let out = outputs.get(output).ok_or("the model gave fewer outputs than it declares")?;
         let values = out.to_plain_array_view::<f32>().map_err(|e| e.to_string())?;
         // [N, k] or [N]: k values per row in row order.
         if values.shape().first() != Some(&n) || !values.len().is_multiple_of(n.max(1)) {
             return Err(format!("the output has shape {:?} for {n} rows", values.shape()));
         }
         let per_row = values.len() / n.max(1);
-        if per_row <= self.column {
-            return Err(format!("the output has shape {:?}, no column {}", values.shape(), self.column));
+        if per_row <= column {
+            return Err(format!("the output has shape {:?}, no column {column}", values.shape()));
         }
-        Ok(values.iter().skip(self.column).step_by(per_row).map(|&v| f64::from(v)).collect())
+        Ok(values.iter().skip(column).step_by(per_row).map(|&v| f64::from(v)).collect())
     }
 
     fn try_score(&self, x: &Features) -> Result<f64, String> {
+        let (plan, output, column) = match &self.engine {
+            Engine::Trees(trees) => return Ok(trees.score(x)),
+            Engine::Tract { plan, output, column, .. } => (plan, *output, *column),
+        };
         let row: Vec<f32> = x.iter().map(|&v| v as f32).collect();
         let input = Tensor::from_shape::<f32>(&[1, FEATURE_COUNT], &row).map_err(|e| e.to_string())?;
-        let outputs = self.plan.run(tvec!(input.into_tvalue())).map_err(|e| format!("{e:#}"))?;
-        let out = outputs.get(self.output).ok_or("the model gave fewer outputs than it declares")?;
+        let outputs = plan.run(tvec!(input.into_tvalue())).map_err(|e| format!("{e:#}"))?;
+        let out = outputs.get(output).ok_or("the model gave fewer outputs than it declares")?;
         let values = out.to_plain_array_view::<f32>().map_err(|e| e.to_string())?;
-        values.iter().nth(self.column).map(|&v| f64::from(v)).ok_or_else(|| "the output is empty".to_string())
+        values.iter().nth(column).map(|&v| f64::from(v)).ok_or_else(|| "the output is empty".to_string())
     }
 
     /// The model's score of `x` (already scaled); 0 if the model fails on
@@ -226,7 +275,7 @@ impl OnnxModel {
     /// when the model is batched, else one. A failed run scores its rows
     /// one at a time, and a row that fails alone 0, as [`OnnxModel::score`].
     pub fn score_rows(&self, rows: &[Features]) -> Vec<f64> {
-        if !self.batched {
+        if !self.batched() {
             return rows.iter().map(|r| self.score(r)).collect();
         }
         let mut scores = Vec::with_capacity(rows.len());
@@ -238,4 +287,23 @@ impl OnnxModel {
         }
         scores
     }
+}
+
+/// Fuzz entry: ONNX bytes whose tree ensemble (graph input to an output
+/// named `probabilities`, or the first) netcap may walk; when recognised,
+/// `rows` are scored (the walk must end). Whether it was recognised.
+pub(crate) fn fuzz_trees(bytes: &[u8], rows: &[Features]) -> bool {
+    let Ok(proto) = pb::ModelProto::decode(bytes) else { return false };
+    let Some(graph) = proto.graph.as_ref() else { return false };
+    let (Some(input), Some(output)) = (
+        graph.input.first(),
+        graph.output.iter().find(|o| o.name == "probabilities").or(graph.output.first()),
+    ) else {
+        return false;
+    };
+    let Ok(trees) = TreeEnsemble::from_graph(graph, &input.name, &output.name, 1) else { return false };
+    for row in rows {
+        let _ = trees.score(row);
+    }
+    true
 }
