@@ -841,6 +841,58 @@ fn capture_serves_metrics_while_it_runs() {
     assert!(out.path().join("Ethernet.ncap.zst").exists());
 }
 
+/// `netcap detect -metrics` serves the detector's counters beside the
+/// capture's, counted as connections are scored: while the input stalls,
+/// the connections that ended are scored and counted, and the alerts
+/// counted are the `[ALERT]` lines among the first that many event lines.
+#[test]
+fn detect_serves_scored_and_alert_counters() {
+    let pcap = testdata("pcaps-ftp/zeek-ftp-bruteforce.pcap");
+    let model = testdata("detect/rf.onnx");
+    let mut command = netcap();
+    command
+        .args(["detect", "-read", "-", "-model", model.to_str().unwrap(), "-metrics", "127.0.0.1:0"])
+        .args(["-output-filter", "all"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut exporter = Exporter::spawn(&mut command);
+    let child = exporter.child.as_mut().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let events = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).unwrap();
+        text
+    });
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&std::fs::read(&pcap).unwrap()).unwrap();
+    stdin.flush().unwrap();
+    // The input stalls (stdin stays open): wait for counters that are
+    // above zero and the same in two scrapes.
+    let counters =
+        |text: &str| (value(text, "netcap_detect_flows_scored_total"), value(text, "netcap_detect_alerts_total"));
+    let mut last = (None, None);
+    wait_until("scored connections in the metrics", Duration::from_secs(30), || {
+        let now = counters(&exporter.metrics());
+        let stable = now == last && now.0.is_some_and(|n| n > 0.0);
+        last = now;
+        stable
+    });
+    let (Some(scored), Some(alerts)) = last else { unreachable!() };
+    assert_eq!(value(&exporter.metrics(), "netcap_input_complete"), Some(0.0));
+    drop(stdin);
+    let mut child = exporter.child.take().unwrap();
+    let status = child.wait().unwrap();
+    let stderr = exporter.stderr.take().unwrap().join().unwrap();
+    assert!(status.success(), "{stderr}");
+    let lines: Vec<String> = events.join().unwrap().lines().map(str::to_owned).collect();
+    assert!(stderr.contains(&format!("detect: {} connections scored", lines.len())), "{stderr}");
+    // Some connections were still open when the input stalled.
+    assert!((scored as usize) < lines.len(), "{scored} of {}", lines.len());
+    let first = &lines[..scored as usize];
+    assert_eq!(alerts as usize, first.iter().filter(|l| l.contains(" [ALERT] ")).count(), "{first:#?}");
+    assert!(alerts > 0.0, "the brute force connections are alerts");
+}
+
 #[test]
 fn bad_export_usage_fails_before_serving() {
     let pcap = testdata("pcaps/zeek-5-pings.pcap");

@@ -184,7 +184,8 @@ fn a_model_with_a_fixed_batch_dimension_runs_row_by_row() {
     let rows = rows();
     let scaler = testdata("mlp_scaler.json");
     let mlp = FlowModel::load_with_scaler(&testdata("mlp.onnx"), Some(&scaler)).unwrap();
-    let fixed = FlowModel::load_with_scaler(&with_batch(dir.path(), "mlp.onnx", Value::DimValue(1)), Some(&scaler)).unwrap();
+    let fixed =
+        FlowModel::load_with_scaler(&with_batch(dir.path(), "mlp.onnx", Value::DimValue(1)), Some(&scaler)).unwrap();
     assert!(!fixed.batched());
     let want: Vec<f64> = rows.iter().map(|r| mlp.score(r)).collect();
     // tract optimises the two plans differently (its matrix kernels): the
@@ -192,9 +193,11 @@ fn a_model_with_a_fixed_batch_dimension_runs_row_by_row() {
     let close = |got: Vec<f64>| got.iter().zip(&want).all(|(g, w)| (g - w).abs() <= 1e-6);
     assert!(close(fixed.score_rows(&rows)));
     // A named symbolic dimension ("batch") is batched like an unnamed one.
-    let named =
-        FlowModel::load_with_scaler(&with_batch(dir.path(), "mlp.onnx", Value::DimParam("batch".into())), Some(&scaler))
-            .unwrap();
+    let named = FlowModel::load_with_scaler(
+        &with_batch(dir.path(), "mlp.onnx", Value::DimParam("batch".into())),
+        Some(&scaler),
+    )
+    .unwrap();
     assert!(named.batched());
     assert!(close(named.score_rows(&rows)));
     // A tree ensemble with a fixed batch dimension is walked by netcap.
@@ -202,4 +205,25 @@ fn a_model_with_a_fixed_batch_dimension_runs_row_by_row() {
     let fixed_rf = FlowModel::load(&with_batch(dir.path(), "rf.onnx", Value::DimValue(1))).unwrap();
     assert_eq!(fixed_rf.engine(), "onnx trees");
     assert_eq!(fixed_rf.score_rows(&rows), rf.score_rows(&rows));
+}
+
+#[test]
+fn an_onnx_forest_with_a_broken_tree_is_refused() {
+    // rf.onnx with its first branch pointing at a node its tree lacks:
+    // refused when it loads, with the reason (tract is never asked).
+    use prost::Message;
+    let bytes = std::fs::read(testdata("rf.onnx")).unwrap();
+    let mut proto = pb::ModelProto::decode(bytes.as_slice()).unwrap();
+    let graph = proto.graph.as_mut().unwrap();
+    let trees = graph.node.iter_mut().find(|n| n.op_type == "TreeEnsembleClassifier").unwrap();
+    let true_ids = trees.attribute.iter_mut().find(|a| a.name == "nodes_truenodeids").unwrap();
+    true_ids.ints[0] = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.onnx");
+    std::fs::write(&path, proto.encode_to_vec()).unwrap();
+    let e = FlowModel::load(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("broken.onnx") && e.contains("tree ensemble is invalid: node 0 of tree 0 points at no node 100000"),
+        "{e}"
+    );
 }

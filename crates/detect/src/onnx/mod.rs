@@ -25,10 +25,10 @@ mod trees;
 
 use crate::features::{FEATURE_COUNT, Features};
 use prost::Message;
-use trees::{NotNative, TreeEnsemble};
 use std::sync::Arc;
 use tract_onnx::pb;
 use tract_onnx::prelude::*;
+use trees::{NotNative, TreeEnsemble};
 
 /// Rows scored in one run at most: bounds the memory of the graph's
 /// intermediate tensors (an MLP's hidden layers are `[rows, width]`).
@@ -151,7 +151,9 @@ impl OnnxModel {
                 model.probe()?;
                 return Ok(model);
             }
-            Err(NotNative::Invalid(reason)) => return Err(format!("the ONNX model's tree ensemble is invalid: {reason}")),
+            Err(NotNative::Invalid(reason)) => {
+                return Err(format!("the ONNX model's tree ensemble is invalid: {reason}"));
+            }
             Err(NotNative::Unsupported(_)) => {}
         }
         // A batch dimension the graph fixes (e.g. 1) is kept: such a model
@@ -295,10 +297,9 @@ impl OnnxModel {
 pub(crate) fn fuzz_trees(bytes: &[u8], rows: &[Features]) -> bool {
     let Ok(proto) = pb::ModelProto::decode(bytes) else { return false };
     let Some(graph) = proto.graph.as_ref() else { return false };
-    let (Some(input), Some(output)) = (
-        graph.input.first(),
-        graph.output.iter().find(|o| o.name == "probabilities").or(graph.output.first()),
-    ) else {
+    let (Some(input), Some(output)) =
+        (graph.input.first(), graph.output.iter().find(|o| o.name == "probabilities").or(graph.output.first()))
+    else {
         return false;
     };
     let Ok(trees) = TreeEnsemble::from_graph(graph, &input.name, &output.name, 1) else { return false };

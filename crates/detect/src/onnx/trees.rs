@@ -321,10 +321,9 @@ impl TreeEnsemble {
             }
         }
         let child = |i: usize, id: i64| {
-            index
-                .get(&(tree_ids[i], id))
-                .copied()
-                .ok_or_else(|| NotNative::Invalid(format!("node {} of tree {} points at no node {id}", node_ids[i], tree_ids[i])))
+            index.get(&(tree_ids[i], id)).copied().ok_or_else(|| {
+                NotNative::Invalid(format!("node {} of tree {} points at no node {id}", node_ids[i], tree_ids[i]))
+            })
         };
         let mut nodes = Vec::with_capacity(n);
         for i in 0..n {
@@ -342,7 +341,10 @@ impl TreeEnsemble {
                 (0, 0, 0)
             } else {
                 let feature = usize::try_from(features[i]).ok().filter(|&f| f < FEATURE_COUNT).ok_or_else(|| {
-                    NotNative::Invalid(format!("node {} of tree {} splits on feature {}", node_ids[i], tree_ids[i], features[i]))
+                    NotNative::Invalid(format!(
+                        "node {} of tree {} splits on feature {}",
+                        node_ids[i], tree_ids[i], features[i]
+                    ))
                 })?;
                 (feature as u16, child(i, true_ids[i])?, child(i, false_ids[i])?)
             };
@@ -375,9 +377,10 @@ impl TreeEnsemble {
             if nodes[leaf as usize].mode != Mode::Leaf {
                 return invalid(format!("a class weight is on node {} of tree {}, not a leaf", w_nodes[k], w_trees[k]));
             }
-            let class = usize::try_from(w_classes[k]).ok().filter(|&c| c < classes).ok_or_else(|| {
-                NotNative::Invalid(format!("class id {} of {classes} classes", w_classes[k]))
-            })?;
+            let class = usize::try_from(w_classes[k])
+                .ok()
+                .filter(|&c| c < classes)
+                .ok_or_else(|| NotNative::Invalid(format!("class id {} of {classes} classes", w_classes[k])))?;
             per_leaf.push((leaf, class as u32, w_values[k]));
         }
         // Stable: a leaf's weights keep their order in the file.
@@ -414,9 +417,10 @@ impl TreeEnsemble {
         // column when class 1 got no weight; netcap wants both. Every leaf
         // must then weigh class 1.
         if classes == 2 && !binary_case {
-            let leaves_without = ensemble.nodes.iter().filter(|n| n.mode == Mode::Leaf).any(|n| {
-                !ensemble.weights[n.weights_start as usize..n.weights_end as usize].iter().any(|w| w.0 == 1)
-            });
+            let leaves_without =
+                ensemble.nodes.iter().filter(|n| n.mode == Mode::Leaf).any(|n| {
+                    !ensemble.weights[n.weights_start as usize..n.weights_end as usize].iter().any(|w| w.0 == 1)
+                });
             if leaves_without {
                 return unsupported("a leaf without a weight for class 1");
             }
@@ -671,7 +675,8 @@ mod tests {
     fn malformed_trees_are_refused() {
         // Node 1 of tree 0 points back at the root: a cycle.
         let mut cyclic = forest_node(&[1, 0, 0, 1, 0, 0]);
-        cyclic.attribute[4] = attr_strings("nodes_modes", &["BRANCH_LEQ", "BRANCH_LEQ", "LEAF", "BRANCH_LT", "LEAF", "LEAF"]);
+        cyclic.attribute[4] =
+            attr_strings("nodes_modes", &["BRANCH_LEQ", "BRANCH_LEQ", "LEAF", "BRANCH_LT", "LEAF", "LEAF"]);
         cyclic.attribute[6] = attr_ints("nodes_falsenodeids", &[2, 0, 0, 2, 0, 0]);
         // (its class weights then sit on a branch: refused as well)
         let e = TreeEnsemble::from_graph(&graph(vec![cyclic]), "x", "probabilities", 1).unwrap_err();
