@@ -41,6 +41,8 @@ struct Slot {
 /// Computes Community IDs with a per-decoder cache.
 pub struct CommunityId {
     seed: u16,
+    /// Whether results are cached ([`CommunityId::uncached`]).
+    cached: bool,
     slots: Vec<Option<Slot>>,
 }
 
@@ -53,7 +55,15 @@ impl Default for CommunityId {
 impl CommunityId {
     pub fn new(seed: u16) -> Self {
         // The cache is allocated on first use: decoders are cheap to make.
-        CommunityId { seed, slots: Vec::new() }
+        CommunityId { seed, cached: true, slots: Vec::new() }
+    }
+
+    /// Without the cache, for callers that compute each tuple's ID once
+    /// (per connection rather than per packet): the cache (4096 slots,
+    /// 256 KiB) would never hit and would cost every session shard that
+    /// memory.
+    pub fn uncached(seed: u16) -> Self {
+        CommunityId { seed, cached: false, slots: Vec::new() }
     }
 
     /// Writes the Community ID of a packet into `out` (cleared first).
@@ -103,6 +113,12 @@ impl CommunityId {
         let mut key = Key { addr_len: s.len() as u8, proto, ports: p, ..Key::default() };
         key.addrs[..s.len()].copy_from_slice(s);
         key.addrs[16..16 + d.len()].copy_from_slice(d);
+        if !self.cached {
+            let id = hash(self.seed, s, d, proto, p);
+            // The ID is ASCII by construction.
+            out.push_str(std::str::from_utf8(&id).unwrap_or_default());
+            return;
+        }
         if self.slots.is_empty() {
             self.slots.resize(CACHE_SLOTS, None);
         }
@@ -258,5 +274,15 @@ mod tests {
         // tshark (communityid, reassembly off): frame 2 of
         // peafowl-tcp_resegment-http_ip_fragmented.pcap.
         assert_eq!(x, "1:G0vEerelnacuouyBhSTnwJ+hLow=");
+    }
+
+    #[test]
+    fn uncached_ids_equal_cached_ones() {
+        let (mut cached, mut uncached) = (CommunityId::new(0), CommunityId::uncached(0));
+        let (mut x, mut y) = (String::from("stale"), String::from("stale"));
+        cached.write_conversation(&mut x, &[128, 232, 110, 120], &[66, 35, 250, 204], IP_TCP, 34855, 80);
+        uncached.write_conversation(&mut y, &[128, 232, 110, 120], &[66, 35, 250, 204], IP_TCP, 34855, 80);
+        assert_eq!((x.as_str(), y.as_str()), ("1:LQU9qZlK+B5F3KDmev6m5PMibrg=", "1:LQU9qZlK+B5F3KDmev6m5PMibrg="));
+        assert!(uncached.slots.is_empty(), "no cache allocated");
     }
 }

@@ -62,7 +62,7 @@ impl QuicAnalyzer {
             work: quic::Work::default(),
             tls_work: tls::Work::default(),
             record: QuicInitial::default(),
-            community_ids: CommunityId::new(0),
+            community_ids: CommunityId::uncached(0),
             initials: 0,
             errors: 0,
         }

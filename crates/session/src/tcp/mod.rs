@@ -298,7 +298,7 @@ impl TcpStreams {
             conns: Vec::new(),
             used: 0,
             counters,
-            community_ids: CommunityId::new(config.community_id_seed),
+            community_ids: CommunityId::uncached(config.community_id_seed),
         }
     }
 
