@@ -174,3 +174,41 @@ fn transactions_bdat_starttls_and_attached_messages() {
         [("sender@example.com", "subject", ""), ("<attachment@example.com>", "", mail[0].mail_id.as_str())]
     );
 }
+
+/// TLS after an accepted STARTTLS is parsed as TLS on its own port would
+/// be. tshark 4.0 on zeek-tls-smtp-starttls.pcap (`-Y
+/// "tls.handshake.type==1 || tls.handshake.type==2" -T fields -e
+/// tcp.srcport -e tls.handshake.extensions_server_name -e
+/// tls.handshake.ja3 -e tls.handshake.ja3s -e tls.handshake.ciphersuite`,
+/// and the SHA-1 of each `tls.handshake.certificate`): ClientHello from
+/// 54170 without SNI, JA3 13020a4ccb11b2d3c9c0e6c285c3c415; ServerHello
+/// JA3S ccc514751b175866924439bdbb5bba34, cipher 0xc02f; three
+/// certificates.
+#[test]
+fn tls_after_starttls() {
+    use netcap_records::{TlsCertificate, TlsClientHello, TlsServerHello};
+    let out = tempfile::tempdir().unwrap();
+    capture(&testdata("pcaps-smtp/zeek-tls-smtp-starttls.pcap"), out.path(), &[]);
+    let smtp: Vec<Smtp> = records(out.path(), RecordType::Smtp);
+    assert!(smtp.iter().any(|t| t.tls), "the STARTTLS transaction");
+    let hellos: Vec<TlsClientHello> = records(out.path(), RecordType::Tlsclienthello);
+    let got: Vec<(u32, &str, &str)> =
+        hellos.iter().map(|h| (h.src_port, h.sni.as_str(), h.ja3_hash.as_str())).collect();
+    assert_eq!(got, [(54170, "", "13020a4ccb11b2d3c9c0e6c285c3c415")]);
+    let servers: Vec<TlsServerHello> = records(out.path(), RecordType::Tlsserverhello);
+    let got: Vec<(&str, u32)> = servers.iter().map(|s| (s.ja3s_hash.as_str(), s.cipher_suite)).collect();
+    assert_eq!(got, [("ccc514751b175866924439bdbb5bba34", 0xc02f)]);
+    let certs: Vec<TlsCertificate> = records(out.path(), RecordType::Tlscertificate);
+    let sha1: Vec<&str> = certs.iter().map(|c| c.sha1.as_str()).collect();
+    assert_eq!(
+        sha1,
+        [
+            "45156ae749634094f9ab091ef5a7336df37b28fc",
+            "d83c1a7f4d0446bb2081b81a1670f8183451ca24",
+            "7359755c6df9a0abc3060bce369564c8ec4542a3"
+        ]
+    );
+    let connections: Vec<Connection> = records(out.path(), RecordType::Connection);
+    let c = connections.iter().find(|c| c.src_port == 54170).unwrap();
+    assert_eq!((c.application_protocol.as_str(), c.tls_cipher), ("SMTP", 0xc02f));
+}

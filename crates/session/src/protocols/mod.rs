@@ -273,6 +273,82 @@ impl ParseContext<'_> {
     }
 }
 
+/// Hands the bytes given to an outer parser's `parse`, from `offset` on,
+/// to `inner`: a protocol spoken inside the connection after the outer
+/// one's handshake (TLS after RDP's negotiation, a SOCKS tunnel's
+/// protocol). The inner parser sees offsets and packet times starting at
+/// `offset`; its verdict is returned in the outer parser's offsets.
+pub fn parse_inner(
+    inner: &mut dyn StreamParser,
+    cx: &mut ParseContext<'_>,
+    dir: Direction,
+    data: &[u8],
+    offset: usize,
+) -> Parsed {
+    let Some(rest) = data.get(offset..) else { return Parsed::Continue { consumed: data.len(), needed: 0 } };
+    let shifted: Vec<(usize, PacketTime)>;
+    let times = if offset == 0 || cx.times.is_empty() {
+        cx.times
+    } else {
+        let first = cx.time_at(offset);
+        shifted = std::iter::once((0, first))
+            .chain(cx.times.iter().filter(|&&(start, _)| start > offset).map(|&(start, t)| (start - offset, t)))
+            .collect();
+        &shifted
+    };
+    let mut cx = ParseContext {
+        conn: cx.conn,
+        emit: &mut *cx.emit,
+        files: &mut *cx.files,
+        now: cx.now,
+        times,
+        protocol: cx.protocol,
+        errors: &mut *cx.errors,
+        memory_room: cx.memory_room,
+    };
+    match inner.parse(&mut cx, dir, rest) {
+        Parsed::Continue { consumed, needed } => Parsed::Continue { consumed: offset + consumed, needed },
+        Parsed::Done => Parsed::Done,
+    }
+}
+
+/// TLS that follows another protocol's handshake in the same connection
+/// (SMTP STARTTLS): the TLS parser, fed what comes after the switch.
+pub struct InnerTls(Box<dyn StreamParser>);
+
+impl std::fmt::Debug for InnerTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InnerTls")
+    }
+}
+
+impl Default for InnerTls {
+    fn default() -> Self {
+        InnerTls((tls::PROTOCOL.new_parser)())
+    }
+}
+
+impl InnerTls {
+    /// The parser, for its `gap`, `end`, `finish` and `facts`.
+    pub fn parser(&mut self) -> &mut dyn StreamParser {
+        self.0.as_mut()
+    }
+
+    /// Hands `data` from `offset` on to TLS ([`parse_inner`]).
+    pub fn parse(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8], offset: usize) -> Parsed {
+        parse_inner(self.0.as_mut(), cx, dir, data, offset)
+    }
+
+    pub fn facts(&self, facts: &mut ConnectionExtras) {
+        self.0.facts(facts);
+    }
+
+    /// Heap bytes, the TLS parser's struct included.
+    pub fn memory(&self) -> usize {
+        std::mem::size_of_val(&*self.0) + self.0.memory()
+    }
+}
+
 /// Bytes from hex text (whitespace ignored), for test fixtures.
 #[cfg(test)]
 pub(crate) fn unhex(s: &str) -> Vec<u8> {

@@ -10,8 +10,11 @@
 //! whose GCC user data holds the client's core data (TS_UD_CS_CORE, type
 //! 0xC001: desktop size, keyboard layout, build, computer name) and network
 //! data (TS_UD_CS_NET, 0xC003: channel names); those blocks are found by
-//! their type and length inside the PDU ([`client_data`]). With SSL or
-//! HYBRID, TLS follows the confirm and nothing more is read.
+//! their type and length inside the PDU ([`client_data`]). With SSL,
+//! HYBRID (CredSSP) or RDSTLS, TLS follows the confirm in both directions:
+//! it goes to the TLS parser, so the handshake gives TLSClientHello,
+//! TLSServerHello and TLSCertificate records (the server's certificate)
+//! and the Connection record its TLS fields, as for TLS on its own port.
 //!
 //! # Bounds
 //!
@@ -22,19 +25,26 @@
 #[cfg(test)]
 mod tests;
 
+use crate::ConnectionExtras;
 use crate::PacketTime;
 use crate::emit::ConnRecord;
-use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser};
+use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, parse_inner};
 use netcap_records::{Rdp as RdpRecord, RecordType};
 
 pub static PROTOCOL: Protocol = Protocol {
     name: "RDP",
-    record_types: &[RecordType::Rdp],
+    // The TLS that follows an SSL, CredSSP or RDSTLS confirm is parsed here.
+    record_types: &[
+        RecordType::Rdp,
+        RecordType::Tlsclienthello,
+        RecordType::Tlsserverhello,
+        RecordType::Tlscertificate,
+    ],
     tcp_ports: &[3389],
     probe,
     port_probe: None,
     new_parser: || Box::new(Rdp::default()),
-    fills_connection: false,
+    fills_connection: true,
 };
 
 /// A TPKT header and an X.224 Connection Request from the client, or a
@@ -197,11 +207,14 @@ pub fn client_data(pdu: &[u8]) -> Option<ClientData> {
 }
 
 /// The RDP parser of one connection.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Rdp {
     record: RdpRecord,
     at: Option<PacketTime>,
     seen: bool,
+    /// The TLS parser, once a confirm selected a protocol other than
+    /// standard RDP security: the rest of both directions is TLS.
+    tls: Option<Box<dyn StreamParser>>,
 }
 
 impl Rdp {
@@ -237,6 +250,9 @@ impl Rdp {
                     Some(Ok(protocol)) => {
                         self.record.security_protocol = selected_name(protocol);
                         self.record.result = "Success".into();
+                        if protocol != 0 {
+                            self.tls = Some((crate::protocols::tls::PROTOCOL.new_parser)());
+                        }
                     }
                     Some(Err(code)) => self.record.result = failure_name(code),
                     None => {
@@ -259,6 +275,9 @@ impl StreamParser for Rdp {
     fn parse(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8]) -> Parsed {
         let mut at = 0;
         loop {
+            if let Some(tls) = self.tls.as_mut() {
+                return parse_inner(tls.as_mut(), cx, dir, data, at);
+            }
             let rest = &data[at..];
             let Some(head) = rest.get(..4) else {
                 return Parsed::Continue { consumed: at, needed: 4 - rest.len() };
@@ -277,19 +296,30 @@ impl StreamParser for Rdp {
             };
             let done = self.tpdu(cx, dir, at, &packet[4..]);
             at += len;
-            if done {
+            // After a confirm that selected TLS the loop hands the rest on.
+            if done && self.tls.is_none() {
                 return Parsed::Done;
             }
         }
     }
 
-    fn gap(&mut self, cx: &mut ParseContext<'_>, _dir: Direction, _len: u64) {
-        cx.error();
+    fn gap(&mut self, cx: &mut ParseContext<'_>, dir: Direction, len: u64) {
+        match self.tls.as_mut() {
+            Some(tls) => tls.gap(cx, dir, len),
+            None => cx.error(),
+        }
     }
 
-    fn end(&mut self, _cx: &mut ParseContext<'_>, _dir: Direction, _rest: &[u8]) {}
+    fn end(&mut self, cx: &mut ParseContext<'_>, dir: Direction, rest: &[u8]) {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.end(cx, dir, rest);
+        }
+    }
 
     fn finish(&mut self, cx: &mut ParseContext<'_>) {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.finish(cx);
+        }
         if !self.seen || !cx.emit.wants(RecordType::Rdp) {
             return;
         }
@@ -298,8 +328,17 @@ impl StreamParser for Rdp {
         cx.emit.emit(RecordType::Rdp, &r);
     }
 
+    fn facts(&self, facts: &mut ConnectionExtras) {
+        if let Some(tls) = &self.tls {
+            tls.facts(facts);
+        }
+    }
+
     fn memory(&self) -> usize {
-        self.record.cookie.capacity() + self.record.client_name.capacity() + self.record.client_channels.len() * 32
+        self.record.cookie.capacity()
+            + self.record.client_name.capacity()
+            + self.record.client_channels.len() * 32
+            + self.tls.as_ref().map_or(0, |t| std::mem::size_of_val(&**t) + t.memory())
     }
 }
 

@@ -77,3 +77,52 @@ fn garbage_and_truncations_do_not_panic() {
     assert_eq!(p.parse(&mut h.cx(), Direction::ToServer, b"\x05\x00\x00\x10"), Parsed::Done);
     assert_eq!(p.parse(&mut h.cx(), Direction::ToClient, b"\x03\x00\x00\x02"), Parsed::Done);
 }
+
+/// zeek-rdp-to-ssl.pcap's first connection (`tshark -q -z
+/// follow,tcp,raw,0`): RDP_NEG_REQ for SSL, HYBRID and HYBRID_EX, a
+/// confirm selecting HYBRID, then TLS 1.0 in both directions. tshark
+/// (`--disable-protocol tpkt -d tcp.port==3389,tls`): SNI 192.168.1.150,
+/// JA3 eaef0d8d3d689b3adc0c46bc5b6fc95e, ServerHello 0x0301 with cipher
+/// 0x002f and JA3S 18e962e106761869a61045bed0e81c2c, one certificate of
+/// SHA-1 00abbc7a0dca04571cb2ab4bb0dc652775f9e20c.
+const TO_TLS: &str = include_str!("fixtures/zeek-rdp-to-ssl.follow");
+
+#[test]
+fn tls_after_the_confirm_goes_to_the_tls_parser() {
+    use netcap_records::{TlsCertificate, TlsClientHello, TlsServerHello};
+    for chunk in [usize::MAX, 1, 5, 64] {
+        let mut h = TestHarness::default();
+        let mut p = Rdp::default();
+        let mut pending: [Vec<u8>; 2] = Default::default();
+        let mut done = [false; 2];
+        for (to_server, bytes) in follow(TO_TLS) {
+            let dir = if to_server { Direction::ToServer } else { Direction::ToClient };
+            if !done[dir.index()] {
+                done[dir.index()] = h.feed(&mut p, dir, &bytes, chunk, &mut pending[dir.index()]);
+            }
+        }
+        p.finish(&mut h.cx());
+        assert_eq!(h.errors.errors.iter().sum::<u64>(), 0, "{chunk}-byte pieces");
+        let rdp: Vec<RdpRecord> = h.emit.decoded(RecordType::Rdp);
+        assert_eq!((rdp.len(), rdp[0].security_protocol.as_str()), (1, "HYBRID"));
+        let hellos: Vec<TlsClientHello> = h.emit.decoded(RecordType::Tlsclienthello);
+        assert_eq!(hellos.len(), 1, "{chunk}-byte pieces");
+        assert_eq!(
+            (hellos[0].sni.as_str(), hellos[0].ja3_hash.as_str()),
+            ("192.168.1.150", "eaef0d8d3d689b3adc0c46bc5b6fc95e")
+        );
+        let servers: Vec<TlsServerHello> = h.emit.decoded(RecordType::Tlsserverhello);
+        assert_eq!(servers.len(), 1);
+        assert_eq!(
+            (servers[0].cipher_suite, servers[0].ja3s_hash.as_str()),
+            (0x2f, "18e962e106761869a61045bed0e81c2c")
+        );
+        let certs: Vec<TlsCertificate> = h.emit.decoded(RecordType::Tlscertificate);
+        let sha1: Vec<&str> = certs.iter().map(|c| c.sha1.as_str()).collect();
+        assert_eq!(sha1, ["00abbc7a0dca04571cb2ab4bb0dc652775f9e20c"]);
+        // The Connection record learns the TLS outcome.
+        let mut facts = crate::ConnectionExtras::default();
+        p.facts(&mut facts);
+        assert_eq!((facts.tls_version, facts.tls_cipher), (0x0301, 0x2f));
+    }
+}

@@ -14,7 +14,8 @@
 //! lines are commands). `BDAT n [LAST]` is followed by exactly n bytes of
 //! message; the message ends with the chunk marked LAST. AUTH's SASL
 //! exchange (`334` challenges and the client's base64 answers) belongs to
-//! the AUTH command. STARTTLS answered 220 ends parsing (TLS follows): the
+//! the AUTH command. STARTTLS answered 220 ends SMTP parsing and hands the
+//! rest of both directions to the TLS parser ([`InnerTls`]): the
 //! transaction record then says `tls`.
 //!
 //! # Transactions
@@ -53,7 +54,7 @@ mod tests;
 use crate::emit::ConnRecord;
 use crate::protocols::mail::{MailCounters, MailSource, MailSummary, MessageBuffer, mail_records};
 use crate::protocols::{
-    Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, name_software, sasl_plain,
+    Direction, InnerTls, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, name_software, sasl_plain,
 };
 use crate::{ConnectionExtras, PacketTime};
 use netcap_records::{Credentials, RecordType, Smtp as SmtpRecord};
@@ -61,7 +62,16 @@ use std::collections::VecDeque;
 
 pub static PROTOCOL: Protocol = Protocol {
     name: "SMTP",
-    record_types: &[RecordType::Smtp, RecordType::Mail, RecordType::File, RecordType::Credentials],
+    // (and the TLS after STARTTLS)
+    record_types: &[
+        RecordType::Smtp,
+        RecordType::Mail,
+        RecordType::File,
+        RecordType::Credentials,
+        RecordType::Tlsclienthello,
+        RecordType::Tlsserverhello,
+        RecordType::Tlscertificate,
+    ],
     tcp_ports: &[25, 587],
     probe,
     port_probe: Some(port_probe),
@@ -205,7 +215,11 @@ pub struct Smtp {
     /// The current reply's text so far (continuation lines joined).
     reply: String,
     skipping: [bool; 2],
+    /// SMTP is over: after STARTTLS (then `tls` parses what follows), or a
+    /// direction the parser cannot follow.
     done: bool,
+    /// TLS after a STARTTLS the server accepted.
+    tls: Option<InnerTls>,
     /// The mail clients (User-Agent, X-Mailer) and the server's greeting,
     /// for the Connection record.
     software: [Vec<String>; 2],
@@ -496,6 +510,7 @@ impl Smtp {
                 t.last_reply = text;
                 self.flush(cx);
                 self.done = true;
+                self.tls = Some(InnerTls::default());
             }
             _ => {}
         }
@@ -595,10 +610,19 @@ impl Smtp {
                 }
             }
             if self.done {
-                return Parsed::Done;
+                return self.after_smtp(cx, Direction::ToServer, data, at);
             }
         }
         Parsed::Continue { consumed: at, needed: 1 }
+    }
+
+    /// The bytes after SMTP ended, from `data[at..]`: TLS after STARTTLS,
+    /// else nothing more is read.
+    fn after_smtp(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8], at: usize) -> Parsed {
+        match self.tls.as_mut() {
+            Some(tls) => tls.parse(cx, dir, data, at),
+            None => Parsed::Done,
+        }
     }
 
     fn server_bytes(&mut self, cx: &mut ParseContext<'_>, data: &[u8]) -> Parsed {
@@ -618,7 +642,7 @@ impl Smtp {
             };
             self.reply_line(cx, line);
             if self.done {
-                return Parsed::Done;
+                return self.after_smtp(cx, Direction::ToClient, data, at);
             }
         }
         if data.len() - at > MAX_LINE {
@@ -632,13 +656,16 @@ impl Smtp {
 
 impl StreamParser for Smtp {
     fn facts(&self, facts: &mut ConnectionExtras) {
+        if let Some(tls) = &self.tls {
+            tls.facts(facts);
+        }
         facts.client_software.clone_from(&self.software[0]);
         facts.server_software.clone_from(&self.software[1]);
     }
 
     fn parse(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8]) -> Parsed {
         if self.done {
-            return Parsed::Done;
+            return self.after_smtp(cx, dir, data, 0);
         }
         match dir {
             Direction::ToServer => self.client_bytes(cx, data),
@@ -647,6 +674,9 @@ impl StreamParser for Smtp {
     }
 
     fn gap(&mut self, cx: &mut ParseContext<'_>, dir: Direction, len: u64) {
+        if let Some(tls) = self.tls.as_mut() {
+            return tls.parser().gap(cx, dir, len);
+        }
         cx.error();
         match dir {
             Direction::ToServer => match self.client {
@@ -687,6 +717,9 @@ impl StreamParser for Smtp {
     }
 
     fn end(&mut self, cx: &mut ParseContext<'_>, dir: Direction, rest: &[u8]) {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.parser().end(cx, dir, rest);
+        }
         if dir == Direction::ToServer && !self.done {
             // A message whose end never came (the connection ended in it).
             if matches!(self.client, ClientMode::Data { .. } | ClientMode::Bdat { .. }) {
@@ -705,6 +738,9 @@ impl StreamParser for Smtp {
     }
 
     fn finish(&mut self, cx: &mut ParseContext<'_>) {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.parser().finish(cx);
+        }
         if self.message.active() {
             self.message.truncated = true;
             let bdat = matches!(self.client, ClientMode::Bdat { .. }) || self.chunks > 0;
@@ -719,7 +755,12 @@ impl StreamParser for Smtp {
             .transaction
             .as_ref()
             .map_or(0, |t| t.rcpt_to.iter().map(|r| r.capacity() + 24).sum::<usize>() + t.mail_from.capacity() + 256);
-        self.message.memory() + self.waiting.capacity() + self.helo.capacity() + self.reply.capacity() + t
+        self.message.memory()
+            + self.waiting.capacity()
+            + self.helo.capacity()
+            + self.reply.capacity()
+            + t
+            + self.tls.as_ref().map_or(0, InnerTls::memory)
     }
 }
 

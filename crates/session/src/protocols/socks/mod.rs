@@ -568,28 +568,7 @@ impl Socks {
     /// the tunnel's parser.
     fn follow(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8], offset: usize) -> Parsed {
         let Tunnel::Following(parser) = &mut self.tunnel else { return Parsed::Done };
-        // The tunnel parser's byte offsets start at `offset`.
-        let shifted: Vec<(usize, PacketTime)>;
-        let times = if offset == 0 || cx.times.is_empty() {
-            cx.times
-        } else {
-            let first = cx.time_at(offset);
-            shifted = std::iter::once((0, first))
-                .chain(cx.times.iter().filter(|&&(start, _)| start > offset).map(|&(start, t)| (start - offset, t)))
-                .collect();
-            &shifted
-        };
-        let mut inner = ParseContext {
-            conn: cx.conn,
-            emit: &mut *cx.emit,
-            files: &mut *cx.files,
-            now: cx.now,
-            times,
-            protocol: cx.protocol,
-            errors: &mut *cx.errors,
-            memory_room: cx.memory_room,
-        };
-        parser.parse(&mut inner, dir, data)
+        crate::protocols::parse_inner(parser.as_mut(), cx, dir, data, offset)
     }
 }
 
@@ -614,10 +593,7 @@ impl StreamParser for Socks {
             Tunnel::Closed | Tunnel::Open { .. } => Parsed::Continue { consumed, needed: 1 },
             Tunnel::Unknown => Parsed::Done,
             Tunnel::Following(..) if rest.is_empty() => Parsed::Continue { consumed, needed: 1 },
-            Tunnel::Following(..) => match self.follow(cx, dir, rest, consumed) {
-                Parsed::Continue { consumed: n, needed } => Parsed::Continue { consumed: consumed + n, needed },
-                Parsed::Done => Parsed::Done,
-            },
+            Tunnel::Following(..) => self.follow(cx, dir, data, consumed),
         }
     }
 
