@@ -313,7 +313,8 @@ pub fn parse_inner(
 }
 
 /// TLS that follows another protocol's handshake in the same connection
-/// (SMTP STARTTLS): the TLS parser, fed what comes after the switch.
+/// (SMTP STARTTLS, RDP's negotiation): the TLS parser, fed what comes
+/// after the switch.
 pub struct InnerTls(Box<dyn StreamParser>);
 
 impl std::fmt::Debug for InnerTls {

@@ -28,7 +28,7 @@ mod tests;
 use crate::ConnectionExtras;
 use crate::PacketTime;
 use crate::emit::ConnRecord;
-use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, parse_inner};
+use crate::protocols::{Direction, InnerTls, ParseContext, Parsed, Probe, Protocol, StreamParser};
 use netcap_records::{Rdp as RdpRecord, RecordType};
 
 pub static PROTOCOL: Protocol = Protocol {
@@ -214,7 +214,7 @@ pub struct Rdp {
     seen: bool,
     /// The TLS parser, once a confirm selected a protocol other than
     /// standard RDP security: the rest of both directions is TLS.
-    tls: Option<Box<dyn StreamParser>>,
+    tls: Option<InnerTls>,
 }
 
 impl Rdp {
@@ -251,7 +251,7 @@ impl Rdp {
                         self.record.security_protocol = selected_name(protocol);
                         self.record.result = "Success".into();
                         if protocol != 0 {
-                            self.tls = Some((crate::protocols::tls::PROTOCOL.new_parser)());
+                            self.tls = Some(InnerTls::default());
                         }
                     }
                     Some(Err(code)) => self.record.result = failure_name(code),
@@ -276,7 +276,7 @@ impl StreamParser for Rdp {
         let mut at = 0;
         loop {
             if let Some(tls) = self.tls.as_mut() {
-                return parse_inner(tls.as_mut(), cx, dir, data, at);
+                return tls.parse(cx, dir, data, at);
             }
             let rest = &data[at..];
             let Some(head) = rest.get(..4) else {
@@ -305,20 +305,20 @@ impl StreamParser for Rdp {
 
     fn gap(&mut self, cx: &mut ParseContext<'_>, dir: Direction, len: u64) {
         match self.tls.as_mut() {
-            Some(tls) => tls.gap(cx, dir, len),
+            Some(tls) => tls.parser().gap(cx, dir, len),
             None => cx.error(),
         }
     }
 
     fn end(&mut self, cx: &mut ParseContext<'_>, dir: Direction, rest: &[u8]) {
         if let Some(tls) = self.tls.as_mut() {
-            tls.end(cx, dir, rest);
+            tls.parser().end(cx, dir, rest);
         }
     }
 
     fn finish(&mut self, cx: &mut ParseContext<'_>) {
         if let Some(tls) = self.tls.as_mut() {
-            tls.finish(cx);
+            tls.parser().finish(cx);
         }
         if !self.seen || !cx.emit.wants(RecordType::Rdp) {
             return;
@@ -338,7 +338,7 @@ impl StreamParser for Rdp {
         self.record.cookie.capacity()
             + self.record.client_name.capacity()
             + self.record.client_channels.len() * 32
-            + self.tls.as_ref().map_or(0, |t| std::mem::size_of_val(&**t) + t.memory())
+            + self.tls.as_ref().map_or(0, InnerTls::memory)
     }
 }
 
