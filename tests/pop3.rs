@@ -118,3 +118,33 @@ fn logins_are_credentials_with_their_outcome() {
     );
     assert!(c.iter().all(|c| c.protocol == "POP3"));
 }
+
+/// TLS after an accepted STLS is parsed as TLS on its own port would be.
+/// tshark 4.0 on zeek-tls-pop3-starttls.pcap (`-Y "tls.handshake.type==1
+/// || tls.handshake.type==2" -T fields -e tcp.srcport -e
+/// tls.handshake.extensions_server_name -e tls.handshake.ja3 -e
+/// tls.handshake.ja3s -e tls.handshake.ciphersuite`, and the SHA-1 of each
+/// `tls.handshake.certificate`): ClientHello from 54775 without SNI, JA3
+/// 13020a4ccb11b2d3c9c0e6c285c3c415; ServerHello JA3S
+/// ee644a8a34c434abca4b737ec1d9efad, cipher 0x009f; one certificate.
+#[test]
+fn tls_after_stls() {
+    use netcap_records::{Connection, TlsCertificate, TlsClientHello, TlsServerHello};
+    let out = tempfile::tempdir().unwrap();
+    capture(&testdata("pcaps-pop3/zeek-tls-pop3-starttls.pcap"), out.path(), &[]);
+    let pop3: Vec<Pop3> = records(out.path(), RecordType::Pop3);
+    assert!(pop3.iter().any(|r| r.command == "STLS"), "{pop3:?}");
+    let hellos: Vec<TlsClientHello> = records(out.path(), RecordType::Tlsclienthello);
+    let got: Vec<(u32, &str, &str)> =
+        hellos.iter().map(|h| (h.src_port, h.sni.as_str(), h.ja3_hash.as_str())).collect();
+    assert_eq!(got, [(54775, "", "13020a4ccb11b2d3c9c0e6c285c3c415")]);
+    let servers: Vec<TlsServerHello> = records(out.path(), RecordType::Tlsserverhello);
+    let got: Vec<(&str, u32)> = servers.iter().map(|s| (s.ja3s_hash.as_str(), s.cipher_suite)).collect();
+    assert_eq!(got, [("ee644a8a34c434abca4b737ec1d9efad", 0x9f)]);
+    let certs: Vec<TlsCertificate> = records(out.path(), RecordType::Tlscertificate);
+    let sha1: Vec<&str> = certs.iter().map(|c| c.sha1.as_str()).collect();
+    assert_eq!(sha1, ["9d3cd48e1be8cf6494b7da2ff413c660285955e7"]);
+    let connections: Vec<Connection> = records(out.path(), RecordType::Connection);
+    let c = connections.iter().find(|c| c.src_port == 54775).unwrap();
+    assert_eq!((c.application_protocol.as_str(), c.tls_cipher), ("POP3", 0x9f));
+}

@@ -344,6 +344,21 @@ impl InnerTls {
         self.0.facts(facts);
     }
 
+    /// The bytes of a protocol that ended at `data[at..]`: TLS's if it
+    /// switched to TLS (`tls`), else nothing more is read.
+    pub fn after(
+        tls: &mut Option<InnerTls>,
+        cx: &mut ParseContext<'_>,
+        dir: Direction,
+        data: &[u8],
+        at: usize,
+    ) -> Parsed {
+        match tls {
+            Some(tls) => tls.parse(cx, dir, data, at),
+            None => Parsed::Done,
+        }
+    }
+
     /// Heap bytes, the TLS parser's struct included.
     pub fn memory(&self) -> usize {
         std::mem::size_of_val(&*self.0) + self.0.memory()

@@ -10,7 +10,8 @@
 //! taken for protocol lines. A command completes when a tagged response
 //! with its tag arrives; untagged (`*`) and continuation (`+`) responses
 //! complete nothing. The client's answers to AUTHENTICATE challenges belong
-//! to that command. STARTTLS answered OK ends parsing (TLS follows).
+//! to that command. STARTTLS answered OK ends IMAP parsing; what follows in
+//! both directions goes to the TLS parser ([`InnerTls`]).
 //!
 //! Commands still waiting when the connection ends are written without a
 //! status. After a gap a direction skips to the next line end (a literal
@@ -48,7 +49,7 @@ mod tests;
 use crate::emit::ConnRecord;
 use crate::protocols::mail::{MailCounters, MailSource, MessageBuffer, mail_records};
 use crate::protocols::{
-    Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, name_software, sasl_plain,
+    Direction, InnerTls, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, name_software, sasl_plain,
 };
 use crate::{ConnectionExtras, PacketTime};
 use netcap_records::{Credentials, Imap as ImapRecord, RecordType};
@@ -56,7 +57,16 @@ use std::collections::VecDeque;
 
 pub static PROTOCOL: Protocol = Protocol {
     name: "IMAP",
-    record_types: &[RecordType::Imap, RecordType::Credentials, RecordType::Mail, RecordType::File],
+    // (and the TLS after STARTTLS)
+    record_types: &[
+        RecordType::Imap,
+        RecordType::Credentials,
+        RecordType::Mail,
+        RecordType::File,
+        RecordType::Tlsclienthello,
+        RecordType::Tlsserverhello,
+        RecordType::Tlscertificate,
+    ],
     tcp_ports: &[143],
     probe,
     port_probe: Some(port_probe),
@@ -141,7 +151,10 @@ pub struct Imap {
     login: Option<(String, PacketTime, String, String, &'static str)>,
     /// AUTHENTICATE PLAIN waiting for its base64 line: (tag, time).
     plain_pending: Option<(String, PacketTime)>,
+    /// IMAP is over (after STARTTLS).
     done: bool,
+    /// TLS after an accepted STARTTLS.
+    tls: Option<InnerTls>,
     /// The server's first line (its greeting, `* OK ...`).
     greeting: Vec<String>,
     /// The server literal being read is a message (kept in `message`).
@@ -315,6 +328,7 @@ impl Imap {
         }
         if command.command == "STARTTLS" && status == "OK" {
             self.done = true;
+            self.tls = Some(InnerTls::default());
         }
         self.emit(cx, command, &status, &message);
     }
@@ -372,10 +386,16 @@ impl Imap {
 
 impl StreamParser for Imap {
     fn facts(&self, facts: &mut ConnectionExtras) {
+        if let Some(tls) = &self.tls {
+            tls.facts(facts);
+        }
         facts.server_software.clone_from(&self.greeting);
     }
 
     fn parse(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8]) -> Parsed {
+        if self.done {
+            return InnerTls::after(&mut self.tls, cx, dir, data, 0);
+        }
         let d = dir.index();
         let mut at = 0;
         while at < data.len() {
@@ -442,7 +462,7 @@ impl StreamParser for Imap {
                     reader.line.extend_from_slice(&part[..room]);
                     self.logical_line(cx, dir);
                     if self.done {
-                        return Parsed::Done;
+                        return InnerTls::after(&mut self.tls, cx, dir, data, at);
                     }
                 }
             }
@@ -450,7 +470,10 @@ impl StreamParser for Imap {
         Parsed::Continue { consumed: at, needed: 1 }
     }
 
-    fn gap(&mut self, cx: &mut ParseContext<'_>, dir: Direction, _len: u64) {
+    fn gap(&mut self, cx: &mut ParseContext<'_>, dir: Direction, len: u64) {
+        if let Some(tls) = self.tls.as_mut() {
+            return tls.parser().gap(cx, dir, len);
+        }
         let reader = &mut self.readers[dir.index()];
         reader.skipping = true;
         reader.literal = 0;
@@ -463,9 +486,16 @@ impl StreamParser for Imap {
         }
     }
 
-    fn end(&mut self, _cx: &mut ParseContext<'_>, _dir: Direction, _rest: &[u8]) {}
+    fn end(&mut self, cx: &mut ParseContext<'_>, dir: Direction, rest: &[u8]) {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.parser().end(cx, dir, rest);
+        }
+    }
 
     fn finish(&mut self, cx: &mut ParseContext<'_>) {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.parser().finish(cx);
+        }
         self.end_message(cx, true);
         while let Some(command) = self.waiting.pop_front() {
             self.emit(cx, command, "", "");
@@ -481,6 +511,7 @@ impl StreamParser for Imap {
                 .iter()
                 .map(|c| c.tag.capacity() + c.user.capacity() + c.command.capacity() + c.arg.capacity() + 64)
                 .sum::<usize>()
+            + self.tls.as_ref().map_or(0, InnerTls::memory)
     }
 }
 

@@ -9,7 +9,8 @@
 //! starting with `.` are byte-stuffed): the record counts those lines and
 //! their bytes (`response_lines`, `response_bytes`). An AUTH exchange's
 //! `+ challenge` lines and the client's answers belong to the AUTH command.
-//! STLS answered `+OK` ends parsing (TLS follows).
+//! STLS answered `+OK` ends POP3 parsing; what follows in both directions
+//! goes to the TLS parser ([`InnerTls`]).
 //!
 //! A command's record is written when its response (multi-line ones
 //! included) is complete, stamped with the command's packet; commands still
@@ -40,7 +41,7 @@ mod tests;
 use crate::emit::ConnRecord;
 use crate::protocols::mail::{MailCounters, MailSource, MessageBuffer, mail_records};
 use crate::protocols::{
-    Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, name_software, sasl_plain,
+    Direction, InnerTls, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, name_software, sasl_plain,
 };
 use crate::{ConnectionExtras, PacketTime};
 use netcap_records::{Credentials, Pop3 as Pop3Record, RecordType};
@@ -48,7 +49,16 @@ use std::collections::VecDeque;
 
 pub static PROTOCOL: Protocol = Protocol {
     name: "POP3",
-    record_types: &[RecordType::Pop3, RecordType::Credentials, RecordType::Mail, RecordType::File],
+    // (and the TLS after STLS)
+    record_types: &[
+        RecordType::Pop3,
+        RecordType::Credentials,
+        RecordType::Mail,
+        RecordType::File,
+        RecordType::Tlsclienthello,
+        RecordType::Tlsserverhello,
+        RecordType::Tlscertificate,
+    ],
     tcp_ports: &[110],
     probe,
     port_probe: None,
@@ -124,7 +134,10 @@ pub struct Pop3 {
     /// text, lines and bytes.
     current: Option<(Command, String, u32, u64)>,
     skipping: [bool; 2],
+    /// POP3 is over (after STLS).
     done: bool,
+    /// TLS after an accepted STLS.
+    tls: Option<InnerTls>,
     /// The server's greeting line.
     greeting: Vec<String>,
     /// The message a RETR or TOP response carries.
@@ -272,7 +285,10 @@ impl Pop3 {
         let Some(command) = self.waiting.pop_front() else { return };
         match command.command.as_str() {
             "PASS" | "APOP" | "AUTH" => self.flush_login(cx, Some(ok)),
-            "STLS" if ok => self.done = true,
+            "STLS" if ok => {
+                self.done = true;
+                self.tls = Some(InnerTls::default());
+            }
             _ => {}
         }
         if ok && multi_line(&command.command, &command.arg) {
@@ -336,10 +352,16 @@ impl Pop3 {
 
 impl StreamParser for Pop3 {
     fn facts(&self, facts: &mut ConnectionExtras) {
+        if let Some(tls) = &self.tls {
+            tls.facts(facts);
+        }
         facts.server_software.clone_from(&self.greeting);
     }
 
     fn parse(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8]) -> Parsed {
+        if self.done {
+            return InnerTls::after(&mut self.tls, cx, dir, data, 0);
+        }
         let mut at = 0;
         while let Some(end) = data[at..].iter().position(|&b| b == b'\n') {
             let line = &data[at..at + end];
@@ -365,7 +387,7 @@ impl StreamParser for Pop3 {
                 Direction::ToClient => self.response_line(cx, time, line, cut),
             }
             if self.done {
-                return Parsed::Done;
+                return InnerTls::after(&mut self.tls, cx, dir, data, at);
             }
         }
         if data.len() - at > MAX_LINE {
@@ -375,7 +397,10 @@ impl StreamParser for Pop3 {
         Parsed::Continue { consumed: at, needed: 1 }
     }
 
-    fn gap(&mut self, cx: &mut ParseContext<'_>, dir: Direction, _len: u64) {
+    fn gap(&mut self, cx: &mut ParseContext<'_>, dir: Direction, len: u64) {
+        if let Some(tls) = self.tls.as_mut() {
+            return tls.parser().gap(cx, dir, len);
+        }
         self.skipping[dir.index()] = true;
         cx.error();
         // The pairing of commands and responses is lost.
@@ -389,9 +414,16 @@ impl StreamParser for Pop3 {
         self.reading = Reading::Status;
     }
 
-    fn end(&mut self, _cx: &mut ParseContext<'_>, _dir: Direction, _rest: &[u8]) {}
+    fn end(&mut self, cx: &mut ParseContext<'_>, dir: Direction, rest: &[u8]) {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.parser().end(cx, dir, rest);
+        }
+    }
 
     fn finish(&mut self, cx: &mut ParseContext<'_>) {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.parser().finish(cx);
+        }
         self.end_message(cx, true);
         if let Some((command, status, lines, bytes)) = self.current.take() {
             self.emit(cx, command, Some(true), &status, lines, bytes);
@@ -406,6 +438,7 @@ impl StreamParser for Pop3 {
         self.waiting.iter().map(|c| c.user.capacity() + c.command.capacity() + c.arg.capacity() + 64).sum::<usize>()
             + self.user.capacity()
             + self.message.memory()
+            + self.tls.as_ref().map_or(0, InnerTls::memory)
     }
 }
 

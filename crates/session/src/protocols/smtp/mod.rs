@@ -610,19 +610,10 @@ impl Smtp {
                 }
             }
             if self.done {
-                return self.after_smtp(cx, Direction::ToServer, data, at);
+                return InnerTls::after(&mut self.tls, cx, Direction::ToServer, data, at);
             }
         }
         Parsed::Continue { consumed: at, needed: 1 }
-    }
-
-    /// The bytes after SMTP ended, from `data[at..]`: TLS after STARTTLS,
-    /// else nothing more is read.
-    fn after_smtp(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8], at: usize) -> Parsed {
-        match self.tls.as_mut() {
-            Some(tls) => tls.parse(cx, dir, data, at),
-            None => Parsed::Done,
-        }
     }
 
     fn server_bytes(&mut self, cx: &mut ParseContext<'_>, data: &[u8]) -> Parsed {
@@ -642,7 +633,7 @@ impl Smtp {
             };
             self.reply_line(cx, line);
             if self.done {
-                return self.after_smtp(cx, Direction::ToClient, data, at);
+                return InnerTls::after(&mut self.tls, cx, Direction::ToClient, data, at);
             }
         }
         if data.len() - at > MAX_LINE {
@@ -665,7 +656,7 @@ impl StreamParser for Smtp {
 
     fn parse(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8]) -> Parsed {
         if self.done {
-            return self.after_smtp(cx, dir, data, 0);
+            return InnerTls::after(&mut self.tls, cx, dir, data, 0);
         }
         match dir {
             Direction::ToServer => self.client_bytes(cx, data),
