@@ -55,7 +55,7 @@ fn every_command_and_credential_tshark_sees() {
             users += 1;
         }
     }
-    assert_eq!((commands, users), (306, 42), "every expectation was checked");
+    assert_eq!((commands, users), (308, 42), "every expectation was checked");
 }
 
 #[test]
@@ -396,4 +396,35 @@ fn ftp_data_files_are_identical_for_any_number_of_workers() {
 fn files_only_under(dir: &Path) -> bool {
     let partial = dir.join(".partial");
     !partial.exists() || std::fs::read_dir(&partial).unwrap().next().is_none()
+}
+
+/// TLS after AUTH TLS answered 234 (RFC 4217) is parsed as TLS on its own
+/// port would be. tshark 4.0 on zeek-ftp-auth-tls.pcap (`-Y
+/// tls.handshake -T fields -e tcp.srcport -e
+/// tls.handshake.extensions_server_name -e tls.handshake.ja3 -e
+/// tls.handshake.ja3s -e tls.handshake.ciphersuite`): ClientHello from
+/// 40284 with SNI 127.0.0.1, JA3 11d974c9114303ebbaac1703a515be37;
+/// ServerHello (TLS 1.3: its certificate is encrypted) JA3S
+/// 15af977ce25de452b96affa2addb1036, cipher 0x1302.
+#[test]
+fn tls_after_auth_tls() {
+    use netcap_records::{Connection, TlsClientHello, TlsServerHello};
+    let out = tempfile::tempdir().unwrap();
+    capture(&testdata("pcaps-ftp/zeek-ftp-auth-tls.pcap"), out.path(), &[]);
+    let ftp: Vec<Ftp> = records(out.path(), RecordType::Ftp);
+    let auth: Vec<(&str, u32)> =
+        ftp.iter().filter(|r| r.command == "AUTH").map(|r| (r.arg.as_str(), r.reply_code)).collect();
+    assert_eq!(auth, [("TLS", 234)]);
+    let hellos: Vec<TlsClientHello> = records(out.path(), RecordType::Tlsclienthello);
+    let got: Vec<(u32, &str, &str)> =
+        hellos.iter().map(|h| (h.src_port, h.sni.as_str(), h.ja3_hash.as_str())).collect();
+    assert_eq!(got, [(40284, "127.0.0.1", "11d974c9114303ebbaac1703a515be37")]);
+    let servers: Vec<TlsServerHello> = records(out.path(), RecordType::Tlsserverhello);
+    let got: Vec<(&str, u32)> = servers.iter().map(|s| (s.ja3s_hash.as_str(), s.cipher_suite)).collect();
+    assert_eq!(got, [("15af977ce25de452b96affa2addb1036", 0x1302)]);
+    let connections: Vec<Connection> = records(out.path(), RecordType::Connection);
+    let c = connections.iter().find(|c| c.src_port == 40284).unwrap();
+    assert_eq!((c.application_protocol.as_str(), c.tls_cipher), ("FTP", 0x1302));
+    // Nothing after the switch was read as FTP.
+    assert_eq!(ftp.len(), 2, "{ftp:?}");
 }

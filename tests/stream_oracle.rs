@@ -491,9 +491,8 @@ fn compare_tls(case: &Case, out: &Output, report: &mut Report) {
         // TLS that starts inside another protocol's connection: after SMTP
         // STARTTLS or FTP AUTH TLS, or in the tunnel after an HTTP CONNECT.
         // The stream layer gives a connection to one protocol's parser
-        // (docs/streams.md); SMTP, POP3, IMAP and RDP hand what follows
-        // their switch to TLS, FTP's AUTH TLS and an HTTP CONNECT tunnel do
-        // not yet.
+        // (docs/streams.md); SMTP, POP3, IMAP, FTP and RDP hand what
+        // follows their switch to TLS, an HTTP CONNECT tunnel does not yet.
         // Tallied apart, not required.
         if row["carrier"] != "-" {
             let kind = row["kind"].as_str();

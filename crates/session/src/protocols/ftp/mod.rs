@@ -49,7 +49,9 @@ pub mod data;
 mod tests;
 
 use crate::emit::ConnRecord;
-use crate::protocols::{Direction, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, name_software};
+use crate::protocols::{
+    Direction, InnerTls, ParseContext, Parsed, Probe, Protocol, StreamParser, lossy, name_software,
+};
 use crate::{ConnectionExtras, PacketTime};
 use data::FtpDataEvent;
 use netcap_records::{Credentials, Ftp as FtpRecord, RecordType};
@@ -58,8 +60,15 @@ use std::net::IpAddr;
 
 pub static PROTOCOL: Protocol = Protocol {
     name: "FTP",
-    // File: the contents of its data connections.
-    record_types: &[RecordType::Ftp, RecordType::Credentials, RecordType::File],
+    // File: the contents of its data connections; TLS: after AUTH TLS.
+    record_types: &[
+        RecordType::Ftp,
+        RecordType::Credentials,
+        RecordType::File,
+        RecordType::Tlsclienthello,
+        RecordType::Tlsserverhello,
+        RecordType::Tlscertificate,
+    ],
     tcp_ports: &[21],
     probe,
     port_probe: Some(port_probe),
@@ -183,6 +192,8 @@ pub struct Ftp {
     commands: u32,
     /// The last data channel accepted, until a transfer command takes it.
     channel: Option<Box<data::Channel>>,
+    /// TLS after AUTH answered 234 (RFC 4217): the rest of both directions.
+    tls: Option<InnerTls>,
 }
 
 /// `h1,h2,h3,h4,p1,p2` (PORT's argument, PASV's reply).
@@ -314,6 +325,9 @@ impl Ftp {
             return;
         }
         let Some(mut command) = self.waiting.pop_front() else { return };
+        if command.command == "AUTH" && code == 234 {
+            self.tls = Some(InnerTls::default());
+        }
         if data::is_transfer(&command.command) && command.channel.is_none() {
             command.channel = self.channel.take();
         }
@@ -443,6 +457,9 @@ impl Ftp {
                 Direction::ToServer => self.command_line(cx, time, line),
                 Direction::ToClient => self.reply_line(cx, time, line),
             }
+            if self.tls.is_some() {
+                return InnerTls::after(&mut self.tls, cx, dir, data, at);
+            }
         }
         if data.len() - at > MAX_LINE {
             // A line that does not end: skip to its end.
@@ -463,14 +480,23 @@ fn ip_bytes(ip: IpAddr) -> Vec<u8> {
 
 impl StreamParser for Ftp {
     fn facts(&self, facts: &mut ConnectionExtras) {
+        if let Some(tls) = &self.tls {
+            tls.facts(facts);
+        }
         facts.server_software.clone_from(&self.greeting);
     }
 
     fn parse(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8]) -> Parsed {
+        if self.tls.is_some() {
+            return InnerTls::after(&mut self.tls, cx, dir, data, 0);
+        }
         self.lines(cx, dir, data)
     }
 
-    fn gap(&mut self, cx: &mut ParseContext<'_>, dir: Direction, _len: u64) {
+    fn gap(&mut self, cx: &mut ParseContext<'_>, dir: Direction, len: u64) {
+        if let Some(tls) = self.tls.as_mut() {
+            return tls.parser().gap(cx, dir, len);
+        }
         self.skipping[dir.index()] = true;
         if dir == Direction::ToClient {
             self.multiline = None;
@@ -479,6 +505,9 @@ impl StreamParser for Ftp {
     }
 
     fn end(&mut self, cx: &mut ParseContext<'_>, dir: Direction, rest: &[u8]) {
+        if let Some(tls) = self.tls.as_mut() {
+            return tls.parser().end(cx, dir, rest);
+        }
         // A last line without its line end.
         if !rest.is_empty() && !self.skipping[dir.index()] {
             let line = rest.strip_suffix(b"\r").unwrap_or(rest);
@@ -492,6 +521,9 @@ impl StreamParser for Ftp {
     }
 
     fn finish(&mut self, cx: &mut ParseContext<'_>) {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.parser().finish(cx);
+        }
         while let Some(mut command) = self.waiting.pop_front() {
             if data::is_transfer(&command.command) && command.channel.is_none() {
                 command.channel = self.channel.take();
@@ -516,6 +548,7 @@ impl StreamParser for Ftp {
             + self.user.capacity()
             + self.multiline_text.capacity()
             + self.channel.as_ref().map_or(0, |_| channel)
+            + self.tls.as_ref().map_or(0, InnerTls::memory)
     }
 }
 
