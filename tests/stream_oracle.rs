@@ -492,7 +492,7 @@ fn compare_tls(case: &Case, out: &Output, report: &mut Report) {
         // STARTTLS or FTP AUTH TLS, or in the tunnel after an HTTP CONNECT.
         // The stream layer gives a connection to one protocol's parser
         // (docs/streams.md); SMTP, POP3, IMAP, FTP and RDP hand what
-        // follows their switch to TLS, an HTTP CONNECT tunnel does not yet.
+        // follows their switch to TLS, and HTTP a CONNECT tunnel's TLS.
         // Tallied apart, not required.
         if row["carrier"] != "-" {
             let kind = row["kind"].as_str();
@@ -722,4 +722,32 @@ fn stream_oracle_helpers() {
     assert_eq!(unescape(r"a\tb\\c\n"), "a\tb\\c\n");
     let t = rows("# comment\nx\ty\n1\t\\t\n");
     assert_eq!((t[0]["x"].as_str(), t[0]["y"].as_str()), ("1", "\t"));
+}
+
+/// TLS inside an HTTP CONNECT tunnel (an HTTPS proxy on port 8080) is
+/// parsed after the proxy's 200. Expected values: tshark 4.0 (the
+/// capture's tls.tsv in testdata/expected-streams: ClientHello frame 8,
+/// JA3S b7bd51222a09f3ad66a340710ae9c01a, cipher 49200, two certificates)
+/// and the shared corpus' expected/tls-fingerprints.tsv (JA3
+/// b288289af2999820648eb3ca4d8304c5 from arkime and tshark, JA4
+/// t12i860500_e18388e7f3a3_a1e935682795 from arkime and FoxIO).
+#[test]
+fn tls_inside_a_connect_tunnel() {
+    let out = tempfile::tempdir().unwrap();
+    util::capture(&util::testdata("pcaps-streams/arkime-https-connect.pcap"), out.path(), &[]);
+    let http: Vec<r::Http> = util::records(out.path(), T::Http);
+    let connect: Vec<(&str, u32)> = http.iter().map(|h| (h.method.as_str(), h.status_code)).collect();
+    assert_eq!(connect, [("CONNECT", 200)]);
+    let hellos: Vec<r::TlsClientHello> = util::records(out.path(), T::Tlsclienthello);
+    let got: Vec<(u64, &str, &str)> = hellos.iter().map(|h| (h.frame, h.ja3_hash.as_str(), h.ja4.as_str())).collect();
+    assert_eq!(got, [(8, "b288289af2999820648eb3ca4d8304c5", "t12i860500_e18388e7f3a3_a1e935682795")]);
+    let servers: Vec<r::TlsServerHello> = util::records(out.path(), T::Tlsserverhello);
+    let got: Vec<(&str, u32)> = servers.iter().map(|s| (s.ja3s_hash.as_str(), s.cipher_suite)).collect();
+    assert_eq!(got, [("b7bd51222a09f3ad66a340710ae9c01a", 49200)]);
+    let certs: Vec<r::TlsCertificate> = util::records(out.path(), T::Tlscertificate);
+    let sha1: Vec<&str> = certs.iter().map(|c| c.sha1.as_str()).collect();
+    assert_eq!(sha1, ["1c8a39c5f718ddcb6ce0da9c53f9c136d2371507", "a031c46782e6e6c662c2c87c76da9aa62ccabd8e"]);
+    let connections: Vec<r::Connection> = util::records(out.path(), T::Connection);
+    let c = connections.iter().find(|c| c.src_port == 54723).unwrap();
+    assert_eq!((c.application_protocol.as_str(), c.tls_cipher), ("HTTP", 49200));
 }

@@ -16,8 +16,9 @@
 //! method alone: "PUT /x", "GET / HTTP/1.", "OPTIONS") is read as tshark
 //! and Zeek read it, with an empty `version`. Body framing follows RFC 9112
 //! section 6.3: responses to HEAD and 1xx/204/304 responses have none;
-//! a 2xx to CONNECT and a 101 end HTTP on the connection (both directions
-//! return [`Parsed::Done`]); `Transfer-Encoding` whose last coding is
+//! a 2xx to CONNECT and a 101 end HTTP on the connection (after a 101 both
+//! directions return [`Parsed::Done`]; a CONNECT tunnel whose bytes start
+//! as TLS, an HTTPS proxy's, goes to the TLS parser); `Transfer-Encoding` whose last coding is
 //! chunked wins over `Content-Length`; otherwise `Content-Length`; otherwise
 //! a response body runs until the server's direction ends, a request has no
 //! body. A request whose framing headers are malformed counts an error and
@@ -131,7 +132,15 @@ use netcap_records::RecordType;
 
 pub static PROTOCOL: Protocol = Protocol {
     name: "HTTP",
-    record_types: &[RecordType::Http, RecordType::File, RecordType::Credentials],
+    // TLS: inside a CONNECT tunnel.
+    record_types: &[
+        RecordType::Http,
+        RecordType::File,
+        RecordType::Credentials,
+        RecordType::Tlsclienthello,
+        RecordType::Tlsserverhello,
+        RecordType::Tlscertificate,
+    ],
     tcp_ports: &[80, 8080, 8000, 8008, 3128],
     probe,
     port_probe: None,

@@ -5,7 +5,7 @@
 use super::parser::{self, Framing, HeadStatus, HttpVersion, Line, MAX_HEAD_BYTES, MAX_HEADERS, Resync, StartLine};
 use crate::emit::ConnRecord;
 use crate::files::{FileStart, OpenFile};
-use crate::protocols::{Direction, ParseContext, Parsed, Probe, StreamParser, name_software};
+use crate::protocols::{Direction, InnerTls, ParseContext, Parsed, Probe, StreamParser, name_software};
 use crate::{ConnectionExtras, PacketTime};
 use httparse::Header;
 use netcap_records::{Http as HttpRecord, HttpHeader, RecordType};
@@ -405,6 +405,12 @@ pub struct Http {
     files_opened: u32,
     /// A 101 or a 2xx to CONNECT was seen: nothing more is HTTP.
     switched: bool,
+    /// After a 2xx to CONNECT: the TLS parser, for a tunnel whose bytes
+    /// are TLS (an HTTPS proxy); `tunnel_tls` says per direction whether
+    /// its first bytes were (until they come, unknown; a direction that
+    /// starts otherwise is not read).
+    tunnel: Option<InnerTls>,
+    tunnel_tls: [bool; 2],
     /// A CONNECT or Upgrade request waits for its response: the client's
     /// next bytes are held (not parsed) until it comes, unless they start a
     /// request.
@@ -659,8 +665,13 @@ impl Http {
             self.await_switch = None;
         }
         let framing = match framing {
-            Framing::Switch | Framing::Tunnel => {
+            Framing::Switch => {
                 self.switched = true;
+                None
+            }
+            Framing::Tunnel => {
+                self.switched = true;
+                self.tunnel = Some(InnerTls::default());
                 None
             }
             Framing::None | Framing::Length(0) => None,
@@ -764,12 +775,31 @@ impl Http {
         }
     }
 
+    /// The bytes of a CONNECT tunnel from `data[i..]`: TLS's if the
+    /// direction starts with TLS, else nothing more is read.
+    fn tunnel(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8], i: usize) -> Parsed {
+        let Some(tls) = self.tunnel.as_mut() else { return Parsed::Done };
+        let d = dir.index();
+        if !self.tunnel_tls[d] {
+            let rest = data.get(i..).unwrap_or_default();
+            if rest.is_empty() {
+                return Parsed::Continue { consumed: i, needed: 1 };
+            }
+            match (crate::protocols::tls::PROTOCOL.probe)(dir, rest) {
+                Probe::Yes => self.tunnel_tls[d] = true,
+                Probe::NeedMore => return Parsed::Continue { consumed: i, needed: 1 },
+                Probe::No => return Parsed::Done,
+            }
+        }
+        tls.parse(cx, dir, data, i)
+    }
+
     fn parse_dir(&mut self, cx: &mut ParseContext<'_>, dir: Direction, data: &[u8]) -> Parsed {
         let d = dir.index();
         let mut i = 0;
         loop {
             if self.switched {
-                return Parsed::Done;
+                return self.tunnel(cx, dir, data, i);
             }
             match std::mem::replace(&mut self.dirs[d].mode, Mode::Head) {
                 Mode::Closed => {
@@ -839,6 +869,9 @@ impl Http {
 
 impl StreamParser for Http {
     fn facts(&self, facts: &mut ConnectionExtras) {
+        if let Some(tls) = &self.tunnel {
+            tls.facts(facts);
+        }
         facts.client_software.clone_from(&self.software[0]);
         facts.server_software.clone_from(&self.software[1]);
     }
@@ -849,6 +882,9 @@ impl StreamParser for Http {
 
     fn gap(&mut self, cx: &mut ParseContext<'_>, dir: Direction, len: u64) {
         if self.switched || len == 0 {
+            if let (Some(tls), true) = (self.tunnel.as_mut(), self.tunnel_tls[dir.index()]) {
+                tls.parser().gap(cx, dir, len);
+            }
             return;
         }
         let d = dir.index();
@@ -889,6 +925,9 @@ impl StreamParser for Http {
             Parsed::Done => rest.len(),
         };
         let left = &rest[consumed..];
+        if let (Some(tls), true) = (self.tunnel.as_mut(), self.switched && self.tunnel_tls[d]) {
+            tls.parser().end(cx, dir, left);
+        }
         match std::mem::replace(&mut self.dirs[d].mode, Mode::Closed) {
             Mode::Head if self.switched => {}
             Mode::Head => {
@@ -917,6 +956,9 @@ impl StreamParser for Http {
     }
 
     fn finish(&mut self, cx: &mut ParseContext<'_>) {
+        if let Some(tls) = self.tunnel.as_mut() {
+            tls.parser().finish(cx);
+        }
         for d in 0..2 {
             if let Mode::Body(reader) = std::mem::replace(&mut self.dirs[d].mode, Mode::Closed) {
                 self.end_body(cx, *reader, false);
@@ -944,6 +986,7 @@ impl StreamParser for Http {
             + readers
             + self.txs.capacity() * std::mem::size_of::<Transaction>()
             + self.evicted.capacity() * std::mem::size_of::<Evicted>()
+            + self.tunnel.as_ref().map_or(0, InnerTls::memory)
     }
 }
 
